@@ -1,0 +1,146 @@
+"""Configuration classes. Every setting can be overridden by an environment variable.
+
+`DATABASE_URL` and `SECRET_KEY` are read as is; every other setting as `COORDINATOR_<NAME>`
+(for example `COORDINATOR_SESSION_IDLE_MINUTES=30`). Values are parsed as JSON when they can be
+(numbers, booleans, lists), else kept as strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+
+ENV_PREFIX = "COORDINATOR_"
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Sessions and cookies
+    SESSION_COOKIE_NAME = "coordinator_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_MINUTES = 60  # a session unused for this long has expired
+
+    # Request limits: forms are small; imports raise the limit on their own route.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    # Security
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook (bearer-token API exempt)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    PASSWORD_HASH_METHOD = "scrypt"
+    LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Translations
+    LANGUAGES = ["fr", "en"]
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+
+    # UI
+    BOOTSTRAP_SERVE_LOCAL = True
+    PER_PAGE = 50
+
+    # API (flask-smorest)
+    API_TITLE = "Coordinator API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "coordinator_session"},
+            }
+        },
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+    }
+
+    # Background jobs: the scheduler starts only where asked (one process, see README).
+    SCHEDULER_ENABLED = False
+
+    TESTING = False
+    DEBUG = False
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - development default only
+    DEBUG = False
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    WTF_CSRF_ENABLED = True
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration cannot run safely."""
+
+
+def _parse(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def env_overrides(environ: os._Environ | dict | None = None) -> dict:
+    """Settings read from the environment: DATABASE_URL, SECRET_KEY and COORDINATOR_*."""
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    if environ.get("DATABASE_URL"):
+        values["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    if environ.get("SECRET_KEY"):
+        values["SECRET_KEY"] = environ["SECRET_KEY"]
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "ENV":
+            values[key[len(ENV_PREFIX) :]] = _parse(value)
+    return values
+
+
+def select_config(name: str | None = None) -> type[Config]:
+    """The configuration class named by `name` or `COORDINATOR_ENV` (default: development)."""
+    name = name or os.environ.get(ENV_PREFIX + "ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"Unknown configuration {name!r}: use one of {', '.join(CONFIGS)}."
+        ) from None

@@ -1,0 +1,26 @@
+"""Registration of the API's resources with flask-smorest (which generates the OpenAPI file)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from coordinator.auth.schemas import CurrentUserSchema
+from coordinator.core.permissions import AUTHENTICATED, require
+from coordinator.extensions import api
+
+account = Blueprint("api_account", __name__, url_prefix="/api/v1",
+                    description="The signed-in user")
+
+
+@account.route("/me")
+@require(AUTHENTICATED)
+@account.response(200, CurrentUserSchema)
+def me():
+    """The account of the caller (session or bearer token)."""
+    return current_user
+
+
+def register(app: Flask) -> None:
+    api.register_blueprint(account)

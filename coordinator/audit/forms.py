@@ -1,0 +1,23 @@
+"""The audit trail's filter form (GET: no CSRF token, nothing is changed)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from coordinator.audit.models import AuditAction
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("User"), validators=[Optional()])
+    action = SelectField(_l("Action"), choices=[("", "—")] + [(a, a) for a in AuditAction.ALL],
+                         validators=[Optional()])
+    entity_type = StringField(_l("Record type"), validators=[Optional()])
+    patient_id = IntegerField(_l("Patient number"), validators=[Optional(), NumberRange(min=1)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

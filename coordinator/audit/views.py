@@ -1,0 +1,56 @@
+"""Administrators browse, filter and export the audit trail. There is no route that changes it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
+
+from coordinator.audit import services
+from coordinator.audit.forms import AuditFilterForm
+from coordinator.audit.models import AuditAction
+from coordinator.core.pagination import paginate
+from coordinator.core.permissions import AUDIT_READER, require
+from coordinator.core.time import local_today
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+def _criteria(form: AuditFilterForm) -> services.AuditFilter:
+    if not form.validate():
+        return services.AuditFilter()
+    return services.AuditFilter(
+        actor=form.actor.data or None,
+        action=form.action.data or None,
+        entity_type=(form.entity_type.data or "").strip() or None,
+        patient_id=form.patient_id.data,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+
+
+@bp.get("/")
+@require(AUDIT_READER)
+def index():
+    form = AuditFilterForm(request.args)
+    criteria = _criteria(form)
+    page = paginate(db.session, services.filtered_query(criteria))
+    status = 400 if form.errors else 200
+    return render_template("audit/index.html", form=form, page=page), status
+
+
+@bp.get("/export.csv")
+@require(AUDIT_READER)
+def export():
+    form = AuditFilterForm(request.args)
+    criteria = _criteria(form)
+    services.record(db.session, current_actor(), AuditAction.EXPORT, "audit_entry",
+                    summary=_("Audit trail export"), details={"filters": request.args.to_dict()})
+    db.session.commit()
+    filename = f"audit-{local_today().isoformat()}.csv"
+    return Response(
+        stream_with_context(services.export_csv(db.session, criteria)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

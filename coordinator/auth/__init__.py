@@ -1,0 +1,1 @@
+"""Users, roles, sign-in, passwords and personal API tokens."""

@@ -1,0 +1,70 @@
+"""How a request gets its user: the browser session, or a bearer token on the API."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from coordinator.auth import services
+from coordinator.auth.models import User
+from coordinator.extensions import db, login_manager
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def bearer_secret() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return secret.strip()
+    return None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Session user: the id carries the session version, so a password change or a
+    deactivation ends every session at once."""
+    try:
+        uid, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_token(req) -> User | None:
+    if not is_api_request():
+        return None
+    secret = bearer_secret()
+    if secret is None:
+        return None
+    user = services.user_for_token(db.session, secret)
+    if user is not None:
+        g.token_auth = True
+        db.session.commit()  # records last_used_at
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    if is_api_request():
+        response = jsonify(
+            {"errors": {"authorization": [str(_l("Authentication required: send a valid "
+                                                   "bearer token or sign in."))]}}
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="coordinator"'
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"

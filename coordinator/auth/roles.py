@@ -1,0 +1,30 @@
+"""The four roles of Coordinator."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    CASE_MANAGER = "case_manager"
+    GP = "gp"
+    COUNCIL = "council"
+    ADMIN = "admin"
+
+    @property
+    def label(self):
+        return ROLE_LABELS[self]
+
+    @property
+    def needs_territory(self) -> bool:
+        return self in (Role.CASE_MANAGER, Role.COUNCIL)
+
+
+ROLE_LABELS = {
+    Role.CASE_MANAGER: _l("Case manager"),
+    Role.GP: _l("General practitioner"),
+    Role.COUNCIL: _l("Territorial clinical council"),
+    Role.ADMIN: _l("Administrator"),
+}

@@ -1,0 +1,218 @@
+"""Account rules: creation, authentication, passwords, API tokens, activation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth.models import ApiToken, User
+from coordinator.auth.roles import Role
+from coordinator.core.context import Actor
+from coordinator.core.errors import ValidationError
+from coordinator.core.time import utcnow
+from coordinator.strata.models import Territory
+
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "cdt_"
+# Compared against when the e-mail is unknown, so that both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def hash_password(password: str, method: str) -> str:
+    return generate_password_hash(password, method=method)
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            {field: [_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]}
+        )
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str,
+    hash_method: str,
+    territory_code: str | None = None,
+) -> User:
+    """Create an account; case managers and councils belong to a territory."""
+    errors: dict[str, list] = {}
+    email = normalize_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        errors.setdefault("email", []).append(_l("Enter a valid e-mail address."))
+    elif find_user(session, email) is not None:
+        errors.setdefault("email", []).append(_l("An account with this e-mail already exists."))
+    if not full_name.strip():
+        errors.setdefault("full_name", []).append(_l("This field is required."))
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        errors.setdefault("role", []).append(
+            _l("Unknown role; use one of: %(roles)s.", roles=", ".join(r.value for r in Role))
+        )
+        role_enum = None
+    territory = None
+    if territory_code:
+        territory = session.scalar(select(Territory).where(Territory.code == territory_code))
+        if territory is None:
+            errors.setdefault("territory", []).append(
+                _l("Unknown territory %(code)s.", code=territory_code)
+            )
+    elif role_enum is not None and role_enum.needs_territory:
+        errors.setdefault("territory", []).append(_l("This role needs a territory."))
+    try:
+        check_password_strength(password)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=role_enum.value,
+        territory=territory,
+        password_hash=hash_password(password, hash_method),
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, AuditAction.CREATE, "user", user.id, summary=email)
+    return user
+
+
+class LoginRefused(Exception):
+    """Authentication failed; `reason` is 'credentials' or 'disabled'."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def authenticate(session: Session, email: str, password: str, ip_address: str | None) -> User:
+    """The user with these credentials, or LoginRefused. Every attempt is audited."""
+    user = find_user(session, email)
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid:
+        audit.record(
+            session,
+            Actor(user_id=user.id if user else None, label=normalize_email(email)[:254],
+                  ip_address=ip_address),
+            AuditAction.LOGIN_FAILED,
+            "user",
+            user.id if user else None,
+            summary="wrong credentials",
+        )
+        raise LoginRefused("credentials")
+    if not user.is_active:
+        audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN_FAILED,
+                     "user", user.id, summary="account disabled")
+        raise LoginRefused("disabled")
+    user.last_login_at = utcnow()
+    audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN, "user", user.id)
+    return user
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, hash_method: str, actor: Actor
+) -> None:
+    """Replace the password after checking the current one; other sessions end."""
+    if not check_password_hash(user.password_hash, current):
+        raise ValidationError({"current_password": [_l("The current password is wrong.")]})
+    check_password_strength(new, field="new_password")
+    if current == new:
+        raise ValidationError(
+            {"new_password": [_l("The new password must differ from the current one.")]}
+        )
+    user.password_hash = hash_password(new, hash_method)
+    user.password_changed_at = utcnow()
+    user.session_version += 1
+    audit.record(session, actor, AuditAction.UPDATE, "user", user.id, summary="password changed")
+
+
+def set_active(session: Session, user: User, active: bool, actor: Actor) -> None:
+    """Enable or disable an account; disabling ends its sessions and refuses its tokens."""
+    if user.is_active == active:
+        return
+    user.is_active = active
+    user.session_version += 1
+    audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
+                 summary="enabled" if active else "disabled")
+
+
+def set_locale(user: User, locale: str, languages: list[str]) -> None:
+    if locale not in languages:
+        raise ValidationError({"locale": [_l("Unknown language.")]})
+    user.locale = locale
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def issue_token(session: Session, user: User, actor: Actor, label: str = "") -> IssuedToken:
+    """A new personal API token; the secret is shown once and only its digest is stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, token_hash=_digest(secret), label=label[:100])
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, AuditAction.CREATE, "api_token", token.id, summary=user.email)
+    return IssuedToken(token=token, secret=secret)
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user owning this unrevoked token, or None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.user.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def revoke_tokens(session: Session, user: User, actor: Actor) -> int:
+    """Revoke every token of a user; returns how many were live."""
+    live = [t for t in user.tokens if t.revoked_at is None]
+    for token in live:
+        token.revoked_at = utcnow()
+    if live:
+        audit.record(session, actor, AuditAction.UPDATE, "api_token", None,
+                     summary=f"{len(live)} token(s) of {user.email} revoked")
+    return len(live)
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.email)))

@@ -1,0 +1,169 @@
+"""Sign-in, sign-out, password change, and the administrators' user management."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth import services
+from coordinator.auth.forms import ConfirmForm, LoginForm, PasswordChangeForm, UserCreateForm
+from coordinator.auth.models import User
+from coordinator.core.errors import ValidationError
+from coordinator.core.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
+from coordinator.core.viewhelpers import current_actor, safe_next_url
+from coordinator.extensions import db, limiter
+from coordinator.strata.models import Territory
+
+bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _login_key() -> str:
+    email = services.normalize_email(request.form.get("email", ""))[:254]
+    return f"{request.remote_addr}|{email}"
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    for field, messages in error.messages().items():
+        target = getattr(form, field, None)
+        if target is not None:
+            target.errors = list(target.errors) + messages
+        else:
+            flash(" ".join(messages), "danger")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)
+@require(PUBLIC)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(db.session, form.email.data, form.password.data,
+                                         request.remote_addr)
+        except services.LoginRefused as refused:
+            db.session.commit()  # keep the audit entry of the failed attempt
+            if refused.reason == "disabled":
+                flash(_("This account is disabled. Contact your administrator."), "danger")
+            else:
+                flash(_("Wrong e-mail or password."), "danger")
+            status = 401
+        else:
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            db.session.commit()
+            return redirect(safe_next_url(request.args.get("next")) or url_for("core.home"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@require(AUTHENTICATED)
+def logout():
+    audit.record(db.session, current_actor(), AuditAction.LOGOUT, "user", current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require(AUTHENTICATED)
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session, current_user, form.current_password.data, form.new_password.data,
+                current_app.config["PASSWORD_HASH_METHOD"], current_actor(),
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            _form_errors(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # follow the new session version
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("core.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
+
+
+@admin_bp.get("/users")
+@require(ADMIN)
+def users():
+    return render_template("auth/users.html", users=services.list_users(db.session),
+                           confirm_form=ConfirmForm())
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@require(ADMIN)
+def create_user():
+    form = UserCreateForm()
+    territories = db.session.scalars(select(Territory).order_by(Territory.code)).all()
+    form.territory.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in territories]
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                db.session, current_actor(), email=form.email.data, full_name=form.full_name.data,
+                role=form.role.data, password=form.password.data,
+                territory_code=form.territory.data or None,
+                hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            _form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/user_form.html", form=form), status
+
+
+@admin_bp.post("/users/<int:user_id>/active")
+@require(ADMIN)
+def toggle_active(user_id: int):
+    form = ConfirmForm()
+    user = db.session.get(User, user_id) or abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash(_("You cannot disable your own account."), "danger")
+        return redirect(url_for("admin.users"))
+    services.set_active(db.session, user, not user.is_active, current_actor())
+    db.session.commit()
+    message = _("Account %(email)s enabled.", email=user.email) if user.is_active else _(
+        "Account %(email)s disabled.", email=user.email)
+    flash(message, "success")
+    return redirect(url_for("admin.users"))
+
+
+@admin_bp.post("/users/<int:user_id>/tokens/revoke")
+@require(ADMIN)
+def revoke_tokens(user_id: int):
+    form = ConfirmForm()
+    user = db.session.get(User, user_id) or abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    count = services.revoke_tokens(db.session, user, current_actor())
+    db.session.commit()
+    flash(_("%(n)d API token(s) revoked.", n=count), "success")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,133 @@
+"""Command-line commands: `flask --app wsgi init-db | seed-demo | users ...`."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from coordinator import demo
+from coordinator.auth import services as auth_services
+from coordinator.core.context import Actor
+from coordinator.core.errors import ValidationError
+from coordinator.extensions import db
+from coordinator.strata.services import load_reference_data
+
+users = AppGroup("users", help="Manage user accounts and API tokens.")
+CLI_ACTOR = Actor.system("cli")
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Apply the migrations, then load the reference data (idempotent)."""
+    upgrade()
+    added = load_reference_data(db.session)
+    db.session.commit()
+    click.echo(
+        f"Database at head; reference data added: {added.territories} territories, "
+        f"{added.programs} programs, {added.strata} strata."
+    )
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no demo data yet.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo data (idempotent) and print the demo accounts."""
+    load_reference_data(db.session)
+    if if_empty and not demo.needs_demo_data(db.session):
+        click.echo("Demo data already present: nothing loaded.")
+    else:
+        created = demo.seed_demo(db.session, current_app.config["PASSWORD_HASH_METHOD"])
+        db.session.commit()
+        click.echo(f"Demo data loaded: {len(created)} account(s) created.")
+    click.echo("Demo accounts (password: %s):" % demo.DEMO_PASSWORD)
+    for account in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {account.role:<13} {account.email}")
+
+
+def _fail(error: ValidationError) -> None:
+    for field, messages in error.messages().items():
+        click.echo(f"Error: {field}: {' '.join(messages)}", err=True)
+    raise SystemExit(1)
+
+
+def _user_or_exit(email: str):
+    user = auth_services.find_user(db.session, email)
+    if user is None:
+        click.echo(f"Error: no account with e-mail {email}.", err=True)
+        raise SystemExit(1)
+    return user
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["case_manager", "gp", "council", "admin"]))
+@click.option("--territory", "territory_code", help="Territory code (case managers, councils).")
+@click.option("--name", "full_name", help="Full name (default: the e-mail's local part).")
+@click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
+def create_user(email, role, territory_code, full_name, generate_password) -> None:
+    """Create an account; asks for the password unless --generate-password."""
+    if generate_password:
+        password = secrets.token_urlsafe(15)
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = auth_services.create_user(
+            db.session, CLI_ACTOR, email=email, full_name=full_name or email.split("@")[0],
+            role=role, password=password, territory_code=territory_code,
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )
+    except ValidationError as error:
+        db.session.rollback()
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role}).")
+    if generate_password:
+        click.echo(f"Password: {password}")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--label", default="cli", help="What the token is for.")
+def create_token(email: str, label: str) -> None:
+    """Print a new personal API token (shown once; only its digest is stored)."""
+    user = _user_or_exit(email)
+    issued = auth_services.issue_token(db.session, user, CLI_ACTOR, label=label)
+    db.session.commit()
+    click.echo(issued.secret)
+
+
+@users.command("list")
+def list_users() -> None:
+    """List the accounts."""
+    for user in auth_services.list_users(db.session):
+        territory = user.territory.code if user.territory else "-"
+        state = "active" if user.is_active else "disabled"
+        click.echo(f"{user.email:<40} {user.role:<13} {territory:<12} {state}")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable_user(email: str) -> None:
+    """Disable an account: its sessions end and its tokens stop working."""
+    auth_services.set_active(db.session, _user_or_exit(email), False, CLI_ACTOR)
+    db.session.commit()
+    click.echo(f"Disabled {email}.")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable_user(email: str) -> None:
+    """Enable a disabled account."""
+    auth_services.set_active(db.session, _user_or_exit(email), True, CLI_ACTOR)
+    db.session.commit()
+    click.echo(f"Enabled {email}.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(users)

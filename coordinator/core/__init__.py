@@ -1,0 +1,1 @@
+"""What every domain uses: permissions, the acting user, time and column types, error pages."""

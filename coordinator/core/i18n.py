@@ -1,0 +1,38 @@
+"""Language helpers: locale selection and reference data written in French and English."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's saved choice, else the session's choice, else the browser's, else French."""
+    languages = current_app.config["LANGUAGES"]
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in languages:
+        return user_locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    best = request.accept_languages.best_match(languages) if request else None
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+class Localized:
+    """Reference data kept in French (the councils' working language) with an English text."""
+
+    def localized(self, attribute: str) -> str:
+        value = getattr(self, attribute)
+        locale = get_locale()
+        if locale is not None and locale.language == "en":
+            return getattr(self, attribute + "_en", None) or value
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.localized("name")
+
+    @property
+    def display_description(self) -> str:
+        return self.localized("description")

@@ -1,0 +1,97 @@
+"""Who may use what: every rule of access lives in this module.
+
+Each view declares a policy with `@require(POLICY)`; a test walks the URL map and fails on a view
+without one. Record-level checks (`can_view_patient`, ...) are predicates used by views, the API
+and templates alike. A forbidden page answers 403; a forbidden patient record answers 404 so that
+its existence does not leak (see `abort_if_hidden`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from coordinator.auth.roles import Role
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A named rule on the current user. `login=False` marks a public route."""
+
+    name: str
+    allows: Callable[[object], bool] = field(compare=False)
+    login: bool = True
+
+    def permits(self, user) -> bool:
+        if not self.login:
+            return True
+        return bool(user and user.is_authenticated and self.allows(user))
+
+
+def roles(*allowed: Role) -> Policy:
+    names = {role.value for role in allowed}
+    return Policy("role:" + ",".join(sorted(names)), lambda user: user.role in names)
+
+
+PUBLIC = Policy("public", lambda user: True, login=False)
+AUTHENTICATED = Policy("authenticated", lambda user: True)
+ADMIN = roles(Role.ADMIN)
+CASE_MANAGER = roles(Role.CASE_MANAGER)
+GP = roles(Role.GP)
+COUNCIL = roles(Role.COUNCIL)
+PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
+AUDIT_READER = ADMIN
+PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)
+
+
+def require(policy: Policy):
+    """Declare the policy of a view and enforce it: 401/login when anonymous, 403 when refused."""
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if policy.login and not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not policy.permits(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.policy = policy
+        return guarded
+
+    return decorator
+
+
+def declare(app, endpoint: str, policy: Policy) -> None:
+    """Attach a policy to a view registered by a third-party extension."""
+    app.view_functions[endpoint] = require(policy)(app.view_functions[endpoint])
+
+
+def policy_of(view) -> Policy | None:
+    """The policy a view declared (for function views and MethodViews alike)."""
+    policy = getattr(view, "policy", None)
+    if policy is not None:
+        return policy
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return None
+    methods = [getattr(view_class, m.lower(), None) for m in (view_class.methods or ())]
+    policies = {getattr(m, "policy", None) for m in methods if m is not None}
+    if not policies or None in policies:
+        return None
+    return next(iter(policies)) if len(policies) == 1 else Policy("per-method", lambda u: True)
+
+
+def can(policy: Policy, user=None) -> bool:
+    """For templates: may the (current) user use what this policy guards?"""
+    return policy.permits(user if user is not None else current_user)
+
+
+def abort_if_hidden(visible: bool) -> None:
+    """A record the user may not see answers 404, never 403: its existence must not leak."""
+    if not visible:
+        abort(404)

@@ -1,0 +1,1 @@
+"""Territories, clinical programs and their population strata (the risk pyramid)."""

@@ -1,0 +1,53 @@
+"""Wiring of the web layer: blueprints, sign-in loaders, request hooks, error pages, CLI."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from coordinator.core import permissions
+
+
+def configure_engine(engine: Engine) -> None:
+    """SQLite: foreign keys on, WAL journal, and real transactions (SAVEPOINT included)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def init_app(app: Flask) -> None:
+    from coordinator.api.views import register as register_api
+    from coordinator.audit.views import bp as audit_bp
+    from coordinator.auth import loaders
+    from coordinator.auth.views import admin_bp, bp as auth_bp
+    from coordinator.cli import register as register_cli
+    from coordinator.core import errorpages, hooks, templating
+    from coordinator.core.views import bp as core_bp
+
+    loaders.init_app(app)
+    hooks.init_app(app)
+    errorpages.init_app(app)
+    templating.init_app(app)
+    for blueprint in (core_bp, auth_bp, admin_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    register_api(app)
+    register_cli(app)
+    # The OpenAPI description is public: other teams build against it.
+    permissions.declare(app, "api-docs.openapi_json", permissions.PUBLIC)

@@ -1,0 +1,121 @@
+"""Fixtures: one application and database per run, every test inside a rolled-back transaction."""
+
+from __future__ import annotations
+
+import re
+
+import flask_migrate
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from coordinator import create_app
+from coordinator.extensions import db, limiter
+from coordinator.strata.services import load_reference_data
+from tests import dbutil, factories
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class Client(FlaskClient):
+    """A test client whose requests each start with a clean `g`, as in production, although
+    the test keeps one application context (and one database transaction) open."""
+
+    def open(self, *args, **kwargs):
+        for key in list(g):
+            g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self, path: str = "/login") -> str:
+        match = CSRF_RE.search(self.get(path).get_data(as_text=True))
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, email: str, password: str = factories.PASSWORD):
+        token = self.csrf_token("/login")
+        return self.post("/login", data={"csrf_token": token, "email": email,
+                                         "password": password})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if dbutil.is_postgres():
+        dbutil.reset_postgres_schema(dbutil.TEST_DATABASE_URL)
+        return dbutil.TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """The application, its schema built by the migrations as in production."""
+    application = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+    application.test_client_class = Client
+    with application.app_context():
+        flask_migrate.upgrade()
+        load_reference_data(db.session)
+        db.session.commit()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request, app):
+    """Each test runs in a transaction rolled back at its end; commits become savepoints."""
+    limiter.reset()
+    if request.node.get_closest_marker("live_database"):
+        yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    return factories.make_user
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(role="admin")
+
+
+@pytest.fixture
+def case_manager(make_user):
+    return make_user(role="case_manager", territory_code="DOUAISIS")
+
+
+@pytest.fixture
+def logged_in(client):
+    """Sign a user in on the test client: `logged_in(user)`."""
+
+    def sign_in(user):
+        response = client.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
