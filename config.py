@@ -40,7 +40,7 @@ class Config:
     # Security
     WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook (bearer-token API exempt)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -88,7 +88,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing for the suite
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
 

@@ -60,7 +60,16 @@ def create_app(config: type[Config] | str | Mapping | None = None) -> Flask:
     _load_config(app, config)
 
     from coordinator import models, web  # noqa: F401 - models register their tables
-    from coordinator.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from coordinator.extensions import (
+        api,
+        babel,
+        bootstrap,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
 
     db.init_app(app)
     with app.app_context():

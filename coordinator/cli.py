@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 
 from coordinator import demo
 from coordinator.auth import services as auth_services
+from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
 from coordinator.extensions import db
@@ -43,7 +44,7 @@ def seed_demo(if_empty: bool) -> None:
         created = demo.seed_demo(db.session, current_app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
         click.echo(f"Demo data loaded: {len(created)} account(s) created.")
-    click.echo("Demo accounts (password: %s):" % demo.DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<13} {account.email}")
 
@@ -64,7 +65,7 @@ def _user_or_exit(email: str):
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["case_manager", "gp", "council", "admin"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--territory", "territory_code", help="Territory code (case managers, councils).")
 @click.option("--name", "full_name", help="Full name (default: the e-mail's local part).")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")

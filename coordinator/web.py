@@ -36,7 +36,8 @@ def init_app(app: Flask) -> None:
     from coordinator.api.views import register as register_api
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth import loaders
-    from coordinator.auth.views import admin_bp, bp as auth_bp
+    from coordinator.auth.views import admin_bp
+    from coordinator.auth.views import bp as auth_bp
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks, templating
     from coordinator.core.views import bp as core_bp

@@ -15,7 +15,7 @@ from coordinator.extensions import db, limiter
 from coordinator.strata.services import load_reference_data
 from tests import dbutil, factories
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 class Client(FlaskClient):

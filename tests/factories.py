@@ -5,12 +5,12 @@ from __future__ import annotations
 import factory
 from faker import Faker
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from coordinator.auth.models import User
 from coordinator.core.time import utcnow
 from coordinator.extensions import db
 from coordinator.strata.models import Territory
-from werkzeug.security import generate_password_hash
 
 PASSWORD = "correct horse battery"
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")

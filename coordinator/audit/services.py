@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.audit.models import AuditAction, AuditEntry
 from coordinator.core.context import Actor
+from coordinator.core.csvutil import safe_cell
 from coordinator.core.time import PARIS
 
 
@@ -99,7 +100,7 @@ def export_csv(session: Session, criteria: AuditFilter, batch_size: int = 1000) 
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(
-            [
+            safe_cell(value) for value in [
                 entry.id,
                 entry.occurred_at.isoformat(),
                 entry.actor_label,

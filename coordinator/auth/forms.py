@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
-
-from flask_wtf import FlaskForm
 
 from coordinator.auth.roles import Role
 from coordinator.auth.services import MIN_PASSWORD_LENGTH

@@ -21,7 +21,7 @@ from coordinator.core.time import utcnow
 from coordinator.strata.models import Territory
 
 MIN_PASSWORD_LENGTH = 12
-TOKEN_PREFIX = "cdt_"
+TOKEN_PREFIX = "cdt_"  # noqa: S105 - a prefix, not a secret
 # Compared against when the e-mail is unknown, so that both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
 
@@ -191,7 +191,9 @@ def user_for_token(session: Session, secret: str) -> User | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None)
+        )
     )
     if token is None or not token.user.is_active:
         return None

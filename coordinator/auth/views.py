@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -15,6 +23,7 @@ from coordinator.auth import services
 from coordinator.auth.forms import ConfirmForm, LoginForm, PasswordChangeForm, UserCreateForm
 from coordinator.auth.models import User
 from coordinator.core.errors import ValidationError
+from coordinator.core.hooks import touch_session
 from coordinator.core.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db, limiter
@@ -66,6 +75,7 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
+            touch_session()
             db.session.commit()
             return redirect(safe_next_url(request.args.get("next")) or url_for("core.home"))
     elif request.method == "POST":

@@ -55,8 +55,13 @@ def _expire_idle_session():
             return current_app.login_manager.unauthorized()
         flash(_("Your session has expired. Please sign in again."), "warning")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    session["seen_at"] = now.timestamp()
+    touch_session()
     return None
+
+
+def touch_session() -> None:
+    """Record activity on the browser session (idle expiry counts from here)."""
+    session["seen_at"] = utcnow().timestamp()
 
 
 def _before_request():

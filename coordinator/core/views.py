@@ -10,9 +10,9 @@ from coordinator.auth import services as auth_services
 from coordinator.core.errors import ValidationError
 from coordinator.core.forms import LanguageForm
 from coordinator.core.permissions import AUTHENTICATED, PUBLIC, require
+from coordinator.core.viewhelpers import safe_next_url
 from coordinator.extensions import db
 from coordinator.strata import services as strata_services
-from coordinator.core.viewhelpers import safe_next_url
 
 bp = Blueprint("core", __name__)
 

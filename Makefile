@@ -1,0 +1,65 @@
+# Coordinator — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+PORT   ?= 5000
+export PORT
+
+.PHONY: run test test-only install install-dev system-deps system-deps-test translations \
+        extract-messages lint serve clean
+
+## run: install, migrate, load reference and demo data, serve on http://127.0.0.1:$(PORT)
+run: install
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+	@echo "Serving Coordinator on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
+
+## test: install with the dev extra, then run the whole suite
+test: install-dev system-deps-test
+	$(BIN)/pytest
+
+test-only:
+	$(BIN)/pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: system-deps $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+system-deps:
+	@scripts/system-deps.sh run
+
+system-deps-test:
+	@scripts/system-deps.sh test
+
+## translations: compile the .po catalogs into the .mo files Flask-Babel reads
+translations: | $(BIN)/python
+	$(BIN)/pybabel compile -q -d coordinator/translations
+
+## extract-messages: refresh the catalogs after adding or changing user-facing strings
+extract-messages:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o coordinator/translations/messages.pot .
+	$(BIN)/pybabel update -i coordinator/translations/messages.pot -d coordinator/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+
+lint:
+	$(BIN)/ruff check .
+
+serve: install
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""The JSON API accepts a bearer token or the browser session."""
+
+from sqlalchemy import select
+
+from coordinator.auth import services
+from coordinator.auth.models import ApiToken
+from coordinator.core.context import Actor
+
+
+def issue(session, user):
+    issued = services.issue_token(session, user, Actor.system("test"))
+    session.commit()
+    return issued.secret
+
+
+def test_bearer_token_authenticates_api_calls(client, session, case_manager):
+    secret = issue(session, case_manager)
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert response.json["email"] == case_manager.email
+    assert response.json["territory"]["code"] == "DOUAISIS"
+
+
+def test_tokens_are_stored_hashed(session, case_manager):
+    secret = issue(session, case_manager)
+    stored = session.scalars(select(ApiToken.token_hash)).all()
+    assert secret not in stored
+    assert all(len(digest) == 64 for digest in stored)
+
+
+def test_session_authenticates_api_calls(client, logged_in, case_manager):
+    logged_in(case_manager)
+    assert client.get("/api/v1/me").json["email"] == case_manager.email
+
+
+def test_missing_wrong_or_revoked_token_answers_401_json(client, session, case_manager):
+    assert client.get("/api/v1/me").status_code == 401
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer cdt_wrong"})
+    assert response.status_code == 401
+    assert "errors" in response.json
+    secret = issue(session, case_manager)
+    services.revoke_tokens(session, case_manager, Actor.system("test"))
+    session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 401
+
+
+def test_token_of_a_disabled_user_is_refused(client, session, case_manager):
+    secret = issue(session, case_manager)
+    services.set_active(session, case_manager, False, Actor.system("test"))
+    session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 401
+
+
+def test_bearer_tokens_do_not_open_browser_pages(client, session, case_manager):
+    secret = issue(session, case_manager)
+    assert client.get("/", headers={"Authorization": f"Bearer {secret}"}).status_code == 302
+
+
+def test_openapi_description_is_published(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/me" in spec["paths"]
+    assert "bearerAuth" in spec["components"]["securitySchemes"]

@@ -1,0 +1,51 @@
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from coordinator.auth.models import User
+from tests.factories import PASSWORD
+
+NEW = "a much longer new password"
+
+
+def post_change(client, current, new, confirm=None):
+    token = client.csrf_token("/account/password")
+    return client.post("/account/password", data={
+        "csrf_token": token, "current_password": current, "new_password": new,
+        "confirm": confirm if confirm is not None else new})
+
+
+def test_password_change_keeps_this_session_and_ends_the_others(app, client, logged_in,
+                                                                case_manager, session):
+    logged_in(case_manager)
+    other = app.test_client()
+    assert other.login(case_manager.email).status_code == 302
+    response = post_change(client, PASSWORD, NEW)
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302  # the other browser must sign in again
+    user = session.scalar(select(User).where(User.id == case_manager.id))
+    assert check_password_hash(user.password_hash, NEW)
+
+
+def test_wrong_current_password_is_named_on_its_field(client, logged_in, case_manager, session):
+    logged_in(case_manager)
+    response = post_change(client, "not my password", NEW)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert 'id="current_password-error"' in body
+    assert check_password_hash(session.get(User, case_manager.id).password_hash, PASSWORD)
+
+
+def test_short_or_mismatched_new_password_is_refused(client, logged_in, case_manager):
+    logged_in(case_manager)
+    assert 'id="new_password-error"' in post_change(client, PASSWORD, "short").get_data(
+        as_text=True)
+    assert 'id="confirm-error"' in post_change(client, PASSWORD, NEW, NEW + "x").get_data(
+        as_text=True)
+
+
+def test_passwords_are_stored_with_a_strong_hash(app, session):
+    from coordinator.auth.services import hash_password
+
+    assert hash_password("whatever it is", "scrypt").startswith("scrypt:")
+    assert app.config["PASSWORD_HASH_METHOD"] != "plain"
