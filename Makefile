@@ -54,6 +54,7 @@ extract-messages:
 	  -o coordinator/translations/messages.pot .
 	$(BIN)/pybabel update -i coordinator/translations/messages.pot -d coordinator/translations \
 	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/english_catalog.py
 
 lint:
 	$(BIN)/ruff check .

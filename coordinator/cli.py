@@ -6,7 +6,7 @@ import secrets
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from coordinator import demo
@@ -22,6 +22,7 @@ CLI_ACTOR = Actor.system("cli")
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Apply the migrations, then load the reference data (idempotent)."""
     upgrade()
@@ -34,6 +35,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no demo data yet.")
 def seed_demo(if_empty: bool) -> None:
     """Load the demo data (idempotent) and print the demo accounts."""

@@ -6,7 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from coordinator.extensions import db
 
@@ -84,15 +84,6 @@ def handle_http_error(error: HTTPException):
     return response
 
 
-def handle_unexpected(error: Exception):
-    db.session.rollback()
-    from flask import current_app
-
-    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-    return handle_http_error(InternalServerError())
-
-
 def init_app(app: Flask) -> None:
+    # Unexpected exceptions reach this handler as InternalServerError after Flask logged them.
     app.register_error_handler(HTTPException, handle_http_error)
-    if not app.config.get("TESTING") or app.config.get("PROPAGATE_EXCEPTIONS") is False:
-        app.register_error_handler(Exception, handle_unexpected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -10,12 +10,14 @@ from flask_login import current_user
 def select_locale() -> str:
     """The user's saved choice, else the session's choice, else the browser's, else French."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line, jobs: the instance's default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
     if session.get("locale") in languages:
         return session["locale"]
-    best = request.accept_languages.best_match(languages) if request else None
+    best = request.accept_languages.best_match(languages)
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

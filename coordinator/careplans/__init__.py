@@ -1,0 +1,1 @@
+"""Individual care plans (PPCS): goals, actions, care team, revisions, sharing."""

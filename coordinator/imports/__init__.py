@@ -1,0 +1,1 @@
+"""The CSV import engine: one engine, one schema per kind of record."""

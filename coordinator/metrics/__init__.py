@@ -1,0 +1,1 @@
+"""Registry metrics (SQL aggregates) with small-cell suppression for councils."""

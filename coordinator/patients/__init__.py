@@ -1,0 +1,1 @@
+"""Patient registry: identities, consent, GP and case manager, search, identity vigilance."""

@@ -1,0 +1,1 @@
+"""PDF printing with WeasyPrint (the only place that calls it)."""

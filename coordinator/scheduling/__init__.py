@@ -1,0 +1,1 @@
+"""Follow-up appointments: series from templates, attendance, no-shows, calendars."""

@@ -1,0 +1,1 @@
+"""Hospital stays: admissions, discharges, readmissions."""

@@ -1,0 +1,106 @@
+"""The command-line commands of the README."""
+
+import pytest
+from sqlalchemy import func, select
+
+from coordinator import cli, create_app, demo
+from coordinator.auth import services
+from coordinator.auth.models import User
+from coordinator.extensions import db
+from coordinator.strata.models import Program, Stratum, Territory
+from tests import dbutil
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def test_users_create_with_a_generated_password(runner, session):
+    result = runner.invoke(args=["users", "create", "nurse@example.test", "--role",
+                                 "case_manager", "--territory", "DOUAISIS",
+                                 "--generate-password"])
+    assert result.exit_code == 0, result.output
+    password = result.output.split("Password: ")[1].strip()
+    user = services.authenticate(session, "nurse@example.test", password, None)
+    assert user.territory.code == "DOUAISIS"
+
+
+def test_users_create_asks_for_the_password(runner, session):
+    result = runner.invoke(args=["users", "create", "gp2@example.test", "--role", "gp"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert services.authenticate(session, "gp2@example.test", "a long enough password", None)
+
+
+def test_users_create_names_the_bad_field(runner, session):
+    result = runner.invoke(args=["users", "create", "c@example.test", "--role", "council",
+                                 "--generate-password"])
+    assert result.exit_code == 1
+    assert "territory" in result.output
+    result = runner.invoke(args=["users", "create", "c@example.test", "--role", "council",
+                                 "--territory", "ATLANTIS", "--generate-password"])
+    assert result.exit_code == 1
+    assert "ATLANTIS" in result.output
+    assert session.scalar(select(User).where(User.email == "c@example.test")) is None
+
+
+def test_users_token_prints_a_working_token(runner, client, case_manager):
+    result = runner.invoke(args=["users", "token", case_manager.email])
+    assert result.exit_code == 0
+    secret = result.output.strip()
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert response.json["email"] == case_manager.email
+
+
+def test_users_disable_and_enable(runner, session, case_manager):
+    assert runner.invoke(args=["users", "disable", case_manager.email]).exit_code == 0
+    assert session.get(User, case_manager.id).is_active is False
+    assert runner.invoke(args=["users", "enable", case_manager.email]).exit_code == 0
+    assert session.get(User, case_manager.id).is_active is True
+    assert runner.invoke(args=["users", "disable", "nobody@example.test"]).exit_code == 1
+
+
+def test_seed_demo_is_idempotent_and_prints_the_accounts(runner, session):
+    first = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    for account in demo.DEMO_ACCOUNTS:
+        assert account.email in first.output
+        user = services.authenticate(session, account.email, demo.DEMO_PASSWORD, None)
+        assert user.role == account.role
+    count = session.scalar(select(func.count()).select_from(User))
+    second = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "nothing loaded" in second.output
+    assert session.scalar(select(func.count()).select_from(User)) == count
+
+
+def test_reference_data_is_complete(session):
+    codes = set(session.scalars(select(Territory.code)))
+    assert codes == {"AUBE-SEZ", "CORNOUAILLE", "DEUX-SEVRES", "DOUAISIS", "HAUTE-SAONE"}
+    assert set(session.scalars(select(Program.code))) == {"HF", "DIAB", "COPD", "POLY"}
+    strata = session.scalars(select(Stratum).order_by(Stratum.code)).all()
+    assert len(strata) == 12
+    for stratum in strata:
+        assert stratum.code == f"{stratum.program.code}-{stratum.level}"
+        assert stratum.requires_care_plan == (stratum.level == 3)
+        assert stratum.name and stratum.name_en and stratum.description
+
+
+@pytest.mark.live_database
+def test_init_db_migrates_and_is_idempotent(tmp_path):
+    url = dbutil.fresh_database(tmp_path)
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    runner = app.test_cli_runner()
+    try:
+        first = runner.invoke(cli.init_db)
+        assert first.exit_code == 0, first.output
+        assert "5 territories, 4 programs, 12 strata" in first.output
+        second = runner.invoke(cli.init_db)
+        assert "0 territories, 0 programs, 0 strata" in second.output
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Stratum)) == 12
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        dbutil.drop_database(url)
