@@ -46,7 +46,7 @@ system-deps-test:
 
 ## translations: compile the .po catalogs into the .mo files Flask-Babel reads
 translations: | $(BIN)/python
-	$(BIN)/pybabel compile -q -d coordinator/translations
+	@$(BIN)/pybabel compile -d coordinator/translations 2>&1 | grep -v "^compiling catalog" || true
 
 ## extract-messages: refresh the catalogs after adding or changing user-facing strings
 extract-messages:

@@ -88,8 +88,11 @@ def login():
 def logout():
     audit.record(db.session, current_actor(), AuditAction.LOGOUT, "user", current_user.id)
     db.session.commit()
+    locale = current_user.locale or session.get("locale")
     logout_user()
     session.clear()
+    if locale:
+        session["locale"] = locale  # the sign-in page stays in the language the user chose
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -9,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, refresh
 
 from coordinator import ROOT
 from coordinator.auth.models import User
@@ -99,9 +99,11 @@ def test_language_switch_needs_csrf(client):
 def test_dates_and_numbers_follow_the_locale(app):
     moment = datetime(2026, 3, 29, 12, 30, tzinfo=UTC)
     with app.test_request_context(headers={"Accept-Language": "fr"}):
+        refresh()  # the locale is cached per context; this test switches twice
         assert format_date(date(2026, 3, 1), "long") == "1 mars 2026"
         assert format_decimal(1234.5) == "1\u202f234,5"
         assert format_datetime(moment, "short") == "29/03/2026 14:30"  # Paris summer time
     with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
         assert format_date(date(2026, 3, 1), "long") == "March 1, 2026"
         assert format_decimal(1234.5) == "1,234.5"
