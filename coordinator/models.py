@@ -2,6 +2,18 @@
 
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import ApiToken, User
-from coordinator.strata.models import Program, Stratum, Territory
+from coordinator.patients.models import ConsentEvent, Patient
+from coordinator.providers.models import Provider
+from coordinator.strata.models import (
+    FollowUpTemplateItem,
+    Program,
+    ProgramIndicator,
+    Stratum,
+    StratumAssignment,
+    Territory,
+)
 
-__all__ = ["ApiToken", "AuditEntry", "Program", "Stratum", "Territory", "User"]
+__all__ = [
+    "ApiToken", "AuditEntry", "ConsentEvent", "FollowUpTemplateItem", "Patient", "Program",
+    "ProgramIndicator", "Provider", "Stratum", "StratumAssignment", "Territory", "User",
+]

@@ -41,12 +41,17 @@ def init_app(app: Flask) -> None:
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks, templating
     from coordinator.core.views import bp as core_bp
+    from coordinator.imports.views import bp as imports_bp
+    from coordinator.patients.views import bp as patients_bp
+    from coordinator.providers.views import bp as providers_bp
+    from coordinator.strata.views import bp as programs_bp
 
     loaders.init_app(app)
     hooks.init_app(app)
     errorpages.init_app(app)
     templating.init_app(app)
-    for blueprint in (core_bp, auth_bp, admin_bp, audit_bp):
+    for blueprint in (core_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
+                      programs_bp, imports_bp):
         app.register_blueprint(blueprint)
     register_api(app)
     register_cli(app)

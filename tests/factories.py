@@ -43,3 +43,59 @@ def make_user(territory_code: str | None = None, **overrides) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_nir(sex: str, birth_date, department: str = "59", commune: str = "178",
+             order: int = 1) -> str:
+    """A NIR with a valid key, consistent with the sex and the birth date."""
+    body = f"{'1' if sex == 'M' else '2'}{birth_date.year % 100:02d}{birth_date.month:02d}" \
+           f"{department}{commune}{order:03d}"
+    numeric = body.replace("2A", "19").replace("2B", "18")
+    return f"{body}{97 - int(numeric) % 97:02d}"
+
+
+def make_provider(kind: str = "gp", territory_code: str = "DOUAISIS", **overrides):
+    from coordinator.core.normalize import fold
+    from coordinator.providers.models import Provider
+
+    name = overrides.pop("name", None) or fake.name()
+    provider = Provider(kind=kind, name=name, name_folded=fold(name),
+                        territory=territory(territory_code), **overrides)
+    db.session.add(provider)
+    db.session.commit()
+    return provider
+
+
+def make_patient(territory_code: str = "DOUAISIS", **overrides):
+    """A valid patient (no duplicate check, no audit: a fixture, not a user action)."""
+    from datetime import date
+
+    from coordinator.core.normalize import fold
+    from coordinator.patients.models import Patient
+
+    sex = overrides.pop("sex", "F")
+    birth_date = overrides.pop("birth_date", date(1950, 6, 15))
+    birth_name = overrides.pop("birth_name", None) or fake.last_name()
+    first_names = overrides.pop("first_names", None) or (
+        fake.first_name_female() if sex == "F" else fake.first_name_male())
+    patient = Patient(
+        sex=sex, birth_date=birth_date, birth_name=birth_name, first_names=first_names,
+        birth_name_folded=fold(birth_name),
+        used_name_folded=fold(overrides.get("used_name")) or None,
+        first_name_folded=(fold(first_names).split() or [""])[0],
+        territory=territory(territory_code), **overrides)
+    db.session.add(patient)
+    db.session.commit()
+    return patient
+
+
+def stratum(code: str):
+    from coordinator.strata.models import Stratum
+
+    return db.session.scalar(select(Stratum).where(Stratum.code == code))
+
+
+def program(code: str):
+    from coordinator.strata.models import Program
+
+    return db.session.scalar(select(Program).where(Program.code == code))

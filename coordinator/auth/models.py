@@ -27,6 +27,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)
+    # A GP's own record in the provider directory: their patients are those whose GP it is.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -86,6 +86,33 @@ def policy_of(view) -> Policy | None:
     return next(iter(policies)) if len(policies) == 1 else Policy("per-method", lambda u: True)
 
 
+def can_view_patient(user, patient) -> bool:
+    """Administrators see every patient; case managers the patients of their territory.
+
+    GPs and councils do not open registry records (GPs read shared care plans; councils read
+    aggregates). A merged-away record is seen through the record it was merged into.
+    """
+    if not user.is_authenticated or patient is None or patient.merged_into_id is not None:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.CASE_MANAGER and patient.territory_id == user.territory_id
+
+
+def patient_scope(user):
+    """The SQL condition selecting the patients `user` may list (same rule as above)."""
+    from sqlalchemy import false, true
+
+    from coordinator.patients.models import Patient
+
+    live = Patient.merged_into_id.is_(None)
+    if user.role == Role.ADMIN:
+        return live & true()
+    if user.role == Role.CASE_MANAGER and user.territory_id is not None:
+        return live & (Patient.territory_id == user.territory_id)
+    return false()
+
+
 def can(policy: Policy, user=None) -> bool:
     """For templates: may the (current) user use what this policy guards?"""
     return policy.permits(user if user is not None else current_user)

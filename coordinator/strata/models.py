@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.core.i18n import Localized
@@ -38,11 +49,18 @@ class Program(Localized, db.Model):
     name_en: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
+    inclusion_criteria: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
 
     strata: Mapped[list[Stratum]] = relationship(
         back_populates="program", order_by="Stratum.level", cascade="all, delete-orphan"
     )
+    indicators: Mapped[list[ProgramIndicator]] = relationship(
+        back_populates="program", order_by="ProgramIndicator.code", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Program {self.code}>"
@@ -66,9 +84,90 @@ class Stratum(Localized, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
     requires_care_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    boundary_criteria: Mapped[str] = mapped_column(Text, default="")
+    clinical_goals: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
 
     program: Mapped[Program] = relationship(back_populates="strata")
+    followup_items: Mapped[list[FollowUpTemplateItem]] = relationship(
+        back_populates="stratum", order_by="FollowUpTemplateItem.position",
+        cascade="all, delete-orphan",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Stratum {self.code}>"
+
+
+class FollowUpTemplateItem(db.Model):
+    """One line of a stratum's follow-up template: e.g. nurse, every 14 days, 6 times."""
+
+    __tablename__ = "followup_template_item"
+    __table_args__ = (
+        CheckConstraint("interval_days >= 1", name="interval_positive"),
+        CheckConstraint("occurrences >= 1", name="occurrences_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stratum_id: Mapped[int] = mapped_column(ForeignKey("stratum.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    provider_kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    interval_days: Mapped[int] = mapped_column(Integer)
+    occurrences: Mapped[int] = mapped_column(Integer)
+
+    stratum: Mapped[Stratum] = relationship(back_populates="followup_items")
+
+
+class ProgramIndicator(db.Model):
+    """An indicator a program is measured by, with its target (e.g. flu_vaccination_65, 75 %)."""
+
+    __tablename__ = "program_indicator"
+    __table_args__ = (
+        UniqueConstraint("program_id", "code"),
+        CheckConstraint("target_percent >= 0 AND target_percent <= 100", name="target_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    target_percent: Mapped[float] = mapped_column(Numeric(5, 2))
+    is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    program: Mapped[Program] = relationship(back_populates="indicators")
+
+
+class StratumAssignment(db.Model):
+    """From `effective_date`, the patient is in `stratum` of `program` (no stratum: an exit).
+
+    The rows of one patient and program form a timeline: each row lasts until the day before
+    the next one (`end_date`, kept by the service), the last one while it is open.
+    """
+
+    __tablename__ = "stratum_assignment"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "program_id", "effective_date"),
+        Index("ix_stratum_assignment_current", "program_id", "stratum_id", "end_date"),
+        Index("ix_stratum_assignment_effective", "effective_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"))
+    stratum_id: Mapped[int | None] = mapped_column(ForeignKey("stratum.id"))
+    effective_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    author_label: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    program: Mapped[Program] = relationship()
+    stratum: Mapped[Stratum | None] = relationship()
+
+    @property
+    def is_exit(self) -> bool:
+        return self.stratum_id is None

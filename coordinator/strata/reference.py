@@ -91,3 +91,19 @@ PROGRAMS = [
         ],
     ),
 ]
+
+# Built-in indicator of every program (metrics.md): (code, label, default target in %).
+BUILTIN_INDICATORS = [
+    ("flu_vaccination_65", "Vaccination antigrippale des 65 ans et plus", 75),
+]
+
+# Default follow-up templates per stratum level: (provider kind, label, interval days, count).
+FOLLOWUP_TEMPLATES = {
+    1: [("gp", "Consultation de suivi du médecin traitant", 180, 2)],
+    2: [("gp", "Consultation de suivi du médecin traitant", 90, 4),
+        ("nurse", "Éducation thérapeutique infirmière", 60, 3)],
+    3: [("nurse", "Visite infirmière à domicile", 14, 6),
+        ("gp", "Consultation du médecin traitant", 30, 3),
+        ("dietitian", "Consultation diététique", 45, 2),
+        ("social_worker", "Évaluation sociale", 90, 1)],
+}

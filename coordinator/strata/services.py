@@ -8,7 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordinator.strata import reference
-from coordinator.strata.models import Program, Stratum, Territory
+from coordinator.strata.models import (
+    FollowUpTemplateItem,
+    Program,
+    ProgramIndicator,
+    Stratum,
+    Territory,
+)
 
 CARE_PLAN_LEVEL = 3
 
@@ -44,12 +50,21 @@ def load_reference_data(session: Session) -> ReferenceLoad:
             stratum_code = f"{code}-{level}"
             if stratum_code in strata:
                 continue
-            program.strata.append(
-                Stratum(code=stratum_code, level=level, name=s_name, name_en=s_name_en,
-                        description=s_desc, description_en=s_desc_en,
-                        requires_care_plan=level >= CARE_PLAN_LEVEL)
-            )
+            stratum = Stratum(code=stratum_code, level=level, name=s_name, name_en=s_name_en,
+                              description=s_desc, description_en=s_desc_en,
+                              requires_care_plan=level >= CARE_PLAN_LEVEL)
+            for position, (kind, label, interval, count) in enumerate(
+                    reference.FOLLOWUP_TEMPLATES.get(level, [])):
+                stratum.followup_items.append(FollowUpTemplateItem(
+                    position=position, provider_kind=kind, label=label, interval_days=interval,
+                    occurrences=count))
+            program.strata.append(stratum)
             added.strata += 1
+        existing = {indicator.code for indicator in program.indicators}
+        for indicator_code, label, target in reference.BUILTIN_INDICATORS:
+            if indicator_code not in existing:
+                program.indicators.append(ProgramIndicator(
+                    code=indicator_code, label=label, target_percent=target, is_builtin=True))
     session.flush()
     return added
 

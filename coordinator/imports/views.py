@@ -1,0 +1,7 @@
+"""CSV import pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")

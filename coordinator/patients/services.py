@@ -1,0 +1,251 @@
+"""Registry rules on patients: create, update, consent, read, search, duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
+from coordinator.auth.roles import Role
+from coordinator.core.context import Actor
+from coordinator.core.errors import ConflictError, DuplicateSuspected, raise_problems
+from coordinator.core.normalize import fold, prefix_upper_bound
+from coordinator.core.permissions import patient_scope
+from coordinator.core.time import local_today
+from coordinator.patients.models import ConsentEvent, Patient
+from coordinator.patients.validation import check_identity, check_nir, clean_nir
+from coordinator.providers.models import Provider
+from coordinator.strata.models import StratumAssignment, Territory
+
+IDENTITY_STATUSES = ("provisional", "qualified")
+EDITABLE_FIELDS = (
+    "external_id", "nir", "identity_status", "birth_name", "used_name", "first_names",
+    "birth_date", "sex", "birth_place_insee", "phone", "email", "address", "postal_code", "city",
+    "territory_id", "gp_id", "case_manager_id", "trusted_person_name", "trusted_person_relation",
+    "trusted_person_phone", "advance_directives", "advance_directives_date", "deceased_date",
+)
+OPTIONAL_TEXT = (
+    "external_id", "used_name", "birth_place_insee", "phone", "email", "address", "postal_code",
+    "city", "trusted_person_name", "trusted_person_relation", "trusted_person_phone",
+)
+
+
+def _clean(data: dict) -> dict:
+    values = {key: data[key] for key in EDITABLE_FIELDS if key in data}
+    for key in OPTIONAL_TEXT:
+        if key in values:
+            values[key] = (values[key] or "").strip() or None
+    for key in ("birth_name", "first_names"):
+        if key in values:
+            values[key] = " ".join((values[key] or "").split())
+    if "nir" in values:
+        values["nir"] = clean_nir(values["nir"])
+    if values.get("birth_place_insee"):
+        values["birth_place_insee"] = values["birth_place_insee"].upper()
+    return values
+
+
+def _check_links(session: Session, values: dict) -> list[tuple[str, object]]:
+    problems: list[tuple[str, object]] = []
+    territory_id = values.get("territory_id")
+    if territory_id is None or session.get(Territory, territory_id) is None:
+        problems.append(("territory_id", _l("Choose a known territory.")))
+    if values.get("gp_id") is not None:
+        gp = session.get(Provider, values["gp_id"])
+        if gp is None or gp.kind != "gp":
+            problems.append(("gp_id", _l("The GP must be a provider of kind GP.")))
+        elif not gp.is_active:
+            problems.append(("gp_id", _l("This GP is deactivated in the directory.")))
+    if values.get("case_manager_id") is not None:
+        manager = session.get(User, values["case_manager_id"])
+        if manager is None or manager.role != Role.CASE_MANAGER or not manager.is_active:
+            problems.append(("case_manager_id", _l("Choose an active case manager.")))
+        elif manager.territory_id != territory_id:
+            problems.append(("case_manager_id",
+                             _l("The case manager works in another territory.")))
+    return problems
+
+
+def _validate(session: Session, values: dict) -> None:
+    problems = check_identity(
+        birth_name=values.get("birth_name"), first_names=values.get("first_names"),
+        birth_date=values.get("birth_date"), sex=values.get("sex"),
+        birth_place_insee=values.get("birth_place_insee"),
+        deceased_date=values.get("deceased_date"), today=local_today(),
+    )
+    problems += check_nir(values.get("nir"), values.get("sex"), values.get("birth_date"))
+    status = values.get("identity_status") or "provisional"
+    if status not in IDENTITY_STATUSES:
+        problems.append(("identity_status", _l("Unknown identity status.")))
+    elif status == "qualified" and not values.get("nir"):
+        problems.append(("identity_status", _l("A qualified identity needs its NIR.")))
+    if values.get("advance_directives_date") and not values.get("advance_directives"):
+        problems.append(("advance_directives_date",
+                         _l("Give a date only when advance directives are on file.")))
+    problems += _check_links(session, values)
+    raise_problems(problems)
+
+
+def _fold_names(patient: Patient) -> None:
+    patient.birth_name_folded = fold(patient.birth_name)
+    patient.used_name_folded = fold(patient.used_name) or None
+    patient.first_name_folded = (fold(patient.first_names).split() or [""])[0]
+
+
+def find_duplicates(session: Session, *, nir: str | None, birth_name: str, first_names: str,
+                    birth_date: date | None, exclude_id: int | None = None) -> list[Patient]:
+    """Likely duplicates: the same NIR, or the same folded birth name, first first-name and
+    birth date."""
+    first = (fold(first_names).split() or [""])[0]
+    conditions = []
+    if nir:
+        conditions.append(Patient.nir == nir)
+    if birth_date is not None and birth_name:
+        conditions.append(and_(Patient.birth_name_folded == fold(birth_name),
+                               Patient.birth_date == birth_date,
+                               Patient.first_name_folded == first))
+    if not conditions:
+        return []
+    query = select(Patient).where(or_(*conditions), Patient.merged_into_id.is_(None))
+    if exclude_id is not None:
+        query = query.where(Patient.id != exclude_id)
+    return list(session.scalars(query.order_by(Patient.id).limit(10)))
+
+
+def record_consent(session: Session, actor: Actor, patient: Patient, consent: bool,
+                   effective_date: date | None = None) -> None:
+    """Grant or withdraw the consent to share the plan; it takes effect at once and the
+    change is kept in the consent history."""
+    if patient.consent_share == consent and patient.consent_date is not None:
+        return
+    effective_date = effective_date or local_today()
+    patient.consent_share = consent
+    patient.consent_date = effective_date
+    session.add(ConsentEvent(patient_id=patient.id, consent_share=consent,
+                             effective_date=effective_date, actor_label=actor.label))
+    audit.record(session, actor, AuditAction.UPDATE, "patient", patient.id,
+                 patient_id=patient.id,
+                 summary="consent granted" if consent else "consent withdrawn")
+
+
+def create_patient(session: Session, actor: Actor, data: dict, *,
+                   confirm_duplicate: bool = False) -> Patient:
+    """Register a patient; likely duplicates stop the creation unless the user confirmed."""
+    values = _clean(data)
+    values.setdefault("identity_status", "provisional")
+    _validate(session, values)
+    if not confirm_duplicate:
+        candidates = find_duplicates(session, nir=values.get("nir"),
+                                     birth_name=values["birth_name"],
+                                     first_names=values["first_names"],
+                                     birth_date=values["birth_date"])
+        if candidates:
+            raise DuplicateSuspected(candidates)
+    patient = Patient(**values)
+    _fold_names(patient)
+    session.add(patient)
+    session.flush()
+    if data.get("consent_share"):
+        record_consent(session, actor, patient, True, data.get("consent_date"))
+    audit.record(session, actor, AuditAction.CREATE, "patient", patient.id, patient_id=patient.id,
+                 details={"duplicate_confirmed": True} if confirm_duplicate else None)
+    return patient
+
+
+def update_patient(session: Session, actor: Actor, patient: Patient, data: dict,
+                   expected_version: int) -> Patient:
+    """Change a patient's record; a stale `expected_version` is a conflict, nothing is saved."""
+    if patient.version != expected_version:
+        raise ConflictError(patient.version)
+    values = _clean(data)
+    merged = {key: getattr(patient, key) for key in EDITABLE_FIELDS} | values
+    _validate(session, merged)
+    changed = sorted(key for key, value in values.items() if getattr(patient, key) != value)
+    for key in changed:
+        setattr(patient, key, values[key])
+    _fold_names(patient)
+    if "consent_share" in data and bool(data["consent_share"]) != patient.consent_share:
+        record_consent(session, actor, patient, bool(data["consent_share"]),
+                       data.get("consent_date"))
+        changed.append("consent_share")
+    if changed:
+        session.flush()
+        audit.record(session, actor, AuditAction.UPDATE, "patient", patient.id,
+                     patient_id=patient.id, details={"fields": changed})
+    return patient
+
+
+def read_patient(session: Session, actor: Actor, patient: Patient) -> Patient:
+    """Opening a patient's record is audited."""
+    audit.record(session, actor, AuditAction.READ, "patient", patient.id, patient_id=patient.id)
+    return patient
+
+
+def consent_history(session: Session, patient: Patient) -> list[ConsentEvent]:
+    return list(session.scalars(
+        select(ConsentEvent).where(ConsentEvent.patient_id == patient.id)
+        .order_by(ConsentEvent.recorded_at.desc(), ConsentEvent.id.desc())))
+
+
+@dataclass(frozen=True)
+class PatientSearch:
+    name: str | None = None
+    birth_date: date | None = None
+    nir: str | None = None
+    territory_id: int | None = None
+    program_id: int | None = None
+    stratum_id: int | None = None
+    case_manager_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+def search_query(user, criteria: PatientSearch) -> Select:
+    """Patients the user may see that match the criteria, by name.
+
+    Names match as accent- and case-insensitive prefixes of the birth or used name (an index
+    range on the folded names); further words must start one of the first names.
+    """
+    query = select(Patient).where(patient_scope(user))
+    words = fold(criteria.name).split() if criteria.name else []
+    if words:
+        low = words[0]
+        high = prefix_upper_bound(low)
+        query = query.where(or_(
+            and_(Patient.birth_name_folded >= low, Patient.birth_name_folded < high),
+            and_(Patient.used_name_folded >= low, Patient.used_name_folded < high),
+        ))
+        for word in words[1:]:
+            query = query.where(Patient.first_name_folded.startswith(word))
+    if criteria.birth_date:
+        query = query.where(Patient.birth_date == criteria.birth_date)
+    if criteria.nir:
+        query = query.where(Patient.nir == clean_nir(criteria.nir))
+    if criteria.territory_id:
+        query = query.where(Patient.territory_id == criteria.territory_id)
+    if criteria.case_manager_id:
+        query = query.where(Patient.case_manager_id == criteria.case_manager_id)
+    if criteria.program_id or criteria.stratum_id:
+        current = [StratumAssignment.patient_id == Patient.id,
+                   StratumAssignment.end_date.is_(None),
+                   StratumAssignment.stratum_id.is_not(None)]
+        if criteria.program_id:
+            current.append(StratumAssignment.program_id == criteria.program_id)
+        if criteria.stratum_id:
+            current.append(StratumAssignment.stratum_id == criteria.stratum_id)
+        query = query.where(exists().where(*current))
+    return query.order_by(Patient.birth_name_folded, Patient.first_name_folded, Patient.id)
+
+
+def audit_search(session: Session, actor: Actor, criteria: PatientSearch, total: int) -> None:
+    """A search shows patient identities: it is audited with its criteria and result count."""
+    audit.record(session, actor, AuditAction.READ, "patient_search",
+                 summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})

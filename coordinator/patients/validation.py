@@ -1,0 +1,82 @@
+"""Field rules of a patient identity, shared by the forms, the API and the CSV import.
+
+Each check returns a list of (field, message) pairs; an empty list means the value is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import nir as stdnum_nir
+
+SEXES = ("F", "M", "U")
+INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
+
+Problems = list[tuple[str, object]]
+
+
+def clean_nir(value: str | None) -> str | None:
+    if not value:
+        return None
+    return re.sub(r"[\s.\-]", "", value).upper() or None
+
+
+def check_nir(nir: str | None, sex: str | None, birth_date: date | None) -> Problems:
+    """NIR/INS: 15 characters, key verified (Corsica 2A/2B included), consistent with the sex,
+    the birth year and the birth month when those are known."""
+    if not nir:
+        return []
+    try:
+        stdnum_nir.validate(nir)
+    except StdnumError:
+        if len(nir) != 15:
+            return [("nir", _l("A NIR has 15 characters (13 digits and a 2-digit key)."))]
+        return [("nir", _l("The NIR is invalid: its key does not match."))]
+    problems: Problems = []
+    sex_digit = nir[0]
+    if sex in ("M", "F") and sex_digit in "12" and sex_digit != ("1" if sex == "M" else "2"):
+        problems.append(("nir", _l("The NIR does not match the sex (it starts with %(d)s).",
+                                   d=sex_digit)))
+    if birth_date is not None:
+        if nir[1:3] != f"{birth_date.year % 100:02d}":
+            problems.append(("nir", _l("The NIR does not match the birth year.")))
+        month = int(nir[3:5])
+        if 1 <= month <= 12 and month != birth_date.month:
+            problems.append(("nir", _l("The NIR does not match the birth month.")))
+    return problems
+
+
+def check_identity(
+    *,
+    birth_name: str | None,
+    first_names: str | None,
+    birth_date: date | None,
+    sex: str | None,
+    birth_place_insee: str | None = None,
+    deceased_date: date | None = None,
+    today: date,
+) -> Problems:
+    problems: Problems = []
+    if not (birth_name or "").strip():
+        problems.append(("birth_name", _l("The birth name is required.")))
+    if not (first_names or "").strip():
+        problems.append(("first_names", _l("The first names are required.")))
+    if birth_date is None:
+        problems.append(("birth_date", _l("The birth date is required.")))
+    elif birth_date > today:
+        problems.append(("birth_date", _l("The birth date cannot be in the future.")))
+    if sex not in SEXES:
+        problems.append(("sex", _l("The sex must be F, M or U.")))
+    if birth_place_insee and not INSEE_RE.match(birth_place_insee):
+        problems.append(("birth_place_insee",
+                         _l("An INSEE commune code has 5 characters, e.g. 59178 or 2A004.")))
+    if deceased_date is not None:
+        if deceased_date > today:
+            problems.append(("deceased_date", _l("The date of death cannot be in the future.")))
+        elif birth_date is not None and deceased_date < birth_date:
+            problems.append(("deceased_date",
+                             _l("The date of death cannot be before the birth date.")))
+    return problems

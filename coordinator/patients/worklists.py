@@ -1,0 +1,81 @@
+"""The case manager's worklists: caseload, patients without a stratum, strata gone up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from coordinator.core.permissions import patient_scope
+from coordinator.patients.models import Patient
+from coordinator.strata.models import Stratum, StratumAssignment
+
+RECENT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class WorklistFilter:
+    program_id: int | None = None
+    stratum_id: int | None = None
+
+
+def _current(filters: WorklistFilter):
+    conditions = [StratumAssignment.patient_id == Patient.id,
+                  StratumAssignment.end_date.is_(None),
+                  StratumAssignment.stratum_id.is_not(None)]
+    if filters.program_id:
+        conditions.append(StratumAssignment.program_id == filters.program_id)
+    if filters.stratum_id:
+        conditions.append(StratumAssignment.stratum_id == filters.stratum_id)
+    return exists().where(*conditions)
+
+
+def caseload(user, filters: WorklistFilter) -> Select:
+    """Patients assigned to this case manager (alive first, by name)."""
+    query = select(Patient).where(patient_scope(user), Patient.case_manager_id == user.id)
+    if filters.program_id or filters.stratum_id:
+        query = query.where(_current(filters))
+    return query.order_by(Patient.deceased_date.is_not(None), Patient.birth_name_folded,
+                          Patient.id)
+
+
+def unstratified(user) -> Select:
+    """Living patients of the user's territory in no stratum of any program."""
+    return (select(Patient)
+            .where(patient_scope(user), Patient.deceased_date.is_(None),
+                   ~_current(WorklistFilter()))
+            .order_by(Patient.created_at.desc(), Patient.id.desc()))
+
+
+def stratum_went_up(user, filters: WorklistFilter, today: date) -> Select:
+    """(patient, new stratum, previous level, effective date) for the patients of the user's
+    territory whose stratum level rose in the last 30 days."""
+    previous_level = func.lag(Stratum.level).over(
+        partition_by=(StratumAssignment.patient_id, StratumAssignment.program_id),
+        order_by=StratumAssignment.effective_date,
+    )
+    cutoff = today - timedelta(days=RECENT_DAYS)
+    recent = aliased(StratumAssignment)
+    recently_moved = select(recent.patient_id).where(recent.effective_date >= cutoff)
+    moves = (select(StratumAssignment.id.label("assignment_id"),
+                    StratumAssignment.patient_id, StratumAssignment.stratum_id,
+                    StratumAssignment.effective_date, Stratum.level.label("level"),
+                    previous_level.label("previous_level"))
+             .join(Stratum, Stratum.id == StratumAssignment.stratum_id, isouter=True)
+             .where(StratumAssignment.patient_id.in_(recently_moved))
+             .subquery())
+    query = (select(Patient, Stratum, moves.c.previous_level, moves.c.effective_date)
+             .join(moves, moves.c.patient_id == Patient.id)
+             .join(Stratum, Stratum.id == moves.c.stratum_id)
+             .where(patient_scope(user),
+                    moves.c.effective_date >= cutoff,
+                    moves.c.effective_date <= today,
+                    and_(moves.c.previous_level.is_not(None),
+                         moves.c.level > moves.c.previous_level)))
+    if filters.program_id:
+        query = query.where(Stratum.program_id == filters.program_id)
+    if filters.stratum_id:
+        query = query.where(Stratum.id == filters.stratum_id)
+    return query.order_by(moves.c.effective_date.desc(), Patient.id)

@@ -1,0 +1,1 @@
+"""The provider directory: the territory's resources (GPs, nurses, dietitians, services...)."""

@@ -1,0 +1,124 @@
+"""The provider directory's rules: create, update, deactivate, search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.core.context import Actor
+from coordinator.core.errors import ConflictError, raise_problems
+from coordinator.core.normalize import fold, prefix_upper_bound
+from coordinator.providers.models import Provider
+from coordinator.providers.validation import check_provider
+from coordinator.strata.models import Territory
+
+FIELDS = ("external_id", "kind", "name", "rpps", "finess", "organisation", "territory_id",
+          "phone", "email", "address", "postal_code", "city")
+
+
+def _clean(data: dict) -> dict:
+    values = {key: data[key] for key in FIELDS if key in data}
+    for key, value in list(values.items()):
+        if isinstance(value, str):
+            values[key] = value.strip() or None
+    if values.get("finess"):
+        values["finess"] = values["finess"].upper()
+    return values
+
+
+def _validate(session: Session, values: dict) -> None:
+    problems = check_provider(kind=values.get("kind"), name=values.get("name"),
+                              rpps=values.get("rpps"), finess=values.get("finess"))
+    territory_id = values.get("territory_id")
+    if territory_id is None or session.get(Territory, territory_id) is None:
+        problems.append(("territory_id", _l("Choose a known territory.")))
+    raise_problems(problems)
+
+
+def create_provider(session: Session, actor: Actor, data: dict) -> Provider:
+    values = _clean(data)
+    _validate(session, values)
+    provider = Provider(**values, name_folded=fold(values["name"]))
+    session.add(provider)
+    session.flush()
+    audit.record(session, actor, AuditAction.CREATE, "provider", provider.id,
+                 summary=provider.name)
+    return provider
+
+
+def update_provider(session: Session, actor: Actor, provider: Provider, data: dict,
+                    expected_version: int) -> Provider:
+    if provider.version != expected_version:
+        raise ConflictError(provider.version)
+    values = _clean(data)
+    _validate(session, {key: getattr(provider, key) for key in FIELDS} | values)
+    changed = sorted(key for key, value in values.items() if getattr(provider, key) != value)
+    for key in changed:
+        setattr(provider, key, values[key])
+    provider.name_folded = fold(provider.name)
+    if changed:
+        session.flush()
+        audit.record(session, actor, AuditAction.UPDATE, "provider", provider.id,
+                     summary=provider.name, details={"fields": changed})
+    return provider
+
+
+def set_active(session: Session, actor: Actor, provider: Provider, active: bool) -> None:
+    """Providers are deactivated, never deleted: plans and appointments keep referring to them."""
+    if provider.is_active == active:
+        return
+    provider.is_active = active
+    session.flush()
+    audit.record(session, actor, AuditAction.UPDATE, "provider", provider.id,
+                 summary="activated" if active else "deactivated")
+
+
+@dataclass(frozen=True)
+class ProviderSearch:
+    text: str | None = None
+    kind: str | None = None
+    territory_id: int | None = None
+    active_only: bool = True
+
+
+def search_query(criteria: ProviderSearch) -> Select:
+    """'Which dietitians in DOUAISIS': by kind, territory, and name or organisation prefix."""
+    query = select(Provider)
+    if criteria.kind:
+        query = query.where(Provider.kind == criteria.kind)
+    if criteria.territory_id:
+        query = query.where(Provider.territory_id == criteria.territory_id)
+    if criteria.active_only:
+        query = query.where(Provider.is_active.is_(True))
+    words = fold(criteria.text).split() if criteria.text else []
+    if words:
+        low = " ".join(words)
+        query = query.where(or_(
+            and_(Provider.name_folded >= low, Provider.name_folded < prefix_upper_bound(low)),
+            Provider.name_folded.contains(f" {low}"),
+            Provider.organisation.ilike(f"%{criteria.text.strip()}%"),
+        ))
+    return query.order_by(Provider.territory_id, Provider.kind, Provider.name_folded)
+
+
+def is_referenced(session: Session, provider: Provider) -> bool:
+    """Whether a patient (or later a plan or appointment) points to this provider."""
+    from coordinator.patients.models import Patient
+
+    return bool(session.scalar(select(exists().where(Patient.gp_id == provider.id))))
+
+
+def delete_provider(session: Session, actor: Actor, provider: Provider) -> None:
+    """Remove a provider entered by mistake; one that is referenced can only be deactivated."""
+    if is_referenced(session, provider):
+        raise_problems([("provider", _l("This provider is referenced by patient records: "
+                                        "deactivate it instead."))])
+    audit.record(session, actor, AuditAction.DELETE, "provider", provider.id,
+                 summary=provider.name)
+    session.delete(provider)
+    session.flush()
