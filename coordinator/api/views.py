@@ -23,4 +23,8 @@ def me():
 
 
 def register(app: Flask) -> None:
+    from coordinator.api import enrollments, patients, programs, providers
+
     api.register_blueprint(account)
+    for module in (patients, providers, programs, enrollments):
+        api.register_blueprint(module.blp)
