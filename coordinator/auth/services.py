@@ -218,3 +218,11 @@ def count_users(session: Session) -> int:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def case_managers(session: Session, territory_id: int | None) -> list[User]:
+    """Active case managers of a territory (all territories when None)."""
+    query = select(User).where(User.role == Role.CASE_MANAGER, User.is_active.is_(True))
+    if territory_id is not None:
+        query = query.where(User.territory_id == territory_id)
+    return list(session.scalars(query.order_by(User.full_name)))

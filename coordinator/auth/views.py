@@ -25,7 +25,7 @@ from coordinator.auth.models import User
 from coordinator.core.errors import ValidationError
 from coordinator.core.hooks import touch_session
 from coordinator.core.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
-from coordinator.core.viewhelpers import current_actor, safe_next_url
+from coordinator.core.viewhelpers import current_actor, form_errors, safe_next_url
 from coordinator.extensions import db, limiter
 from coordinator.strata.models import Territory
 
@@ -40,15 +40,6 @@ def _login_key() -> str:
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    for field, messages in error.messages().items():
-        target = getattr(form, field, None)
-        if target is not None:
-            target.errors = list(target.errors) + messages
-        else:
-            flash(" ".join(messages), "danger")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -109,7 +100,7 @@ def change_password():
             )
         except ValidationError as error:
             db.session.rollback()
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             db.session.commit()
             login_user(current_user._get_current_object())  # follow the new session version
@@ -142,7 +133,7 @@ def create_user():
             )
         except ValidationError as error:
             db.session.rollback()
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             db.session.commit()
             flash(_("Account %(email)s created.", email=user.email), "success")

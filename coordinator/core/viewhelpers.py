@@ -24,3 +24,16 @@ def current_actor() -> Actor:
     from flask_login import current_user
 
     return Actor.for_user(current_user, request.remote_addr)
+
+
+def form_errors(form, error, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form's fields (unknown fields: a message)."""
+    from flask import flash
+
+    aliases = aliases or {}
+    for field, messages in error.messages().items():
+        target = getattr(form, aliases.get(field, field), None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, *messages]
+        else:
+            flash(" ".join(messages), "danger")

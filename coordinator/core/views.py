@@ -7,11 +7,15 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from coordinator.auth import services as auth_services
+from coordinator.auth.roles import Role
 from coordinator.core.errors import ValidationError
-from coordinator.core.forms import LanguageForm
+from coordinator.core.forms import LanguageForm, WorklistFilterForm
+from coordinator.core.pagination import paginate
 from coordinator.core.permissions import AUTHENTICATED, PUBLIC, require
-from coordinator.core.viewhelpers import safe_next_url
+from coordinator.core.time import local_today
+from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
+from coordinator.patients import worklists
 from coordinator.strata import services as strata_services
 
 bp = Blueprint("core", __name__)
@@ -28,12 +32,32 @@ HOME_TEMPLATES = {
 @require(AUTHENTICATED)
 def home():
     """Each role lands on its own page (worklist, shared plans, dashboard, administration)."""
-    return render_template(
-        HOME_TEMPLATES[current_user.role],
-        programs=strata_services.list_programs(db.session),
-        territories=strata_services.list_territories(db.session),
-        user_count=auth_services.count_users(db.session),
-    )
+    context = {"programs": strata_services.list_programs(db.session)}
+    if current_user.role == Role.CASE_MANAGER:
+        context.update(_worklists(context["programs"]))
+    elif current_user.role == Role.ADMIN:
+        context.update(territories=strata_services.list_territories(db.session),
+                       user_count=auth_services.count_users(db.session))
+    return render_template(HOME_TEMPLATES[current_user.role], **context)
+
+
+def _worklists(programs) -> dict:
+    form = WorklistFilterForm(request.args)
+    form.program_id.choices = [("", "—")] + [(p.id, p.display_name) for p in programs]
+    form.stratum_id.choices = [("", "—")] + [
+        (s.id, f"{s.code} — {s.display_name}") for p in programs for s in p.strata]
+    form.validate()
+    filters = worklists.WorklistFilter(program_id=form.program_id.data,
+                                       stratum_id=form.stratum_id.data)
+    caseload = paginate(db.session, worklists.caseload(current_user, filters), per_page=50)
+    unstratified = paginate(db.session, worklists.unstratified(current_user), per_page=20)
+    went_up = db.session.execute(
+        worklists.stratum_went_up(current_user, filters, local_today()).limit(50)).all()
+    worklists.audit_view(db.session, current_actor(),
+                         len(caseload.items) + len(unstratified.items) + len(went_up))
+    db.session.commit()
+    return {"filter_form": form, "caseload": caseload, "unstratified": unstratified,
+            "went_up": went_up}
 
 
 @bp.post("/language")

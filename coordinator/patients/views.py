@@ -1,7 +1,269 @@
-"""Patient registry pages."""
+"""Patient registry pages: search, create, view, edit, consent, strata, merge."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordinator.auth import services as auth_services
+from coordinator.auth.roles import Role
+from coordinator.core.errors import ConflictError, DuplicateSuspected, ValidationError
+from coordinator.core.pagination import paginate
+from coordinator.core.permissions import (
+    ADMIN,
+    PATIENT_STAFF,
+    abort_if_hidden,
+    can_view_patient,
+    require,
+)
+from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.extensions import db
+from coordinator.patients import merge as merge_services
+from coordinator.patients import services
+from coordinator.patients.forms import (
+    AssignStratumForm,
+    ConsentForm,
+    ExitProgramForm,
+    MergeForm,
+    PatientForm,
+    PatientSearchForm,
+)
+from coordinator.patients.models import Patient
+from coordinator.providers import services as provider_services
+from coordinator.strata import assignments
+from coordinator.strata import services as strata_services
+from coordinator.strata.models import Program, Stratum
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+
+def _visible_patient(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id)
+    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    return patient
+
+
+def _territory_choices():
+    territories = strata_services.list_territories(db.session)
+    if current_user.role != Role.ADMIN:
+        territories = [t for t in territories if t.id == current_user.territory_id]
+    return [(t.id, t.name) for t in territories]
+
+
+def _fill_choices(form: PatientForm, territory_id: int | None) -> None:
+    form.territory_id.choices = _territory_choices()
+    form.gp_id.choices = [("", "—")] + [
+        (gp.id, gp.name) for gp in provider_services.active_gps(db.session, territory_id)]
+    form.case_manager_id.choices = [("", "—")] + [
+        (user.id, user.full_name) for user in auth_services.case_managers(db.session,
+                                                                         territory_id)]
+
+
+def _search_choices(form: PatientSearchForm) -> None:
+    programs = strata_services.list_programs(db.session)
+    form.territory_id.choices = [("", "—"), *_territory_choices()]
+    form.program_id.choices = [("", "—")] + [(p.id, p.display_name) for p in programs]
+    form.stratum_id.choices = [("", "—")] + [
+        (s.id, f"{s.code} — {s.display_name}") for p in programs for s in p.strata]
+    territory = None if current_user.role == Role.ADMIN else current_user.territory_id
+    form.case_manager_id.choices = [("", "—")] + [
+        (u.id, u.full_name) for u in auth_services.case_managers(db.session, territory)]
+
+
+@bp.get("/")
+@require(PATIENT_STAFF)
+def index():
+    form = PatientSearchForm(request.args)
+    _search_choices(form)
+    searched = bool(request.args) and form.validate()
+    page = None
+    if searched:
+        criteria = services.PatientSearch(
+            name=form.name.data, birth_date=form.birth_date.data, nir=form.nir.data,
+            territory_id=form.territory_id.data, program_id=form.program_id.data,
+            stratum_id=form.stratum_id.data, case_manager_id=form.case_manager_id.data)
+        page = paginate(db.session, services.search_query(current_user, criteria))
+        services.audit_search(db.session, current_actor(), criteria, page.total)
+        db.session.commit()
+    status = 400 if form.errors else 200
+    return render_template("patients/index.html", form=form, page=page), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def create():
+    form = PatientForm()
+    territory_id = form.territory_id.data if request.method == "POST" else \
+        current_user.territory_id
+    if request.method == "GET":
+        form.territory_id.data = current_user.territory_id
+        if current_user.role == Role.CASE_MANAGER:
+            form.case_manager_id.data = current_user.id
+    _fill_choices(form, territory_id)
+    candidates, status = [], 200
+    if form.validate_on_submit():
+        try:
+            patient = services.create_patient(db.session, current_actor(), form.service_data(),
+                                              confirm_duplicate=form.confirm_duplicate.data)
+        except DuplicateSuspected as duplicate:
+            db.session.rollback()
+            candidates, status = duplicate.candidates, 409
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Patient %(name)s registered.", name=patient.display_name), "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    if request.method == "POST" and status == 200:
+        status = 400
+    return render_template("patients/form.html", form=form, patient=None,
+                           candidates=candidates), status
+
+
+@bp.get("/<int:patient_id>")
+@require(PATIENT_STAFF)
+def show(patient_id: int):
+    patient = _visible_patient(patient_id)
+    services.read_patient(db.session, current_actor(), patient)
+    db.session.commit()
+    return _render_show(patient)
+
+
+def _render_show(patient, assign_form=None, exit_form=None, status=200):
+    timelines = assignments.timelines(db.session, patient)
+    programs = strata_services.list_programs(db.session)
+    assign_form = assign_form or AssignStratumForm(formdata=None)
+    assign_form.stratum_id.choices = [
+        (s.id, f"{p.display_name} — {s.code} {s.display_name}") for p in programs
+        for s in p.strata]
+    exit_form = exit_form or ExitProgramForm(formdata=None)
+    exit_form.program_id.choices = [(t.program.id, t.program.display_name) for t in timelines
+                                    if t.current is not None]
+    return render_template(
+        "patients/show.html", patient=patient, timelines=timelines, assign_form=assign_form,
+        exit_form=exit_form, consent_form=ConsentForm(formdata=None),
+        consents=services.consent_history(db.session, patient),
+    ), status
+
+
+@bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def edit(patient_id: int):
+    patient = _visible_patient(patient_id)
+    form = PatientForm(obj=patient if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = patient.version
+        services.read_patient(db.session, current_actor(), patient)
+        db.session.commit()
+    _fill_choices(form, form.territory_id.data or patient.territory_id)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_patient(db.session, current_actor(), patient, form.service_data(),
+                                    expected_version=int(form.version.data or 0))
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            db.session.rollback()
+            db.session.refresh(patient)
+            return render_template("patients/conflict.html", form=form, patient=patient), 409
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            flash(_("Record saved."), "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    if request.method == "POST":
+        status = 400
+    return render_template("patients/form.html", form=form, patient=patient,
+                           candidates=[]), status
+
+
+@bp.post("/<int:patient_id>/consent")
+@require(PATIENT_STAFF)
+def consent(patient_id: int):
+    patient = _visible_patient(patient_id)
+    form = ConsentForm()
+    if not form.validate_on_submit() or form.consent_share.data not in ("yes", "no"):
+        abort(400)
+    services.record_consent(db.session, current_actor(), patient,
+                            form.consent_share.data == "yes", form.effective_date.data)
+    db.session.commit()
+    flash(_("Consent to share recorded.") if patient.consent_share else
+          _("Consent withdrawn: the care team no longer sees the plan."), "success")
+    return redirect(url_for("patients.show", patient_id=patient.id))
+
+
+@bp.post("/<int:patient_id>/strata")
+@require(PATIENT_STAFF)
+def assign(patient_id: int):
+    patient = _visible_patient(patient_id)
+    form = AssignStratumForm()
+    stratum = db.session.get(Stratum, form.stratum_id.data) if form.stratum_id.data else None
+    if form.validate_on_submit():
+        try:
+            if stratum is None:
+                raise ValidationError({"stratum_id": [_("Choose a stratum.")]})
+            assignments.assign_stratum(db.session, current_actor(), patient, stratum,
+                                       form.effective_date.data, form.reason.data)
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error, aliases={"stratum": "stratum_id"})
+        else:
+            db.session.commit()
+            flash(_("Stratum %(code)s assigned.", code=stratum.code), "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    return _render_show(patient, assign_form=form, status=400)
+
+
+@bp.post("/<int:patient_id>/exit")
+@require(PATIENT_STAFF)
+def exit_program(patient_id: int):
+    patient = _visible_patient(patient_id)
+    form = ExitProgramForm()
+    program = db.session.get(Program, form.program_id.data) if form.program_id.data else None
+    if form.validate_on_submit() and program is not None:
+        try:
+            assignments.exit_program(db.session, current_actor(), patient, program,
+                                     form.effective_date.data, form.reason.data)
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error, aliases={"program": "program_id"})
+        else:
+            db.session.commit()
+            flash(_("Exit from %(program)s recorded.", program=program.display_name),
+                  "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    return _render_show(patient, exit_form=form, status=400)
+
+
+@bp.route("/merge", methods=["GET", "POST"])
+@require(ADMIN)
+def merge():
+    form = MergeForm(request.form if request.method == "POST" else request.args)
+    keep = merged = None
+    if form.keep_id.data and form.merged_id.data:
+        keep = db.session.get(Patient, form.keep_id.data)
+        merged = db.session.get(Patient, form.merged_id.data)
+        if keep is None:
+            form.keep_id.errors = [_("No patient with this number.")]
+        if merged is None:
+            form.merged_id.errors = [_("No patient with this number.")]
+    if request.method == "POST" and keep and merged and form.validate_on_submit():
+        if not form.confirm.data:
+            form.confirm.errors = [_("Confirm that both records are the same person.")]
+        else:
+            try:
+                merge_services.merge_patients(db.session, current_actor(), keep, merged)
+            except ValidationError as error:
+                db.session.rollback()
+                form_errors(form, error, aliases={"merged_id": "merged_id"})
+            else:
+                db.session.commit()
+                flash(_("Record %(merged)d merged into record %(keep)d.", merged=merged.id,
+                        keep=keep.id), "success")
+                return redirect(url_for("patients.show", patient_id=keep.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("patients/merge.html", form=form, keep=keep, merged=merged), status

@@ -79,3 +79,11 @@ def stratum_went_up(user, filters: WorklistFilter, today: date) -> Select:
     if filters.stratum_id:
         query = query.where(Stratum.id == filters.stratum_id)
     return query.order_by(moves.c.effective_date.desc(), Patient.id)
+
+
+def audit_view(session, actor, shown: int) -> None:
+    """Worklists show patient identities: their display is audited like a search."""
+    from coordinator.audit import services as audit
+    from coordinator.audit.models import AuditAction
+
+    audit.record(session, actor, AuditAction.READ, "worklist", summary=f"{shown} row(s)")

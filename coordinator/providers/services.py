@@ -122,3 +122,11 @@ def delete_provider(session: Session, actor: Actor, provider: Provider) -> None:
                  summary=provider.name)
     session.delete(provider)
     session.flush()
+
+
+def active_gps(session: Session, territory_id: int | None) -> list[Provider]:
+    """The GPs a patient of this territory can be attached to."""
+    query = select(Provider).where(Provider.kind == "gp", Provider.is_active.is_(True))
+    if territory_id is not None:
+        query = query.where(Provider.territory_id == territory_id)
+    return list(session.scalars(query.order_by(Provider.name_folded)))
