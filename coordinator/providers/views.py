@@ -1,7 +1,147 @@
-"""Provider directory pages."""
+"""Provider directory pages: search the territory's resources, create, edit, deactivate."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordinator.auth.roles import Role
+from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.pagination import paginate
+from coordinator.core.permissions import AUTHENTICATED, PATIENT_STAFF, require
+from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.extensions import db
+from coordinator.providers import services
+from coordinator.providers.forms import KIND_LABELS, ProviderForm, ProviderSearchForm
+from coordinator.providers.models import Provider
+from coordinator.strata import services as strata_services
 
 bp = Blueprint("providers", __name__, url_prefix="/providers")
+
+
+def can_edit(provider: Provider | None = None) -> bool:
+    """Administrators edit every provider, case managers those of their territory."""
+    if current_user.role == Role.ADMIN:
+        return True
+    return current_user.role == Role.CASE_MANAGER and (
+        provider is None or provider.territory_id == current_user.territory_id)
+
+
+def _editable(provider_id: int) -> Provider:
+    provider = db.session.get(Provider, provider_id) or abort(404)
+    if not can_edit(provider):
+        abort(403)
+    return provider
+
+
+def _territory_choices(form) -> None:
+    territories = strata_services.list_territories(db.session)
+    if current_user.role != Role.ADMIN:
+        territories = [t for t in territories if t.id == current_user.territory_id]
+    form.territory_id.choices = [(t.id, t.name) for t in territories]
+
+
+@bp.get("/")
+@require(AUTHENTICATED)
+def index():
+    form = ProviderSearchForm(request.args)
+    form.territory_id.choices = [("", "—")] + [
+        (t.id, t.name) for t in strata_services.list_territories(db.session)]
+    if not request.args and current_user.territory_id:
+        form.territory_id.data = current_user.territory_id
+    form.validate()
+    criteria = services.ProviderSearch(text=form.text.data, kind=form.kind.data or None,
+                                       territory_id=form.territory_id.data,
+                                       active_only=not form.inactive.data)
+    page = paginate(db.session, services.search_query(criteria))
+    return render_template("providers/index.html", form=form, page=page, kinds=KIND_LABELS,
+                           can_edit=can_edit())
+
+
+@bp.get("/<int:provider_id>")
+@require(AUTHENTICATED)
+def show(provider_id: int):
+    provider = db.session.get(Provider, provider_id) or abort(404)
+    return render_template("providers/show.html", provider=provider, kinds=KIND_LABELS,
+                           can_edit=can_edit(provider),
+                           referenced=services.is_referenced(db.session, provider))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def create():
+    form = ProviderForm()
+    _territory_choices(form)
+    if request.method == "GET" and current_user.territory_id:
+        form.territory_id.data = current_user.territory_id
+    if form.validate_on_submit():
+        try:
+            provider = services.create_provider(db.session, current_actor(), form.service_data())
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s added to the directory.", name=provider.name), "success")
+            return redirect(url_for("providers.show", provider_id=provider.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("providers/form.html", form=form, provider=None), status
+
+
+@bp.route("/<int:provider_id>/edit", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def edit(provider_id: int):
+    provider = _editable(provider_id)
+    form = ProviderForm(obj=provider if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = provider.version
+    _territory_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.update_provider(db.session, current_actor(), provider, form.service_data(),
+                                     expected_version=int(form.version.data or 0))
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            db.session.rollback()
+            db.session.refresh(provider)
+            flash(_("Someone saved this provider while you were editing it: your changes "
+                    "are below, the current values are on the provider's page."), "warning")
+            form.version.data = provider.version
+            return render_template("providers/form.html", form=form, provider=provider,
+                                   conflict=True), 409
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            flash(_("Provider saved."), "success")
+            return redirect(url_for("providers.show", provider_id=provider.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("providers/form.html", form=form, provider=provider), status
+
+
+@bp.post("/<int:provider_id>/active")
+@require(PATIENT_STAFF)
+def toggle_active(provider_id: int):
+    provider = _editable(provider_id)  # the CSRF token is checked for every POST (core/hooks)
+    services.set_active(db.session, current_actor(), provider, not provider.is_active)
+    db.session.commit()
+    flash(_("Provider reactivated.") if provider.is_active else _("Provider deactivated."),
+          "success")
+    return redirect(url_for("providers.show", provider_id=provider.id))
+
+
+@bp.post("/<int:provider_id>/delete")
+@require(PATIENT_STAFF)
+def delete(provider_id: int):
+    provider = _editable(provider_id)
+    try:
+        services.delete_provider(db.session, current_actor(), provider)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.messages()["provider"]), "danger")
+        return redirect(url_for("providers.show", provider_id=provider_id))
+    db.session.commit()
+    flash(_("Provider deleted."), "success")
+    return redirect(url_for("providers.index"))

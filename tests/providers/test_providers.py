@@ -1,0 +1,88 @@
+"""The provider directory: formats, search by kind and territory, deactivation."""
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.core.context import Actor
+from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.providers import services
+from coordinator.providers.models import Provider
+from tests.factories import make_patient, make_provider, territory
+
+ACTOR = Actor.system("test")
+
+
+def values(**overrides):
+    data = {"kind": "dietitian", "name": "Sophie Leroy", "territory_id": territory("DOUAISIS").id}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("field,value", [
+    ("rpps", "1000345678"), ("rpps", "1000345678A"), ("finess", "960000013"),
+    ("finess", "59000001"), ("kind", "wizard"), ("territory_id", 424242),
+])
+def test_formats_are_checked_and_name_the_field(session, field, value):
+    with pytest.raises(ValidationError) as error:
+        services.create_provider(session, ACTOR, values(**{field: value}))
+    assert field in error.value.messages()
+
+
+@pytest.mark.parametrize("finess", ["590000013", "2A0000013", "2B0000013", "970000013"])
+def test_valid_finess_numbers(session, finess):
+    assert services.create_provider(session, ACTOR, values(finess=finess)).finess == finess
+
+
+def test_which_dietitians_in_douaisis(session):
+    wanted = make_provider(kind="dietitian", name="Sophie Leroy")
+    make_provider(kind="dietitian", territory_code="CORNOUAILLE")
+    make_provider(kind="nurse")
+    make_provider(kind="dietitian", is_active=False)
+    criteria = services.ProviderSearch(kind="dietitian", territory_id=territory("DOUAISIS").id)
+    assert session.scalars(services.search_query(criteria)).all() == [wanted]
+    by_name = services.ProviderSearch(text="leroy")
+    assert session.scalars(services.search_query(by_name)).all() == [wanted]
+
+
+def test_stale_update_is_a_conflict(session):
+    provider = services.create_provider(session, ACTOR, values())
+    with pytest.raises(ConflictError):
+        services.update_provider(session, ACTOR, provider, {"phone": "1"}, expected_version=99)
+
+
+def test_referenced_provider_is_deactivated_not_deleted(session):
+    gp = make_provider(kind="gp")
+    make_patient(gp_id=gp.id)
+    with pytest.raises(ValidationError):
+        services.delete_provider(session, ACTOR, gp)
+    services.set_active(session, ACTOR, gp, False)
+    assert session.get(Provider, gp.id).is_active is False
+    lone = make_provider(kind="nurse")
+    services.delete_provider(session, ACTOR, lone)
+    assert session.get(Provider, lone.id) is None
+
+
+def test_directory_pages(client, logged_in, case_manager, make_user, session):
+    make_provider(kind="dietitian", name="Sophie Leroy")
+    logged_in(make_user(role="gp"))
+    body = client.get("/providers/?kind=dietitian").get_data(as_text=True)
+    assert "Sophie Leroy" in body
+    assert client.get("/providers/new").status_code == 403
+    client.post("/logout", data={"csrf_token": client.csrf_token("/")})
+    logged_in(case_manager)
+    response = client.post("/providers/new", data={
+        "csrf_token": client.csrf_token("/providers/new"), "kind": "nurse", "name": "Jean Dubois",
+        "rpps": "123", "territory_id": territory("DOUAISIS").id})
+    assert response.status_code == 400
+    assert 'id="rpps-error"' in response.get_data(as_text=True)
+    response = client.post("/providers/new", data={
+        "csrf_token": client.csrf_token("/providers/new"), "kind": "nurse", "name": "Jean Dubois",
+        "rpps": "10003456790", "territory_id": territory("DOUAISIS").id})
+    assert response.status_code == 302
+    assert session.scalar(select(Provider).where(Provider.name == "Jean Dubois"))
+
+
+def test_case_manager_cannot_edit_another_territorys_provider(client, logged_in, case_manager):
+    other = make_provider(territory_code="CORNOUAILLE")
+    logged_in(case_manager)
+    assert client.get(f"/providers/{other.id}/edit").status_code == 403
