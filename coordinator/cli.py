@@ -36,13 +36,15 @@ def init_db() -> None:
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--if-empty", is_flag=True, help="Only when the database has no demo data yet.")
+@click.option("--if-empty", is_flag=True,
+              help="Only when the registry has no patient yet (what `make run` uses).")
 def seed_demo(if_empty: bool) -> None:
-    """Load the demo data (idempotent) and print the demo accounts."""
+    """Load the demo accounts and, on an empty registry, the demo registry; print the accounts."""
     load_reference_data(db.session)
     if if_empty and not demo.needs_demo_data(db.session):
-        click.echo("Demo data already present: nothing loaded.")
+        click.echo("The registry already has patients: no demo data loaded.")
     else:
+        click.echo("Loading the demo data (about 10 seconds)...")
         created = demo.seed_demo(db.session, current_app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
         click.echo(f"Demo data loaded: {len(created)} account(s) created.")

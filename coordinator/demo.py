@@ -1,15 +1,36 @@
-"""Demo data for `make run`: one account per role now, and the registry as each feature lands."""
+"""Demo data for `make run`: one account per role and a realistic registry (synthetic, French)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+from faker import Faker
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
+from coordinator.core.time import local_today
+from coordinator.patients import services as patient_services
+from coordinator.patients.models import Patient
+from coordinator.providers import services as provider_services
+from coordinator.strata import assignments
+from coordinator.strata.models import Program, Territory
 
 DEMO_PASSWORD = "coordinator-demo"  # noqa: S105 - documented demo credential
+PATIENTS = 2000
+PROVIDERS_PER_TERRITORY = 60
+DEPARTMENTS = {"AUBE-SEZ": "10", "CORNOUAILLE": "29", "DEUX-SEVRES": "79", "DOUAISIS": "59",
+               "HAUTE-SAONE": "70"}
+# Kinds weighted like a territory's resources: many GPs and nurses, a few hospitals.
+KIND_WEIGHTS = {"gp": 14, "nurse": 12, "pharmacist": 6, "physiotherapist": 5, "dietitian": 3,
+                "psychologist": 3, "social_worker": 3, "home_care_service": 3, "specialist": 5,
+                "hospital": 2, "association": 2, "other": 2}
+
+ORGANISATION_PREFIXES = {"home_care_service": "SSIAD", "hospital": "Centre hospitalier",
+                         "association": "Association", "other": "Service"}
 
 
 @dataclass(frozen=True)
@@ -22,21 +43,24 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("case.manager@demo.test", "Camille Martin", "case_manager", "DOUAISIS"),
-    DemoAccount("gp@demo.test", "Dr Jean Dupont", "gp", None),
+    DemoAccount("gp@demo.test", "Dr Claire Martin", "gp", None),
     DemoAccount("council@demo.test", "Conseil clinique du Douaisis", "council", "DOUAISIS"),
     DemoAccount("admin@demo.test", "Alix Bernard", "admin", None),
 )
 
 
 def needs_demo_data(session: Session) -> bool:
-    """The database holds no demo account yet (the registry's patients join this test later)."""
-    return all(
-        auth_services.find_user(session, account.email) is None for account in DEMO_ACCOUNTS
-    )
+    """True when the registry has no patient yet."""
+    return not session.scalar(select(func.count()).select_from(Patient))
 
 
-def seed_demo(session: Session, hash_method: str) -> list[DemoAccount]:
-    """Create the demo accounts that are missing (idempotent); returns those created."""
+def _nir(rng: random.Random, sex: str, birth: date, department: str) -> str:
+    body = (f"{'1' if sex == 'M' else '2'}{birth.year % 100:02d}{birth.month:02d}{department}"
+            f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+    return f"{body}{97 - int(body) % 97:02d}"
+
+
+def seed_accounts(session: Session, hash_method: str) -> list[DemoAccount]:
     actor = Actor.system("seed-demo")
     created = []
     for account in DEMO_ACCOUNTS:
@@ -47,4 +71,102 @@ def seed_demo(session: Session, hash_method: str) -> list[DemoAccount]:
             password=DEMO_PASSWORD, territory_code=account.territory, hash_method=hash_method,
         )
         created.append(account)
+    return created
+
+
+def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) -> dict:
+    """Providers of every kind in each territory, then patients stratified in a pyramid
+    (about 70 % level 1, 25 % level 2, 5 % level 3), some moving up recently."""
+    rng = random.Random(seed)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    actor = Actor.system("seed-demo")
+    today = local_today()
+    territories = list(session.scalars(select(Territory).order_by(Territory.code)))
+    programs = list(session.scalars(select(Program).order_by(Program.code)))
+    kinds = list(KIND_WEIGHTS)
+    gps: dict[int, list] = {}
+    for territory in territories:
+        for index in range(PROVIDERS_PER_TERRITORY):
+            kind = kinds[index] if index < len(kinds) else rng.choices(
+                kinds, weights=[KIND_WEIGHTS[k] for k in kinds])[0]
+            person = kind not in ORGANISATION_PREFIXES
+            if person:
+                name = ("Dr " if kind in ("gp", "specialist") else "") + fake.name()
+            else:
+                name = f"{ORGANISATION_PREFIXES[kind]} {fake.city()}"
+            provider = provider_services.create_provider(session, actor, {
+                "kind": kind, "name": name, "territory_id": territory.id,
+                "rpps": f"1000{rng.randint(0, 9999999):07d}" if person else None,
+                "finess": f"{DEPARTMENTS[territory.code]}{rng.randint(0, 9999999):07d}"
+                if not person else None,
+                "phone": fake.phone_number(), "city": fake.city(),
+                "postal_code": f"{DEPARTMENTS[territory.code]}{rng.randint(0, 999):03d}",
+            })
+            if kind == "gp":
+                gps.setdefault(territory.id, []).append(provider)
+    case_manager = auth_services.find_user(session, "case.manager@demo.test")
+    gp_user = auth_services.find_user(session, "gp@demo.test")
+    douaisis = next(t for t in territories if t.code == "DOUAISIS")
+    if gp_user is not None:
+        gp_user.provider_id = gps[douaisis.id][0].id
+    counts = {"patients": 0, "assignments": 0}
+    for index in range(patients):
+        territory = territories[index % len(territories)]
+        sex = rng.choice("FM")
+        birth = date(rng.randint(1930, 2000), rng.randint(1, 12), rng.randint(1, 28))
+        first = fake.first_name_female() if sex == "F" else fake.first_name_male()
+        second = fake.first_name_female() if sex == "F" else fake.first_name_male()
+        deceased = today - timedelta(days=rng.randint(10, 300)) if rng.random() < 0.02 else None
+        in_caseload = territory.id == douaisis.id and case_manager is not None and index % 50 == 3
+        patient = patient_services.create_patient(session, actor, {
+            "birth_name": fake.last_name(),
+            "used_name": fake.last_name() if sex == "F" and rng.random() < 0.3 else None,
+            "first_names": f"{first} {second}" if rng.random() < 0.5 else first,
+            "birth_date": birth, "sex": sex,
+            "nir": _nir(rng, sex, birth, DEPARTMENTS[territory.code]),
+            "identity_status": "qualified" if rng.random() < 0.6 else "provisional",
+            "territory_id": territory.id, "phone": fake.phone_number(),
+            "address": fake.street_address(), "city": fake.city(),
+            "gp_id": rng.choice(gps[territory.id]).id,
+            "case_manager_id": case_manager.id if in_caseload else None,
+            "consent_share": rng.random() < 0.8,
+            "deceased_date": deceased,
+            "trusted_person_name": fake.name() if rng.random() < 0.4 else None,
+            "trusted_person_relation": rng.choice(["fille", "fils", "conjoint", "voisine"]),
+        }, confirm_duplicate=True)
+        counts["patients"] += 1
+        if rng.random() < 0.05:
+            continue  # a few patients still to stratify
+        for program in rng.sample(programs, k=1 if rng.random() < 0.8 else 2):
+            roll = rng.random()
+            level = 3 if in_caseload and roll < 0.5 else (1 if roll < 0.70 else
+                                                          2 if roll < 0.95 else 3)
+            start = max(birth + timedelta(days=365 * 18),
+                        today - timedelta(days=rng.randint(60, 900)))
+            if deceased and start >= deceased:
+                start = deceased - timedelta(days=30)
+            if level > 1 and rng.random() < 0.2 and not deceased:
+                # came in one level lower and moved up, sometimes in the last 30 days
+                lower = program.strata[level - 2]
+                assignments.assign_stratum(session, actor, patient, lower, start, "inclusion")
+                moved = today - timedelta(days=rng.randint(1, 29) if rng.random() < 0.5 else
+                                          rng.randint(31, 50))
+                assignments.assign_stratum(session, actor, patient, program.strata[level - 1],
+                                           max(moved, start + timedelta(days=1)),
+                                           "aggravation")
+                counts["assignments"] += 2
+            else:
+                assignments.assign_stratum(session, actor, patient, program.strata[level - 1],
+                                           start, "inclusion")
+                counts["assignments"] += 1
+    session.flush()
+    return counts
+
+
+def seed_demo(session: Session, hash_method: str) -> list[DemoAccount]:
+    """Create the missing demo accounts and, when the registry is empty, the demo registry."""
+    created = seed_accounts(session, hash_method)
+    if needs_demo_data(session):
+        seed_registry(session)
     return created

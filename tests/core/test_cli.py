@@ -2,12 +2,15 @@
 
 import pytest
 from sqlalchemy import func, select
+from stdnum.fr import nir as nir_module
 
 from coordinator import cli, create_app, demo
 from coordinator.auth import services
 from coordinator.auth.models import User
 from coordinator.extensions import db
-from coordinator.strata.models import Program, Stratum, Territory
+from coordinator.patients.models import Patient
+from coordinator.providers.models import PROVIDER_KINDS, Provider
+from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory
 from tests import dbutil
 
 
@@ -69,9 +72,31 @@ def test_seed_demo_is_idempotent_and_prints_the_accounts(runner, session):
         user = services.authenticate(session, account.email, demo.DEMO_PASSWORD, None)
         assert user.role == account.role
     count = session.scalar(select(func.count()).select_from(User))
+    patients = session.scalar(select(func.count()).select_from(Patient))
+    assert patients == demo.PATIENTS
     second = runner.invoke(args=["seed-demo", "--if-empty"])
-    assert "nothing loaded" in second.output
+    assert "no demo data loaded" in second.output
     assert session.scalar(select(func.count()).select_from(User)) == count
+    assert session.scalar(select(func.count()).select_from(Patient)) == patients
+
+
+def test_demo_registry_is_a_realistic_pyramid(session):
+    demo.seed_accounts(session, "pbkdf2:sha256:1000")
+    demo.seed_registry(session, patients=600)
+    levels = dict(session.execute(
+        select(Stratum.level, func.count()).join(
+            StratumAssignment, StratumAssignment.stratum_id == Stratum.id)
+        .where(StratumAssignment.end_date.is_(None)).group_by(Stratum.level)).all())
+    total = sum(levels.values())
+    assert 0.6 < levels[1] / total < 0.8
+    assert 0.15 < levels[2] / total < 0.35
+    assert 0.01 < levels[3] / total < 0.12
+    kinds = set(session.scalars(select(Provider.kind)))
+    assert kinds == set(PROVIDER_KINDS)
+    gp_user = services.find_user(session, "gp@demo.test")
+    assert gp_user.provider_id is not None
+    nirs = session.scalars(select(Patient.nir)).all()
+    assert all(nir_module.is_valid(nir) for nir in nirs)
 
 
 def test_reference_data_is_complete(session):
