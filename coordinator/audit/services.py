@@ -53,7 +53,7 @@ class AuditFilter:
     actor: str | None = None
     action: str | None = None
     entity_type: str | None = None
-    patient_id: int | None = None
+    patient_ids: tuple[int, ...] = ()  # a patient and the records merged into it
     date_from: date | None = None
     date_to: date | None = None
 
@@ -71,8 +71,8 @@ def filtered_query(criteria: AuditFilter) -> Select:
         query = query.where(AuditEntry.action == criteria.action)
     if criteria.entity_type:
         query = query.where(AuditEntry.entity_type == criteria.entity_type)
-    if criteria.patient_id is not None:
-        query = query.where(AuditEntry.patient_id == criteria.patient_id)
+    if criteria.patient_ids:
+        query = query.where(AuditEntry.patient_id.in_(criteria.patient_ids))
     if criteria.date_from:
         query = query.where(AuditEntry.occurred_at >= _local_midnight_utc(criteria.date_from))
     if criteria.date_to:

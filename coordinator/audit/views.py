@@ -13,8 +13,18 @@ from coordinator.core.permissions import AUDIT_READER, require
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
+from coordinator.patients.merge import alias_ids
+from coordinator.patients.models import Patient
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+def _patient_ids(patient_id: int | None) -> tuple[int, ...]:
+    """The patient and every record merged into it: the trail follows a merge."""
+    if patient_id is None:
+        return ()
+    patient = db.session.get(Patient, patient_id)
+    return tuple(alias_ids(db.session, patient)) if patient else (patient_id,)
 
 
 def _criteria(form: AuditFilterForm) -> services.AuditFilter:
@@ -24,7 +34,7 @@ def _criteria(form: AuditFilterForm) -> services.AuditFilter:
         actor=form.actor.data or None,
         action=form.action.data or None,
         entity_type=(form.entity_type.data or "").strip() or None,
-        patient_id=form.patient_id.data,
+        patient_ids=_patient_ids(form.patient_id.data),
         date_from=form.date_from.data,
         date_to=form.date_to.data,
     )

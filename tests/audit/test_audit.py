@@ -113,3 +113,17 @@ def test_only_administrators_read_the_audit_trail(client, logged_in, make_user, 
     logged_in(make_user(role=role))
     assert client.get("/admin/audit/").status_code == 403
     assert client.get("/admin/audit/export.csv").status_code == 403
+
+
+def test_patient_trail_follows_a_merge(client, logged_in, admin, session):
+    from coordinator.patients.merge import merge_patients
+    from tests.factories import make_patient
+
+    keep, dup = make_patient(), make_patient()
+    audit.record(session, Actor.system(), "read", "patient", dup.id, patient_id=dup.id,
+                 summary="read before the merge")
+    merge_patients(session, Actor.system(), keep, dup)
+    session.commit()
+    logged_in(admin)
+    body = client.get(f"/admin/audit/?patient_id={keep.id}").get_data(as_text=True)
+    assert "read before the merge" in body
