@@ -72,7 +72,28 @@ def _check_links(session: Session, values: dict) -> list[tuple[str, object]]:
     return problems
 
 
-def _validate(session: Session, values: dict) -> None:
+def _check_scope(session: Session, actor: Actor | None, values: dict,
+                 patient_id: int | None) -> list[tuple[str, object]]:
+    """A case manager keeps patients in their own territory; an external id names one record."""
+    problems: list[tuple[str, object]] = []
+    if actor is not None and actor.role == Role.CASE_MANAGER and \
+            values.get("territory_id") is not None:
+        user = session.get(User, actor.user_id)
+        if user is None or user.territory_id != values.get("territory_id"):
+            problems.append(("territory_id",
+                             _l("Case managers register patients of their own territory only.")))
+    if values.get("external_id"):
+        query = select(Patient.id).where(Patient.external_id == values["external_id"])
+        if patient_id is not None:
+            query = query.where(Patient.id != patient_id)
+        if session.scalar(query.limit(1)) is not None:
+            problems.append(("external_id",
+                             _l("This external id is already used by another patient.")))
+    return problems
+
+
+def _validate(session: Session, values: dict, actor: Actor | None = None,
+              patient_id: int | None = None) -> None:
     problems = check_identity(
         birth_name=values.get("birth_name"), first_names=values.get("first_names"),
         birth_date=values.get("birth_date"), sex=values.get("sex"),
@@ -89,6 +110,7 @@ def _validate(session: Session, values: dict) -> None:
         problems.append(("advance_directives_date",
                          _l("Give a date only when advance directives are on file.")))
     problems += _check_links(session, values)
+    problems += _check_scope(session, actor, values, patient_id)
     raise_problems(problems)
 
 
@@ -139,7 +161,7 @@ def create_patient(session: Session, actor: Actor, data: dict, *,
     """Register a patient; likely duplicates stop the creation unless the user confirmed."""
     values = _clean(data)
     values.setdefault("identity_status", "provisional")
-    _validate(session, values)
+    _validate(session, values, actor)
     if not confirm_duplicate:
         candidates = find_duplicates(session, nir=values.get("nir"),
                                      birth_name=values["birth_name"],
@@ -165,7 +187,7 @@ def update_patient(session: Session, actor: Actor, patient: Patient, data: dict,
         raise ConflictError(patient.version)
     values = _clean(data)
     merged = {key: getattr(patient, key) for key in EDITABLE_FIELDS} | values
-    _validate(session, merged)
+    _validate(session, merged, actor, patient.id)
     changed = sorted(key for key, value in values.items() if getattr(patient, key) != value)
     for key in changed:
         setattr(patient, key, values[key])

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
+from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, raise_problems
 from coordinator.core.normalize import fold, prefix_upper_bound
@@ -31,18 +33,42 @@ def _clean(data: dict) -> dict:
     return values
 
 
-def _validate(session: Session, values: dict) -> None:
+def _check_scope(session: Session, actor: Actor | None, values: dict,
+                 provider: Provider | None) -> list[tuple[str, object]]:
+    """Case managers keep the directory of their own territory; an external id names one
+    provider."""
+    problems: list[tuple[str, object]] = []
+    if actor is not None and actor.role == Role.CASE_MANAGER and \
+            values.get("territory_id") is not None:
+        user = session.get(User, actor.user_id)
+        territories = {values["territory_id"]} | ({provider.territory_id} if provider else set())
+        if user is None or territories != {user.territory_id}:
+            problems.append(("territory_id", _l("Case managers manage the providers of their "
+                                                "own territory only.")))
+    if values.get("external_id"):
+        query = select(Provider.id).where(Provider.external_id == values["external_id"])
+        if provider is not None:
+            query = query.where(Provider.id != provider.id)
+        if session.scalar(query.limit(1)) is not None:
+            problems.append(("external_id",
+                             _l("This external id is already used by another provider.")))
+    return problems
+
+
+def _validate(session: Session, values: dict, actor: Actor | None = None,
+              provider: Provider | None = None) -> None:
     problems = check_provider(kind=values.get("kind"), name=values.get("name"),
                               rpps=values.get("rpps"), finess=values.get("finess"))
     territory_id = values.get("territory_id")
     if territory_id is None or session.get(Territory, territory_id) is None:
         problems.append(("territory_id", _l("Choose a known territory.")))
+    problems += _check_scope(session, actor, values, provider)
     raise_problems(problems)
 
 
 def create_provider(session: Session, actor: Actor, data: dict) -> Provider:
     values = _clean(data)
-    _validate(session, values)
+    _validate(session, values, actor)
     provider = Provider(**values, name_folded=fold(values["name"]))
     session.add(provider)
     session.flush()
@@ -56,7 +82,7 @@ def update_provider(session: Session, actor: Actor, provider: Provider, data: di
     if provider.version != expected_version:
         raise ConflictError(provider.version)
     values = _clean(data)
-    _validate(session, {key: getattr(provider, key) for key in FIELDS} | values)
+    _validate(session, {key: getattr(provider, key) for key in FIELDS} | values, actor, provider)
     changed = sorted(key for key, value in values.items() if getattr(provider, key) != value)
     for key in changed:
         setattr(provider, key, values[key])

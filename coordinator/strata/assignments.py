@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
+from coordinator.core.permissions import patient_scope
 from coordinator.patients.models import Patient
 from coordinator.strata.models import Program, Stratum, StratumAssignment
 
@@ -63,11 +64,13 @@ def current_assignment(session: Session, patient_id: int, program_id: int
 
 
 def assign_stratum(session: Session, actor: Actor, patient: Patient, stratum: Stratum,
-                   effective_date: date, reason: str | None = None) -> StratumAssignment:
+                   effective_date: date, reason: str | None = None, *,
+                   program: Program | None = None) -> StratumAssignment:
     """Enroll the patient in the stratum's program, or move them to another stratum from
     `effective_date`: the previous assignment ends the day before; history is never rewritten,
-    so the date must come after the current assignment's."""
-    program = stratum.program
+    so the date must come after the current assignment's. When the caller names the `program`
+    too, the stratum must be one of its strata."""
+    program = program or stratum.program
     problems = check_assignment(patient, program, stratum, effective_date)
     latest = session.scalar(
         select(func.max(StratumAssignment.effective_date))
@@ -144,3 +147,50 @@ def timelines(session: Session, patient: Patient) -> list[ProgramTimeline]:
     for row in rows:
         by_program.setdefault(row.program_id, ProgramTimeline(row.program, [])).rows.append(row)
     return sorted(by_program.values(), key=lambda t: t.program.code)
+
+
+@dataclass(frozen=True)
+class AssignmentSearch:
+    patient_id: int | None = None
+    program_id: int | None = None
+    stratum_id: int | None = None
+    current: bool | None = None
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+def search_query(user, criteria: AssignmentSearch) -> Select:
+    """Timeline rows of the patients `user` may see. `current`: the open row of each timeline
+    (an exit included) when true, the closed rows when false."""
+    query = (select(StratumAssignment)
+             .join(Patient, Patient.id == StratumAssignment.patient_id)
+             .where(patient_scope(user))
+             .options(joinedload(StratumAssignment.program),
+                      joinedload(StratumAssignment.stratum)))
+    if criteria.patient_id is not None:
+        query = query.where(StratumAssignment.patient_id == criteria.patient_id)
+    if criteria.program_id is not None:
+        query = query.where(StratumAssignment.program_id == criteria.program_id)
+    if criteria.stratum_id is not None:
+        query = query.where(StratumAssignment.stratum_id == criteria.stratum_id)
+    if criteria.current is not None:
+        open_row = StratumAssignment.end_date.is_(None)
+        query = query.where(open_row if criteria.current else ~open_row)
+    return query.order_by(StratumAssignment.patient_id, StratumAssignment.program_id,
+                          StratumAssignment.effective_date, StratumAssignment.id)
+
+
+def audit_search(session: Session, actor: Actor, criteria: AssignmentSearch,
+                 total: int) -> None:
+    """Listing assignments shows patients' strata: audited with the criteria and count."""
+    audit.record(session, actor, AuditAction.READ, "stratum_assignment_search",
+                 summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})
+
+
+def read_assignment(session: Session, actor: Actor, row: StratumAssignment
+                    ) -> StratumAssignment:
+    """Reading a row of a patient's timeline is audited."""
+    audit.record(session, actor, AuditAction.READ, "stratum_assignment", row.id,
+                 patient_id=row.patient_id)
+    return row
