@@ -1,7 +1,309 @@
-"""Programs, strata, follow-up templates and indicators pages."""
+"""Programs, strata, follow-up templates and indicators pages.
+
+Everyone signed in reads them; administrators and territorial councils edit them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.strata import services
+from coordinator.strata.forms import (
+    BLANK_TEMPLATE_ROWS,
+    PROVIDER_KIND_LABELS,
+    FollowUpTemplateForm,
+    IndicatorCreateForm,
+    IndicatorTargetsForm,
+    ProgramCreateForm,
+    ProgramForm,
+    StratumForm,
+)
+from coordinator.strata.models import Program, ProgramIndicator, Stratum
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
+
+ROW_KEY = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<field>\w+)$")
+
+# Built-in indicators are stored with their French label (the councils' working language,
+# as Localized models are); this is their English label.
+BUILTIN_INDICATOR_LABELS_EN = {
+    "flu_vaccination_65": "Flu vaccination of people aged 65 and over",
+}
+
+
+def indicator_label(indicator: ProgramIndicator) -> str:
+    locale = get_locale()
+    if indicator.is_builtin and locale is not None and locale.language == "en":
+        return BUILTIN_INDICATOR_LABELS_EN.get(indicator.code, indicator.label)
+    return indicator.label
+
+
+def kind_label(kind: str) -> str:
+    return str(PROVIDER_KIND_LABELS.get(kind, kind))
+
+
+@bp.context_processor
+def _helpers():
+    return {"indicator_label": indicator_label, "kind_label": kind_label}
+
+
+def _program(code: str) -> Program:
+    program = services.get_program(db.session, code)
+    if program is None:
+        abort(404)
+    return program
+
+
+def _stratum(program: Program, code: str) -> Stratum:
+    stratum = services.get_stratum(program, code)
+    if stratum is None:
+        abort(404)
+    return stratum
+
+
+def _show_errors(form, error: ValidationError, rows: dict[str, list] | None = None) -> None:
+    """Put a service's messages on the fields they name; `items-2-label` names a table row."""
+    rows = rows or {}
+    for key, messages in error.messages().items():
+        target = None if key in rows else getattr(form, key, None)
+        match = ROW_KEY.match(key)
+        if match and match["list"] in rows and int(match["index"]) < len(rows[match["list"]]):
+            target = getattr(rows[match["list"]][int(match["index"])], match["field"], None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, *messages]
+        else:
+            flash(" ".join(messages), "danger")
+    for name in rows:
+        field_list = getattr(form, name)
+        errors = [entry.errors for entry in field_list.entries]
+        field_list.errors = errors if any(errors) else []
+
+
+def _status() -> int:
+    return 400 if request.method == "POST" else 200
+
+
+@bp.get("/")
+@require(AUTHENTICATED)
+def index():
+    return render_template("strata/index.html", programs=services.list_programs(db.session))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(PROGRAM_EDITOR)
+def create():
+    form = ProgramCreateForm()
+    if form.validate_on_submit():
+        try:
+            program = services.create_program(db.session, current_actor(), form.service_data())
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Program %(code)s created.", code=program.code), "success")
+            return redirect(url_for("programs.detail", code=program.code))
+    return render_template("strata/program_form.html", form=form, program=None), _status()
+
+
+@bp.get("/<code>")
+@require(AUTHENTICATED)
+def detail(code: str):
+    return render_template("strata/detail.html", program=_program(code))
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+@require(PROGRAM_EDITOR)
+def edit(code: str):
+    program = _program(code)
+    form = ProgramForm(obj=program if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = program.version
+    if form.validate_on_submit():
+        try:
+            services.update_program(db.session, current_actor(), program, form.service_data(),
+                                    expected_version=form.expected_version())
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            return _conflict("strata/program_form.html", form, program, program=program)
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            flash(_("Program %(code)s saved.", code=program.code), "success")
+            return redirect(url_for("programs.detail", code=program.code))
+    return render_template("strata/program_form.html", form=form, program=program), _status()
+
+
+def _conflict(template: str, form, record, **context):
+    """Someone saved meanwhile: keep the user's input, show the current record, and take its
+    version so that saving again (knowingly) replaces it."""
+    db.session.rollback()
+    db.session.refresh(record)
+    form.version.data = record.version
+    return render_template(template, form=form, conflict=True, **context), 409
+
+
+@bp.route("/<code>/strata/new", methods=["GET", "POST"])
+@require(PROGRAM_EDITOR)
+def create_stratum(code: str):
+    program = _program(code)
+    form = StratumForm()
+    if request.method == "GET":
+        form.level.data = max((s.level for s in program.strata), default=0) + 1
+    if form.validate_on_submit():
+        try:
+            stratum = services.add_stratum(db.session, current_actor(), program,
+                                           form.service_data())
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Stratum %(code)s added.", code=stratum.code), "success")
+            return redirect(url_for("programs.detail", code=program.code))
+    return render_template("strata/stratum_form.html", form=form, program=program,
+                           stratum=None), _status()
+
+
+@bp.route("/<code>/strata/<stratum_code>/edit", methods=["GET", "POST"])
+@require(PROGRAM_EDITOR)
+def edit_stratum(code: str, stratum_code: str):
+    program = _program(code)
+    stratum = _stratum(program, stratum_code)
+    form = StratumForm(obj=stratum if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = stratum.version
+    if form.validate_on_submit():
+        try:
+            services.update_stratum(db.session, current_actor(), stratum, form.service_data(),
+                                    expected_version=form.expected_version())
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            return _conflict("strata/stratum_form.html", form, stratum, program=program,
+                             stratum=stratum)
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            flash(_("Stratum %(code)s saved.", code=stratum.code), "success")
+            return redirect(url_for("programs.detail", code=program.code))
+    return render_template("strata/stratum_form.html", form=form, program=program,
+                           stratum=stratum), _status()
+
+
+@bp.route("/<code>/strata/<stratum_code>/followup", methods=["GET", "POST"])
+@require(PROGRAM_EDITOR)
+def edit_followup(code: str, stratum_code: str):
+    program = _program(code)
+    stratum = _stratum(program, stratum_code)
+    if request.method == "GET":
+        form = FollowUpTemplateForm(data={"version": stratum.version, "items": [
+            {"provider_kind": item.provider_kind, "label": item.label,
+             "interval_days": item.interval_days, "occurrences": item.occurrences}
+            for item in stratum.followup_items] + [{}] * BLANK_TEMPLATE_ROWS})
+    else:
+        form = FollowUpTemplateForm()
+    if form.validate_on_submit():
+        rows = form.kept_rows()
+        try:
+            services.set_followup_template(
+                db.session, current_actor(), stratum,
+                [{name: row[name].data for name in services.ITEM_FIELDS} for row in rows],
+                expected_version=form.expected_version())
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            return _conflict("strata/followup_form.html", form, stratum, program=program,
+                             stratum=stratum)
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error, rows={"items": rows})
+        else:
+            flash(_("Follow-up template of %(code)s saved.", code=stratum.code), "success")
+            return redirect(url_for("programs.detail", code=program.code,
+                                    _anchor=f"stratum-{stratum.code}"))
+    return render_template("strata/followup_form.html", form=form, program=program,
+                           stratum=stratum), _status()
+
+
+def _indicator_page(program: Program, targets_form=None, create_form=None, status=200):
+    if targets_form is None:
+        targets_form = IndicatorTargetsForm(data={"indicators": [
+            {"code": indicator.code, "target_percent": indicator.target_percent}
+            for indicator in program.indicators]})
+    indicators = {indicator.code: indicator for indicator in program.indicators}
+    rows = [(entry.form, indicators.get(entry.form.code.data))
+            for entry in targets_form.indicators]
+    return render_template(
+        "strata/indicators.html", program=program, targets_form=targets_form, rows=rows,
+        create_form=create_form or IndicatorCreateForm(formdata=None)), status
+
+
+@bp.route("/<code>/indicators", methods=["GET", "POST"])
+@require(PROGRAM_EDITOR)
+def indicators(code: str):
+    program = _program(code)
+    if request.method == "GET":
+        return _indicator_page(program)
+    form = IndicatorTargetsForm()
+    if form.validate_on_submit():
+        rows = [entry.form for entry in form.indicators]
+        try:
+            services.set_indicator_targets(
+                db.session, current_actor(), program,
+                [(row.code.data, row.target_percent.data) for row in rows])
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error, rows={"indicators": rows})
+        else:
+            db.session.commit()
+            flash(_("Targets of %(code)s saved.", code=program.code), "success")
+            return redirect(url_for("programs.detail", code=program.code))
+    return _indicator_page(program, targets_form=form, status=400)
+
+
+@bp.post("/<code>/indicators/new")
+@require(PROGRAM_EDITOR)
+def create_indicator(code: str):
+    program = _program(code)
+    form = IndicatorCreateForm()
+    if form.validate_on_submit():
+        try:
+            indicator = services.add_indicator(db.session, current_actor(), program,
+                                               form.code.data, form.label.data,
+                                               form.target_percent.data)
+        except ValidationError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Indicator %(code)s added.", code=indicator.code), "success")
+            return redirect(url_for("programs.indicators", code=program.code))
+    return _indicator_page(program, create_form=form, status=400)
+
+
+@bp.post("/<code>/indicators/<indicator_code>/delete")
+@require(PROGRAM_EDITOR)
+def delete_indicator(code: str, indicator_code: str):
+    program = _program(code)
+    indicator = next((i for i in program.indicators if i.code == indicator_code), None)
+    if indicator is None:
+        abort(404)
+    try:
+        services.delete_indicator(db.session, current_actor(), indicator)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(m for messages in error.messages().values() for m in messages), "danger")
+        return _indicator_page(program, status=400)
+    db.session.commit()
+    flash(_("Indicator %(code)s deleted.", code=indicator_code), "success")
+    return redirect(url_for("programs.indicators", code=program.code))
