@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -35,4 +36,23 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+
+
+class ApiErrorSchema(ma.Schema):
+    """An error: the messages of each field at fault (`_request` when no field is)."""
+
+    errors = ma.fields.Dict(keys=ma.fields.String(),
+                            values=ma.fields.List(ma.fields.String()), required=True)
+
+
+class CoordinatorApi(Api):
+    """flask-smorest, documenting our one error shape; errors are answered by
+    coordinator/core/errorpages.py for pages and API alike."""
+
+    ERROR_SCHEMA = ApiErrorSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = CoordinatorApi()

@@ -22,7 +22,7 @@ from webargs.flaskparser import FlaskParser
 
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import MAX_PER_PAGE, Page, paginate
-from coordinator.extensions import db
+from coordinator.extensions import ApiErrorSchema, db
 
 # marshmallow's own messages, translated like the services' messages.
 MARSHMALLOW_MESSAGES = {
@@ -71,11 +71,7 @@ class ApiBlueprint(Blueprint):
 
 # -- Documentation of the answers every resource shares ------------------------------------------
 
-class ErrorsSchema(ma.Schema):
-    """An error: the messages of each field at fault (`_request` when no field is)."""
-
-    errors = ma.fields.Dict(keys=ma.fields.String(),
-                            values=ma.fields.List(ma.fields.String()), required=True)
+ErrorsSchema = ApiErrorSchema
 
 
 ETAG_HEADER = {

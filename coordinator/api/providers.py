@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask import abort, url_for
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from coordinator.api.common import (
     ETAG_HEADER,
@@ -22,7 +23,12 @@ from coordinator.api.common import (
     service_errors,
     tagged,
 )
-from coordinator.core.permissions import AUTHENTICATED, PATIENT_STAFF, require
+from coordinator.core.permissions import (
+    AUTHENTICATED,
+    PATIENT_STAFF,
+    can_edit_provider,
+    require,
+)
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.providers import services
@@ -32,7 +38,6 @@ from coordinator.providers.schemas import (
     ProviderSchema,
     ProviderUpdateSchema,
 )
-from coordinator.providers.views import can_edit
 from coordinator.strata.models import Territory
 
 blp = ApiBlueprint(
@@ -67,7 +72,7 @@ def _provider(provider_id: int) -> Provider:
 def _editable(provider_id: int) -> Provider:
     """The provider, if the caller may change it (the directory pages' rule); 403 otherwise."""
     provider = _provider(provider_id)
-    if not can_edit(provider):
+    if not can_edit_provider(current_user, provider):
         abort(403)
     return provider
 

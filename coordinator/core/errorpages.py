@@ -71,7 +71,7 @@ def handle_http_error(error: HTTPException):
     if request.path.startswith("/api/"):
         response = jsonify({"errors": _api_errors(error)})
         response.status_code = error.code or 500
-        for key, value in (getattr(error, "data", None) or {}).get("headers", {}).items():
+        for key, value in ((getattr(error, "data", None) or {}).get("headers") or {}).items():
             response.headers[key] = value
         return response
     code = error.code or 500

@@ -46,6 +46,7 @@ COUNCIL = roles(Role.COUNCIL)
 PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
 AUDIT_READER = ADMIN
 PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)
+IMPORTER = roles(Role.ADMIN, Role.CASE_MANAGER)  # CSV imports (case managers: own territory)
 
 
 def require(policy: Policy):
@@ -111,6 +112,17 @@ def patient_scope(user):
     if user.role == Role.CASE_MANAGER and user.territory_id is not None:
         return live & (Patient.territory_id == user.territory_id)
     return false()
+
+
+def can_edit_provider(user, provider=None) -> bool:
+    """Administrators edit every provider, case managers those of their territory (and add
+    providers there)."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.CASE_MANAGER and (
+        provider is None or provider.territory_id == user.territory_id)
 
 
 def can(policy: Policy, user=None) -> bool:

@@ -10,7 +10,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from coordinator.auth.roles import Role
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import AUTHENTICATED, PATIENT_STAFF, require
+from coordinator.core.permissions import (
+    AUTHENTICATED,
+    PATIENT_STAFF,
+    can_edit_provider,
+    require,
+)
 from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
 from coordinator.providers import services
@@ -22,11 +27,7 @@ bp = Blueprint("providers", __name__, url_prefix="/providers")
 
 
 def can_edit(provider: Provider | None = None) -> bool:
-    """Administrators edit every provider, case managers those of their territory."""
-    if current_user.role == Role.ADMIN:
-        return True
-    return current_user.role == Role.CASE_MANAGER and (
-        provider is None or provider.territory_id == current_user.territory_id)
+    return can_edit_provider(current_user, provider)
 
 
 def _editable(provider_id: int) -> Provider:
