@@ -20,24 +20,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import NumberInput
 
+from coordinator.providers.forms import KIND_LABELS
 from coordinator.providers.models import PROVIDER_KINDS
 from coordinator.strata import services
 
 # Until the provider directory publishes its own labels (same keys as PROVIDER_KINDS).
-PROVIDER_KIND_LABELS = {
-    "gp": _l("GP"),
-    "nurse": _l("Nurse"),
-    "pharmacist": _l("Pharmacist"),
-    "physiotherapist": _l("Physiotherapist"),
-    "dietitian": _l("Dietitian"),
-    "psychologist": _l("Psychologist"),
-    "social_worker": _l("Social worker"),
-    "home_care_service": _l("Home-care service"),
-    "specialist": _l("Specialist"),
-    "hospital": _l("Hospital"),
-    "association": _l("Association"),
-    "other": _l("Other"),
-}
+PROVIDER_KIND_LABELS = KIND_LABELS  # one list of labels: the directory's
 BLANK_TEMPLATE_ROWS = 3
 
 

@@ -96,6 +96,37 @@ PROGRAMS = [
 BUILTIN_INDICATORS = [
     ("flu_vaccination_65", "Vaccination antigrippale des 65 ans et plus", 75),
 ]
+BUILTIN_INDICATOR_LABELS_EN = {
+    "flu_vaccination_65": "Flu vaccination of people aged 65 and over",
+}
+
+# Boundary criteria and clinical goals of the reference strata (councils refine them).
+STRATUM_DETAILS = {
+    "HF-1": ("Facteurs de risque (HTA, diabète, coronaropathie) sans cardiopathie structurelle.",
+             "Contrôler les facteurs de risque ; dépister les premiers signes."),
+    "HF-2": ("Insuffisance cardiaque confirmée, NYHA I-II, pas d'hospitalisation depuis 6 mois.",
+             "Traitement optimisé ; éducation thérapeutique ; surveillance du poids."),
+    "HF-3": ("NYHA III-IV ou au moins deux hospitalisations en 6 mois.",
+             "Contrôler les symptômes ; réduire les réhospitalisations ; projet de fin de vie."),
+    "DIAB-1": ("Prédiabète ou HbA1c dans la cible, sans complication.",
+               "Maintenir l'équilibre ; activité physique ; alimentation."),
+    "DIAB-2": ("HbA1c hors cible depuis 6 mois ou complication débutante.",
+               "Revenir dans la cible ; dépister les complications (œil, pied, rein)."),
+    "DIAB-3": ("Complications multiples ou difficultés psychosociales majeures.",
+               "Éviter les hospitalisations ; coordonner les spécialistes ; soutien social."),
+    "COPD-1": ("VEMS ≥ 80 %, pas d'exacerbation dans l'année.",
+               "Arrêt du tabac ; vaccinations ; activité physique."),
+    "COPD-2": ("VEMS 50-80 % ou une exacerbation dans l'année.",
+               "Réhabilitation respiratoire ; plan d'action écrit."),
+    "COPD-3": ("VEMS < 50 %, exacerbations répétées ou oxygénothérapie.",
+               "Réduire les exacerbations et hospitalisations ; soins palliatifs si besoin."),
+    "POLY-1": ("Au moins deux maladies chroniques, autonomie conservée (ADL 6/6).",
+               "Prévenir la perte d'autonomie ; revue des médicaments."),
+    "POLY-2": ("Fragilité repérée (chute, perte de poids, isolement).",
+               "Évaluation gériatrique ; adapter le domicile ; soutenir l'aidant."),
+    "POLY-3": ("Perte d'autonomie et problèmes sociaux lourds.",
+               "Maintien à domicile sûr ; plan personnalisé ; coordination des intervenants."),
+}
 
 # Default follow-up templates per stratum level: (provider kind, label, interval days, count).
 FOLLOWUP_TEMPLATES = {

@@ -59,8 +59,10 @@ def load_reference_data(session: Session) -> ReferenceLoad:
             stratum_code = f"{code}-{level}"
             if stratum_code in strata:
                 continue
+            boundary, goals = reference.STRATUM_DETAILS.get(stratum_code, ("", ""))
             stratum = Stratum(code=stratum_code, level=level, name=s_name, name_en=s_name_en,
                               description=s_desc, description_en=s_desc_en,
+                              boundary_criteria=boundary, clinical_goals=goals,
                               requires_care_plan=level >= CARE_PLAN_LEVEL)
             for position, (kind, label, interval, count) in enumerate(
                     reference.FOLLOWUP_TEMPLATES.get(level, [])):

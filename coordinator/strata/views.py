@@ -16,7 +16,7 @@ from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
-from coordinator.strata import services
+from coordinator.strata import reference, services
 from coordinator.strata.forms import (
     BLANK_TEMPLATE_ROWS,
     PROVIDER_KIND_LABELS,
@@ -34,10 +34,8 @@ bp = Blueprint("programs", __name__, url_prefix="/programs")
 ROW_KEY = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<field>\w+)$")
 
 # Built-in indicators are stored with their French label (the councils' working language,
-# as Localized models are); this is their English label.
-BUILTIN_INDICATOR_LABELS_EN = {
-    "flu_vaccination_65": "Flu vaccination of people aged 65 and over",
-}
+# as Localized models are); reference.py has their English label.
+BUILTIN_INDICATOR_LABELS_EN = reference.BUILTIN_INDICATOR_LABELS_EN
 
 
 def indicator_label(indicator: ProgramIndicator) -> str:
