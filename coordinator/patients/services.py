@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
@@ -21,7 +21,8 @@ from coordinator.core.time import local_today
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.patients.validation import check_identity, check_nir, clean_nir
 from coordinator.providers.models import Provider
-from coordinator.strata.models import StratumAssignment, Territory
+from coordinator.strata.assignments import in_current_stratum
+from coordinator.strata.models import Territory
 
 IDENTITY_STATUSES = ("provisional", "qualified")
 EDITABLE_FIELDS = (
@@ -256,14 +257,7 @@ def search_query(user, criteria: PatientSearch) -> Select:
     if criteria.case_manager_id:
         query = query.where(Patient.case_manager_id == criteria.case_manager_id)
     if criteria.program_id or criteria.stratum_id:
-        current = [StratumAssignment.patient_id == Patient.id,
-                   StratumAssignment.end_date.is_(None),
-                   StratumAssignment.stratum_id.is_not(None)]
-        if criteria.program_id:
-            current.append(StratumAssignment.program_id == criteria.program_id)
-        if criteria.stratum_id:
-            current.append(StratumAssignment.stratum_id == criteria.stratum_id)
-        query = query.where(exists().where(*current))
+        query = query.where(in_current_stratum(criteria.program_id, criteria.stratum_id))
     return query.order_by(Patient.birth_name_folded, Patient.first_name_folded, Patient.id)
 
 

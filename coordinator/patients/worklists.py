@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
 from coordinator.core.permissions import patient_scope
 from coordinator.patients.models import Patient
+from coordinator.strata.assignments import in_current_stratum
 from coordinator.strata.models import Stratum, StratumAssignment
 
 RECENT_DAYS = 30
@@ -22,14 +23,7 @@ class WorklistFilter:
 
 
 def _current(filters: WorklistFilter):
-    conditions = [StratumAssignment.patient_id == Patient.id,
-                  StratumAssignment.end_date.is_(None),
-                  StratumAssignment.stratum_id.is_not(None)]
-    if filters.program_id:
-        conditions.append(StratumAssignment.program_id == filters.program_id)
-    if filters.stratum_id:
-        conditions.append(StratumAssignment.stratum_id == filters.stratum_id)
-    return exists().where(*conditions)
+    return in_current_stratum(filters.program_id, filters.stratum_id)
 
 
 def caseload(user, filters: WorklistFilter) -> Select:

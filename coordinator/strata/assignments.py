@@ -54,6 +54,21 @@ def check_assignment(patient: Patient, program: Program, stratum: Stratum | None
     return problems
 
 
+def in_current_stratum(program_id: int | None = None, stratum_id: int | None = None):
+    """SQL condition: the patient is today in a stratum (of this program, this stratum).
+
+    Written as `patient.id IN (open assignments)` so that the databases read the small set
+    of open assignments once through their index, rather than probing per patient.
+    """
+    current = select(StratumAssignment.patient_id).where(
+        StratumAssignment.end_date.is_(None), StratumAssignment.stratum_id.is_not(None))
+    if program_id:
+        current = current.where(StratumAssignment.program_id == program_id)
+    if stratum_id:
+        current = current.where(StratumAssignment.stratum_id == stratum_id)
+    return Patient.id.in_(current)
+
+
 def current_assignment(session: Session, patient_id: int, program_id: int
                        ) -> StratumAssignment | None:
     return session.scalar(
