@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
@@ -29,6 +29,11 @@ class Patient(db.Model):
         CheckConstraint("identity_status IN ('provisional', 'qualified')", name="identity_known"),
         Index("ix_patient_identity", "birth_name_folded", "birth_date"),
         Index("ix_patient_territory_case_manager", "territory_id", "case_manager_id"),
+        # Partial: almost every row has NULL here, and a full index tempts SQLite's planner
+        # into scanning it for `merged_into_id IS NULL` instead of using the name indexes.
+        Index("ix_patient_merged_into_id", "merged_into_id",
+              sqlite_where=text("merged_into_id IS NOT NULL"),
+              postgresql_where=text("merged_into_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +65,7 @@ class Patient(db.Model):
     advance_directives: Mapped[bool] = mapped_column(Boolean, default=False)
     advance_directives_date: Mapped[date | None] = mapped_column(Date)
     deceased_date: Mapped[date | None] = mapped_column(Date)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

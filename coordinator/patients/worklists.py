@@ -31,8 +31,9 @@ def caseload(user, filters: WorklistFilter) -> Select:
     query = select(Patient).where(patient_scope(user), Patient.case_manager_id == user.id)
     if filters.program_id or filters.stratum_id:
         query = query.where(_current(filters))
-    return query.order_by(Patient.deceased_date.is_not(None), Patient.birth_name_folded,
-                          Patient.id)
+    shown_name = func.coalesce(Patient.used_name_folded, Patient.birth_name_folded)
+    return query.order_by(Patient.deceased_date.is_not(None), shown_name,
+                          Patient.first_name_folded, Patient.id)
 
 
 def unstratified(user) -> Select:
