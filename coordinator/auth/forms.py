@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from coordinator.auth.roles import Role
 from coordinator.auth.services import MIN_PASSWORD_LENGTH
+from coordinator.core.forms import optional_int
 
 
 class LoginForm(FlaskForm):
@@ -44,6 +45,9 @@ class UserCreateForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
     territory = SelectField(_l("Territory"), choices=[], validate_choice=False,
                             description=_l("Required for case managers and councils."))
+    provider_id = SelectField(
+        _l("GP’s record in the directory"), coerce=optional_int, validate_choice=False,
+        description=_l("For a GP: their patients are those whose GP is this record."))
     password = PasswordField(
         _l("Initial password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],

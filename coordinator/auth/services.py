@@ -55,8 +55,10 @@ def create_user(
     password: str,
     hash_method: str,
     territory_code: str | None = None,
+    provider_id: int | None = None,
 ) -> User:
-    """Create an account; case managers and councils belong to a territory."""
+    """Create an account; case managers and councils belong to a territory; a GP's account
+    may be linked to their record in the provider directory."""
     errors: dict[str, list] = {}
     email = normalize_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
@@ -81,6 +83,16 @@ def create_user(
             )
     elif role_enum is not None and role_enum.needs_territory:
         errors.setdefault("territory", []).append(_l("This role needs a territory."))
+    if provider_id is not None:
+        from coordinator.providers.models import Provider
+
+        provider = session.get(Provider, provider_id)
+        if role_enum != Role.GP:
+            errors.setdefault("provider_id", []).append(
+                _l("Only a GP's account is linked to a directory record."))
+        elif provider is None or provider.kind != "gp":
+            errors.setdefault("provider_id", []).append(
+                _l("Choose a provider of kind GP."))
     try:
         check_password_strength(password)
     except ValidationError as exc:
@@ -92,6 +104,7 @@ def create_user(
         full_name=full_name.strip(),
         role=role_enum.value,
         territory=territory,
+        provider_id=provider_id,
         password_hash=hash_password(password, hash_method),
         password_changed_at=utcnow(),
     )

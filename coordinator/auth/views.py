@@ -27,6 +27,7 @@ from coordinator.core.hooks import touch_session
 from coordinator.core.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
 from coordinator.core.viewhelpers import current_actor, form_errors, safe_next_url
 from coordinator.extensions import db, limiter
+from coordinator.providers import services as provider_services
 from coordinator.strata.models import Territory
 
 bp = Blueprint("auth", __name__)
@@ -123,12 +124,15 @@ def create_user():
     form = UserCreateForm()
     territories = db.session.scalars(select(Territory).order_by(Territory.code)).all()
     form.territory.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in territories]
+    form.provider_id.choices = [("", "—")] + [
+        (gp.id, f"{gp.name} ({gp.territory.code})")
+        for gp in provider_services.active_gps(db.session, None)]
     if form.validate_on_submit():
         try:
             user = services.create_user(
                 db.session, current_actor(), email=form.email.data, full_name=form.full_name.data,
                 role=form.role.data, password=form.password.data,
-                territory_code=form.territory.data or None,
+                territory_code=form.territory.data or None, provider_id=form.provider_id.data,
                 hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
         except ValidationError as error:

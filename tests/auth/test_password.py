@@ -49,3 +49,22 @@ def test_passwords_are_stored_with_a_strong_hash(app, session):
 
     assert hash_password("whatever it is", "scrypt").startswith("scrypt:")
     assert app.config["PASSWORD_HASH_METHOD"] != "plain"
+
+
+def test_admin_creates_a_gp_account_linked_to_the_directory(client, logged_in, admin, session):
+    from tests.factories import make_provider
+
+    gp = make_provider(kind="gp", name="Dr Claire Martin")
+    nurse = make_provider(kind="nurse")
+    logged_in(admin)
+    data = {"csrf_token": client.csrf_token("/admin/users/new"), "email": "claire@example.org",
+            "full_name": "Claire Martin", "role": "gp", "territory": "",
+            "provider_id": str(nurse.id), "password": "a long enough password"}
+    response = client.post("/admin/users/new", data=data)
+    assert response.status_code == 400
+    assert 'id="provider_id-error"' in response.get_data(as_text=True)
+    data.update(provider_id=str(gp.id), csrf_token=client.csrf_token("/admin/users/new"))
+    assert client.post("/admin/users/new", data=data).status_code == 302
+    from coordinator.auth.services import find_user
+
+    assert find_user(session, "claire@example.org").provider_id == gp.id
