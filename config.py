@@ -36,6 +36,7 @@ class Config:
     # Request limits: forms are small; imports raise the limit on their own route.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
+    IMPORT_MAX_BYTES = 512 * 1024 * 1024  # CSV import uploads (their route only)
 
     # Security
     WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook (bearer-token API exempt)

@@ -23,18 +23,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import flask_migrate  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+import flask_migrate
+from sqlalchemy import insert, select, text
 
-from coordinator import create_app  # noqa: E402
-from coordinator.auth.models import User  # noqa: E402
-from coordinator.core.normalize import fold  # noqa: E402
-from coordinator.core.pagination import paginate  # noqa: E402
-from coordinator.extensions import db  # noqa: E402
-from coordinator.patients.models import Patient  # noqa: E402
-from coordinator.patients.services import PatientSearch, search_query  # noqa: E402
-from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory  # noqa: E402
-from coordinator.strata.services import load_reference_data  # noqa: E402
+from coordinator import create_app
+from coordinator.auth.models import User
+from coordinator.core.normalize import fold
+from coordinator.core.pagination import paginate
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.patients.services import PatientSearch, search_query
+from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory
+from coordinator.strata.services import load_reference_data
 
 LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
         "Leroy", "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David",

@@ -72,8 +72,10 @@ def _user_or_exit(email: str):
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--territory", "territory_code", help="Territory code (case managers, councils).")
 @click.option("--name", "full_name", help="Full name (default: the e-mail's local part).")
+@click.option("--provider", "provider_id", type=int,
+              help="For a GP: the id of their record in the provider directory.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
-def create_user(email, role, territory_code, full_name, generate_password) -> None:
+def create_user(email, role, territory_code, full_name, provider_id, generate_password) -> None:
     """Create an account; asks for the password unless --generate-password."""
     if generate_password:
         password = secrets.token_urlsafe(15)
@@ -83,7 +85,7 @@ def create_user(email, role, territory_code, full_name, generate_password) -> No
         user = auth_services.create_user(
             db.session, CLI_ACTOR, email=email, full_name=full_name or email.split("@")[0],
             role=role, password=password, territory_code=territory_code,
-            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            provider_id=provider_id, hash_method=current_app.config["PASSWORD_HASH_METHOD"],
         )
     except ValidationError as error:
         db.session.rollback()
@@ -133,6 +135,8 @@ def enable_user(email: str) -> None:
 
 
 def register(app: Flask) -> None:
+    from coordinator.imports.cli import import_command
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
+    app.cli.add_command(import_command)

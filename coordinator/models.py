@@ -2,6 +2,7 @@
 
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import ApiToken, User
+from coordinator.imports.models import ImportReport  # noqa: F401 - registers its table
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.providers.models import Provider
 from coordinator.strata.models import (

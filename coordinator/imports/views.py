@@ -1,7 +1,126 @@
-"""CSV import pages."""
+"""CSV import pages: upload a file, follow its progress, read the reports.
+
+The upload is streamed to a temporary file and imported in a background thread (see
+`background`); the progress page polls a small fragment every second (htmx). The progress bar
+needs the polling to reach the process that received the file; the report is in the database.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import os
+import shutil
+import tempfile
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from coordinator.core.pagination import paginate
+from coordinator.core.permissions import IMPORTER, abort_if_hidden, require
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.imports import background, engine, progress, reporting, services
+from coordinator.imports.forms import ImportForm
+from coordinator.imports.kinds import KINDS
+from coordinator.imports.models import ImportReport
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+STATUS_LABELS = {
+    "running": _l("Running"),
+    "succeeded": _l("Succeeded"),
+    "rejected": _l("Refused"),
+    "failed": _l("Failed"),
+}
+STATUS_CLASSES = {"running": "info", "succeeded": "success", "rejected": "danger",
+                  "failed": "danger"}
+
+
+@bp.url_value_preprocessor
+def _raise_upload_limit(endpoint, values) -> None:
+    """Only the upload accepts a large body. Set here, before the request hooks: the CSRF
+    check reads the form, so the limit must be raised before it does."""
+    if endpoint == "imports.new" and request.method == "POST":
+        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+
+
+@bp.errorhandler(413)
+def _too_large(error):
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    message = _("The file is too large: the largest file accepted is %(size)s MB. Split it, or "
+                "ask an administrator to import it from the command line.",
+                size=f"{round(limit / 1048576, 1):g}")
+    return render_template("errors/error.html", code=413, title=_("File too large"),
+                           message=message), 413
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"kinds": KINDS, "status_labels": STATUS_LABELS, "status_classes": STATUS_CLASSES,
+            "outcome": reporting.outcome, "summary_lines": reporting.summary_lines,
+            "message_line": reporting.message_line}
+
+
+@bp.get("/")
+@require(IMPORTER)
+def index():
+    page = paginate(db.session, services.visible_reports(current_user))
+    return render_template("imports/index.html", page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(IMPORTER)
+def new():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("imports/new.html", form=form), 400 if form.errors else 200
+    path, size = _save_upload(form.file.data)
+    options = engine.ImportOptions(
+        dry_run=form.dry_run.data, skip_invalid=form.skip_invalid.data,
+        accept_duplicates=form.accept_duplicates.data,
+        territory_id=services.territory_scope(current_user))
+    actor = current_actor()
+    file_name = os.path.basename((form.file.data.filename or "").replace("\\", "/"))
+    report = engine.start_report(db.session, actor, form.kind.data, file_name, options, size)
+    db.session.commit()
+    background.launch(current_app._get_current_object(), report.id, path, actor, options,
+                      str(get_locale()))
+    return redirect(url_for(".show", report_id=report.id))
+
+
+def _save_upload(upload) -> tuple[str, int]:
+    """Stream the uploaded file to a temporary file of our own (the request's is deleted when
+    the request ends, the import goes on): its path and size."""
+    with tempfile.NamedTemporaryFile(prefix="coordinator-import-", suffix=".csv",
+                                     delete=False) as handle:
+        try:
+            shutil.copyfileobj(upload.stream, handle, 1 << 20)
+        except BaseException:
+            os.unlink(handle.name)
+            raise
+        return handle.name, handle.tell()
+
+
+def _report_or_404(report_id: int) -> ImportReport:
+    report = db.session.get(ImportReport, report_id)
+    abort_if_hidden(services.can_read_report(current_user, report))
+    return report
+
+
+@bp.get("/<int:report_id>")
+@require(IMPORTER)
+def show(report_id: int):
+    report = _report_or_404(report_id)
+    return render_template("imports/show.html", report=report,
+                           progress=progress.get(report.id))
+
+
+@bp.get("/<int:report_id>/progress")
+@require(IMPORTER)
+def progress_fragment(report_id: int):
+    """The progress bar while the import runs, then the report (the polling stops)."""
+    report = _report_or_404(report_id)
+    return render_template("imports/_progress.html", report=report,
+                           progress=progress.get(report.id))

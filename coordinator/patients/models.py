@@ -14,9 +14,6 @@ from coordinator.extensions import db
 from coordinator.providers.models import Provider
 from coordinator.strata.models import Territory
 
-SEXES = ("F", "M", "U")
-IDENTITY_STATUSES = ("provisional", "qualified")
-
 # Folded names are compared byte-wise ("C" collation on PostgreSQL, BINARY on SQLite), so that a
 # prefix search is an index range scan on both databases.
 FoldedName = String(200).with_variant(String(200, collation="C"), "postgresql")

@@ -19,12 +19,17 @@ from coordinator.core.normalize import fold, prefix_upper_bound
 from coordinator.core.permissions import patient_scope
 from coordinator.core.time import local_today
 from coordinator.patients.models import ConsentEvent, Patient
-from coordinator.patients.validation import check_identity, check_nir, clean_nir
+from coordinator.patients.validation import (
+    check_gp,
+    check_identity,
+    check_identity_status,
+    check_nir,
+    clean_nir,
+)
 from coordinator.providers.models import Provider
 from coordinator.strata.assignments import in_current_stratum
 from coordinator.strata.models import Territory
 
-IDENTITY_STATUSES = ("provisional", "qualified")
 EDITABLE_FIELDS = (
     "external_id", "nir", "identity_status", "birth_name", "used_name", "first_names",
     "birth_date", "sex", "birth_place_insee", "phone", "email", "address", "postal_code", "city",
@@ -52,17 +57,16 @@ def _clean(data: dict) -> dict:
     return values
 
 
-def _check_links(session: Session, values: dict) -> list[tuple[str, object]]:
+def _check_links(session: Session, values: dict,
+                 current_gp_id: int | None = None) -> list[tuple[str, object]]:
     problems: list[tuple[str, object]] = []
     territory_id = values.get("territory_id")
     if territory_id is None or session.get(Territory, territory_id) is None:
         problems.append(("territory_id", _l("Choose a known territory.")))
     if values.get("gp_id") is not None:
         gp = session.get(Provider, values["gp_id"])
-        if gp is None or gp.kind != "gp":
-            problems.append(("gp_id", _l("The GP must be a provider of kind GP.")))
-        elif not gp.is_active:
-            problems.append(("gp_id", _l("This GP is deactivated in the directory.")))
+        problems += check_gp(gp.kind if gp else None, gp.is_active if gp else None,
+                             newly_chosen=values["gp_id"] != current_gp_id)
     if values.get("case_manager_id") is not None:
         manager = session.get(User, values["case_manager_id"])
         if manager is None or manager.role != Role.CASE_MANAGER or not manager.is_active:
@@ -94,7 +98,7 @@ def _check_scope(session: Session, actor: Actor | None, values: dict,
 
 
 def _validate(session: Session, values: dict, actor: Actor | None = None,
-              patient_id: int | None = None) -> None:
+              patient: Patient | None = None) -> None:
     problems = check_identity(
         birth_name=values.get("birth_name"), first_names=values.get("first_names"),
         birth_date=values.get("birth_date"), sex=values.get("sex"),
@@ -102,16 +106,12 @@ def _validate(session: Session, values: dict, actor: Actor | None = None,
         deceased_date=values.get("deceased_date"), today=local_today(),
     )
     problems += check_nir(values.get("nir"), values.get("sex"), values.get("birth_date"))
-    status = values.get("identity_status") or "provisional"
-    if status not in IDENTITY_STATUSES:
-        problems.append(("identity_status", _l("Unknown identity status.")))
-    elif status == "qualified" and not values.get("nir"):
-        problems.append(("identity_status", _l("A qualified identity needs its NIR.")))
+    problems += check_identity_status(values.get("identity_status"), values.get("nir"))
     if values.get("advance_directives_date") and not values.get("advance_directives"):
         problems.append(("advance_directives_date",
                          _l("Give a date only when advance directives are on file.")))
-    problems += _check_links(session, values)
-    problems += _check_scope(session, actor, values, patient_id)
+    problems += _check_links(session, values, patient.gp_id if patient else None)
+    problems += _check_scope(session, actor, values, patient.id if patient else None)
     raise_problems(problems)
 
 
@@ -188,7 +188,7 @@ def update_patient(session: Session, actor: Actor, patient: Patient, data: dict,
         raise ConflictError(patient.version)
     values = _clean(data)
     merged = {key: getattr(patient, key) for key in EDITABLE_FIELDS} | values
-    _validate(session, merged, actor, patient.id)
+    _validate(session, merged, actor, patient)
     changed = sorted(key for key, value in values.items() if getattr(patient, key) != value)
     for key in changed:
         setattr(patient, key, values[key])

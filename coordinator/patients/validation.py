@@ -13,6 +13,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
 
 SEXES = ("F", "M", "U")
+IDENTITY_STATUSES = ("provisional", "qualified")
 INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
 
 Problems = list[tuple[str, object]]
@@ -80,3 +81,25 @@ def check_identity(
             problems.append(("deceased_date",
                              _l("The date of death cannot be before the birth date.")))
     return problems
+
+
+def check_identity_status(status: str | None, nir: str | None,
+                          field: str = "identity_status") -> Problems:
+    """A known status; a qualified identity (INS) carries its NIR."""
+    status = status or "provisional"
+    if status not in IDENTITY_STATUSES:
+        return [(field, _l("Unknown identity status."))]
+    if status == "qualified" and not nir:
+        return [(field, _l("A qualified identity needs its NIR."))]
+    return []
+
+
+def check_gp(kind: str | None, is_active: bool | None, *, newly_chosen: bool,
+             field: str = "gp_id") -> Problems:
+    """The GP is a provider of kind GP; a deactivated one cannot be newly chosen (a patient
+    whose GP was deactivated since keeps the link until someone changes it)."""
+    if kind != "gp":
+        return [(field, _l("The GP must be a provider of kind GP."))]
+    if not is_active and newly_chosen:
+        return [(field, _l("This GP is deactivated in the directory."))]
+    return []

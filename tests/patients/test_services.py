@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEntry
@@ -16,6 +17,14 @@ from coordinator.strata.models import StratumAssignment
 from tests.factories import make_nir, make_patient, make_provider, program, stratum, territory
 
 ACTOR = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """Service messages in English, as a user whose browser asks for English reads them."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        yield
 
 
 def data(**overrides):

@@ -149,7 +149,7 @@ def test_council_creates_a_program(client, logged_in, make_user, session):
     response = client.post("/programs/new", data={
         "csrf_token": token(client, "/programs/new"), "code": "ckd", "name": "Maladie rénale",
         "name_en": "Kidney disease", "description": "", "description_en": "",
-        "inclusion_criteria": "DFG < 60"})
+        "inclusion_criteria": "DFG < 60"}, headers={"Accept-Language": "en"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/programs/CKD")
     created = program("CKD")

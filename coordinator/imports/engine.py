@@ -1,0 +1,391 @@
+"""The CSV import engine: one engine for every kind of record, a kind being a schema.
+
+A file is read as a stream (UTF-8 with or without BOM, `,` or `;` detected from the header),
+each cell is parsed by its column, and rows go to the kind in batches; the kind validates them
+with the domain's own rules and writes each batch with bulk SQL, looking up what it needs with
+one query per batch. Memory stays flat whatever the size of the file: only one batch is held,
+and the report keeps at most `MAX_STORED_MESSAGES` errors and warnings (all are counted).
+
+The engine owns its transaction (the one exception to "services never commit"): the whole file
+is imported in one transaction, then a dry run or a refused file is rolled back, and a clean
+import is committed together with its report. The report is stored in every case, after a
+rollback in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from typing import BinaryIO
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.core.context import Actor
+from coordinator.core.time import local_today, utcnow
+from coordinator.imports.cells import CellError, Parser, text
+from coordinator.imports.models import ImportReport
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+MAX_STORED_MESSAGES = 1000
+MAX_LINE_CHARS = 1 << 20  # a longer physical line is not CSV: refuse it instead of buffering it
+DELIMITERS = (",", ";")
+
+Progress = Callable[[int, int], None]  # (bytes read, rows read)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a format: its parser, whether it is required, and (for kinds that upsert
+    a model) the model attributes it sets, so that a column absent from a file leaves them as
+    they are."""
+
+    name: str
+    parse: Parser = field(default_factory=text)
+    required: bool = False
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    dry_run: bool = False
+    skip_invalid: bool = False  # import the valid rows, report and skip the others
+    accept_duplicates: bool = False  # patients: create likely duplicates anyway (with a warning)
+    territory_id: int | None = None  # only rows of this territory (case managers)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Row:
+    """A data row: its first physical line, its parsed cells (None when empty), the columns
+    whose cell could not be read, and whether any error was found on it."""
+
+    line: int
+    values: dict
+    failed: set | None = None
+    invalid: bool = False
+
+
+class Messages:
+    """Errors or warnings: all counted, the first `MAX_STORED_MESSAGES` kept (line order)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.items: list[dict] = []
+
+    def add(self, line: int | None, column: str | None, message) -> None:
+        self.count += 1
+        if len(self.items) < MAX_STORED_MESSAGES:
+            self.items.append({"line": line, "column": column, "message": str(message)})
+
+
+class ImportRun:
+    """The state of one import, handed to the kind with each batch."""
+
+    def __init__(self, session: Session, actor: Actor, report_id: int, options: ImportOptions):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.actor = actor
+        self.report_id = report_id
+        self.options = options
+        self.now = utcnow()
+        self.today = local_today()
+        self.present: frozenset[str] = frozenset()  # the format's columns found in the header
+        self.context: dict = {}  # reference data a kind loads once per run
+        self.errors = Messages()
+        self.warnings = Messages()
+        self.refused = False  # the whole file is refused (header, encoding, unreadable CSV)
+        self.rows_read = self.created = self.updated = self.unchanged = self.skipped = 0
+
+    def problem(self, row: Row, column: str | None, message) -> None:
+        """An error on a row; ignored when that column's cell already could not be read."""
+        if row.failed and column in row.failed:
+            return
+        row.invalid = True
+        self.errors.add(row.line, column, message)
+
+    def refuse(self, line: int | None, column: str | None, message) -> None:
+        self.refused = True
+        self.errors.add(line, column, message)
+
+    @property
+    def status(self) -> str:
+        if self.refused or (self.errors.count and not self.options.skip_invalid):
+            return "rejected"
+        return "succeeded"
+
+
+def start_report(session: Session, actor: Actor, kind: str, file_name: str,
+                 options: ImportOptions, file_size: int | None = None) -> ImportReport:
+    """Record that an import starts (status running); the caller commits."""
+    report = ImportReport(
+        kind=kind, file_name=(file_name or "-")[:255], file_size=file_size,
+        user_id=actor.user_id, actor_label=actor.label, dry_run=options.dry_run,
+        options=options.as_dict(), status="running", errors=[], warnings=[],
+    )
+    session.add(report)
+    session.flush()
+    return report
+
+
+def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
+               options: ImportOptions, *, progress: Progress | None = None,
+               locale: str | None = None, batch_size: int = BATCH_SIZE) -> ImportReport:
+    """Import `stream` as the report's kind, in one transaction, and store the report.
+
+    Commits: the data with its report when the import succeeds, else only the report. Messages
+    are written in `locale` (default: the current one).
+    """
+    from coordinator.imports.kinds import KINDS
+
+    kind = KINDS[session.get(ImportReport, report_id).kind]
+    run = ImportRun(session, actor, report_id, options)
+    with force_locale(locale) if locale else nullcontext():
+        try:
+            _read(run, kind, _CountingReader(stream), progress, batch_size)
+            status = run.status
+            if status != "succeeded" or options.dry_run:
+                session.rollback()
+            _store(run, kind, status)
+            session.commit()
+        except BaseException as error:
+            session.rollback()
+            if isinstance(error, Exception):
+                logger.exception("import report %s failed", report_id)
+            run.errors.add(None, None, _("The import stopped on an unexpected error: nothing was "
+                                         "written. The error has been logged."))
+            _store(run, kind, "failed")
+            session.commit()
+            if not isinstance(error, Exception):
+                raise
+    return session.get(ImportReport, report_id)
+
+
+def import_file(session: Session, actor: Actor, kind: str, stream: BinaryIO, file_name: str,
+                options: ImportOptions, *, file_size: int | None = None,
+                progress: Progress | None = None, locale: str | None = None,
+                batch_size: int = BATCH_SIZE) -> ImportReport:
+    """Start a report, commit it, and run the import (command line, benchmarks, tests)."""
+    report_id = start_report(session, actor, kind, file_name, options, file_size).id
+    session.commit()
+    return run_import(session, actor, report_id, stream, options, progress=progress,
+                      locale=locale, batch_size=batch_size)
+
+
+def _store(run: ImportRun, kind, status: str) -> None:
+    session = run.session
+    report = session.get(ImportReport, run.report_id)
+    report.status = status
+    report.finished_at = utcnow()
+    report.rows_read = run.rows_read
+    report.created, report.updated, report.unchanged = run.created, run.updated, run.unchanged
+    report.skipped = run.skipped
+    report.error_count = run.errors.count
+    report.errors = run.errors.items
+    report.warnings = run.warnings.items
+    written = status == "succeeded" and not run.options.dry_run
+    audit.record(
+        session, run.actor, AuditAction.CREATE, "import_report", report.id,
+        summary=f"{kind.name} import of {report.file_name}: {status}"
+                f"{' (dry run)' if run.options.dry_run else ''}; {run.created} created, "
+                f"{run.updated} updated, {run.unchanged} unchanged, {run.skipped} with errors"
+                f"{'' if written else '; nothing written'}",
+        details={"kind": kind.name, "status": status, "dry_run": run.options.dry_run,
+                 "rows": run.rows_read, "errors": run.errors.count},
+    )
+    session.flush()
+
+
+class _CountingReader(io.RawIOBase):
+    """The bytes read so far from the underlying binary stream (for the progress bar)."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.count += size
+        return size
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _lines(text_stream) -> Iterator[str]:
+    """Physical lines, refusing one longer than MAX_LINE_CHARS (it would fill the memory)."""
+    while True:
+        line = text_stream.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        if len(line) >= MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise _LineTooLong
+        yield line
+
+
+@dataclass
+class _Layout:
+    delimiter: str
+    width: int
+    columns: list[tuple[int, Column]]
+
+
+def _header(run: ImportRun, kind, line: str) -> _Layout | None:
+    """The delimiter and the columns of the file, or None when the file is refused."""
+    if not line.strip():
+        run.refuse(1, None, _("The file is empty: its first line must be the header."))
+        return None
+    split = {d: next(csv.reader([line], delimiter=d)) for d in DELIMITERS}
+    delimiter = max(DELIMITERS, key=lambda d: len(split[d]))
+    if len(split[delimiter]) < 2:
+        run.refuse(1, None, _("The header is not separated by commas (,) or semicolons (;): "
+                              "these are the only delimiters accepted. Save the file as CSV "
+                              "with one of them."))
+        return None
+    known = {column.name: column for column in kind.columns}
+    names = [cell.strip().lower() for cell in split[delimiter]]
+    columns: list[tuple[int, Column]] = []
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if not name:
+            run.warnings.add(1, None, _("Column %(n)d has no name: it is ignored.", n=index + 1))
+        elif name in seen:
+            run.refuse(1, name, _("This column appears twice in the header."))
+        elif name in known:
+            columns.append((index, known[name]))
+        else:
+            run.warnings.add(1, name, _("Unknown column: it is ignored."))
+        seen.add(name)
+    for column in kind.columns:
+        if column.required and column.name not in seen:
+            run.refuse(1, column.name, _("Required column missing: the file is refused."))
+    if run.refused:
+        return None
+    run.present = frozenset(column.name for _index, column in columns)
+    return _Layout(delimiter, len(names), columns)
+
+
+def _read(run: ImportRun, kind, raw: _CountingReader, progress: Progress | None,
+          batch_size: int) -> None:
+    text_stream = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig",
+                                   newline="")
+    line = 1
+    try:
+        header = text_stream.readline(MAX_LINE_CHARS)
+        if len(header) >= MAX_LINE_CHARS:
+            raise _LineTooLong
+        layout = _header(run, kind, header)
+        if layout is None:
+            return
+        kind.begin(run)
+        reader = csv.reader(_lines(text_stream), delimiter=layout.delimiter)
+        batch: list[Row] = []
+        keys: set = set()
+        consumed = 0
+        for record in reader:
+            line = consumed + 2  # the header is line 1
+            consumed = reader.line_num
+            row = _parse(run, layout, record, line)
+            if row is None:
+                continue
+            key = kind.batch_key(row)
+            if key is not None:
+                if key in keys:  # the same record again: it updates what the first row wrote
+                    _flush(run, kind, batch, raw, progress)
+                    keys.clear()
+                keys.add(key)
+            batch.append(row)
+            if len(batch) >= batch_size:
+                _flush(run, kind, batch, raw, progress)
+                keys.clear()
+        _flush(run, kind, batch, raw, progress)
+    except UnicodeDecodeError:
+        run.refuse(line, None, _("The file is not UTF-8 text (near this line): save it as "
+                                 "“CSV UTF-8”."))
+    except _LineTooLong:
+        run.refuse(line, None, _("This line is longer than %(n)d characters: the file is not "
+                                 "a CSV file of this format.", n=MAX_LINE_CHARS))
+    except csv.Error as error:
+        run.refuse(line, None, _("The file cannot be read as CSV here (%(error)s).",
+                                 error=str(error)[:200]))
+    if progress is not None:
+        progress(raw.count, run.rows_read)
+
+
+def _parse(run: ImportRun, layout: _Layout, record: list[str], line: int) -> Row | None:
+    """The row's cells parsed by their columns, or None for a blank line (spreadsheets add
+    lines of empty cells)."""
+    if len(record) != layout.width:
+        if not "".join(record).strip():
+            return None
+        if len(record) < layout.width or "".join(record[layout.width:]).strip():
+            run.rows_read += 1
+            run.skipped += 1
+            run.errors.add(line, None, _("This row has %(found)d cells; the header has "
+                                         "%(expected)d.", found=len(record),
+                                         expected=layout.width))
+            return None
+    values: dict = {}
+    missing = []
+    failed = None
+    filled = False
+    for index, column in layout.columns:
+        cell = record[index].strip()
+        if not cell:
+            values[column.name] = None
+            if column.required:
+                missing.append(column.name)
+            continue
+        filled = True
+        try:
+            values[column.name] = column.parse(cell)
+        except CellError as error:
+            values[column.name] = None
+            if failed is None:
+                failed = {}
+            failed[column.name] = error.message
+    if not filled and not "".join(record).strip():
+        return None
+    run.rows_read += 1
+    row = Row(line, values)
+    if missing or failed:
+        errors = dict.fromkeys(missing, _("A value is required.")) | (failed or {})
+        for _index, column in layout.columns:  # in the order of the file
+            if column.name in errors:
+                _cell_error(run, row, column.name, errors[column.name])
+    return row
+
+
+def _cell_error(run: ImportRun, row: Row, column: str, message) -> None:
+    run.problem(row, column, message)
+    if row.failed is None:
+        row.failed = set()
+    row.failed.add(column)
+
+
+def _flush(run: ImportRun, kind, batch: list[Row], raw: _CountingReader,
+           progress: Progress | None) -> None:
+    if not batch:
+        return
+    kind.process(run, batch)
+    run.skipped += sum(1 for row in batch if row.invalid)
+    batch.clear()
+    if progress is not None:
+        progress(raw.count, run.rows_read)
