@@ -251,6 +251,10 @@ def merge():
             form.keep_id.errors = [_("No patient with this number.")]
         if merged is None:
             form.merged_id.errors = [_("No patient with this number.")]
+        if keep and merged and request.method == "GET":
+            services.read_patient(db.session, current_actor(), keep)
+            services.read_patient(db.session, current_actor(), merged)
+            db.session.commit()
     if request.method == "POST" and keep and merged and form.validate_on_submit():
         if not form.confirm.data:
             form.confirm.errors = [_("Confirm that both records are the same person.")]
