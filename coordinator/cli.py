@@ -45,9 +45,11 @@ def seed_demo(if_empty: bool) -> None:
         click.echo("The registry already has patients: no demo data loaded.")
     else:
         click.echo("Loading the demo data (about 10 seconds)...")
-        created = demo.seed_demo(db.session, current_app.config["PASSWORD_HASH_METHOD"])
+        created, registry = demo.seed_demo(db.session, current_app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
-        click.echo(f"Demo data loaded: {len(created)} account(s) created.")
+        click.echo(f"Demo data loaded: {len(created)} account(s) created"
+                   + (f", {registry['providers']} providers, {registry['patients']} patients, "
+                      f"{registry['assignments']} stratum assignments." if registry else "."))
     click.echo(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<13} {account.email}")

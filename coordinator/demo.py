@@ -110,7 +110,8 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
     douaisis = next(t for t in territories if t.code == "DOUAISIS")
     if gp_user is not None:
         gp_user.provider_id = gps[douaisis.id][0].id
-    counts = {"patients": 0, "assignments": 0}
+    counts = {"providers": len(territories) * PROVIDERS_PER_TERRITORY, "patients": 0,
+              "assignments": 0}
     for index in range(patients):
         territory = territories[index % len(territories)]
         sex = rng.choice("FM")
@@ -164,9 +165,9 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
     return counts
 
 
-def seed_demo(session: Session, hash_method: str) -> list[DemoAccount]:
-    """Create the missing demo accounts and, when the registry is empty, the demo registry."""
+def seed_demo(session: Session, hash_method: str) -> tuple[list[DemoAccount], dict]:
+    """Create the missing demo accounts and, when the registry is empty, the demo registry.
+    Returns the accounts created and what the registry received."""
     created = seed_accounts(session, hash_method)
-    if needs_demo_data(session):
-        seed_registry(session)
-    return created
+    registry = seed_registry(session) if needs_demo_data(session) else {}
+    return created, registry
