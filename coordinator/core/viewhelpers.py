@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import request
@@ -26,14 +27,28 @@ def current_actor() -> Actor:
     return Actor.for_user(current_user, request.remote_addr)
 
 
-def form_errors(form, error, aliases: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form's fields (unknown fields: a message)."""
+ROW_KEY = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<field>\w+)$")
+
+
+def form_errors(form, error, aliases: dict[str, str] | None = None,
+                rows: dict[str, list] | None = None) -> None:
+    """Show a service's ValidationError on the form's fields; a key like `items-2-label` names
+    a field of row 2 of the table `rows["items"]` (subforms of a FieldList). Messages for no
+    field of the form are flashed."""
     from flask import flash
 
-    aliases = aliases or {}
-    for field, messages in error.messages().items():
-        target = getattr(form, aliases.get(field, field), None)
+    aliases, rows = aliases or {}, rows or {}
+    for key, messages in error.messages().items():
+        key = aliases.get(key, key)
+        target = None if key in rows else getattr(form, key, None)
+        match = ROW_KEY.match(key)
+        if match and match["list"] in rows and int(match["index"]) < len(rows[match["list"]]):
+            target = getattr(rows[match["list"]][int(match["index"])], match["field"], None)
         if target is not None and hasattr(target, "errors"):
             target.errors = [*target.errors, *messages]
         else:
             flash(" ".join(messages), "danger")
+    for name in rows:
+        field_list = getattr(form, name)
+        errors = [entry.errors for entry in field_list.entries]
+        field_list.errors = errors if any(errors) else []

@@ -5,8 +5,6 @@ Everyone signed in reads them; administrators and territorial councils edit them
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
-from coordinator.core.viewhelpers import current_actor
+from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
 from coordinator.strata import reference, services
 from coordinator.strata.forms import (
@@ -30,8 +28,6 @@ from coordinator.strata.forms import (
 from coordinator.strata.models import Program, ProgramIndicator, Stratum
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
-
-ROW_KEY = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<field>\w+)$")
 
 # Built-in indicators are stored with their French label (the councils' working language,
 # as Localized models are); reference.py has their English label.
@@ -68,24 +64,6 @@ def _stratum(program: Program, code: str) -> Stratum:
     return stratum
 
 
-def _show_errors(form, error: ValidationError, rows: dict[str, list] | None = None) -> None:
-    """Put a service's messages on the fields they name; `items-2-label` names a table row."""
-    rows = rows or {}
-    for key, messages in error.messages().items():
-        target = None if key in rows else getattr(form, key, None)
-        match = ROW_KEY.match(key)
-        if match and match["list"] in rows and int(match["index"]) < len(rows[match["list"]]):
-            target = getattr(rows[match["list"]][int(match["index"])], match["field"], None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, *messages]
-        else:
-            flash(" ".join(messages), "danger")
-    for name in rows:
-        field_list = getattr(form, name)
-        errors = [entry.errors for entry in field_list.entries]
-        field_list.errors = errors if any(errors) else []
-
-
 def _status() -> int:
     return 400 if request.method == "POST" else 200
 
@@ -105,7 +83,7 @@ def create():
             program = services.create_program(db.session, current_actor(), form.service_data())
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            form_errors(form, error)
         else:
             db.session.commit()
             flash(_("Program %(code)s created.", code=program.code), "success")
@@ -135,7 +113,7 @@ def edit(code: str):
             return _conflict("strata/program_form.html", form, program, program=program)
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            form_errors(form, error)
         else:
             flash(_("Program %(code)s saved.", code=program.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
@@ -164,7 +142,7 @@ def create_stratum(code: str):
                                            form.service_data())
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            form_errors(form, error)
         else:
             db.session.commit()
             flash(_("Stratum %(code)s added.", code=stratum.code), "success")
@@ -191,7 +169,7 @@ def edit_stratum(code: str, stratum_code: str):
                              stratum=stratum)
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            form_errors(form, error)
         else:
             flash(_("Stratum %(code)s saved.", code=stratum.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
@@ -224,7 +202,7 @@ def edit_followup(code: str, stratum_code: str):
                              stratum=stratum)
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error, rows={"items": rows})
+            form_errors(form, error, rows={"items": rows})
         else:
             flash(_("Follow-up template of %(code)s saved.", code=stratum.code), "success")
             return redirect(url_for("programs.detail", code=program.code,
@@ -261,7 +239,7 @@ def indicators(code: str):
                 [(row.code.data, row.target_percent.data) for row in rows])
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error, rows={"indicators": rows})
+            form_errors(form, error, rows={"indicators": rows})
         else:
             db.session.commit()
             flash(_("Targets of %(code)s saved.", code=program.code), "success")
@@ -281,7 +259,7 @@ def create_indicator(code: str):
                                                form.target_percent.data)
         except ValidationError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            form_errors(form, error)
         else:
             db.session.commit()
             flash(_("Indicator %(code)s added.", code=indicator.code), "success")
