@@ -55,7 +55,3 @@ class UserCreateForm(FlaskForm):
                        n=MIN_PASSWORD_LENGTH),
         render_kw={"autocomplete": "new-password"},
     )
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button whose POST carries the CSRF token."""

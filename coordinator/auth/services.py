@@ -164,9 +164,12 @@ def change_password(
 
 
 def set_active(session: Session, user: User, active: bool, actor: Actor) -> None:
-    """Enable or disable an account; disabling ends its sessions and refuses its tokens."""
+    """Enable or disable an account; disabling ends its sessions and refuses its tokens.
+    Nobody disables their own account (an administrator could lock everyone out)."""
     if user.is_active == active:
         return
+    if not active and actor.user_id == user.id:
+        raise ValidationError({"user": [_l("You cannot disable your own account.")]})
     user.is_active = active
     user.session_version += 1
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth import services
-from coordinator.auth.forms import ConfirmForm, LoginForm, PasswordChangeForm, UserCreateForm
+from coordinator.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm
 from coordinator.auth.models import User
 from coordinator.core.errors import ValidationError
 from coordinator.core.hooks import touch_session
@@ -114,8 +114,7 @@ def change_password():
 @admin_bp.get("/users")
 @require(ADMIN)
 def users():
-    return render_template("auth/users.html", users=services.list_users(db.session),
-                           confirm_form=ConfirmForm())
+    return render_template("auth/users.html", users=services.list_users(db.session))
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
@@ -149,14 +148,13 @@ def create_user():
 @admin_bp.post("/users/<int:user_id>/active")
 @require(ADMIN)
 def toggle_active(user_id: int):
-    form = ConfirmForm()
-    user = db.session.get(User, user_id) or abort(404)
-    if not form.validate_on_submit():
-        abort(400)
-    if user.id == current_user.id:
-        flash(_("You cannot disable your own account."), "danger")
+    user = db.session.get(User, user_id) or abort(404)  # CSRF: checked for every POST (hooks)
+    try:
+        services.set_active(db.session, user, not user.is_active, current_actor())
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.messages()["user"]), "danger")
         return redirect(url_for("admin.users"))
-    services.set_active(db.session, user, not user.is_active, current_actor())
     db.session.commit()
     message = _("Account %(email)s enabled.", email=user.email) if user.is_active else _(
         "Account %(email)s disabled.", email=user.email)
@@ -167,10 +165,7 @@ def toggle_active(user_id: int):
 @admin_bp.post("/users/<int:user_id>/tokens/revoke")
 @require(ADMIN)
 def revoke_tokens(user_id: int):
-    form = ConfirmForm()
     user = db.session.get(User, user_id) or abort(404)
-    if not form.validate_on_submit():
-        abort(400)
     count = services.revoke_tokens(db.session, user, current_actor())
     db.session.commit()
     flash(_("%(n)d API token(s) revoked.", n=count), "success")

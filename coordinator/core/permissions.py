@@ -41,8 +41,6 @@ PUBLIC = Policy("public", lambda user: True, login=False)
 AUTHENTICATED = Policy("authenticated", lambda user: True)
 ADMIN = roles(Role.ADMIN)
 CASE_MANAGER = roles(Role.CASE_MANAGER)
-GP = roles(Role.GP)
-COUNCIL = roles(Role.COUNCIL)
 PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
 AUDIT_READER = ADMIN
 PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)

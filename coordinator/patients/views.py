@@ -126,13 +126,13 @@ def create():
 @bp.get("/<int:patient_id>")
 @require(PATIENT_STAFF)
 def show(patient_id: int):
-    patient = _visible_patient(patient_id)
-    services.read_patient(db.session, current_actor(), patient)
-    db.session.commit()
-    return _render_show(patient)
+    return _render_show(_visible_patient(patient_id))
 
 
 def _render_show(patient, assign_form=None, exit_form=None, status=200):
+    """The patient's page (after a refused form too): showing it is an audited read."""
+    services.read_patient(db.session, current_actor(), patient)
+    db.session.commit()
     timelines = assignments.timelines(db.session, patient)
     programs = strata_services.list_programs(db.session)
     assign_form = assign_form or AssignStratumForm(formdata=None)
@@ -168,6 +168,8 @@ def edit(patient_id: int):
         except (ConflictError, StaleDataError):
             db.session.rollback()
             db.session.refresh(patient)
+            services.read_patient(db.session, current_actor(), patient)  # shows current values
+            db.session.commit()
             return render_template("patients/conflict.html", form=form, patient=patient), 409
         except ValidationError as error:
             db.session.rollback()

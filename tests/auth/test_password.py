@@ -68,3 +68,23 @@ def test_admin_creates_a_gp_account_linked_to_the_directory(client, logged_in, a
     from coordinator.auth.services import find_user
 
     assert find_user(session, "claire@example.org").provider_id == gp.id
+
+
+def test_an_administrator_cannot_disable_their_own_account(client, logged_in, admin, session):
+    from coordinator.auth.models import User
+
+    logged_in(admin)
+    response = client.post(f"/admin/users/{admin.id}/active",
+                           data={"csrf_token": client.csrf_token("/admin/users")})
+    assert response.status_code == 302
+    assert session.get(User, admin.id).is_active is True
+    assert client.get("/admin/users").status_code == 200  # still signed in
+
+
+def test_admin_disables_another_account(client, logged_in, admin, case_manager, session):
+    from coordinator.auth.models import User
+
+    logged_in(admin)
+    client.post(f"/admin/users/{case_manager.id}/active",
+                data={"csrf_token": client.csrf_token("/admin/users")})
+    assert session.get(User, case_manager.id).is_active is False

@@ -162,3 +162,15 @@ def test_admin_merges_two_records(client, logged_in, admin, session):
 def test_case_managers_cannot_merge(client, logged_in, case_manager):
     logged_in(case_manager)
     assert client.get("/patients/merge").status_code == 403
+
+
+def test_refused_stratum_form_still_audits_the_page_it_shows(client, logged_in, case_manager,
+                                                             session):
+    patient = make_patient()
+    logged_in(case_manager)
+    path = f"/patients/{patient.id}"
+    client.post(f"{path}/strata", data={"csrf_token": client.csrf_token(path),
+                                        "stratum_id": "", "effective_date": ""})
+    reads = session.scalars(select(AuditEntry).where(AuditEntry.patient_id == patient.id,
+                                                     AuditEntry.action == "read")).all()
+    assert len(reads) == 2  # the page that gave the token, and the page with the errors
