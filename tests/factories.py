@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import factory
 from faker import Faker
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from coordinator.extensions import db
 from coordinator.strata.models import Territory
 
 PASSWORD = "correct horse battery"
+_serial = itertools.count(1)
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 fake = Faker("fr_FR")
 
@@ -58,7 +61,8 @@ def make_provider(kind: str = "gp", territory_code: str = "DOUAISIS", **override
     from coordinator.core.normalize import fold
     from coordinator.providers.models import Provider
 
-    name = overrides.pop("name", None) or fake.name()
+    # Default names never match another test's search: "Provider 12", "PATIENTNAME 7".
+    name = overrides.pop("name", None) or f"Provider {next(_serial)}"
     provider = Provider(kind=kind, name=name, name_folded=fold(name),
                         territory=territory(territory_code), **overrides)
     db.session.add(provider)
@@ -75,7 +79,7 @@ def make_patient(territory_code: str = "DOUAISIS", **overrides):
 
     sex = overrides.pop("sex", "F")
     birth_date = overrides.pop("birth_date", date(1950, 6, 15))
-    birth_name = overrides.pop("birth_name", None) or fake.last_name()
+    birth_name = overrides.pop("birth_name", None) or f"Patientname{next(_serial)}"
     first_names = overrides.pop("first_names", None) or (
         fake.first_name_female() if sex == "F" else fake.first_name_male())
     patient = Patient(

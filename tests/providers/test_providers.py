@@ -35,9 +35,10 @@ def test_valid_finess_numbers(session, finess):
 
 def test_which_dietitians_in_douaisis(session):
     wanted = make_provider(kind="dietitian", name="Sophie Leroy")
-    make_provider(kind="dietitian", territory_code="CORNOUAILLE")
-    make_provider(kind="nurse")
-    make_provider(kind="dietitian", is_active=False)
+    # Fixed names: a random one could also contain "Leroy".
+    make_provider(kind="dietitian", territory_code="CORNOUAILLE", name="Anne Kervella")
+    make_provider(kind="nurse", name="Jean Dubois")
+    make_provider(kind="dietitian", is_active=False, name="Marc Petit")
     criteria = services.ProviderSearch(kind="dietitian", territory_id=territory("DOUAISIS").id)
     assert session.scalars(services.search_query(criteria)).all() == [wanted]
     by_name = services.ProviderSearch(text="leroy")
