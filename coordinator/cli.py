@@ -75,7 +75,8 @@ def _user_or_exit(email: str):
 @click.option("--territory", "territory_code", help="Territory code (case managers, councils).")
 @click.option("--name", "full_name", help="Full name (default: the e-mail's local part).")
 @click.option("--provider", "provider_id", type=int,
-              help="For a GP: the id of their record in the provider directory.")
+              help="For a GP or a care-team professional: the id of their record in the "
+                   "provider directory.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
 def create_user(email, role, territory_code, full_name, provider_id, generate_password) -> None:
     """Create an account; asks for the password unless --generate-password."""

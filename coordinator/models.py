@@ -2,8 +2,18 @@
 
 from coordinator.audit.models import AuditEntry
 from coordinator.auth.models import ApiToken, User
+from coordinator.careplans.models import (
+    CarePlan,
+    CarePlanAction,
+    CarePlanAssessment,
+    CarePlanComment,
+    CarePlanGoal,
+    CarePlanMember,
+    CarePlanRevision,
+)
 from coordinator.imports.models import ImportReport  # noqa: F401 - registers its table
 from coordinator.patients.models import ConsentEvent, Patient
+from coordinator.printing.models import PrintBatch, PrintedDocument
 from coordinator.providers.models import Provider
 from coordinator.strata.models import (
     FollowUpTemplateItem,
@@ -15,6 +25,25 @@ from coordinator.strata.models import (
 )
 
 __all__ = [
-    "ApiToken", "AuditEntry", "ConsentEvent", "FollowUpTemplateItem", "Patient", "Program",
-    "ProgramIndicator", "Provider", "Stratum", "StratumAssignment", "Territory", "User",
+    "ApiToken",
+    "AuditEntry",
+    "CarePlan",
+    "CarePlanAction",
+    "CarePlanAssessment",
+    "CarePlanComment",
+    "CarePlanGoal",
+    "CarePlanMember",
+    "CarePlanRevision",
+    "ConsentEvent",
+    "FollowUpTemplateItem",
+    "Patient",
+    "PrintBatch",
+    "PrintedDocument",
+    "Program",
+    "ProgramIndicator",
+    "Provider",
+    "Stratum",
+    "StratumAssignment",
+    "Territory",
+    "User",
 ]

@@ -103,3 +103,36 @@ def program(code: str):
     from coordinator.strata.models import Program
 
     return db.session.scalar(select(Program).where(Program.code == code))
+
+
+def case_plan_actor(user=None):
+    """The actor a service call is made by in a test (a system actor when no user is given)."""
+    from coordinator.core.context import Actor
+
+    return Actor.for_user(user) if user is not None else Actor.system("test")
+
+
+def make_care_plan(patient=None, *, user=None, status: str = "draft", goals=None, **data):
+    """A care plan through the services (so it has its revisions): a draft by default,
+    `status="active"` records the patient's agreement and activates it."""
+    from datetime import date
+
+    from coordinator.careplans import services
+
+    patient = patient or make_patient()
+    actor = case_plan_actor(user)
+    content = {"plan_date": date.today(), "review_date": date(date.today().year + 1, 1, 1),
+               "priorities": "Rester à domicile", "goals": goals if goals is not None else [
+                   {"description": "Stabiliser le poids", "domain": "health",
+                    "actions": [{"description": "Pesée quotidienne", "responsible": "patient"}]}]}
+    content |= data
+    if status in ("active", "closed"):
+        content.setdefault("agreement_on", date.today())
+        content.setdefault("agreement_method", "oral")
+    plan = services.create_plan(db.session, actor, patient, content)
+    if status in ("active", "closed"):
+        services.activate_plan(db.session, actor, plan, plan.version)
+    if status == "closed":
+        services.close_plan(db.session, actor, plan, "Fin de prise en charge", plan.version)
+    db.session.commit()
+    return plan

@@ -46,8 +46,10 @@ class UserCreateForm(FlaskForm):
     territory = SelectField(_l("Territory"), choices=[], validate_choice=False,
                             description=_l("Required for case managers and councils."))
     provider_id = SelectField(
-        _l("GP’s record in the directory"), coerce=optional_int, validate_choice=False,
-        description=_l("For a GP: their patients are those whose GP is this record."))
+        _l("Record in the provider directory"), coerce=optional_int, validate_choice=False,
+        description=_l("For a GP: their patients are those whose GP is this record. For a "
+                       "care-team professional: they read the plans whose care team includes "
+                       "this record."))
     password = PasswordField(
         _l("Initial password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],

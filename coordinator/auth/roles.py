@@ -1,4 +1,4 @@
-"""The four roles of Coordinator."""
+"""The roles of Coordinator."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 class Role(StrEnum):
     CASE_MANAGER = "case_manager"
     GP = "gp"
+    PROFESSIONAL = "professional"  # another provider of a care team (nurse, dietitian...)
     COUNCIL = "council"
     ADMIN = "admin"
 
@@ -25,6 +26,7 @@ class Role(StrEnum):
 ROLE_LABELS = {
     Role.CASE_MANAGER: _l("Case manager"),
     Role.GP: _l("General practitioner"),
+    Role.PROFESSIONAL: _l("Care-team professional"),
     Role.COUNCIL: _l("Territorial clinical council"),
     Role.ADMIN: _l("Administrator"),
 }

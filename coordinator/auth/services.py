@@ -57,8 +57,9 @@ def create_user(
     territory_code: str | None = None,
     provider_id: int | None = None,
 ) -> User:
-    """Create an account; case managers and councils belong to a territory; a GP's account
-    may be linked to their record in the provider directory."""
+    """Create an account; case managers and councils belong to a territory; the account of a
+    GP or of a care-team professional may be linked to their record in the provider
+    directory."""
     errors: dict[str, list] = {}
     email = normalize_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
@@ -87,12 +88,14 @@ def create_user(
         from coordinator.providers.models import Provider
 
         provider = session.get(Provider, provider_id)
-        if role_enum != Role.GP:
+        if role_enum not in (Role.GP, Role.PROFESSIONAL):
             errors.setdefault("provider_id", []).append(
-                _l("Only a GP's account is linked to a directory record."))
-        elif provider is None or provider.kind != "gp":
+                _l("Only the account of a GP or of a care-team professional is linked to a "
+                   "directory record."))
+        elif provider is None or (provider.kind == "gp") != (role_enum == Role.GP):
             errors.setdefault("provider_id", []).append(
-                _l("Choose a provider of kind GP."))
+                _l("Choose a provider of kind GP.") if role_enum == Role.GP else
+                _l("Choose a provider of the directory other than a GP."))
     try:
         check_password_strength(password)
     except ValidationError as exc:

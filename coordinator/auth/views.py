@@ -28,6 +28,7 @@ from coordinator.core.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
 from coordinator.core.viewhelpers import current_actor, form_errors, safe_next_url
 from coordinator.extensions import db, limiter
 from coordinator.providers import services as provider_services
+from coordinator.providers.forms import KIND_LABELS
 from coordinator.strata.models import Territory
 
 bp = Blueprint("auth", __name__)
@@ -124,8 +125,8 @@ def create_user():
     territories = db.session.scalars(select(Territory).order_by(Territory.code)).all()
     form.territory.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in territories]
     form.provider_id.choices = [("", "—")] + [
-        (gp.id, f"{gp.name} ({gp.territory.code})")
-        for gp in provider_services.active_gps(db.session, None)]
+        (p.id, f"{p.name} — {KIND_LABELS[p.kind]} ({p.territory.code})")
+        for p in provider_services.active_providers(db.session, None)]
     if form.validate_on_submit():
         try:
             user = services.create_user(

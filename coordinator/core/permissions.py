@@ -45,6 +45,11 @@ PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patien
 AUDIT_READER = ADMIN
 PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)
 IMPORTER = roles(Role.ADMIN, Role.CASE_MANAGER)  # CSV imports (case managers: own territory)
+# Care plans: case managers write them; administrators, GPs and care-team professionals read
+# (each record then checked by `can_read_plan`); councils read aggregates only.
+PLAN_READER = roles(Role.CASE_MANAGER, Role.ADMIN, Role.GP, Role.PROFESSIONAL)
+PLAN_EDITOR = CASE_MANAGER
+SHARED_PLAN_READER = roles(Role.GP, Role.PROFESSIONAL)
 
 
 def require(policy: Policy):
@@ -110,6 +115,46 @@ def patient_scope(user):
     if user.role == Role.CASE_MANAGER and user.territory_id is not None:
         return live & (Patient.territory_id == user.territory_id)
     return false()
+
+
+def can_read_plan(user, plan) -> bool:
+    """Staff read the plans of the patients they may open. A GP reads the active plan of a
+    patient whose GP they are, and a care-team professional (a GP too) the active plans whose
+    care team includes them, only while the patient consents to sharing."""
+    if not user.is_authenticated or plan is None:
+        return False
+    if user.role in (Role.ADMIN, Role.CASE_MANAGER):
+        return can_view_patient(user, plan.patient)
+    if user.role not in (Role.GP, Role.PROFESSIONAL) or user.provider_id is None:
+        return False
+    patient = plan.patient
+    if plan.status != "active" or not patient.consent_share or patient.merged_into_id:
+        return False
+    return (user.role == Role.GP and patient.gp_id == user.provider_id) or \
+        any(member.provider_id == user.provider_id for member in plan.team)
+
+
+def can_edit_plan(user, plan) -> bool:
+    """Case managers change the plans of the patients of their territory."""
+    return user.is_authenticated and user.role == Role.CASE_MANAGER and \
+        can_view_patient(user, plan.patient)
+
+
+def shared_plan_scope(user):
+    """The SQL condition selecting the plans a GP or care-team professional may read (the
+    rule of `can_read_plan`)."""
+    from sqlalchemy import false, select
+
+    from coordinator.careplans.models import CarePlan, CarePlanMember
+    from coordinator.patients.models import Patient
+
+    if user.role not in (Role.GP, Role.PROFESSIONAL) or user.provider_id is None:
+        return false()
+    in_team = CarePlan.id.in_(select(CarePlanMember.plan_id)
+                              .where(CarePlanMember.provider_id == user.provider_id))
+    mine = (Patient.gp_id == user.provider_id) | in_team if user.role == Role.GP else in_team
+    return (CarePlan.status == "active") & Patient.consent_share.is_(True) & \
+        Patient.merged_into_id.is_(None) & mine
 
 
 def can_edit_provider(user, provider=None) -> bool:

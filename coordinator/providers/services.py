@@ -156,3 +156,16 @@ def active_gps(session: Session, territory_id: int | None) -> list[Provider]:
     if territory_id is not None:
         query = query.where(Provider.territory_id == territory_id)
     return list(session.scalars(query.order_by(Provider.name_folded)))
+
+
+def active_providers(session: Session, territory_id: int | None,
+                     include: set[int] | frozenset = frozenset()) -> list[Provider]:
+    """The active providers of a territory (all territories when None), by kind then name,
+    plus the providers `include` names (already chosen ones, even if inactive since)."""
+    condition = Provider.is_active.is_(True)
+    if territory_id is not None:
+        condition = condition & (Provider.territory_id == territory_id)
+    if include:
+        condition = condition | Provider.id.in_(include)
+    return list(session.scalars(select(Provider).where(condition)
+                                .order_by(Provider.kind, Provider.name_folded)))

@@ -1,0 +1,180 @@
+"""A plan as a plain document (the API's body, a revision's snapshot) and the readable diff
+between two documents."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
+from coordinator.providers.models import Provider
+
+SCALARS = (
+    "plan_date", "review_date", "coordinator_id", "caregiver_name", "caregiver_relation",
+    "caregiver_phone", "legal_protection", "legal_protection_details", "expectations",
+    "priorities", "life_project", "current_help", "agreement_on", "agreement_method",
+    "sharing_agreed",
+)
+STATE = ("status", "activated_on", "closed_on", "close_reason")
+GOAL_FIELDS = ("domain", "problem", "description", "measure", "target_date", "status",
+               "status_reason")
+ACTION_FIELDS = ("description", "responsible", "provider_id", "interval_days", "occurrences",
+                 "due_date", "status")
+
+LABELS = {
+    "plan_date": _l("Plan date"), "review_date": _l("Review date"),
+    "coordinator_id": _l("Coordinator"), "caregiver_name": _l("Main caregiver"),
+    "caregiver_relation": _l("Caregiver's relation"), "caregiver_phone": _l("Caregiver's phone"),
+    "legal_protection": _l("Legal protection"),
+    "legal_protection_details": _l("Legal protection details"),
+    "expectations": _l("Expectations"), "priorities": _l("Priorities"),
+    "life_project": _l("Life project"), "current_help": _l("Help and services in place"),
+    "agreement_on": _l("Date of the patient's agreement"),
+    "agreement_method": _l("Way the patient agreed"),
+    "sharing_agreed": _l("Agreed to sharing with the care team"),
+    "status": _l("Status"), "activated_on": _l("Activated on"), "closed_on": _l("Closed on"),
+    "close_reason": _l("Reason for closing"),
+    "domain": _l("Domain"), "problem": _l("Need or problem"), "description": _l("Description"),
+    "measure": _l("Measure"), "target_date": _l("Target date"),
+    "status_reason": _l("Reason"), "responsible": _l("Responsible"),
+    "provider_id": _l("Provider"), "interval_days": _l("Every (days)"),
+    "occurrences": _l("Times"), "due_date": _l("Due date"), "role": _l("Role"),
+    "summary": _l("Summary"), "needs": _l("Needs identified"),
+}
+DOMAIN_LABELS = {
+    "health": _l("Health"), "autonomy": _l("Autonomy and functional abilities"),
+    "psychological": _l("Psychological and cognitive"), "social": _l("Social and family"),
+    "housing": _l("Housing and environment"), "financial": _l("Financial and administrative"),
+    "caregiver": _l("Caregiver burden"),
+}
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def provider_name(session: Session, provider_id: int | None) -> str | None:
+    if provider_id is None:
+        return None
+    provider = session.get(Provider, provider_id)
+    return provider.name if provider is not None else None
+
+
+def document(session: Session, plan: CarePlan) -> dict:
+    """The whole plan as JSON-ready data (dates as ISO strings, provider names alongside ids)."""
+    doc = {"id": plan.id, "patient_id": plan.patient_id, "plan_number": plan.plan_number,
+           "version": plan.version, "stratum_id": plan.stratum_id,
+           "supersedes_id": plan.supersedes_id}
+    for name in (*SCALARS, *STATE):
+        doc[name] = _iso(getattr(plan, name))
+    doc["assessment"] = {
+        domain: {"summary": a.summary if a else "", "needs": a.needs if a else ""}
+        for domain in ASSESSMENT_DOMAINS for a in [plan.assessment(domain)]}
+    doc["goals"] = [
+        {"id": goal.id, **{name: _iso(getattr(goal, name)) for name in GOAL_FIELDS},
+         "actions": [{"id": action.id,
+                      **{name: _iso(getattr(action, name)) for name in ACTION_FIELDS},
+                      "provider_name": provider_name(session, action.provider_id)}
+                     for action in goal.actions]}
+        for goal in plan.goals]
+    doc["team"] = [{"provider_id": member.provider_id,
+                    "provider_name": provider_name(session, member.provider_id),
+                    "role": member.role} for member in plan.team]
+    return doc
+
+
+# -- Diff ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two documents, for people: where, before, after."""
+
+    where: tuple  # label parts, e.g. (Goal 2, Target date)
+    before: str
+    after: str
+    pieces: tuple = ()  # for long texts: (op, words) with op in "same", "del", "ins"
+
+    @property
+    def kind(self) -> str:
+        if not self.before:
+            return "added"
+        if not self.after:
+            return "removed"
+        return "changed"
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    return str(value)
+
+
+def _lines(doc: dict) -> dict[tuple, tuple[tuple, str]]:
+    """The document flattened to {stable key: (label parts, text)}."""
+    lines: dict[tuple, tuple[tuple, str]] = {}
+    for name in (*SCALARS, *STATE):
+        if name in doc:
+            lines[(name,)] = ((LABELS[name],), _text(doc[name]))
+    for domain, values in (doc.get("assessment") or {}).items():
+        for part in ("summary", "needs"):
+            lines[("assessment", domain, part)] = (
+                (DOMAIN_LABELS.get(domain, domain), LABELS[part]), _text(values.get(part)))
+    for index, goal in enumerate(doc.get("goals") or [], start=1):
+        goal_key = goal.get("id") or f"new-{index}"
+        goal_label = _l("Goal %(number)d", number=index)
+        for name in GOAL_FIELDS:
+            lines[("goal", goal_key, name)] = ((goal_label, LABELS[name]),
+                                                _text(goal.get(name)))
+        for number, action in enumerate(goal.get("actions") or [], start=1):
+            key = ("action", goal_key, action.get("id") or f"new-{number}")
+            label = (goal_label, _l("action %(number)d", number=number))
+            for name in ACTION_FIELDS:
+                value = action.get("provider_name") if name == "provider_id" else action.get(name)
+                lines[(*key, name)] = ((*label, LABELS[name]), _text(value))
+    for member in doc.get("team") or []:
+        lines[("team", member.get("provider_id"))] = (
+            (_l("Care team"), member.get("provider_name") or ""), _text(member.get("role")) or "✓")
+    return lines
+
+
+def _pieces(before: str, after: str) -> tuple:
+    old, new = before.split(), after.split()
+    pieces = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new,
+                                                      autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(("same", " ".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("del", " ".join(old[i1:i2])))
+        if j2 > j1:
+            pieces.append(("ins", " ".join(new[j1:j2])))
+    return tuple(pieces)
+
+
+def compare(before: dict, after: dict) -> list[Change]:
+    """What changed from `before` to `after`, in the order of the plan."""
+    old, new = _lines(before), _lines(after)
+    changes = []
+    for key in [*new, *[k for k in old if k not in new]]:
+        where, after_text = new.get(key, (old.get(key, ((), ""))[0], ""))
+        before_text = old.get(key, ((), ""))[1]
+        if before_text == after_text:
+            continue
+        long_text = len(before_text) > 60 or len(after_text) > 60
+        changes.append(Change(where, before_text, after_text,
+                              _pieces(before_text, after_text) if long_text and before_text
+                              and after_text else ()))
+    return changes
+
+
+def changed_fields(before: dict, after: dict) -> list[str]:
+    """The labels of what changed, as stored on a revision (in the author's language)."""
+    return [" › ".join(str(part) for part in change.where)
+            for change in compare(before, after)]

@@ -1,0 +1,580 @@
+"""Care plan rules: create from the program's suggestions, save with a revision, activate,
+close, revise as a new version, comment, read (audited)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
+from coordinator.auth.roles import Role
+from coordinator.careplans import documents
+from coordinator.careplans.models import (
+    ACTION_STATUSES,
+    AGREEMENT_METHODS,
+    ASSESSMENT_DOMAINS,
+    GOAL_STATUSES,
+    LEGAL_PROTECTIONS,
+    RESPONSIBLES,
+    CarePlan,
+    CarePlanAction,
+    CarePlanAssessment,
+    CarePlanComment,
+    CarePlanGoal,
+    CarePlanMember,
+    CarePlanRevision,
+)
+from coordinator.core.context import Actor
+from coordinator.core.errors import ConflictError, ValidationError, raise_problems
+from coordinator.core.time import local_today, utcnow
+from coordinator.patients import services as patient_services
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+from coordinator.strata.models import Stratum, StratumAssignment
+
+TEXTS = ("expectations", "priorities", "life_project", "current_help")
+OPTIONAL_TEXTS = ("caregiver_name", "caregiver_relation", "caregiver_phone",
+                  "legal_protection_details", "agreement_method")
+MAX_COMMENT = 4000
+
+
+# -- Suggestions from the program -----------------------------------------------------------------
+
+def current_strata(session: Session, patient: Patient) -> list[Stratum]:
+    """The strata the patient is in today, those asking for a care plan first."""
+    today = local_today()
+    strata = session.scalars(
+        select(Stratum).join(StratumAssignment, StratumAssignment.stratum_id == Stratum.id)
+        .where(StratumAssignment.patient_id == patient.id,
+               StratumAssignment.effective_date <= today,
+               (StratumAssignment.end_date.is_(None)) | (StratumAssignment.end_date >= today)))
+    return sorted(strata, key=lambda s: (not s.requires_care_plan, -s.level, s.code))
+
+
+def _goal_sentences(text: str) -> list[str]:
+    parts = [part.strip(" .\n\t") for part in re.split(r"[;\n]", text or "")]
+    return [part[:1].upper() + part[1:] for part in parts if part]
+
+
+def suggestions(session: Session, patient: Patient, stratum: Stratum | None) -> dict:
+    """A draft's starting content from the stratum: its clinical goals, and its follow-up
+    template as the actions of a follow-up goal (the patient's GP for the GP's visits). All of
+    it is editable before saving."""
+    review = local_today().replace(day=1)
+    data: dict = {"plan_date": local_today(), "stratum_id": stratum.id if stratum else None,
+                  "review_date": _add_months(review, 6), "sharing_agreed": patient.consent_share,
+                  "goals": [], "team": []}
+    if stratum is None:
+        return data
+    for sentence in _goal_sentences(stratum.clinical_goals):
+        data["goals"].append({"domain": "health", "description": sentence, "status": "open",
+                              "actions": []})
+    actions = [{"description": item.label, "responsible": "provider",
+                "provider_id": patient.gp_id if item.provider_kind == "gp" else None,
+                "interval_days": item.interval_days, "occurrences": item.occurrences,
+                "status": "planned", "provider_kind": item.provider_kind}
+               for item in stratum.followup_items]
+    if actions:
+        data["goals"].append({
+            "domain": "health", "status": "open", "actions": actions,
+            "description": _("Regular follow-up of the %(stratum)s program",
+                             stratum=stratum.display_name)})
+    return data
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+# -- Cleaning and checking a plan's content -----------------------------------------------------
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _clean_scalars(data: dict) -> dict:
+    values = {name: _strip(data[name]) for name in documents.SCALARS if name in data}
+    for name in TEXTS:
+        if name in values:
+            values[name] = values[name] or ""
+    for name in OPTIONAL_TEXTS:
+        if name in values:
+            values[name] = values[name] or None
+    if "legal_protection" in values:
+        values["legal_protection"] = values["legal_protection"] or "none"
+    if "sharing_agreed" in values:
+        values["sharing_agreed"] = bool(values["sharing_agreed"])
+    return values
+
+
+def _goal_is_blank(goal: dict) -> bool:
+    return all(_blank(goal.get(name)) for name in ("problem", "description", "measure",
+                                                   "target_date")) and \
+        all(_action_is_blank(action) for action in goal.get("actions") or [])
+
+
+def _action_is_blank(action: dict) -> bool:
+    return all(_blank(action.get(name)) for name in ("description", "provider_id",
+                                                     "interval_days", "occurrences",
+                                                     "due_date"))
+
+
+def _check_scalars(values: dict, problems: list) -> None:
+    plan_date, review_date = values.get("plan_date"), values.get("review_date")
+    if plan_date is None:
+        problems.append(("plan_date", _l("Give the date of the plan.")))
+    if plan_date and review_date and review_date < plan_date:
+        problems.append(("review_date", _l("The review date cannot be before the plan date.")))
+    if values.get("legal_protection") not in LEGAL_PROTECTIONS:
+        problems.append(("legal_protection", _l("Choose a legal protection measure, or none.")))
+    method = values.get("agreement_method")
+    if method is not None and method not in AGREEMENT_METHODS:
+        problems.append(("agreement_method", _l("Choose how the patient agreed.")))
+    if values.get("agreement_on") and values["agreement_on"] > local_today():
+        problems.append(("agreement_on", _l("The agreement date cannot be in the future.")))
+
+
+def _check_provider(session: Session, key: str, provider_id, previous_id,
+                    problems: list) -> None:
+    provider = session.get(Provider, provider_id)
+    if provider is None:
+        problems.append((key, _l("Choose a provider of the directory.")))
+    elif not provider.is_active and provider_id != previous_id:
+        problems.append((key, _l("This provider is inactive in the directory: choose an "
+                                 "active one.")))
+
+
+def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date,
+                 problems: list) -> list[tuple[int, dict]]:
+    """The goals kept (blank rows dropped), with their row number; problems keyed
+    `goals-<row>-<field>` and `goals-<row>-actions-<row>-<field>`."""
+    known_goals = {goal.id: goal for goal in plan.goals} if plan else {}
+    known_actions = {action.id: action for goal in known_goals.values()
+                     for action in goal.actions}
+    kept = []
+    for row, goal in enumerate(goals):
+        if _goal_is_blank(goal):
+            continue
+        key = f"goals-{row}-"
+        if goal.get("id") is not None and goal["id"] not in known_goals:
+            problems.append((key + "id", _l("This goal is not part of the plan.")))
+        if _blank(goal.get("description")):
+            problems.append((key + "description", _l("Describe the goal.")))
+        if goal.get("domain") not in (None, "", *ASSESSMENT_DOMAINS):
+            problems.append((key + "domain", _l("Choose a domain of the assessment.")))
+        status = goal.get("status") or "open"
+        if status not in GOAL_STATUSES:
+            problems.append((key + "status", _l("Choose open, achieved or abandoned.")))
+        if status == "abandoned" and _blank(goal.get("status_reason")):
+            problems.append((key + "status_reason", _l("Say why the goal was abandoned.")))
+        target = goal.get("target_date")
+        if target and plan_date and target < plan_date:
+            problems.append((key + "target_date",
+                             _l("The target date cannot be before the plan date.")))
+        for action_row, action in enumerate(goal.get("actions") or []):
+            if _action_is_blank(action):
+                continue
+            _check_action(session, f"{key}actions-{action_row}-", action,
+                          known_actions, problems)
+        kept.append((row, goal))
+    return kept
+
+
+def _check_action(session: Session, key: str, action: dict, known: dict, problems: list) -> None:
+    if action.get("id") is not None and action["id"] not in known:
+        problems.append((key + "id", _l("This action is not part of the plan.")))
+    if _blank(action.get("description")):
+        problems.append((key + "description", _l("Say what is to be done.")))
+    responsible = action.get("responsible") or "provider"
+    if responsible not in RESPONSIBLES:
+        problems.append((key + "responsible",
+                         _l("Choose a provider, the patient or the caregiver.")))
+    if responsible == "provider" and action.get("provider_id") is not None:
+        previous = known.get(action.get("id"))
+        _check_provider(session, key + "provider_id", action["provider_id"],
+                        previous.provider_id if previous else None, problems)
+    if responsible != "provider" and action.get("provider_id") is not None:
+        problems.append((key + "provider_id",
+                         _l("Leave the provider empty when the patient or the caregiver is "
+                            "responsible.")))
+    interval, occurrences = action.get("interval_days"), action.get("occurrences")
+    for name, value in (("interval_days", interval), ("occurrences", occurrences)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            problems.append((key + name, _l("Give a whole number of at least 1.")))
+    if (interval is None) != (occurrences is None):
+        problems.append((key + ("occurrences" if occurrences is None else "interval_days"),
+                         _l("Give both the interval in days and the number of times.")))
+    if (action.get("status") or "planned") not in ACTION_STATUSES:
+        problems.append((key + "status", _l("Choose a known status.")))
+
+
+def _check_team(session: Session, plan: CarePlan | None, team: list,
+                problems: list) -> list[dict]:
+    previous = {m.provider_id for m in plan.team} if plan else set()
+    kept, seen = [], set()
+    for row, member in enumerate(team):
+        provider_id = member.get("provider_id")
+        if provider_id is None:
+            if not _blank(member.get("role")):
+                problems.append((f"team-{row}-provider_id", _l("Choose a provider.")))
+            continue
+        if provider_id in seen:
+            continue
+        seen.add(provider_id)
+        _check_provider(session, f"team-{row}-provider_id", provider_id,
+                        provider_id if provider_id in previous else None, problems)
+        kept.append(member)
+    return kept
+
+
+def _check_coordinator(session: Session, values: dict, patient: Patient, problems: list) -> None:
+    coordinator_id = values.get("coordinator_id")
+    if coordinator_id is None:
+        return
+    user = session.get(User, coordinator_id)
+    if user is None or user.role != Role.CASE_MANAGER or not user.is_active:
+        problems.append(("coordinator_id", _l("Choose an active case manager.")))
+    elif user.territory_id != patient.territory_id:
+        problems.append(("coordinator_id", _l("The case manager works in another territory.")))
+
+
+# -- Applying content --------------------------------------------------------------------------
+
+def _apply(session: Session, plan: CarePlan, values: dict, goals, team) -> None:
+    for name, value in values.items():
+        setattr(plan, name, value)
+    if goals is not None:
+        _apply_goals(plan, goals)
+    _apply_team(plan, team if team is not None else
+                [{"provider_id": m.provider_id, "role": m.role} for m in plan.team])
+
+
+def _apply_assessment(plan: CarePlan, assessment: dict | None) -> None:
+    for domain in ASSESSMENT_DOMAINS:
+        values = (assessment or {}).get(domain)
+        if values is None:
+            continue
+        row = plan.assessment(domain)
+        if row is None:
+            row = CarePlanAssessment(domain=domain, summary="", needs="")
+            plan.assessments.append(row)
+        row.summary = (values.get("summary") or "").strip()
+        row.needs = (values.get("needs") or "").strip()
+
+
+def _apply_goals(plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
+    existing = {goal.id: goal for goal in plan.goals}
+    kept = []
+    for position, (_row, data) in enumerate(goals):
+        goal = existing.get(data.get("id")) or CarePlanGoal()
+        goal.position = position
+        goal.domain = data.get("domain") or None
+        goal.problem = (data.get("problem") or "").strip()
+        goal.description = data["description"].strip()
+        goal.measure = _strip(data.get("measure")) or None
+        goal.target_date = data.get("target_date")
+        goal.status = data.get("status") or "open"
+        goal.status_reason = _strip(data.get("status_reason")) or None
+        _apply_actions(goal, [a for a in data.get("actions") or [] if not _action_is_blank(a)])
+        kept.append(goal)
+    plan.goals[:] = kept
+
+
+def _apply_actions(goal: CarePlanGoal, actions: list[dict]) -> None:
+    existing = {action.id: action for action in goal.actions}
+    kept = []
+    for position, data in enumerate(actions):
+        action = existing.get(data.get("id")) or CarePlanAction()
+        action.position = position
+        action.description = data["description"].strip()
+        action.responsible = data.get("responsible") or "provider"
+        action.provider_id = data.get("provider_id")
+        action.interval_days = data.get("interval_days")
+        action.occurrences = data.get("occurrences")
+        action.due_date = data.get("due_date")
+        action.status = data.get("status") or "planned"
+        kept.append(action)
+    goal.actions[:] = kept
+
+
+def _apply_team(plan: CarePlan, team: list[dict]) -> None:
+    """The care team as given, plus the patient's GP (always on it) and every provider of an
+    action."""
+    existing = {member.provider_id: member for member in plan.team}
+    wanted = {data["provider_id"]: (data.get("role") or "").strip() for data in team}
+    required = [plan.patient.gp_id] if plan.patient.gp_id else []
+    required += [action.provider_id for goal in plan.goals for action in goal.actions
+                 if action.provider_id is not None]
+    for provider_id in required:
+        if provider_id not in wanted:
+            wanted[provider_id] = existing[provider_id].role if provider_id in existing else ""
+    kept = []
+    for position, (provider_id, role) in enumerate(wanted.items()):
+        member = existing.get(provider_id) or CarePlanMember(provider_id=provider_id)
+        member.role = role
+        member.position = position
+        kept.append(member)
+    plan.team[:] = kept
+
+
+def _content(data: dict) -> tuple:
+    values = _clean_scalars(data)
+    return values, data.get("goals"), data.get("team")
+
+
+def _validate(session: Session, patient: Patient, plan: CarePlan | None, values: dict,
+              goals, team) -> tuple:
+    problems: list = []
+    merged = {name: getattr(plan, name) for name in documents.SCALARS} if plan else {}
+    merged |= values
+    merged.setdefault("legal_protection", "none")
+    _check_scalars(merged, problems)
+    _check_coordinator(session, values, patient, problems)
+    kept_goals = _check_goals(session, plan, goals, merged.get("plan_date"), problems) \
+        if goals is not None else None
+    if goals is None and plan is not None and "plan_date" in values:
+        _check_goals(session, plan, _goals_input(plan), merged.get("plan_date"), problems)
+    kept_team = _check_team(session, plan, team, problems) if team is not None else None
+    raise_problems(problems)
+    return kept_goals, kept_team
+
+
+def _goals_input(plan: CarePlan) -> list[dict]:
+    return [{"id": goal.id, "description": goal.description, "domain": goal.domain,
+             "status": goal.status, "status_reason": goal.status_reason,
+             "target_date": goal.target_date, "problem": goal.problem, "measure": goal.measure,
+             "actions": []} for goal in plan.goals]
+
+
+# -- Revisions ------------------------------------------------------------------------------
+
+def _revise(session: Session, actor: Actor, plan: CarePlan, event: str,
+            before: dict | None) -> CarePlanRevision | None:
+    """Write the revision of a saved change; bump the plan's version (so that a concurrent
+    writer gets a conflict). Nothing is written when nothing changed."""
+    if before is not None:
+        with session.no_autoflush:
+            changed = documents.changed_fields(before, documents.document(session, plan))
+        if not changed:
+            return None
+        plan.updated_at = utcnow()  # the plan's row always changes: its version goes up by one
+    else:
+        changed = []
+    session.flush()
+    after = documents.document(session, plan)
+    revision = CarePlanRevision(plan_id=plan.id, number=plan.version, event=event,
+                                author_user_id=actor.user_id, author_label=actor.label,
+                                changed=changed, snapshot=after)
+    session.add(revision)
+    session.flush()
+    audit.record(session, actor, AuditAction.CREATE if event == "created" else AuditAction.UPDATE,
+                 "care_plan", plan.id, patient_id=plan.patient_id,
+                 summary=f"{event} (revision {plan.version})",
+                 details={"fields": changed[:50]} if changed else None)
+    return revision
+
+
+def _check_version(plan: CarePlan, expected_version: int | None) -> None:
+    if expected_version is not None and plan.version != expected_version:
+        raise ConflictError(plan.version)
+
+
+# -- Operations ---------------------------------------------------------------------------------
+
+def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) -> CarePlan:
+    """Start a draft plan for a living patient (one draft at a time per patient)."""
+    problems = []
+    if patient.deceased_date is not None:
+        problems.append(("patient", _l("The patient has died: no new plan.")))
+    draft = session.scalar(select(CarePlan.id).where(CarePlan.patient_id == patient.id,
+                                                     CarePlan.status == "draft"))
+    if draft is not None:
+        problems.append(("patient", _l("A draft plan already exists for this patient: open "
+                                       "it.")))
+    raise_problems(problems)
+    values, goals, team = _content(data)
+    values.setdefault("plan_date", local_today())
+    if "coordinator_id" not in values:
+        values["coordinator_id"] = actor.user_id if actor.role == Role.CASE_MANAGER \
+            else patient.case_manager_id
+    kept_goals, kept_team = _validate(session, patient, None, values, goals or [], team or [])
+    number = (session.scalar(select(func.max(CarePlan.plan_number))
+                             .where(CarePlan.patient_id == patient.id)) or 0) + 1
+    plan = CarePlan(patient=patient, plan_number=number, status="draft",
+                    stratum_id=data.get("stratum_id"), supersedes_id=data.get("supersedes_id"))
+    session.add(plan)
+    _apply(session, plan, values, kept_goals, kept_team)
+    _apply_assessment(plan, data.get("assessment"))
+    session.flush()
+    _revise(session, actor, plan, "created", None)
+    return plan
+
+
+def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
+              expected_version: int | None) -> CarePlanRevision | None:
+    """Save changes to a draft or active plan; a stale `expected_version` is a conflict and
+    nothing is written. Keys absent from `data` keep their value."""
+    _check_version(plan, expected_version)
+    if plan.status == "closed":
+        raise ValidationError({"status": [_l("A closed plan cannot be changed: revise it as "
+                                             "a new version.")]})
+    before = documents.document(session, plan)
+    values, goals, team = _content(data)
+    kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team)
+    _apply(session, plan, values, kept_goals, kept_team)
+    _apply_assessment(plan, data.get("assessment"))
+    if plan.status == "active":
+        _check_active_content(plan)
+    return _revise(session, actor, plan, "edited", before)
+
+
+def _check_active_content(plan: CarePlan) -> None:
+    problems = []
+    if plan.agreement_on is None:
+        problems.append(("agreement_on", _l("Record the date the patient agreed to the plan "
+                                            "before activating it.")))
+    if plan.agreement_method is None:
+        problems.append(("agreement_method", _l("Record how the patient agreed to the plan "
+                                                "before activating it.")))
+    if plan.review_date is None:
+        problems.append(("review_date", _l("An active plan needs a review date.")))
+    if not plan.goals:
+        problems.append(("goals", _l("An active plan needs at least one goal.")))
+    for row, goal in enumerate(plan.goals):
+        for action_row, action in enumerate(goal.actions):
+            if action.responsible == "provider" and action.provider_id is None:
+                problems.append((f"goals-{row}-actions-{action_row}-provider_id",
+                                 _l("Choose who is responsible for this action.")))
+    raise_problems(problems)
+
+
+def activate_plan(session: Session, actor: Actor, plan: CarePlan,
+                  expected_version: int | None) -> CarePlan:
+    """A draft becomes the patient's active plan once the patient's agreement is recorded; it
+    supersedes the plan it revises. A second active plan is refused."""
+    _check_version(plan, expected_version)
+    if plan.status != "draft":
+        raise ValidationError({"status": [_l("Only a draft plan can be activated.")]})
+    if plan.patient.deceased_date is not None:
+        raise ValidationError({"status": [_l("The patient has died: the plan cannot be "
+                                             "activated.")]})
+    _check_active_content(plan)
+    active = session.scalar(select(CarePlan).where(CarePlan.patient_id == plan.patient_id,
+                                                   CarePlan.status == "active"))
+    if active is not None and active.id != plan.supersedes_id:
+        raise ValidationError({"status": [_l(
+            "This patient already has an active plan (no. %(number)d): revise it as a new "
+            "version, or close it first.", number=active.plan_number)]})
+    before = documents.document(session, plan)
+    if active is not None:
+        _close(session, actor, active, _("Superseded by plan no. %(number)d",
+                                         number=plan.plan_number), local_today())
+        session.flush()  # the old plan leaves "active" before the new one enters it
+    plan.status = "active"
+    plan.activated_on = local_today()
+    if plan.sharing_agreed and not plan.patient.consent_share:
+        patient_services.record_consent(session, actor, plan.patient, True, plan.agreement_on)
+    _revise(session, actor, plan, "activated", before)
+    return plan
+
+
+def _close(session: Session, actor: Actor, plan: CarePlan, reason: str, closed_on: date) -> None:
+    before = documents.document(session, plan)
+    plan.status = "closed"
+    plan.closed_on = closed_on
+    plan.close_reason = reason
+    _revise(session, actor, plan, "closed", before)
+
+
+def close_plan(session: Session, actor: Actor, plan: CarePlan, reason: str | None,
+               expected_version: int | None, closed_on: date | None = None) -> CarePlan:
+    """Close a draft or active plan, with a reason."""
+    _check_version(plan, expected_version)
+    problems = []
+    if plan.status == "closed":
+        problems.append(("status", _l("The plan is already closed.")))
+    if _blank(reason):
+        problems.append(("close_reason", _l("Say why the plan is closed.")))
+    closed_on = closed_on or local_today()
+    if closed_on < plan.plan_date:
+        problems.append(("closed_on", _l("The plan cannot close before its date.")))
+    raise_problems(problems)
+    _close(session, actor, plan, reason.strip(), closed_on)
+    return plan
+
+
+def revise_as_new_version(session: Session, actor: Actor, plan: CarePlan) -> CarePlan:
+    """Start the next version of a plan as a draft holding the same content; it supersedes the
+    previous one when it is activated. The patient's agreement is asked again."""
+    data = documents.document(session, plan)
+    copy = {name: getattr(plan, name) for name in documents.SCALARS}
+    copy |= {"plan_date": local_today(), "agreement_on": None, "agreement_method": None,
+             "sharing_agreed": plan.patient.consent_share, "supersedes_id": plan.id,
+             "stratum_id": plan.stratum_id, "assessment": data["assessment"]}
+    if copy["review_date"] is not None and copy["review_date"] < local_today():
+        copy["review_date"] = None
+    copy["goals"] = [
+        {**{name: getattr(goal, name) for name in documents.GOAL_FIELDS},
+         "target_date": goal.target_date if goal.target_date is None
+         or goal.target_date >= local_today() else None,
+         "actions": [{name: getattr(action, name) for name in documents.ACTION_FIELDS}
+                     for action in goal.actions]}
+        for goal in plan.goals]
+    copy["team"] = [{"provider_id": m.provider_id, "role": m.role} for m in plan.team]
+    return create_plan(session, actor, plan.patient, copy)
+
+
+def read_plan(session: Session, actor: Actor, plan: CarePlan) -> CarePlan:
+    """Opening a plan is an audited read of the patient's data."""
+    audit.record(session, actor, AuditAction.READ, "care_plan", plan.id,
+                 patient_id=plan.patient_id)
+    return plan
+
+
+def add_comment(session: Session, actor: Actor, plan: CarePlan, body: str) -> CarePlanComment:
+    """A reader of the care team leaves a dated note for the case manager (audited)."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [_l("Write your comment.")]})
+    if len(body) > MAX_COMMENT:
+        raise ValidationError({"body": [_l("At most %(max)d characters.", max=MAX_COMMENT)]})
+    comment = CarePlanComment(plan_id=plan.id, author_user_id=actor.user_id,
+                              author_label=actor.label, body=body)
+    session.add(comment)
+    session.flush()
+    audit.record(session, actor, AuditAction.CREATE, "care_plan_comment", comment.id,
+                 patient_id=plan.patient_id, summary=f"comment on plan {plan.id}")
+    return comment
+
+
+def comments(session: Session, plan: CarePlan) -> list[CarePlanComment]:
+    return list(session.scalars(select(CarePlanComment).where(CarePlanComment.plan_id == plan.id)
+                                .order_by(CarePlanComment.created_at, CarePlanComment.id)))
+
+
+def revisions(session: Session, plan: CarePlan) -> list[CarePlanRevision]:
+    return list(session.scalars(select(CarePlanRevision)
+                                .where(CarePlanRevision.plan_id == plan.id)
+                                .order_by(CarePlanRevision.number.desc())))
+
+
+def revision(session: Session, plan: CarePlan, number: int) -> CarePlanRevision | None:
+    return session.scalar(select(CarePlanRevision).where(CarePlanRevision.plan_id == plan.id,
+                                                         CarePlanRevision.number == number))
+
+
+def plans_of(session: Session, patient: Patient) -> list[CarePlan]:
+    return list(session.scalars(select(CarePlan).where(CarePlan.patient_id == patient.id)
+                                .order_by(CarePlan.plan_number.desc())))

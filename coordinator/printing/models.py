@@ -1,0 +1,50 @@
+"""Printed documents: the cache of rendered PDFs, and batch print jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from coordinator.core.time import utcnow
+from coordinator.core.types import UTCDateTime
+from coordinator.extensions import db
+
+
+class PrintedDocument(db.Model):
+    """A rendered PDF, keyed by the SHA-256 of the HTML it was rendered from: the same content
+    in the same language (the same plan revision, say) is rendered once."""
+
+    __tablename__ = "printed_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    pages: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PrintBatch(db.Model):
+    """Several documents printed into one PDF in the background; `done` of `total` tells the
+    progress to any process (the progress bar polls it)."""
+
+    __tablename__ = "print_batch"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
