@@ -176,5 +176,5 @@ def compare(before: dict, after: dict) -> list[Change]:
 
 def changed_fields(before: dict, after: dict) -> list[str]:
     """The labels of what changed, as stored on a revision (in the author's language)."""
-    return [" › ".join(str(part) for part in change.where)
+    return [" \u203a ".join(str(part) for part in change.where)
             for change in compare(before, after)]
