@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     from coordinator.auth import loaders
     from coordinator.auth.views import admin_bp
     from coordinator.auth.views import bp as auth_bp
+    from coordinator.careplans.views import bp as careplans_bp
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks, templating
     from coordinator.core.views import bp as core_bp
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     errorpages.init_app(app)
     templating.init_app(app)
     for blueprint in (core_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
-                      programs_bp, imports_bp):
+                      programs_bp, imports_bp, careplans_bp):
         app.register_blueprint(blueprint)
     register_api(app)
     register_cli(app)

@@ -23,8 +23,8 @@ def me():
 
 
 def register(app: Flask) -> None:
-    from coordinator.api import enrollments, patients, programs, providers
+    from coordinator.api import careplans, enrollments, patients, programs, providers
 
     api.register_blueprint(account)
-    for module in (patients, providers, programs, enrollments):
+    for module in (patients, providers, programs, enrollments, careplans):
         api.register_blueprint(module.blp)

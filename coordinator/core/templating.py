@@ -7,6 +7,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from coordinator.auth.roles import Role
 from coordinator.core import permissions
+from coordinator.core.time import local_today
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
         policies=permissions,
         Role=Role,
         current_locale=lambda: str(get_locale()),
+        today=local_today,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_decimal,

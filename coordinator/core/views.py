@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
+from coordinator.careplans import lists as plan_lists
 from coordinator.core.errors import ValidationError
 from coordinator.core.forms import LanguageForm, WorklistFilterForm
 from coordinator.core.pagination import paginate
@@ -23,6 +24,7 @@ bp = Blueprint("core", __name__)
 HOME_TEMPLATES = {
     "case_manager": "core/home_case_manager.html",
     "gp": "core/home_gp.html",
+    "professional": "core/home_gp.html",
     "council": "core/home_council.html",
     "admin": "core/home_admin.html",
 }
@@ -35,6 +37,8 @@ def home():
     context = {"programs": strata_services.list_programs(db.session)}
     if current_user.role == Role.CASE_MANAGER:
         context.update(_worklists(context["programs"]))
+    elif current_user.role in (Role.GP, Role.PROFESSIONAL):
+        context.update(_shared_plans())
     elif current_user.role == Role.ADMIN:
         context.update(territories=strata_services.list_territories(db.session),
                        user_count=auth_services.count_users(db.session))
@@ -53,11 +57,22 @@ def _worklists(programs) -> dict:
     unstratified = paginate(db.session, worklists.unstratified(current_user), per_page=20)
     went_up = db.session.execute(
         worklists.stratum_went_up(current_user, filters, local_today()).limit(50)).all()
+    reviews = paginate(db.session, plan_lists.review_overdue(current_user, local_today()),
+                       per_page=20)
     worklists.audit_view(db.session, current_actor(),
-                         len(caseload.items) + len(unstratified.items) + len(went_up))
+                         len(caseload.items) + len(unstratified.items) + len(went_up)
+                         + len(reviews.items))
     db.session.commit()
     return {"filter_form": form, "caseload": caseload, "unstratified": unstratified,
-            "went_up": went_up}
+            "went_up": went_up, "reviews": reviews}
+
+
+def _shared_plans() -> dict:
+    """A GP's (or care-team professional's) home: the active plans shared with them."""
+    plans = paginate(db.session, plan_lists.shared_with(current_user))
+    plan_lists.audit_list(db.session, current_actor(), len(plans.items))
+    db.session.commit()
+    return {"plans": plans}
 
 
 @bp.post("/language")

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
+from coordinator.careplans import services as plan_services
 from coordinator.core.errors import ConflictError, DuplicateSuspected, ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.permissions import (
@@ -146,6 +147,7 @@ def _render_show(patient, assign_form=None, exit_form=None, status=200):
         "patients/show.html", patient=patient, timelines=timelines, assign_form=assign_form,
         exit_form=exit_form, consent_form=ConsentForm(formdata=None),
         consents=services.consent_history(db.session, patient),
+        plans=plan_services.plans_of(db.session, patient),
     ), status
 
 

@@ -50,6 +50,7 @@ def page_count(pdf: bytes) -> int:
 
 
 def _escape(text: str) -> bytes:
+    text = text.replace("\u202f", " ").replace("\u00a0", " ")  # Babel's no-break spaces
     return (text.encode("cp1252", "replace").replace(b"\\", b"\\\\")
             .replace(b"(", b"\\(").replace(b")", b"\\)"))
 

@@ -1,0 +1,338 @@
+"""/api/v1/careplans: individual care plans (PPCS), written by case managers, read by the
+patient's care team."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import marshmallow as ma
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from coordinator.api.common import (
+    ETAG_HEADER,
+    ApiBlueprint,
+    ErrorsSchema,
+    PageArgsSchema,
+    conditional,
+    etag,
+    expected_version,
+    list_page,
+    page_schema,
+    precondition_failed,
+    service_errors,
+    unprocessable,
+)
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth.roles import Role
+from coordinator.careplans import documents, printing, services
+from coordinator.careplans.models import PLAN_STATUSES, CarePlan, CarePlanRevision
+from coordinator.careplans.schemas import (
+    CarePlanCreateSchema,
+    CarePlanRevisionSchema,
+    CarePlanSchema,
+    CarePlanUpdateSchema,
+    PrintedPlanSchema,
+)
+from coordinator.core.errors import ValidationError
+from coordinator.core.permissions import (
+    PLAN_EDITOR,
+    PLAN_READER,
+    abort_if_hidden,
+    can_edit_plan,
+    can_read_plan,
+    can_view_patient,
+    patient_scope,
+    require,
+    shared_plan_scope,
+)
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.strata.models import Stratum
+
+blp = ApiBlueprint(
+    "api_careplans", __name__, url_prefix="/api/v1/careplans",
+    description="Individual care plans (PPCS). Case managers write the plans of the patients of "
+                "their territory; administrators read every plan; a GP reads the active plan "
+                "of their patients, and a care-team professional the active plans whose team "
+                "includes them, while the patient consents to sharing. Councils read "
+                "aggregates only (403). A plan the caller may not read answers 404. Every "
+                "answer carrying a plan carries its ETag: send it back in If-Match to change "
+                "the plan. Reads, searches, prints and changes are audited.")
+
+STAFF = (Role.ADMIN, Role.CASE_MANAGER)
+# The services name some fields after the model; the API after its JSON fields.
+RENAMES = {"patient": "patient_id"}
+NOT_FOUND = "No such plan, or the caller may not read it."
+
+CarePlanPageSchema = page_schema(CarePlanSchema, "CarePlanPage")
+CarePlanRevisionPageSchema = page_schema(CarePlanRevisionSchema, "CarePlanRevisionPage")
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
+class CarePlanListArgsSchema(PageArgsSchema):
+    patient = ma.fields.Integer(metadata={"description": "Patient id."})
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(PLAN_STATUSES, error=_l("Choose a known status.")),
+        metadata={"enum": list(PLAN_STATUSES)})
+
+
+# -- Access ------------------------------------------------------------------------------------
+
+def _is_staff(user) -> bool:
+    """Case managers and administrators: they see plans through the patient record."""
+    return user.role in STAFF
+
+
+def _readable(plan_id: int) -> CarePlan:
+    """The plan, if the caller may read it (`can_read_plan`); 404 otherwise."""
+    plan = db.session.get(CarePlan, plan_id)
+    abort_if_hidden(plan is not None and can_read_plan(current_user, plan))
+    return plan
+
+
+def _history_readable(plan_id: int) -> CarePlan:
+    """The plan, if the caller may read its history: staff only (404 for the care team)."""
+    plan = _readable(plan_id)
+    abort_if_hidden(_is_staff(current_user))
+    return plan
+
+
+def _editable(plan_id: int) -> CarePlan:
+    """The plan, if the caller may change it (`can_edit_plan`); 404 otherwise."""
+    plan = db.session.get(CarePlan, plan_id)
+    abort_if_hidden(plan is not None and can_edit_plan(current_user, plan))
+    return plan
+
+
+def _patient(patient_id: int) -> Patient:
+    """The patient of a new plan, if the caller may open their record; 404 otherwise."""
+    patient = db.session.get(Patient, patient_id)
+    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    return patient
+
+
+def _check_stratum(stratum_id: int | None) -> None:
+    """A plan's stratum must exist (422 on `stratum_id`)."""
+    if stratum_id is not None and db.session.get(Stratum, stratum_id) is None:
+        unprocessable({"stratum_id": [_("Unknown stratum.")]})
+
+
+# -- Lists -------------------------------------------------------------------------------------
+
+def list_query(user, args: dict) -> Select:
+    """The plans `user` may read, newest first: staff those of the patients they may open,
+    GPs and care-team professionals the shared ones; filtered by patient and status."""
+    scope = patient_scope(user) if _is_staff(user) else shared_plan_scope(user)
+    query = select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id).where(scope)
+    if args.get("patient") is not None:
+        query = query.where(CarePlan.patient_id == args["patient"])
+    if args.get("status"):
+        query = query.where(CarePlan.status == args["status"])
+    return query.order_by(CarePlan.created_at.desc(), CarePlan.id.desc())
+
+
+def _audit_search(args: dict, total: int) -> None:
+    """A list shows patients' plans: it is audited with its criteria and result count."""
+    criteria = {name: args[name] for name in ("patient", "status") if args.get(name) is not None}
+    audit.record(db.session, current_actor(), AuditAction.READ, "care_plan_search",
+                 patient_id=args.get("patient"), summary=f"{total} result(s)",
+                 details={"criteria": criteria})
+
+
+# -- Answers and errors ------------------------------------------------------------------------
+
+def plan_body(plan: CarePlan) -> dict:
+    """The plan's document and its comments, as `CarePlanSchema` dumps them."""
+    return {**documents.document(db.session, plan), "comments": services.comments(db.session, plan)}
+
+
+def _answer(plan: CarePlan, status: int = 200, headers: dict | None = None):
+    """A view's answer for one plan, carrying its ETag."""
+    return plan_body(plan), status, {"ETag": etag(plan), **(headers or {})}
+
+
+def api_field(key: str) -> str:
+    """A service's error key as the API's field name: rows are numbered with dots
+    (`goals-0-actions-1-provider_id` → `goals.0.actions.1.provider_id`)."""
+    return RENAMES.get(key, key.replace("-", "."))
+
+
+@contextmanager
+def api_field_names() -> Iterator[None]:
+    """Re-raise a service's ValidationError with the API's field names."""
+    try:
+        yield
+    except ValidationError as error:
+        raise ValidationError({api_field(key): messages
+                               for key, messages in error.errors.items()}) from error
+
+
+def _change_status(plan: CarePlan, status: str | None, reason: str | None) -> None:
+    """`active` activates a draft, `closed` closes the plan with `reason`; the current status
+    changes nothing; a plan never goes back to draft. Each step checks the then-current
+    version."""
+    if reason and status != "closed":
+        raise ValidationError({"close_reason": [_l("Send the reason with the status closed.")]})
+    if status is None or status == plan.status:
+        return
+    if status == "active":
+        services.activate_plan(db.session, current_actor(), plan, plan.version)
+    elif status == "closed":
+        services.close_plan(db.session, current_actor(), plan, reason, plan.version)
+    else:
+        raise ValidationError({"status": [_l("A plan cannot go back to draft: revise it as a "
+                                             "new version.")]})
+
+
+def _pdf_response(pdf: bytes, filename: str) -> Response:
+    """The PDF as a download, kept out of shared caches (it holds patient data)."""
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _wants_json() -> bool:
+    """The client prefers JSON to a PDF (Accept: application/json)."""
+    return request.accept_mimetypes.best_match(
+        ["application/pdf", "application/json"]) == "application/json"
+
+
+# -- Resources ---------------------------------------------------------------------------------
+
+@blp.route("")
+class CarePlans(MethodView):
+
+    @require(PLAN_READER)
+    @blp.arguments(CarePlanListArgsSchema, location="query")
+    @blp.response(200, CarePlanPageSchema)
+    @blp.alt_response(422, schema=ErrorsSchema, description="Invalid filter or page.")
+    def get(self, args):
+        """List the plans the caller may read (audited)
+
+        Newest first. Case managers see the plans of their territory's patients, administrators
+        all plans, GPs and care-team professionals the active plans shared with them.
+        """
+        page = list_page(list_query(current_user, args), args)
+        _audit_search(args, page.total)
+        page.items = [plan_body(plan) for plan in page.items]
+        db.session.commit()
+        return page
+
+    @require(PLAN_EDITOR)
+    @blp.arguments(CarePlanCreateSchema)
+    @blp.response(201, CarePlanSchema, headers={"ETag": ETAG_HEADER})
+    @blp.alt_response(404, schema=ErrorsSchema,
+                      description="No such patient, or the caller may not open it.")
+    @blp.alt_response(422, schema=ErrorsSchema, description="Invalid data: nothing was written.")
+    def post(self, data):
+        """Start a draft plan
+
+        Case managers start plans for the patients of their territory, one draft at a time per
+        patient. Errors of goals and actions are named by row: `goals.0.actions.1.provider_id`.
+        """
+        patient = _patient(data.pop("patient_id"))
+        _check_stratum(data.get("stratum_id"))
+        with service_errors(renames=RENAMES), api_field_names():
+            plan = services.create_plan(db.session, current_actor(), patient, data)
+            db.session.commit()
+        return _answer(plan, 201, {"Location": url_for(".CarePlanItem", plan_id=plan.id)})
+
+
+@blp.route("/<int:plan_id>")
+class CarePlanItem(MethodView):
+
+    @require(PLAN_READER)
+    @blp.response(200, CarePlanSchema, headers={"ETag": ETAG_HEADER})
+    @blp.alt_response(404, schema=ErrorsSchema, description=NOT_FOUND)
+    def get(self, plan_id):
+        """Read a plan (audited)"""
+        plan = _readable(plan_id)
+        services.read_plan(db.session, current_actor(), plan)
+        db.session.commit()
+        return _answer(plan)
+
+    @require(PLAN_EDITOR)
+    @conditional(blp)
+    @blp.arguments(CarePlanUpdateSchema)
+    @blp.response(200, CarePlanSchema, headers={"ETag": ETAG_HEADER})
+    @blp.alt_response(404, schema=ErrorsSchema,
+                      description="No such plan, or the caller may not change it.")
+    @blp.alt_response(422, schema=ErrorsSchema, description="Invalid data: nothing was written.")
+    def patch(self, data, plan_id):
+        """Change a plan, activate or close it
+
+        Only the fields sent change; goals and team sent replace the lists (rows with an `id`
+        keep that goal or action). `status: active` activates a draft once the patient's
+        agreement is recorded; `status: closed` closes the plan with a `close_reason`. Send the
+        ETag read in If-Match. Every change is kept as a revision.
+        """
+        plan = _editable(plan_id)
+        version = expected_version(plan)
+        if version != plan.version:
+            precondition_failed(plan)
+        status, reason = data.pop("status", None), data.pop("close_reason", None)
+        with service_errors(plan, RENAMES), api_field_names():
+            if data:
+                services.save_plan(db.session, current_actor(), plan, data, version)
+            _change_status(plan, status, reason)
+            db.session.commit()
+        return _answer(plan)
+
+
+@blp.route("/<int:plan_id>/revisions")
+class CarePlanRevisions(MethodView):
+
+    @require(PLAN_READER)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CarePlanRevisionPageSchema)
+    @blp.alt_response(404, schema=ErrorsSchema,
+                      description="No such plan, or the caller may not read its history "
+                                  "(GPs and care-team professionals).")
+    def get(self, args, plan_id):
+        """List a plan's revisions (audited)
+
+        Newest first. The history stays with the case managers and administrators.
+        """
+        plan = _history_readable(plan_id)
+        query = select(CarePlanRevision).where(CarePlanRevision.plan_id == plan.id) \
+            .order_by(CarePlanRevision.number.desc())
+        page = list_page(query, args)
+        audit.record(db.session, current_actor(), AuditAction.READ, "care_plan", plan.id,
+                     patient_id=plan.patient_id, summary="revisions")
+        db.session.commit()
+        return page
+
+
+@blp.route("/<int:plan_id>/pdf")
+class CarePlanPdf(MethodView):
+
+    @require(PLAN_READER)
+    @blp.response(200, PrintedPlanSchema,
+                  description="The PDF, as an attachment; in JSON (base64) when the client "
+                              "asks for application/json.")
+    @blp.doc(responses={200: {"content": PDF_CONTENT}})
+    @blp.alt_response(404, schema=ErrorsSchema, description=NOT_FOUND)
+    def get(self, plan_id):
+        """Print a plan (audited)
+
+        Answers `application/pdf` unless the Accept header prefers `application/json`.
+        """
+        plan = _readable(plan_id)
+        with service_errors(plan, RENAMES), api_field_names():
+            printed = printing.print_plan(db.session, current_actor(), plan,
+                                          current_user.full_name)
+            db.session.commit()
+        if _wants_json():
+            return {"filename": printed.filename, "content_type": "application/pdf",
+                    "data": base64.b64encode(printed.pdf).decode("ascii")}
+        return _pdf_response(printed.pdf, printed.filename)

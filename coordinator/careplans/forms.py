@@ -1,0 +1,181 @@
+"""Care plan forms: the whole plan in one form (goals with their actions, the care team), the
+lifecycle forms, comments, batch printing."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from coordinator.careplans.documents import DOMAIN_LABELS
+from coordinator.careplans.models import ASSESSMENT_DOMAINS
+from coordinator.core.forms import optional_int
+
+LEGAL_PROTECTION_LABELS = {
+    "none": _l("None"), "safeguard": _l("Safeguard of justice"),
+    "curatorship": _l("Curatorship"), "guardianship": _l("Guardianship"),
+    "family_authorisation": _l("Family authorisation"),
+    "future_protection": _l("Future protection mandate"),
+}
+AGREEMENT_LABELS = {"oral": _l("Orally"), "written": _l("In writing"),
+                    "signed": _l("Signed plan"),
+                    "representative": _l("Through their legal representative")}
+GOAL_STATUS_LABELS = {"open": _l("Open"), "achieved": _l("Achieved"),
+                      "abandoned": _l("Abandoned")}
+ACTION_STATUS_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"),
+                        "done": _l("Done"), "cancelled": _l("Cancelled")}
+RESPONSIBLE_LABELS = {"provider": _l("A provider"), "patient": _l("The patient"),
+                      "caregiver": _l("The caregiver")}
+PLAN_STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "closed": _l("Closed")}
+BLANK_GOALS = 2
+BLANK_ACTIONS = 2
+BLANK_MEMBERS = 2
+
+TEXT = [Optional(), Length(max=4000)]
+
+
+def _choices(labels: dict) -> list:
+    return list(labels.items())
+
+
+class AssessmentForm(Form):
+    summary = TextAreaField(_l("Summary"), validators=TEXT, render_kw={"rows": 2})
+    needs = TextAreaField(_l("Needs identified"), validators=TEXT, render_kw={"rows": 2})
+
+
+class ActionForm(Form):
+    id = HiddenField(filters=[optional_int])
+    description = StringField(_l("Action"), validators=[Optional(), Length(max=1000)])
+    responsible = SelectField(_l("Responsible"), choices=_choices(RESPONSIBLE_LABELS))
+    provider_id = SelectField(_l("Provider"), coerce=optional_int, validate_choice=False)
+    interval_days = IntegerField(_l("Every (days)"), validators=[Optional(), NumberRange(1)])
+    occurrences = IntegerField(_l("Times"), validators=[Optional(), NumberRange(1)])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=_choices(ACTION_STATUS_LABELS))
+
+    def data_for_service(self) -> dict:
+        return {name: self[name].data for name in (
+            "id", "description", "responsible", "provider_id", "interval_days", "occurrences",
+            "due_date", "status")}
+
+
+class GoalForm(Form):
+    id = HiddenField(filters=[optional_int])
+    domain = SelectField(_l("Domain"), choices=[("", "—"), *DOMAIN_LABELS.items()])
+    problem = TextAreaField(_l("Need or problem"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"rows": 2})
+    description = TextAreaField(_l("Goal"), validators=[Optional(), Length(max=2000)],
+                                render_kw={"rows": 2})
+    measure = StringField(_l("Measure"), validators=[Optional(), Length(max=300)])
+    target_date = DateField(_l("Target date"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=_choices(GOAL_STATUS_LABELS))
+    status_reason = StringField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+    actions = FieldList(FormField(ActionForm), max_entries=40)
+
+    def data_for_service(self) -> dict:
+        data = {name: self[name].data for name in (
+            "id", "domain", "problem", "description", "measure", "target_date", "status",
+            "status_reason")}
+        data["actions"] = [entry.form.data_for_service() for entry in self.actions]
+        return data
+
+
+class MemberForm(Form):
+    provider_id = SelectField(_l("Provider"), coerce=optional_int, validate_choice=False)
+    role = StringField(_l("Role in the plan"), validators=[Optional(), Length(max=200)])
+
+
+class PlanForm(FlaskForm):
+    version = HiddenField()
+    plan_date = DateField(_l("Plan date"), validators=[DataRequired()])
+    review_date = DateField(_l("Review date"), validators=[Optional()])
+    coordinator_id = SelectField(_l("Coordinator (case manager)"), coerce=optional_int,
+                                 validate_choice=False)
+    caregiver_name = StringField(_l("Main caregiver"), validators=[Optional(), Length(max=200)])
+    caregiver_relation = StringField(_l("Caregiver's relation"),
+                                     validators=[Optional(), Length(max=100)])
+    caregiver_phone = StringField(_l("Caregiver's phone"), validators=[Optional(), Length(max=40)])
+    legal_protection = SelectField(_l("Legal protection"),
+                                   choices=_choices(LEGAL_PROTECTION_LABELS))
+    legal_protection_details = StringField(_l("Legal protection details"),
+                                           validators=[Optional(), Length(max=300)],
+                                           description=_l("Who exercises it, since when."))
+    expectations = TextAreaField(_l("Expectations"), validators=TEXT, render_kw={"rows": 3},
+                                 description=_l("In the patient's own words."))
+    priorities = TextAreaField(_l("Priorities"), validators=TEXT, render_kw={"rows": 3},
+                               description=_l("What matters most to the patient now."))
+    life_project = TextAreaField(_l("Life project"), validators=TEXT, render_kw={"rows": 3})
+    current_help = TextAreaField(_l("Help and services in place"), validators=TEXT,
+                                 render_kw={"rows": 3})
+    agreement_on = DateField(_l("Date of the patient's agreement"), validators=[Optional()])
+    agreement_method = SelectField(_l("Way the patient agreed"),
+                                   choices=[("", "—"), *AGREEMENT_LABELS.items()])
+    sharing_agreed = BooleanField(_l("The patient agrees to share the plan with the care team"))
+    goals = FieldList(FormField(GoalForm), max_entries=60)
+    team = FieldList(FormField(MemberForm), max_entries=60)
+
+    def data_for_service(self) -> dict:
+        data = {name: self[name].data for name in (
+            "plan_date", "review_date", "coordinator_id", "caregiver_name",
+            "caregiver_relation", "caregiver_phone", "legal_protection",
+            "legal_protection_details", "expectations", "priorities", "life_project",
+            "current_help", "agreement_on", "agreement_method", "sharing_agreed")}
+        data["agreement_method"] = data["agreement_method"] or None
+        data["assessment"] = {domain: {"summary": self[f"assessment_{domain}"].summary.data,
+                                       "needs": self[f"assessment_{domain}"].needs.data}
+                              for domain in ASSESSMENT_DOMAINS}
+        data["goals"] = [entry.form.data_for_service() for entry in self.goals]
+        data["team"] = [{"provider_id": entry.form.provider_id.data,
+                         "role": entry.form.role.data} for entry in self.team]
+        return data
+
+
+for _domain in ASSESSMENT_DOMAINS:
+    setattr(PlanForm, f"assessment_{_domain}", FormField(AssessmentForm,
+                                                         label=DOMAIN_LABELS[_domain]))
+
+
+class VersionForm(FlaskForm):
+    """A lifecycle step (activate, revise) on the version the user saw."""
+
+    version = HiddenField()
+
+
+class CloseForm(VersionForm):
+    close_reason = TextAreaField(_l("Reason for closing"),
+                                 validators=[DataRequired(), Length(max=2000)],
+                                 render_kw={"rows": 2})
+    closed_on = DateField(_l("Closed on"), validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment for the case manager"),
+                         validators=[DataRequired(), Length(max=4000)], render_kw={"rows": 3})
+
+
+class BatchPrintForm(FlaskForm):
+    plan_ids = SelectMultipleField(_l("Plans"), coerce=int, validate_choice=False)
+
+
+class CompareForm(Form):
+    before = IntegerField(_l("From revision"), validators=[Optional()])
+    after = IntegerField(_l("To revision"), validators=[Optional()])
+
+
+class PlanFilterForm(Form):
+    status = SelectField(_l("Status"), choices=[("", "—"), *PLAN_STATUS_LABELS.items()])
+    review_due = BooleanField(_l("Review date passed"))
+    mine = BooleanField(_l("My caseload only"))

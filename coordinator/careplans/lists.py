@@ -1,0 +1,52 @@
+"""Lists of plans: what a user may read, plans due for review (the case manager's worklist),
+the shared plans of a GP or care-team professional."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth.roles import Role
+from coordinator.careplans.models import CarePlan
+from coordinator.core.permissions import patient_scope, shared_plan_scope
+from coordinator.core.time import local_today
+from coordinator.patients.models import Patient
+
+
+def plans_query(user, *, status: str | None = None, review_due: bool = False,
+                mine: bool = False, today: date | None = None) -> Select:
+    """Plans the user may read (with their patient), most urgent review first."""
+    query = (select(CarePlan).join(Patient, Patient.id == CarePlan.patient_id)
+             .options(contains_eager(CarePlan.patient)))
+    if user.role in (Role.CASE_MANAGER, Role.ADMIN):
+        query = query.where(patient_scope(user))
+    else:
+        query = query.where(shared_plan_scope(user))
+    if status:
+        query = query.where(CarePlan.status == status)
+    if review_due:
+        query = query.where(CarePlan.status == "active",
+                            CarePlan.review_date < (today or local_today()))
+    if mine:
+        query = query.where(Patient.case_manager_id == user.id)
+    return query.order_by(CarePlan.status, CarePlan.review_date.is_(None), CarePlan.review_date,
+                          Patient.birth_name_folded, CarePlan.id)
+
+
+def review_overdue(user, today: date) -> Select:
+    """Active plans of the case manager's caseload whose review date has passed."""
+    return plans_query(user, review_due=True, mine=True, today=today)
+
+
+def shared_with(user) -> Select:
+    """The active plans a GP or care-team professional may read."""
+    return plans_query(user, status="active")
+
+
+def audit_list(session, actor, shown: int) -> None:
+    """A list of plans shows patient identities: audited like a search."""
+    audit.record(session, actor, AuditAction.READ, "care_plan_list", summary=f"{shown} row(s)")

@@ -1,0 +1,98 @@
+"""The printed shared plan summary: one template for the HTML preview and the PDF, a PDF
+rendered once per content and language (cache), stamped per print with its date and reader,
+each print audited; batch printing of many plans into one PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.careplans.models import CarePlan
+from coordinator.core.context import Actor
+from coordinator.core.time import utcnow
+from coordinator.printing import batch as batches
+from coordinator.printing import pdf as pdfs
+from coordinator.printing import services as printing
+from coordinator.printing.models import PrintBatch
+
+
+@dataclass(frozen=True)
+class PrintedPlan:
+    pdf: bytes
+    pages: int
+    cached: bool
+    filename: str
+
+
+def stamp_text(actor_name: str) -> str:
+    """What every printed page says at its foot: when and by whom it was printed."""
+    return _("Printed on %(when)s by %(user)s", when=format_datetime(utcnow(), "short"),
+             user=actor_name)
+
+
+def summary_html(session: Session, plan: CarePlan, *, preview: bool = False,
+                 printed_by: str = "") -> str:
+    """The shared plan summary in the current language. Without `preview` the HTML holds
+    nothing that changes from one print to the next, so that its PDF can be cached."""
+    return render_template(
+        "careplans/print.html", plan=plan, patient=plan.patient, preview=preview,
+        stamp=stamp_text(printed_by) if preview else "",
+        appointments=None,  # the next 90 days' appointments, once scheduling exists
+    )
+
+
+def filename(plan: CarePlan) -> str:
+    return f"care-plan-{plan.patient_id}-{plan.plan_number}-r{plan.version}.pdf"
+
+
+def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str | None = None
+               ) -> PrintedPlan:
+    """The PDF of the plan's summary for this reader (audited); rendered once per revision
+    and language, stamped at each print."""
+    rendered = printing.render(session, summary_html(session, plan))
+    pdf = pdfs.stamp(rendered.pdf, stamp_text(reader_name or actor.label))
+    audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
+                 patient_id=plan.patient_id,
+                 summary=f"revision {plan.version} ({get_locale()})",
+                 details={"cached": rendered.cached, "pages": rendered.pages})
+    return PrintedPlan(pdf, rendered.pages, rendered.cached, filename(plan))
+
+
+def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintBatch:
+    """A batch print of these plans (each print audited now, with the batch's number)."""
+    batch = batches.start(session, actor.user_id, len(plans))
+    for plan in plans:
+        audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
+                     patient_id=plan.patient_id,
+                     summary=f"revision {plan.version} ({get_locale()}), batch {batch.id}")
+    return batch
+
+
+def batch_builder(plan_ids: list[int], locale: str, reader_name: str):
+    """What the background thread calls to get the documents of a batch, in the reader's
+    language."""
+
+    def build() -> tuple[list[str], str]:
+        from coordinator.extensions import db
+
+        with force_locale(locale):
+            plans = {plan.id: plan for plan in db.session.scalars(
+                select(CarePlan).where(CarePlan.id.in_(plan_ids)))}
+            htmls = [summary_html(db.session, plans[plan_id]) for plan_id in plan_ids
+                     if plan_id in plans]
+            return htmls, stamp_text(reader_name)
+
+    return build
+
+
+def launch_batch(batch: PrintBatch, plan_ids: list[int], reader_name: str) -> None:
+    batches.launch(current_app._get_current_object(), batch.id,
+                   batch_builder(plan_ids, str(get_locale()), reader_name))
+

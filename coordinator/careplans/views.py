@@ -1,0 +1,492 @@
+"""Care plan pages: list, create from the program's suggestions, read, edit (conflicts shown,
+nothing lost), lifecycle, history and diff, comments, print preview and PDF, batch prints."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordinator.auth import services as auth_services
+from coordinator.auth.roles import Role
+from coordinator.careplans import documents, lists, services
+from coordinator.careplans import printing as plan_printing
+from coordinator.careplans.forms import (
+    BLANK_ACTIONS,
+    BLANK_GOALS,
+    BLANK_MEMBERS,
+    BatchPrintForm,
+    CloseForm,
+    CommentForm,
+    CompareForm,
+    PlanFilterForm,
+    PlanForm,
+    VersionForm,
+)
+from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
+from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.pagination import paginate
+from coordinator.core.permissions import (
+    PATIENT_STAFF,
+    PLAN_EDITOR,
+    PLAN_READER,
+    abort_if_hidden,
+    can_edit_plan,
+    can_read_plan,
+    can_view_patient,
+    require,
+)
+from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.printing.models import PrintBatch
+from coordinator.providers import services as provider_services
+from coordinator.providers.forms import KIND_LABELS
+
+bp = Blueprint("careplans", __name__, url_prefix="/careplans")
+
+
+def _readable_plan(plan_id: int) -> CarePlan:
+    plan = db.session.get(CarePlan, plan_id)
+    abort_if_hidden(plan is not None and can_read_plan(current_user, plan))
+    return plan
+
+
+def _editable_plan(plan_id: int) -> CarePlan:
+    plan = db.session.get(CarePlan, plan_id)
+    abort_if_hidden(plan is not None and can_edit_plan(current_user, plan))
+    return plan
+
+
+# -- Lists ---------------------------------------------------------------------------------------
+
+@bp.get("/")
+@require(PLAN_READER)
+def index():
+    """Plans the user may read; case managers select some (or all active) to print at once."""
+    form = PlanFilterForm(request.args)
+    query = lists.plans_query(current_user, status=form.status.data or None,
+                              review_due=bool(form.review_due.data), mine=bool(form.mine.data))
+    page = paginate(db.session, query)
+    lists.audit_list(db.session, current_actor(), len(page.items))
+    db.session.commit()
+    return render_template("careplans/index.html", page=page, form=form,
+                           batch_form=BatchPrintForm(formdata=None))
+
+
+# -- Form helpers ------------------------------------------------------------------------------
+
+def _provider_choices(patient: Patient, chosen: set[int]) -> list:
+    providers = provider_services.active_providers(db.session, patient.territory_id, chosen)
+    return [("", "—")] + [(p.id, f"{p.name} — {KIND_LABELS[p.kind]}"
+                                 + ("" if p.is_active else " " + _("(inactive)")))
+                          for p in providers]
+
+
+def _chosen_providers(form: PlanForm) -> set[int]:
+    chosen = {entry.form.provider_id.data for entry in form.team}
+    chosen |= {action.form.provider_id.data for goal in form.goals
+               for action in goal.form.actions}
+    return {provider_id for provider_id in chosen if provider_id}
+
+
+def _prepare(form: PlanForm, patient: Patient, blanks: bool) -> None:
+    """Blank rows to add goals, actions and team members; the choices of every select."""
+    if blanks:
+        for goal in form.goals:
+            for _i in range(1 if len(goal.form.actions) else BLANK_ACTIONS):
+                goal.form.actions.append_entry()
+        for _i in range(BLANK_GOALS):
+            goal = form.goals.append_entry()
+            for _j in range(BLANK_ACTIONS):
+                goal.form.actions.append_entry()
+        for _i in range(BLANK_MEMBERS):
+            form.team.append_entry()
+    choices = _provider_choices(patient, _chosen_providers(form))
+    for goal in form.goals:
+        for action in goal.form.actions:
+            action.form.provider_id.choices = choices
+    for member in form.team:
+        member.form.provider_id.choices = choices
+    form.coordinator_id.choices = [("", "—")] + [
+        (user.id, user.full_name)
+        for user in auth_services.case_managers(db.session, patient.territory_id)]
+
+
+def _fill(form: PlanForm, data: dict) -> None:
+    """Put a plan's content (a service dict or a document) into an empty form."""
+    for name in documents.SCALARS:
+        if name in data and name in form:
+            form[name].data = _as_date(form[name], data[name])
+    for domain in ASSESSMENT_DOMAINS:
+        values = (data.get("assessment") or {}).get(domain) or {}
+        form[f"assessment_{domain}"].summary.data = values.get("summary", "")
+        form[f"assessment_{domain}"].needs.data = values.get("needs", "")
+    for goal in data.get("goals") or []:
+        entry = form.goals.append_entry()
+        for name in ("id", *documents.GOAL_FIELDS):
+            if name in goal:
+                entry.form[name].data = _as_date(entry.form[name], goal[name])
+        for action in goal.get("actions") or []:
+            action_entry = entry.form.actions.append_entry()
+            for name in ("id", *documents.ACTION_FIELDS):
+                if name in action:
+                    action_entry.form[name].data = _as_date(action_entry.form[name],
+                                                            action[name])
+    for member in data.get("team") or []:
+        entry = form.team.append_entry()
+        entry.form.provider_id.data = member["provider_id"]
+        entry.form.role.data = member.get("role", "")
+
+
+def _as_date(field, value):
+    from datetime import date
+
+    if field.type == "DateField" and isinstance(value, str) and value:
+        return date.fromisoformat(value)
+    return value
+
+
+def _service_errors(form: PlanForm, error: ValidationError) -> None:
+    form_errors(form, error, rows={"goals": [entry.form for entry in form.goals],
+                                   "team": [entry.form for entry in form.team]})
+
+
+# -- Create --------------------------------------------------------------------------------
+
+@bp.route("/new/<int:patient_id>", methods=["GET", "POST"])
+@require(PLAN_EDITOR)
+def create(patient_id: int):
+    """A new draft, prefilled with the suggestions of the patient's stratum."""
+    patient = db.session.get(Patient, patient_id)
+    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    strata = services.current_strata(db.session, patient)
+    chosen_id = request.args.get("stratum", type=int)
+    stratum = next((s for s in strata if s.id == chosen_id), strata[0] if strata else None)
+    form = PlanForm()
+    if request.method == "GET":
+        _fill(form, services.suggestions(db.session, patient, stratum) | {
+            "coordinator_id": current_user.id})
+    _prepare(form, patient, blanks=request.method == "GET")
+    if form.validate_on_submit():
+        data = form.data_for_service() | {"stratum_id": stratum.id if stratum else None}
+        try:
+            plan = services.create_plan(db.session, current_actor(), patient, data)
+        except ValidationError as error:
+            db.session.rollback()
+            _service_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Draft plan saved."), "success")
+            return redirect(url_for("careplans.show", plan_id=plan.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("careplans/form.html", form=form, patient=patient, plan=None,
+                           strata=strata, stratum=stratum), status
+
+
+# -- Read ------------------------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>")
+@require(PLAN_READER)
+def show(plan_id: int):
+    return _render_show(_readable_plan(plan_id))
+
+
+def _render_show(plan: CarePlan, close_form=None, comment_form=None, status=200):
+    services.read_plan(db.session, current_actor(), plan)
+    db.session.commit()
+    editable = can_edit_plan(current_user, plan)
+    version_form = VersionForm(formdata=None, version=plan.version)
+    close_form = close_form or CloseForm(formdata=None, version=plan.version)
+    return render_template(
+        "careplans/show.html", plan=plan, patient=plan.patient, editable=editable,
+        staff=current_user.role in (Role.CASE_MANAGER, Role.ADMIN),
+        comments=services.comments(db.session, plan), version_form=version_form,
+        close_form=close_form, comment_form=comment_form or CommentForm(formdata=None),
+        other_plans=[p for p in services.plans_of(db.session, plan.patient) if p.id != plan.id]
+        if current_user.role in (Role.CASE_MANAGER, Role.ADMIN) else [],
+    ), status
+
+
+# -- Edit ------------------------------------------------------------------------------------
+
+@bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
+@require(PLAN_EDITOR)
+def edit(plan_id: int):
+    plan = _editable_plan(plan_id)
+    if plan.status == "closed":
+        flash(_("A closed plan cannot be changed: revise it as a new version."), "warning")
+        return redirect(url_for("careplans.show", plan_id=plan.id))
+    form = PlanForm()
+    if request.method == "GET":
+        _fill(form, documents.document(db.session, plan))
+        form.version.data = plan.version
+        services.read_plan(db.session, current_actor(), plan)
+        db.session.commit()
+    _prepare(form, plan.patient, blanks=request.method == "GET")
+    if form.validate_on_submit():
+        mine = form.data_for_service()
+        try:
+            services.save_plan(db.session, current_actor(), plan, mine,
+                               expected_version=int(form.version.data or 0))
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            db.session.rollback()
+            return _conflict(plan, form, mine)
+        except ValidationError as error:
+            db.session.rollback()
+            _service_errors(form, error)
+        else:
+            flash(_("Plan saved (revision %(number)d).", number=plan.version), "success")
+            return redirect(url_for("careplans.show", plan_id=plan.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
+                           strata=[], stratum=None), status
+
+
+def _conflict(plan: CarePlan, form: PlanForm, mine: dict):
+    """Someone saved meanwhile: show what differs between the saved plan and the user's input,
+    keep the input in the form (now based on the current version) so that nothing is lost."""
+    db.session.refresh(plan)
+    services.read_plan(db.session, current_actor(), plan)
+    db.session.commit()
+    current = documents.document(db.session, plan)
+    proposed = _proposed(current, mine)
+    form.version.data = plan.version
+    return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
+                           strata=[], stratum=None, conflict=True,
+                           differences=documents.compare(current, proposed)), 409
+
+
+def _proposed(current: dict, mine: dict) -> dict:
+    """The user's input as a document, to compare with the current one."""
+    from datetime import date
+
+    def iso(value):
+        return value.isoformat() if isinstance(value, date) else value
+
+    doc = {name: iso(mine.get(name)) for name in documents.SCALARS}
+    doc["assessment"] = mine.get("assessment") or {}
+    doc["goals"] = [
+        {**{name: iso(goal.get(name)) for name in ("id", *documents.GOAL_FIELDS)},
+         "actions": [{**{name: iso(action.get(name)) for name in ("id", *documents.ACTION_FIELDS)},
+                      "provider_name": documents.provider_name(db.session,
+                                                               action.get("provider_id"))}
+                     for action in goal.get("actions") or [] if action.get("description")]}
+        for goal in mine.get("goals") or [] if goal.get("description")]
+    doc["team"] = [{"provider_id": m["provider_id"],
+                    "provider_name": documents.provider_name(db.session, m["provider_id"]),
+                    "role": m.get("role") or ""}
+                   for m in mine.get("team") or [] if m.get("provider_id")]
+    return doc
+
+
+# -- Lifecycle -------------------------------------------------------------------------------
+
+def _lifecycle(plan: CarePlan, step, success: str):
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        step(int(form.version.data or 0))
+        db.session.commit()
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        flash(_("The plan was changed meanwhile: check it, then try again."), "warning")
+    except ValidationError as error:
+        db.session.rollback()
+        for messages in error.messages().values():
+            flash(" ".join(messages), "danger")
+    else:
+        flash(success, "success")
+    return redirect(url_for("careplans.show", plan_id=plan.id))
+
+
+@bp.post("/<int:plan_id>/activate")
+@require(PLAN_EDITOR)
+def activate(plan_id: int):
+    plan = _editable_plan(plan_id)
+    return _lifecycle(plan, lambda version: services.activate_plan(
+        db.session, current_actor(), plan, version), _("The plan is active."))
+
+
+@bp.post("/<int:plan_id>/close")
+@require(PLAN_EDITOR)
+def close(plan_id: int):
+    plan = _editable_plan(plan_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            services.close_plan(db.session, current_actor(), plan, form.close_reason.data,
+                                int(form.version.data or 0), form.closed_on.data)
+            db.session.commit()
+        except (ConflictError, StaleDataError):
+            db.session.rollback()
+            flash(_("The plan was changed meanwhile: check it, then try again."), "warning")
+            return redirect(url_for("careplans.show", plan_id=plan.id))
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            flash(_("The plan is closed."), "success")
+            return redirect(url_for("careplans.show", plan_id=plan.id))
+    return _render_show(plan, close_form=form, status=400)
+
+
+@bp.post("/<int:plan_id>/revise")
+@require(PLAN_EDITOR)
+def revise(plan_id: int):
+    plan = _editable_plan(plan_id)
+    try:
+        draft = services.revise_as_new_version(db.session, current_actor(), plan)
+    except ValidationError as error:
+        db.session.rollback()
+        for messages in error.messages().values():
+            flash(" ".join(messages), "danger")
+        return redirect(url_for("careplans.show", plan_id=plan.id))
+    db.session.commit()
+    flash(_("New version started as a draft: it replaces the current plan once the patient "
+            "agrees and you activate it."), "success")
+    return redirect(url_for("careplans.edit", plan_id=draft.id))
+
+
+# -- Comments ------------------------------------------------------------------------------------
+
+@bp.post("/<int:plan_id>/comments")
+@require(PLAN_READER)
+def comment(plan_id: int):
+    plan = _readable_plan(plan_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_comment(db.session, current_actor(), plan, form.body.data)
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Comment added for the case manager."), "success")
+            return redirect(url_for("careplans.show", plan_id=plan.id, _anchor="comments"))
+    return _render_show(plan, comment_form=form, status=400)
+
+
+# -- History and diff ----------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>/history")
+@require(PATIENT_STAFF)
+def history(plan_id: int):
+    """Every revision (who, when, what), and the differences between any two."""
+    plan = _readable_plan(plan_id)
+    revisions = services.revisions(db.session, plan)
+    form = CompareForm(request.args)
+    newest = revisions[0].number
+    after = form.after.data or newest
+    before = form.before.data or max(1, after - 1)
+    old, new = services.revision(db.session, plan, before), services.revision(db.session, plan,
+                                                                               after)
+    if old is None or new is None:
+        abort(404)
+    services.read_plan(db.session, current_actor(), plan)
+    db.session.commit()
+    return render_template("careplans/history.html", plan=plan, patient=plan.patient,
+                           revisions=revisions, before=old, after=new,
+                           changes=documents.compare(old.snapshot, new.snapshot))
+
+
+# -- Printing ------------------------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>/print")
+@require(PLAN_READER)
+def print_preview(plan_id: int):
+    """The printed summary as HTML: the same template as the PDF."""
+    plan = _readable_plan(plan_id)
+    services.read_plan(db.session, current_actor(), plan)
+    db.session.commit()
+    return plan_printing.summary_html(db.session, plan, preview=True,
+                                      printed_by=current_user.full_name)
+
+
+@bp.get("/<int:plan_id>/summary.pdf")
+@require(PLAN_READER)
+def print_pdf(plan_id: int):
+    plan = _readable_plan(plan_id)
+    printed = plan_printing.print_plan(db.session, current_actor(), plan, current_user.full_name)
+    db.session.commit()
+    return _pdf_response(printed.pdf, printed.filename)
+
+
+def _pdf_response(pdf: bytes, filename: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/print")
+@require(PLAN_EDITOR)
+def print_batch():
+    """Print the selected plans, or every active plan of the user's caseload, into one PDF in
+    the background."""
+    form = BatchPrintForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("scope") == "caseload":
+        plans = list(db.session.scalars(lists.plans_query(current_user, status="active",
+                                                          mine=True)))
+    else:
+        plans = [plan for plan in db.session.scalars(select(CarePlan).where(
+            CarePlan.id.in_(form.plan_ids.data or [-1]))) if can_read_plan(current_user, plan)]
+        order = {plan_id: index for index, plan_id in enumerate(form.plan_ids.data)}
+        plans.sort(key=lambda plan: order.get(plan.id, 0))
+    if not plans:
+        flash(_("Choose at least one plan to print."), "warning")
+        return redirect(url_for("careplans.index"))
+    batch = plan_printing.start_batch(db.session, current_actor(), plans)
+    db.session.commit()
+    plan_printing.launch_batch(batch, [plan.id for plan in plans], current_user.full_name)
+    return redirect(url_for("careplans.batch", batch_id=batch.id))
+
+
+def _own_batch(batch_id: int) -> PrintBatch:
+    batch = db.session.get(PrintBatch, batch_id)
+    abort_if_hidden(batch is not None and batch.user_id == current_user.id)
+    return batch
+
+
+@bp.get("/print/<int:batch_id>")
+@require(PLAN_EDITOR)
+def batch(batch_id: int):
+    return render_template("careplans/batch.html", batch=_own_batch(batch_id))
+
+
+@bp.get("/print/<int:batch_id>/progress")
+@require(PLAN_EDITOR)
+def batch_progress(batch_id: int):
+    return render_template("careplans/_batch_progress.html", batch=_own_batch(batch_id))
+
+
+@bp.get("/print/<int:batch_id>/plans.pdf")
+@require(PLAN_EDITOR)
+def batch_pdf(batch_id: int):
+    batch = _own_batch(batch_id)
+    if batch.status != "succeeded" or batch.pdf is None:
+        abort(404)
+    return _pdf_response(batch.pdf, f"care-plans-{batch.id}.pdf")
+
+
+@bp.record_once
+def _template_labels(state) -> None:
+    """Labels the plan templates (pages and printed summary) share."""
+    state.app.jinja_env.globals.update(kind_labels=KIND_LABELS,
+                                       domain_labels=documents.DOMAIN_LABELS)
