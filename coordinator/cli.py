@@ -49,7 +49,8 @@ def seed_demo(if_empty: bool) -> None:
         db.session.commit()
         click.echo(f"Demo data loaded: {len(created)} account(s) created"
                    + (f", {registry['providers']} providers, {registry['patients']} patients, "
-                      f"{registry['assignments']} stratum assignments." if registry else "."))
+                      f"{registry['assignments']} stratum assignments, "
+                      f"{registry['care_plans']} active care plans." if registry else "."))
     click.echo(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<13} {account.email}")

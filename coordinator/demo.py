@@ -17,7 +17,7 @@ from coordinator.patients import services as patient_services
 from coordinator.patients.models import Patient
 from coordinator.providers import services as provider_services
 from coordinator.strata import assignments
-from coordinator.strata.models import Program, Territory
+from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory
 
 DEMO_PASSWORD = "coordinator-demo"  # noqa: S105 - documented demo credential
 PATIENTS = 2000
@@ -129,7 +129,9 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
             "identity_status": "qualified" if rng.random() < 0.6 else "provisional",
             "territory_id": territory.id, "phone": fake.phone_number(),
             "address": fake.street_address(), "city": fake.city(),
-            "gp_id": rng.choice(gps[territory.id]).id,
+            # half of the caseload has the demo GP, who then reads their shared plans
+            "gp_id": gps[territory.id][0].id if in_caseload and index % 100 == 3
+            else rng.choice(gps[territory.id]).id,
             "case_manager_id": case_manager.id if in_caseload else None,
             "consent_share": rng.random() < 0.8,
             "deceased_date": deceased,
@@ -162,7 +164,93 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
                                            start, "inclusion")
                 counts["assignments"] += 1
     session.flush()
+    counts["care_plans"] = seed_care_plans(session, rng, fake)
     return counts
+
+
+PRIORITIES = ("Rester à domicile le plus longtemps possible.",
+              "Ne plus être hospitalisé cet hiver.",
+              "Pouvoir recevoir mes petits-enfants et jardiner.",
+              "Être moins essoufflé pour faire mes courses.",
+              "Garder mon autonomie pour la toilette et les repas.")
+EXPECTATIONS = ("Savoir qui appeler quand ça ne va pas.",
+                "Moins de rendez-vous éparpillés, un seul interlocuteur.",
+                "Être aidé pour les démarches administratives.")
+NEEDS = {"health": "Surveillance du poids et des symptômes ; observance du traitement.",
+         "autonomy": "Aide à la toilette deux fois par semaine.",
+         "social": "Isolement : visites d'une association à organiser.",
+         "caregiver": "Épuisement de l'aidante : solution de répit à trouver."}
+
+
+def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
+    """An active plan for each living level-3 patient, from their stratum's suggestions, with
+    providers of the right kind chosen in the territory, and a few later revisions."""
+    from coordinator.careplans import services as plan_services
+    from coordinator.providers.models import Provider
+
+    today = local_today()
+    by_kind: dict[tuple[int, str], list[int]] = {}
+    for provider_id, territory_id, kind in session.execute(
+            select(Provider.id, Provider.territory_id, Provider.kind)):
+        by_kind.setdefault((territory_id, kind), []).append(provider_id)
+    manager = auth_services.find_user(session, "case.manager@demo.test")
+    level3 = session.scalars(
+        select(Patient).where(Patient.deceased_date.is_(None))
+        .where(Patient.id.in_(select(StratumAssignment.patient_id)
+                              .join(Stratum, Stratum.id == StratumAssignment.stratum_id)
+                              .where(Stratum.level == 3, StratumAssignment.end_date.is_(None))))
+        .order_by(Patient.id)).all()
+    created = 0
+    for patient in level3:
+        strata = [s for s in plan_services.current_strata(session, patient) if s.level == 3]
+        if not strata:
+            continue
+        actor = Actor(user_id=manager.id, label=manager.email, role=manager.role) \
+            if manager is not None and patient.case_manager_id == manager.id \
+            else Actor.system("seed-demo")
+        plan_date = today - timedelta(days=rng.randint(20, 240))
+        data = plan_services.suggestions(session, patient, strata[0])
+        for goal in data["goals"]:
+            for action in goal["actions"]:
+                choices = by_kind.get((patient.territory_id, action.pop("provider_kind")), [])
+                if action["provider_id"] is None and choices:
+                    action["provider_id"] = rng.choice(choices)
+            goal["target_date"] = plan_date + timedelta(days=rng.choice((90, 180, 365)))
+        data |= {"plan_date": plan_date, "review_date": plan_date + timedelta(
+                     days=rng.choice((90, 180, 180, 180))),
+                 "priorities": rng.choice(PRIORITIES), "expectations": rng.choice(EXPECTATIONS),
+                 "life_project": "Vivre chez moi, entouré de ma famille.",
+                 "assessment": {domain: {"summary": "", "needs": needs}
+                                for domain, needs in NEEDS.items() if rng.random() < 0.7},
+                 "current_help": "Portage des repas ; aide-ménagère 4 h par semaine.",
+                 "caregiver_name": fake.name() if rng.random() < 0.6 else None,
+                 "caregiver_relation": rng.choice(["épouse", "fille", "fils", "voisin"]),
+                 "agreement_on": plan_date, "agreement_method": rng.choice(
+                     ["oral", "written", "signed"]),
+                 "sharing_agreed": patient.consent_share}
+        plan = plan_services.create_plan(session, actor, patient, data)
+        plan_services.activate_plan(session, actor, plan, plan.version)
+        if plan.goals and rng.random() < 0.7:
+            first = {"id": plan.goals[0].id, "description": plan.goals[0].description,
+                     "domain": plan.goals[0].domain, "status": "achieved",
+                     "target_date": plan.goals[0].target_date,
+                     "actions": []}
+            rest = [{"id": g.id, "description": g.description, "domain": g.domain,
+                     "status": g.status, "target_date": g.target_date,
+                     "actions": [{"id": a.id, "description": a.description,
+                                  "responsible": a.responsible, "provider_id": a.provider_id,
+                                  "interval_days": a.interval_days,
+                                  "occurrences": a.occurrences, "status": a.status}
+                                 for a in g.actions]} for g in plan.goals[1:]]
+            plan_services.save_plan(session, actor, plan, {"goals": [first, *rest]},
+                                    plan.version)
+        if rng.random() < 0.5:
+            plan_services.save_plan(session, actor, plan, {
+                "priorities": plan.priorities + " Reprendre la marche quotidienne."},
+                plan.version)
+        created += 1
+    session.flush()
+    return created
 
 
 def seed_demo(session: Session, hash_method: str) -> tuple[list[DemoAccount], dict]:

@@ -140,11 +140,20 @@ def test_shared_plan_scope_selects_exactly_the_plans_can_read_plan_allows(
         "other GP's, nurse not on team": make_care_plan(
             make_patient(gp_id=other_gp.id, consent_share=True), status="active"),
     }
+    moved = make_patient(gp_id=gp.id, consent_share=True)
+    plans["GP changed after the plan"] = make_care_plan(moved, status="active")
+    moved.gp_id = other_gp.id  # the new GP is not on the team (yet)
+    session.flush()
     other_gp_user = make_user(role="gp", provider_id=other_gp.id, territory_code=None)
-    for user in (gp_user, nurse_user, other_gp_user):
+    other_gp_as_professional = make_user(role="professional", provider_id=other_gp.id,
+                                         territory_code=None)
+    for user in (gp_user, nurse_user, other_gp_user, other_gp_as_professional):
         readable = {plan.id for plan in plans.values() if can_read_plan(user, plan)}
         assert shared(session, user, plans.values()) == readable, user.role
     assert shared(session, gp_user, plans.values()) == {
-        plans["own active, nurse on team"].id, plans["other GP's, our GP on team"].id}
+        plans["own active, nurse on team"].id, plans["other GP's, our GP on team"].id,
+        plans["GP changed after the plan"].id}
+    assert plans["GP changed after the plan"].id in shared(session, other_gp_user,
+                                                           plans.values())
     assert shared(session, nurse_user, plans.values()) == {
         plans["own active, nurse on team"].id}

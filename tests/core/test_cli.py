@@ -129,3 +129,29 @@ def test_init_db_migrates_and_is_idempotent(tmp_path):
             db.session.remove()
             db.engine.dispose()
         dbutil.drop_database(url)
+
+
+def test_demo_has_active_plans_for_level_3_patients_with_revisions(session):
+    from coordinator.careplans.models import CarePlan, CarePlanRevision
+    from coordinator.core.permissions import shared_plan_scope
+
+    demo.seed_accounts(session, "pbkdf2:sha256:1000")
+    demo.seed_registry(session, patients=600)
+    level3 = set(session.scalars(
+        select(StratumAssignment.patient_id)
+        .join(Stratum, Stratum.id == StratumAssignment.stratum_id)
+        .join(Patient, Patient.id == StratumAssignment.patient_id)
+        .where(Stratum.level == 3, StratumAssignment.end_date.is_(None),
+               Patient.deceased_date.is_(None))))
+    planned = set(session.scalars(select(CarePlan.patient_id).where(CarePlan.status == "active")))
+    assert level3 and planned == level3
+    plans = session.scalars(select(CarePlan)).all()
+    assert all(plan.goals and plan.team for plan in plans)
+    assert all(any(goal.actions for goal in plan.goals) for plan in plans)
+    revisions = session.scalar(select(func.count()).select_from(CarePlanRevision))
+    assert revisions > 2 * len(plans)  # created, activated, and some edits
+    gp_user = services.find_user(session, "gp@demo.test")
+    shared = session.scalar(select(func.count()).select_from(CarePlan)
+                            .join(Patient, Patient.id == CarePlan.patient_id)
+                            .where(shared_plan_scope(gp_user)))
+    assert shared >= 1  # the demo GP has plans to read
