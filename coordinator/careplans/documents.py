@@ -43,7 +43,7 @@ LABELS = {
     "status_reason": _l("Reason"), "responsible": _l("Responsible"),
     "provider_id": _l("Provider"), "interval_days": _l("Every (days)"),
     "occurrences": _l("Times"), "due_date": _l("Due date"), "role": _l("Role"),
-    "summary": _l("Summary"), "needs": _l("Needs identified"),
+    "summary": _l("Summary"), "needs": _l("Needs identified"), "position": _l("Order"),
 }
 DOMAIN_LABELS = {
     "health": _l("Health"), "autonomy": _l("Autonomy and functional abilities"),
@@ -135,12 +135,20 @@ def _lines(doc: dict) -> dict[tuple, tuple[tuple, str]]:
             key = ("action", goal_key, action.get("id") or f"new-{number}")
             label = (goal_label, _l("action %(number)d", number=number))
             for name in ACTION_FIELDS:
-                value = action.get("provider_name") if name == "provider_id" else action.get(name)
+                value = _provider(action) if name == "provider_id" else action.get(name)
                 lines[(*key, name)] = ((*label, LABELS[name]), _text(value))
     for member in doc.get("team") or []:
         lines[("team", member.get("provider_id"))] = (
             (_l("Care team"), member.get("provider_name") or ""), _text(member.get("role")) or "✓")
     return lines
+
+
+def _provider(row: dict) -> str | None:
+    """A provider as the diff shows it: the name, and the directory number that tells two
+    namesakes apart."""
+    if row.get("provider_id") is None:
+        return None
+    return f"{row.get('provider_name') or ''} (no. {row['provider_id']})"
 
 
 def _pieces(before: str, after: str) -> tuple:
@@ -158,10 +166,39 @@ def _pieces(before: str, after: str) -> tuple:
     return tuple(pieces)
 
 
+def _reordered(where: tuple, before: list, after: list, key, label) -> list[Change]:
+    """One change when the rows present on both sides are not in the same order."""
+    common = {key(row) for row in before} & {key(row) for row in after}
+    old = [row for row in before if key(row) in common]
+    new = [row for row in after if key(row) in common]
+    if [key(row) for row in old] == [key(row) for row in new]:
+        return []
+    return [Change(where, " / ".join(label(row) for row in old),
+                   " / ".join(label(row) for row in new))]
+
+
+def _order_changes(before: dict, after: dict) -> list[Change]:
+    changes = _reordered((_l("Goals"), LABELS["position"]), before.get("goals") or [],
+                         after.get("goals") or [], lambda g: g.get("id") or id(g),
+                         lambda g: g.get("description") or "")
+    old_goals = {g.get("id"): g for g in before.get("goals") or [] if g.get("id")}
+    for index, goal in enumerate(after.get("goals") or [], start=1):
+        if goal.get("id") in old_goals:
+            changes += _reordered(
+                (_l("Goal %(number)d", number=index), LABELS["position"]),
+                old_goals[goal["id"]].get("actions") or [], goal.get("actions") or [],
+                lambda a: a.get("id") or id(a), lambda a: a.get("description") or "")
+    changes += _reordered((_l("Care team"), LABELS["position"]), before.get("team") or [],
+                          after.get("team") or [], lambda m: m.get("provider_id"),
+                          lambda m: m.get("provider_name") or "")
+    return changes
+
+
 def compare(before: dict, after: dict) -> list[Change]:
-    """What changed from `before` to `after`, in the order of the plan."""
+    """What changed from `before` to `after`, in the order of the plan; a change of the order
+    of goals, actions or care team members is one change each."""
     old, new = _lines(before), _lines(after)
-    changes = []
+    changes = _order_changes(before, after)
     for key in [*new, *[k for k in old if k not in new]]:
         where, after_text = new.get(key, (old.get(key, ((), ""))[0], ""))
         before_text = old.get(key, ((), ""))[1]

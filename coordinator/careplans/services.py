@@ -157,7 +157,7 @@ def _check_provider(session: Session, key: str, provider_id, previous_id,
 
 
 def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date,
-                 problems: list) -> list[tuple[int, dict]]:
+                 problems: list, kept_on: frozenset = frozenset()) -> list[tuple[int, dict]]:
     """The goals kept (blank rows dropped), with their row number; problems keyed
     `goals-<row>-<field>` and `goals-<row>-actions-<row>-<field>`."""
     known_goals = {goal.id: goal for goal in plan.goals} if plan else {}
@@ -187,12 +187,13 @@ def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date
             if _action_is_blank(action):
                 continue
             _check_action(session, f"{key}actions-{action_row}-", action,
-                          known_actions, problems)
+                          known_actions, problems, kept_on)
         kept.append((row, goal))
     return kept
 
 
-def _check_action(session: Session, key: str, action: dict, known: dict, problems: list) -> None:
+def _check_action(session: Session, key: str, action: dict, known: dict, problems: list,
+                  kept_on: frozenset) -> None:
     if action.get("id") is not None and action["id"] not in known:
         problems.append((key + "id", _l("This action is not part of the plan.")))
     if _blank(action.get("description")):
@@ -203,8 +204,11 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
                          _l("Choose a provider, the patient or the caregiver.")))
     if responsible == "provider" and action.get("provider_id") is not None:
         previous = known.get(action.get("id"))
-        _check_provider(session, key + "provider_id", action["provider_id"],
-                        previous.provider_id if previous else None, problems)
+        previous_id = previous.provider_id if previous else None
+        if action["provider_id"] in kept_on:
+            previous_id = action["provider_id"]
+        _check_provider(session, key + "provider_id", action["provider_id"], previous_id,
+                        problems)
     if responsible != "provider" and action.get("provider_id") is not None:
         problems.append((key + "provider_id",
                          _l("Leave the provider empty when the patient or the caregiver is "
@@ -221,8 +225,8 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
 
 
 def _check_team(session: Session, plan: CarePlan | None, team: list,
-                problems: list) -> list[dict]:
-    previous = {m.provider_id for m in plan.team} if plan else set()
+                problems: list, kept_on: frozenset = frozenset()) -> list[dict]:
+    previous = ({m.provider_id for m in plan.team} if plan else set()) | kept_on
     kept, seen = [], set()
     for row, member in enumerate(team):
         provider_id = member.get("provider_id")
@@ -335,18 +339,21 @@ def _content(data: dict) -> tuple:
 
 
 def _validate(session: Session, patient: Patient, plan: CarePlan | None, values: dict,
-              goals, team) -> tuple:
+              goals, team, kept_on: frozenset = frozenset()) -> tuple:
+    """Check the content; `kept_on` are providers already chosen on the plan a new version
+    continues (they stay allowed even if inactive since)."""
     problems: list = []
     merged = {name: getattr(plan, name) for name in documents.SCALARS} if plan else {}
     merged |= values
     merged.setdefault("legal_protection", "none")
     _check_scalars(merged, problems)
     _check_coordinator(session, values, patient, problems)
-    kept_goals = _check_goals(session, plan, goals, merged.get("plan_date"), problems) \
-        if goals is not None else None
+    kept_goals = _check_goals(session, plan, goals, merged.get("plan_date"), problems,
+                              kept_on) if goals is not None else None
     if goals is None and plan is not None and "plan_date" in values:
         _check_goals(session, plan, _goals_input(plan), merged.get("plan_date"), problems)
-    kept_team = _check_team(session, plan, team, problems) if team is not None else None
+    kept_team = _check_team(session, plan, team, problems, kept_on) \
+        if team is not None else None
     raise_problems(problems)
     return kept_goals, kept_team
 
@@ -386,6 +393,11 @@ def _revise(session: Session, actor: Actor, plan: CarePlan, event: str,
     return revision
 
 
+def _providers_of(plan: CarePlan) -> set[int]:
+    return {m.provider_id for m in plan.team} | {
+        a.provider_id for g in plan.goals for a in g.actions if a.provider_id is not None}
+
+
 def _check_version(plan: CarePlan, expected_version: int | None) -> None:
     if expected_version is not None and plan.version != expected_version:
         raise ConflictError(plan.version)
@@ -409,7 +421,12 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
     if "coordinator_id" not in values:
         values["coordinator_id"] = actor.user_id if actor.role == Role.CASE_MANAGER \
             else patient.case_manager_id
-    kept_goals, kept_team = _validate(session, patient, None, values, goals or [], team or [])
+    previous = session.get(CarePlan, data["supersedes_id"]) if data.get("supersedes_id") else None
+    if previous is not None and previous.patient_id != patient.id:
+        raise_problems([("supersedes_id", _l("This plan belongs to another patient."))])
+    kept_on = frozenset(_providers_of(previous)) if previous is not None else frozenset()
+    kept_goals, kept_team = _validate(session, patient, None, values, goals or [], team or [],
+                                      kept_on)
     number = (session.scalar(select(func.max(CarePlan.plan_number))
                              .where(CarePlan.patient_id == patient.id)) or 0) + 1
     plan = CarePlan(patient=patient, plan_number=number, status="draft",
@@ -484,8 +501,13 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
         session.flush()  # the old plan leaves "active" before the new one enters it
     plan.status = "active"
     plan.activated_on = local_today()
-    if plan.sharing_agreed and not plan.patient.consent_share:
-        patient_services.record_consent(session, actor, plan.patient, True, plan.agreement_on)
+    patient = plan.patient
+    withdrawn_since = patient.consent_date is not None and \
+        patient.consent_date > plan.agreement_on
+    if plan.sharing_agreed and not patient.consent_share and not withdrawn_since:
+        # the agreement to share is recorded as the patient's consent, unless the patient
+        # withdrew it after agreeing to the plan (the later decision wins)
+        patient_services.record_consent(session, actor, patient, True, plan.agreement_on)
     _revise(session, actor, plan, "activated", before)
     return plan
 

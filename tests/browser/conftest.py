@@ -31,7 +31,18 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_server(live_site):
+    return live_site[0]
+
+
+@pytest.fixture(scope="session")
+def live_app(live_site):
+    """The live server's application, to prepare its data in a test."""
+    return live_site[1]
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory):
     url = dbutil.fresh_database(tmp_path_factory.mktemp("live"))
     app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -43,7 +54,7 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
     with app.app_context():
         db.session.remove()

@@ -86,7 +86,7 @@ def test_a_saved_plan_compared_with_itself_has_no_change(session):
 
 SCALAR_VALUES = st.one_of(st.none(), st.booleans(), st.text(max_size=120))
 SCALAR_DOCUMENTS = st.fixed_dictionaries(
-    {name: SCALAR_VALUES for name in (*documents.SCALARS, *documents.STATE)})
+    dict.fromkeys((*documents.SCALARS, *documents.STATE), SCALAR_VALUES))
 NO_FIXTURE_CHECK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
                             deadline=None)
 

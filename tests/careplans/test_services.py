@@ -118,7 +118,7 @@ def test_save_names_a_changed_goal_field(session, actor, patient):
     goals = goals_of(plan)
     goals[0]["measure"] = "Poids stable à 2 kg près"
     revision = services.save_plan(session, actor, plan, {"goals": goals}, plan.version)
-    assert revision.changed == ["Goal 1 › Measure"]
+    assert revision.changed == ["Goal 1 \u203a Measure"]
 
 
 def test_saving_identical_content_writes_no_revision_and_keeps_the_version(
@@ -421,30 +421,18 @@ def test_creating_and_saving_a_plan_are_audited(session, actor, case_manager, pa
                                        ("update", case_manager.id, patient.id)]
 
 
+# -- Changes the readable diff must see, or they would be saved without a revision ---------
 
-
-
-# -- Known bug: a change the readable diff cannot see is saved without a revision -----------
-
-CHANGE_UNSEEN_BY_DIFF = (
-    "BUG: services._revise decides whether anything changed with documents.changed_fields, "
-    "i.e. the readable diff of documents.compare, whose _lines key goals/actions/members by id "
-    "(ignoring their order) and show an action's provider by name only; such a change is "
-    "flushed (positions, provider_id) without a revision and without bumping the version")
-
-
-@pytest.mark.xfail(strict=True, reason=CHANGE_UNSEEN_BY_DIFF)
 def test_reordering_goals_writes_a_revision(session, actor, patient):
     plan = make_care_plan(patient, goals=[{"description": "Marcher"},
                                           {"description": "Dormir"}])
     services.save_plan(session, actor, plan, {"goals": goals_of(plan)[::-1]}, plan.version)
     session.flush()
     session.expire_all()
-    assert [goal.description for goal in plan.goals] == ["Dormir", "Marcher"]  # saved...
-    assert revision_events(session, plan)[0] == (2, "edited")  # ...but no revision
+    assert [goal.description for goal in plan.goals] == ["Dormir", "Marcher"]
+    assert revision_events(session, plan)[0] == (2, "edited")
 
 
-@pytest.mark.xfail(strict=True, reason=CHANGE_UNSEEN_BY_DIFF)
 def test_moving_an_action_to_a_namesake_provider_writes_a_revision(session, actor, patient):
     first, second = (make_provider(kind="nurse", name="Cabinet infirmier") for _ in range(2))
     plan = make_care_plan(patient, team=[{"provider_id": second.id}], goals=one_goal(
@@ -454,5 +442,41 @@ def test_moving_an_action_to_a_namesake_provider_writes_a_revision(session, acto
     services.save_plan(session, actor, plan, {"goals": goals}, plan.version)
     session.flush()
     session.expire_all()
-    assert plan.goals[0].actions[0].provider_id == second.id  # saved...
+    assert plan.goals[0].actions[0].provider_id == second.id
+    assert revision_events(session, plan)[0] == (2, "edited")
+
+
+def test_reordering_the_care_team_writes_a_revision(session, actor, patient, gp):
+    nurse = make_provider(kind="nurse")
+    plan = make_care_plan(patient, team=[{"provider_id": nurse.id}])
+    services.save_plan(session, actor, plan, {"team": team_of(plan)[::-1]}, plan.version)
+    session.flush()
+    session.expire_all()
+    assert [member.provider_id for member in plan.team] == [gp.id, nurse.id]  # saved...
     assert revision_events(session, plan)[0] == (2, "edited")  # ...but no revision
+
+
+def test_a_new_version_keeps_a_provider_gone_inactive_since(session, actor, patient):
+    nurse = make_provider(kind="nurse")
+    plan = make_care_plan(patient, status="active", goals=[{"description": "Surveiller",
+                          "actions": [{"description": "Visite", "provider_id": nurse.id}]}])
+    nurse.is_active = False
+    session.commit()
+    draft = services.revise_as_new_version(session, actor, plan)
+    assert draft.goals[0].actions[0].provider_id == nurse.id
+
+
+def test_activation_does_not_override_a_withdrawal_made_after_the_agreement(
+        session, actor, patient):
+    from datetime import timedelta
+
+    from coordinator.core.time import local_today
+    from coordinator.patients import services as patient_services
+
+    agreed = local_today() - timedelta(days=3)
+    plan = make_care_plan(patient, plan_date=agreed, agreement_on=agreed,
+                          agreement_method="oral", sharing_agreed=True)
+    patient_services.record_consent(session, actor, patient, False, local_today())
+    services.activate_plan(session, actor, plan, plan.version)
+    assert plan.status == "active"
+    assert patient.consent_share is False
