@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -107,11 +108,24 @@ class Change:
         return "changed"
 
 
-def _text(value) -> str:
-    if value is None:
+DATES = ("plan_date", "review_date", "agreement_on", "activated_on", "closed_on",
+         "target_date", "due_date")
+ENUMERATIONS = ("status", "legal_protection", "agreement_method", "responsible")
+
+
+def _text(value, name: str = "") -> str:
+    """A value as people read it: dates in the reader's format, choices by their label."""
+    if value is None or value == "":
         return ""
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
+    if name in DATES:
+        return format_date(date.fromisoformat(str(value)), "short")
+    if name in ENUMERATIONS or name == "domain":
+        from coordinator.careplans.forms import CHOICE_LABELS
+
+        label = CHOICE_LABELS.get(value) if name != "domain" else DOMAIN_LABELS.get(value)
+        return str(label) if label is not None else str(value)
     return str(value)
 
 
@@ -120,7 +134,7 @@ def _lines(doc: dict) -> dict[tuple, tuple[tuple, str]]:
     lines: dict[tuple, tuple[tuple, str]] = {}
     for name in (*SCALARS, *STATE):
         if name in doc:
-            lines[(name,)] = ((LABELS[name],), _text(doc[name]))
+            lines[(name,)] = ((LABELS[name],), _text(doc[name], name))
     for domain, values in (doc.get("assessment") or {}).items():
         for part in ("summary", "needs"):
             lines[("assessment", domain, part)] = (
@@ -130,13 +144,13 @@ def _lines(doc: dict) -> dict[tuple, tuple[tuple, str]]:
         goal_label = _l("Goal %(number)d", number=index)
         for name in GOAL_FIELDS:
             lines[("goal", goal_key, name)] = ((goal_label, LABELS[name]),
-                                                _text(goal.get(name)))
+                                                _text(goal.get(name), name))
         for number, action in enumerate(goal.get("actions") or [], start=1):
             key = ("action", goal_key, action.get("id") or f"new-{number}")
             label = (goal_label, _l("action %(number)d", number=number))
             for name in ACTION_FIELDS:
                 value = _provider(action) if name == "provider_id" else action.get(name)
-                lines[(*key, name)] = ((*label, LABELS[name]), _text(value))
+                lines[(*key, name)] = ((*label, LABELS[name]), _text(value, name))
     for member in doc.get("team") or []:
         lines[("team", member.get("provider_id"))] = (
             (_l("Care team"), member.get("provider_name") or ""), _text(member.get("role")) or "✓")

@@ -97,7 +97,7 @@ def test_plan_from_suggestions_to_the_gp_and_the_printer(live_server, page, new_
     page.get_by_role("button", name=re.compile("Comparer|Compare")).click()
     diff = page.get_by_test_id("diff")
     expect(diff.locator("ins")).to_contain_text(["et mon jardin"])
-    expect(diff).to_contain_text(re.compile("Date de révision|Review date"))
+    expect(diff).to_contain_text(re.compile("Date de réévaluation|Review date"))
 
     printed = page.request.get(plan_url + "/summary.pdf")
     assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from flask_babel import format_date
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -108,7 +109,7 @@ def test_case_manager_creates_activates_edits_and_sees_the_diff(client, logged_i
     assert history.status_code == 200
     assert "<del>Rester chez moi</del>" in text
     assert "<ins>Rester chez moi et revoir mon jardin</ins>" in text
-    assert f"<ins>{(local_today() + timedelta(days=60)).isoformat()}</ins>" in text
+    assert f"<ins>{format_date(local_today() + timedelta(days=60), 'short')}</ins>" in text
 
 
 def test_the_second_writer_gets_a_conflict_page_and_keeps_their_input(client, logged_in, team):
