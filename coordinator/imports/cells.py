@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
-from coordinator.core.time import PARIS
+from coordinator.core.time import NonexistentLocalTime, as_utc
 
 Parser = Callable[[str], object]
 
@@ -97,15 +97,11 @@ def parse_datetime(cell: str) -> datetime:
         moment = datetime.fromisoformat(cell)
     except ValueError:
         raise CellError(_l("“%(value)s” is not a valid date-time.", value=cell[:40])) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PARIS)
-        # A local time skipped when the clocks go forward does not exist: refuse it rather than
-        # guess. A repeated one (clocks go back) is taken as its first occurrence (summer time).
-        if moment.astimezone(UTC).astimezone(PARIS).replace(tzinfo=None) != \
-                moment.replace(tzinfo=None):
-            raise CellError(_l("%(value)s does not exist in Paris local time (the clocks go "
-                               "forward): give the UTC offset.", value=cell[:40]))
-    return moment.astimezone(UTC)
+    try:
+        return as_utc(moment)
+    except NonexistentLocalTime:
+        raise CellError(_l("%(value)s does not exist in Paris local time (the clocks go "
+                           "forward): give the UTC offset.", value=cell[:40])) from None
 
 
 def parse_date_or_datetime(cell: str) -> date | datetime:

@@ -1,0 +1,143 @@
+"""Follow-up appointments, rounds grouping them, calendar feeds, and the outbox of reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.core.time import utcnow
+from coordinator.core.types import UTCDateTime
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+
+APPOINTMENT_KINDS = ("consultation", "home_visit", "teleconsultation", "group_session")
+STATUSES = ("scheduled", "attended", "no_show", "cancelled_patient", "cancelled_provider")
+OUTCOMES = STATUSES[1:]
+# The checked lifecycle: an outcome is recorded once, from `scheduled` only.
+TRANSITIONS = {"scheduled": OUTCOMES}
+NO_SHOW_REASONS = ("forgot", "transport", "hospitalised", "refused", "other")
+MAX_MINUTES = 12 * 60
+
+
+def _values(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class FollowUpRound(db.Model):
+    """The appointments of several providers for one patient, seen and moved together."""
+
+    __tablename__ = "followup_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+    appointments: Mapped[list[Appointment]] = relationship(
+        back_populates="round", order_by="Appointment.starts_at")
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointment"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_values(APPOINTMENT_KINDS)})", name="kind_known"),
+        CheckConstraint(f"status IN ({_values(STATUSES)})", name="status_known"),
+        CheckConstraint(f"duration_minutes >= 1 AND duration_minutes <= {MAX_MINUTES}",
+                        name="duration_range"),
+        CheckConstraint(f"no_show_reason IS NULL OR no_show_reason IN "
+                        f"({_values(NO_SHOW_REASONS)})", name="reason_known"),
+        Index("ix_appointment_provider_starts", "provider_id", "starts_at"),
+        Index("ix_appointment_patient_starts", "patient_id", "starts_at"),
+        Index("ix_appointment_status_ends", "status", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="consultation")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())  # kept by the service
+    place: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("care_plan_action.id"),
+                                                  index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("followup_round.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome_recorded_by: Mapped[str | None] = mapped_column(String(254))
+    # Set by the hourly job when the appointment ended without an outcome.
+    outcome_missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    overlap_reason: Mapped[str | None] = mapped_column(Text)  # why a double-booking was kept
+    no_show_reason: Mapped[str | None] = mapped_column(String(20))
+    outreach_note: Mapped[str | None] = mapped_column(Text)
+    outreach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outreach_by: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    patient: Mapped[Patient] = relationship()
+    provider: Mapped[Provider] = relationship()
+    round: Mapped[FollowUpRound | None] = relationship(back_populates="appointments")
+    rescheduled_to: Mapped[Appointment | None] = relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Appointment {self.id} {self.starts_at} {self.status}>"
+
+
+class CalendarFeed(db.Model):
+    """A secret address serving the appointments of a provider or a patient as iCalendar, for
+    calendar applications; only the token's SHA-256 is stored; revoking ends it at once."""
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (
+        CheckConstraint("(provider_id IS NULL) <> (patient_id IS NULL)", name="one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(db.Model):
+    """A message to send (e-mail when SMTP is configured) or to show in the application; its
+    key makes the daily jobs idempotent (one reminder per appointment, say)."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed', 'shown')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
