@@ -39,6 +39,10 @@ def init_app(app: Flask) -> None:
     from coordinator.auth.views import admin_bp
     from coordinator.auth.views import bp as auth_bp
     from coordinator.careplans.views import bp as careplans_bp
+    from coordinator.jobs import scheduler
+    from coordinator.jobs.views import bp as jobs_bp
+    from coordinator.scheduling.calendar_views import bp as calendar_bp
+    from coordinator.scheduling.views import bp as scheduling_bp
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks, templating
     from coordinator.core.views import bp as core_bp
@@ -52,9 +56,11 @@ def init_app(app: Flask) -> None:
     errorpages.init_app(app)
     templating.init_app(app)
     for blueprint in (core_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
-                      programs_bp, imports_bp, careplans_bp):
+                      programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
+                      jobs_bp):
         app.register_blueprint(blueprint)
     register_api(app)
     register_cli(app)
+    scheduler.init_app(app)
     # The OpenAPI description is public: other teams build against it.
     permissions.declare(app, "api-docs.openapi_json", permissions.PUBLIC)

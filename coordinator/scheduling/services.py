@@ -1,0 +1,330 @@
+"""Appointment rules: book (overlaps shown, a reason to keep one), record the outcome along the
+checked lifecycle, reschedule (cancel and link), chase a no-show, move a follow-up round."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.core.context import Actor
+from coordinator.core.errors import ConflictError, ValidationError, raise_problems
+from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+from coordinator.scheduling.models import (
+    APPOINTMENT_KINDS,
+    MAX_MINUTES,
+    NO_SHOW_REASONS,
+    TRANSITIONS,
+    Appointment,
+    FollowUpRound,
+)
+
+ACTIVE = ("scheduled", "attended")  # the statuses that hold a time slot
+
+
+class TransitionRefused(Exception):
+    """The status cannot go there from where it is (the API answers 409 with the allowed)."""
+
+    def __init__(self, current: str, wanted: str):
+        super().__init__(current, wanted)
+        self.current, self.wanted = current, wanted
+        self.allowed = list(TRANSITIONS.get(current, ()))
+
+
+class OverlapWarning(Exception):
+    """The new times overlap other appointments of the patient or the provider: shown before
+    saving; saving anyway needs a reason."""
+
+    def __init__(self, overlaps: list[tuple[int, Appointment]]):
+        super().__init__(overlaps)
+        self.overlaps = overlaps  # (row of the request, overlapping appointment)
+
+
+# -- Checking one appointment ----------------------------------------------------------------
+
+def _instant(value, key: str, problems: list) -> datetime | None:
+    if value is None:
+        problems.append((key, _l("Give the date and time.")))
+        return None
+    try:
+        return as_utc(value)
+    except NonexistentLocalTime:
+        problems.append((key, _l("This time does not exist in Paris (the clocks go forward "
+                                 "that night): choose another one.")))
+        return None
+
+
+def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
+    """The appointment's values checked: times as UTC instants (a time without a zone is Paris
+    time), an end after the start and at most 12 hours later, an active provider, a living
+    patient. Raises ValidationError naming the fields."""
+    problems: list = []
+    values = {name: data.get(name) for name in (
+        "patient_id", "provider_id", "kind", "place", "notes", "action_id", "external_id")
+        if name in data}
+    values["kind"] = data.get("kind") or "consultation"
+    starts_at = _instant(data.get("starts_at"), key_prefix + "starts_at", problems)
+    duration = data.get("duration_minutes")
+    if data.get("ends_at") is not None and starts_at is not None:
+        ends_at = _instant(data["ends_at"], key_prefix + "ends_at", problems)
+        if ends_at is not None:
+            if ends_at <= starts_at:
+                problems.append((key_prefix + "ends_at", _l("The end must be after the start.")))
+            duration = int((ends_at - starts_at).total_seconds() // 60)
+    duration = 30 if duration is None else duration
+    bad_end = any(key.endswith("ends_at") for key, _m in problems)
+    if (not isinstance(duration, int) or not 1 <= duration <= MAX_MINUTES) and not bad_end:
+        problems.append((key_prefix + "duration_minutes",
+                         _l("An appointment lasts from 1 minute to 12 hours.")))
+    if values["kind"] not in APPOINTMENT_KINDS:
+        problems.append((key_prefix + "kind", _l("Choose a consultation, a home visit, a "
+                                                 "teleconsultation or a group session.")))
+    provider = session.get(Provider, data.get("provider_id")) \
+        if data.get("provider_id") is not None else None
+    if provider is None:
+        problems.append((key_prefix + "provider_id", _l("Choose a provider of the directory.")))
+    elif not provider.is_active:
+        problems.append((key_prefix + "provider_id",
+                         _l("This provider is inactive in the directory.")))
+    patient = session.get(Patient, data.get("patient_id")) \
+        if data.get("patient_id") is not None else None
+    if patient is None or patient.merged_into_id is not None:
+        problems.append((key_prefix + "patient_id", _l("Unknown patient.")))
+    elif patient.deceased_date and starts_at and \
+            starts_at.astimezone(PARIS).date() > patient.deceased_date:
+        problems.append((key_prefix + "starts_at", _l("The patient died on %(date)s: no "
+                                                      "appointment after that day.",
+                                                      date=patient.deceased_date.isoformat())))
+    for name in ("place", "notes"):
+        if isinstance(values.get(name), str):
+            values[name] = values[name].strip() or None
+    raise_problems(problems)
+    values.update(starts_at=starts_at, duration_minutes=duration,
+                  ends_at=starts_at + timedelta(minutes=duration))
+    return values
+
+
+def overlapping(session: Session, patient_id: int, provider_id: int, starts_at: datetime,
+                ends_at: datetime, exclude: Iterable[int] = ()) -> list[Appointment]:
+    """Appointments holding a slot that overlaps [starts_at, ends_at) for the same patient or
+    the same provider."""
+    query = select(Appointment).where(
+        Appointment.status.in_(ACTIVE), Appointment.starts_at < ends_at,
+        Appointment.ends_at > starts_at,
+        or_(Appointment.patient_id == patient_id, Appointment.provider_id == provider_id))
+    excluded = [i for i in exclude if i is not None]
+    if excluded:
+        query = query.where(Appointment.id.not_in(excluded))
+    return list(session.scalars(query.order_by(Appointment.starts_at)))
+
+
+def _check_overlaps(session: Session, rows: list[dict], overlap_reason: str | None,
+                    exclude: Iterable[int] = ()) -> None:
+    """Overlaps with saved appointments and between the new ones; refused without a reason."""
+    if overlap_reason and overlap_reason.strip():
+        return
+    found: list[tuple[int, Appointment]] = []
+    for index, row in enumerate(rows):
+        found += [(index, other) for other in overlapping(
+            session, row["patient_id"], row["provider_id"], row["starts_at"], row["ends_at"],
+            exclude)]
+        for other in rows[:index]:
+            same = other["patient_id"] == row["patient_id"] or \
+                other["provider_id"] == row["provider_id"]
+            if same and other["starts_at"] < row["ends_at"] and other["ends_at"] > \
+                    row["starts_at"]:
+                found.append((index, Appointment(**{k: other[k] for k in (
+                    "patient_id", "provider_id", "starts_at", "ends_at")},
+                    status="scheduled", kind=other.get("kind", "consultation"))))
+    if found:
+        raise OverlapWarning(found)
+
+
+def _audit(session: Session, actor: Actor, action: str, appointment: Appointment,
+           summary: str) -> None:
+    audit.record(session, actor, action, "appointment", appointment.id,
+                 patient_id=appointment.patient_id, summary=summary)
+
+
+# -- Operations ------------------------------------------------------------------------------
+
+def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
+                        overlap_reason: str | None = None,
+                        round_label: str | None = None) -> list[Appointment]:
+    """Book appointments in one go (a series, a round): all are checked, then all are saved,
+    or none. With `round_label`, they form a follow-up round of their patient."""
+    cleaned, errors = [], {}
+    for index, row in enumerate(rows):
+        try:
+            cleaned.append(clean(session, row, f"rows-{index}-" if len(rows) > 1 else ""))
+        except ValidationError as error:
+            errors.update(error.errors)
+    if errors:
+        raise ValidationError(errors)
+    _check_overlaps(session, cleaned, overlap_reason)
+    round_ = None
+    if round_label and cleaned:
+        round_ = FollowUpRound(patient_id=cleaned[0]["patient_id"], label=round_label.strip(),
+                               created_by=actor.label)
+        session.add(round_)
+    reason = overlap_reason.strip() if overlap_reason and overlap_reason.strip() else None
+    booked = []
+    for values in cleaned:
+        appointment = Appointment(**values, status="scheduled", created_by=actor.label,
+                                  overlap_reason=reason, round=round_)
+        session.add(appointment)
+        booked.append(appointment)
+    session.flush()
+    for appointment in booked:
+        _audit(session, actor, AuditAction.CREATE, appointment, f"booked {appointment.kind}")
+    return booked
+
+
+def create_appointment(session: Session, actor: Actor, data: dict, *,
+                       overlap_reason: str | None = None) -> Appointment:
+    return create_appointments(session, actor, [data], overlap_reason=overlap_reason)[0]
+
+
+def _check_version(appointment: Appointment, expected_version: int | None) -> None:
+    if expected_version is not None and appointment.version != expected_version:
+        raise ConflictError(appointment.version)
+
+
+def record_outcome(session: Session, actor: Actor, appointment: Appointment, status: str,
+                   expected_version: int | None = None, *,
+                   no_show_reason: str | None = None) -> Appointment:
+    """Attended, no-show or cancelled: once, from `scheduled` only; who and when are kept."""
+    _check_version(appointment, expected_version)
+    if status not in TRANSITIONS.get(appointment.status, ()):
+        raise TransitionRefused(appointment.status, status)
+    if no_show_reason is not None and no_show_reason not in NO_SHOW_REASONS:
+        raise ValidationError({"no_show_reason": [_l("Choose a known reason.")]})
+    appointment.status = status
+    appointment.outcome_recorded_at = utcnow()
+    appointment.outcome_recorded_by = actor.label
+    if status == "no_show" and no_show_reason:
+        appointment.no_show_reason = no_show_reason
+    session.flush()
+    _audit(session, actor, AuditAction.UPDATE, appointment, f"outcome {status}")
+    return appointment
+
+
+def record_outcomes(session: Session, actor: Actor, outcomes: dict[int, str]) -> int:
+    """A day's list at once: {appointment id: status}; all or nothing."""
+    appointments = {a.id: a for a in session.scalars(
+        select(Appointment).where(Appointment.id.in_(outcomes)))}
+    problems = []
+    for appointment_id, status in outcomes.items():
+        appointment = appointments.get(appointment_id)
+        if appointment is None:
+            problems.append((f"outcome-{appointment_id}", _l("Unknown appointment.")))
+        elif status not in TRANSITIONS.get(appointment.status, ()):
+            problems.append((f"outcome-{appointment_id}",
+                             _l("This appointment already has an outcome.")))
+    raise_problems(problems)
+    for appointment_id, status in outcomes.items():
+        record_outcome(session, actor, appointments[appointment_id], status)
+    return len(outcomes)
+
+
+def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_at: datetime,
+               *, cancelled_by: str = "patient", duration_minutes: int | None = None,
+               provider_id: int | None = None, overlap_reason: str | None = None,
+               expected_version: int | None = None) -> Appointment:
+    """Cancel the appointment (by the patient or the provider) and book the new one, linked."""
+    _check_version(appointment, expected_version)
+    status = {"patient": "cancelled_patient", "provider": "cancelled_provider"}.get(cancelled_by)
+    if status is None:
+        raise ValidationError({"cancelled_by": [_l("Say who cancelled.")]})
+    if status not in TRANSITIONS.get(appointment.status, ()):
+        raise TransitionRefused(appointment.status, status)
+    data = {"patient_id": appointment.patient_id,
+            "provider_id": provider_id or appointment.provider_id,
+            "kind": appointment.kind, "starts_at": starts_at,
+            "duration_minutes": duration_minutes or appointment.duration_minutes,
+            "place": appointment.place, "notes": appointment.notes,
+            "action_id": appointment.action_id}
+    values = clean(session, data)
+    _check_overlaps(session, [values], overlap_reason, exclude=[appointment.id])
+    record_outcome(session, actor, appointment, status)
+    new = Appointment(**values, status="scheduled", created_by=actor.label,
+                      round_id=appointment.round_id,
+                      overlap_reason=overlap_reason.strip() if overlap_reason else None)
+    session.add(new)
+    session.flush()
+    appointment.rescheduled_to_id = new.id
+    session.flush()
+    _audit(session, actor, AuditAction.CREATE, new, f"rescheduled from {appointment.id}")
+    return new
+
+
+def reschedule_no_show(session: Session, actor: Actor, appointment: Appointment,
+                       starts_at: datetime, *, overlap_reason: str | None = None) -> Appointment:
+    """A missed appointment is booked again: the new one is linked to the no-show."""
+    if appointment.status != "no_show":
+        raise TransitionRefused(appointment.status, "rescheduled")
+    if appointment.rescheduled_to_id is not None:
+        raise ValidationError({"starts_at": [_l("This appointment was booked again "
+                                                "already.")]})
+    data = {"patient_id": appointment.patient_id, "provider_id": appointment.provider_id,
+            "kind": appointment.kind, "starts_at": starts_at,
+            "duration_minutes": appointment.duration_minutes, "place": appointment.place,
+            "action_id": appointment.action_id}
+    [new] = create_appointments(session, actor, [data], overlap_reason=overlap_reason)
+    new.round_id = appointment.round_id
+    appointment.rescheduled_to_id = new.id
+    session.flush()
+    return new
+
+
+def record_outreach(session: Session, actor: Actor, appointment: Appointment, reason: str,
+                    note: str | None) -> Appointment:
+    """The patient was called after a no-show: why they missed it, and what was said."""
+    if appointment.status != "no_show":
+        raise ValidationError({"reason": [_l("Only a missed appointment is followed up.")]})
+    if reason not in NO_SHOW_REASONS:
+        raise ValidationError({"reason": [_l("Choose a reason: forgot, transport, "
+                                             "hospitalised, refused or other.")]})
+    appointment.no_show_reason = reason
+    appointment.outreach_note = (note or "").strip() or None
+    appointment.outreach_at = utcnow()
+    appointment.outreach_by = actor.label
+    session.flush()
+    _audit(session, actor, AuditAction.UPDATE, appointment, f"outreach {reason}")
+    return appointment
+
+
+def move_round(session: Session, actor: Actor, round_: FollowUpRound, days: int, *,
+               overlap_reason: str | None = None) -> int:
+    """Move the round's scheduled appointments together by `days` (same local time)."""
+    moving = [a for a in round_.appointments if a.status == "scheduled"]
+    rows = []
+    for appointment in moving:
+        local = appointment.starts_at.astimezone(PARIS).replace(tzinfo=None) + \
+            timedelta(days=days)
+        rows.append(clean(session, {
+            "patient_id": appointment.patient_id, "provider_id": appointment.provider_id,
+            "kind": appointment.kind, "starts_at": local,
+            "duration_minutes": appointment.duration_minutes}))
+    _check_overlaps(session, rows, overlap_reason, exclude=[a.id for a in moving])
+    for appointment, values in zip(moving, rows, strict=True):
+        appointment.starts_at, appointment.ends_at = values["starts_at"], values["ends_at"]
+        appointment.outcome_missing_since = None
+    session.flush()
+    for appointment in moving:
+        _audit(session, actor, AuditAction.UPDATE, appointment, f"round moved {days:+d} days")
+    return len(moving)
+
+
+def read_appointments(session: Session, actor: Actor, what: str, shown: int,
+                      patient_id: int | None = None) -> None:
+    """Showing appointments (a calendar, a worklist) shows patient data: audited."""
+    audit.record(session, actor, AuditAction.READ, what, patient_id=patient_id,
+                 summary=f"{shown} appointment(s)")
