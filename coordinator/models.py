@@ -28,7 +28,9 @@ from coordinator.strata.models import (
 
 __all__ = [
     "ApiToken",
+    "Appointment",
     "AuditEntry",
+    "CalendarFeed",
     "CarePlan",
     "CarePlanAction",
     "CarePlanAssessment",
@@ -37,7 +39,10 @@ __all__ = [
     "CarePlanMember",
     "CarePlanRevision",
     "ConsentEvent",
+    "FollowUpRound",
     "FollowUpTemplateItem",
+    "JobRun",
+    "OutboxMessage",
     "Patient",
     "PrintBatch",
     "PrintedDocument",

@@ -39,16 +39,16 @@ def init_app(app: Flask) -> None:
     from coordinator.auth.views import admin_bp
     from coordinator.auth.views import bp as auth_bp
     from coordinator.careplans.views import bp as careplans_bp
-    from coordinator.jobs import scheduler
-    from coordinator.jobs.views import bp as jobs_bp
-    from coordinator.scheduling.calendar_views import bp as calendar_bp
-    from coordinator.scheduling.views import bp as scheduling_bp
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks, templating
     from coordinator.core.views import bp as core_bp
     from coordinator.imports.views import bp as imports_bp
+    from coordinator.jobs import scheduler
+    from coordinator.jobs.views import bp as jobs_bp
     from coordinator.patients.views import bp as patients_bp
     from coordinator.providers.views import bp as providers_bp
+    from coordinator.scheduling.calendar_views import bp as calendar_bp
+    from coordinator.scheduling.views import bp as scheduling_bp
     from coordinator.strata.views import bp as programs_bp
 
     loaders.init_app(app)

@@ -13,10 +13,12 @@ from coordinator.core.errors import ValidationError
 from coordinator.core.forms import LanguageForm, WorklistFilterForm
 from coordinator.core.pagination import paginate
 from coordinator.core.permissions import AUTHENTICATED, PUBLIC, require
-from coordinator.core.time import local_today
+from coordinator.core.time import local_today, utcnow
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
 from coordinator.patients import worklists
+from coordinator.scheduling import worklists as appointment_lists
+from coordinator.scheduling.models import Appointment
 from coordinator.strata import services as strata_services
 
 bp = Blueprint("core", __name__)
@@ -59,12 +61,18 @@ def _worklists(programs) -> dict:
         worklists.stratum_went_up(current_user, filters, local_today()).limit(50)).all()
     reviews = paginate(db.session, plan_lists.review_overdue(current_user, local_today()),
                        per_page=20)
+    followups = {
+        "outcome_missing": paginate(db.session, appointment_lists.outcome_missing(
+            current_user, utcnow()), per_page=1).total,
+        "no_shows": paginate(db.session, appointment_lists.no_shows(
+            current_user, local_today()).where(Appointment.outreach_at.is_(None)),
+            per_page=1).total}
     worklists.audit_view(db.session, current_actor(),
                          len(caseload.items) + len(unstratified.items) + len(went_up)
                          + len(reviews.items))
     db.session.commit()
     return {"filter_form": form, "caseload": caseload, "unstratified": unstratified,
-            "went_up": went_up, "reviews": reviews}
+            "went_up": went_up, "reviews": reviews, "followups": followups}
 
 
 def _shared_plans() -> dict:

@@ -1,8 +1,467 @@
-"""Scheduling pages: book, generate a series from a template, record outcomes, chase no-shows,
-reschedule."""
+"""Scheduling pages: book, generate a series from a template or a plan action (preview, adjust,
+create), record outcomes (one or a whole day), chase no-shows, reschedule, move a round."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordinator.careplans.models import CarePlan, CarePlanAction, CarePlanGoal
+from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.pagination import paginate
+from coordinator.core.permissions import (
+    CASE_MANAGER,
+    PATIENT_STAFF,
+    abort_if_hidden,
+    can_view_patient,
+    require,
+)
+from coordinator.core.time import PARIS, local_today, utcnow
+from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.providers import services as provider_services
+from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
+from coordinator.scheduling import series, services, worklists
+from coordinator.scheduling.forms import (
+    KIND_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+    AppointmentForm,
+    DayOutcomesForm,
+    MoveRoundForm,
+    OutcomeForm,
+    OutreachForm,
+    RebookForm,
+    RescheduleForm,
+    SeriesForm,
+    SeriesSourceForm,
+)
+from coordinator.scheduling.models import Appointment, FollowUpRound
+from coordinator.strata.models import Stratum
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling")
+ROW_ERROR = re.compile(r"^rows-(?P<row>\d+)-(?P<field>\w+)$")
+
+
+@bp.record_once
+def _template_labels(state) -> None:
+    state.app.jinja_env.globals.update(appointment_kinds=KIND_LABELS,
+                                       appointment_statuses=STATUS_LABELS,
+                                       no_show_reasons=REASON_LABELS,
+                                       paris=lambda moment: moment.astimezone(PARIS))
+
+
+def _patient(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id)
+    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    return patient
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    abort_if_hidden(appointment is not None and
+                    can_view_patient(current_user, appointment.patient))
+    return appointment
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """A form's local date-time: Paris time, no zone (the service interprets it)."""
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+# -- Booking one appointment -----------------------------------------------------------------
+
+@bp.route("/patients/<int:patient_id>/new", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def book(patient_id: int):
+    patient = _patient(patient_id)
+    form = AppointmentForm()
+    form.provider_id.choices = [("", "—")] + [
+        (p.id, f"{p.name} — {PROVIDER_KIND_LABELS[p.kind]}")
+        for p in provider_services.active_providers(db.session, patient.territory_id)]
+    overlaps, status = [], 200
+    if form.validate_on_submit():
+        data = {"patient_id": patient.id, "provider_id": form.provider_id.data,
+                "kind": form.kind.data, "starts_at": _naive(form.starts_at.data),
+                "duration_minutes": form.duration_minutes.data, "place": form.place.data,
+                "notes": form.notes.data}
+        try:
+            services.create_appointment(db.session, current_actor(), data,
+                                        overlap_reason=form.overlap_reason.data)
+        except services.OverlapWarning as warning:
+            db.session.rollback()
+            overlaps, status = warning.overlaps, 409
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Appointment booked."), "success")
+            return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
+    if request.method == "POST" and status == 200:
+        status = 400
+    return render_template("scheduling/book.html", form=form, patient=patient,
+                           overlaps=overlaps), status
+
+
+# -- Series from a template or a plan action ---------------------------------------------------
+
+def _sources(patient: Patient) -> list[tuple[str, str]]:
+    """What a series can come from: the follow-up templates of the patient's current strata,
+    and the actions with a frequency of their active plan."""
+    from coordinator.careplans import services as plan_services
+
+    sources = [(f"stratum-{s.id}", _("Template of %(code)s — %(name)s", code=s.code,
+                                     name=s.display_name))
+               for s in plan_services.current_strata(db.session, patient) if s.followup_items]
+    actions = db.session.scalars(
+        select(CarePlanAction).join(CarePlanGoal).join(CarePlan)
+        .where(CarePlan.patient_id == patient.id, CarePlan.status == "active",
+               CarePlanAction.interval_days.is_not(None),
+               CarePlanAction.provider_id.is_not(None)))
+    sources += [(f"action-{a.id}", _("Plan action: %(what)s (every %(days)d days, %(times)d "
+                                     "times)", what=a.description, days=a.interval_days,
+                                     times=a.occurrences)) for a in actions]
+    return sources
+
+
+def _proposals(patient: Patient, source: str, start: date) -> list[series.Proposal]:
+    kind, _sep, raw_id = source.partition("-")
+    if kind == "stratum":
+        stratum = db.session.get(Stratum, int(raw_id))
+        return series.from_template(stratum, start) if stratum else []
+    if kind == "action":
+        action = db.session.get(CarePlanAction, int(raw_id))
+        if action is None or action.goal.plan.patient_id != patient.id:
+            abort(404)
+        return series.from_action(db.session, action, start)
+    return []
+
+
+@bp.get("/patients/<int:patient_id>/series")
+@require(PATIENT_STAFF)
+def series_preview(patient_id: int):
+    """Choose the source and the first day; see the proposed series, adjust it, book it."""
+    patient = _patient(patient_id)
+    source_form = SeriesSourceForm(request.args)
+    source_form.source.choices = _sources(patient)
+    if not request.args.get("start"):
+        source_form.start.data = local_today() + timedelta(days=1)
+    form = SeriesForm(formdata=None)
+    choices: dict = {}
+    if request.args.get("source") and source_form.validate():
+        proposals = _proposals(patient, source_form.source.data, source_form.start.data)
+        choices = series.provider_choices(db.session, patient,
+                                          {p.provider_kind for p in proposals})
+        chosen = series.default_providers(patient, choices)
+        form.round_label.data = dict(source_form.source.choices).get(source_form.source.data)
+        for proposal in proposals:
+            entry = form.rows.append_entry()
+            entry.form.process(None, data=proposal.__dict__ | {"keep": True})
+        return _render_series(patient, source_form, form, choices, chosen)
+    return _render_series(patient, source_form, form, choices, {})
+
+
+def _render_series(patient, source_form, form, choices, selected, overlaps=(), status=200):
+    return render_template("scheduling/series.html", patient=patient, source_form=source_form,
+                           form=form, choices=choices, selected=selected,
+                           kind_labels=PROVIDER_KIND_LABELS, overlaps=overlaps), status
+
+
+@bp.post("/patients/<int:patient_id>/series")
+@require(PATIENT_STAFF)
+def series_create(patient_id: int):
+    """Book the adjusted series in one transaction, as a follow-up round."""
+    patient = _patient(patient_id)
+    form = SeriesForm()
+    kinds = {entry.form.provider_kind.data for entry in form.rows}
+    choices = series.provider_choices(db.session, patient, kinds)
+    chosen = {kind: _int(request.form.get(f"provider-{kind}")) for kind in kinds}
+    source_form = SeriesSourceForm(request.args)
+    source_form.source.choices = _sources(patient)
+    if not form.validate_on_submit():
+        return _render_series(patient, source_form, form, choices, chosen, status=400)
+    proposals = [series.Proposal(
+        provider_kind=e.form.provider_kind.data, label=e.form.label.data,
+        starts_at=_naive(e.form.starts_at.data), kind=e.form.kind.data or "consultation",
+        duration_minutes=e.form.duration_minutes.data or 30,
+        action_id=e.form.action_id.data) for e in form.rows if e.form.keep.data]
+    allowed = {kind: {p.id for p in providers} for kind, providers in choices.items()}
+    rows = series.as_rows(patient, series.with_providers(proposals, {
+        kind: provider_id for kind, provider_id in chosen.items()
+        if provider_id in allowed.get(kind, set())}))
+    try:
+        booked = services.create_appointments(db.session, current_actor(), rows,
+                                              overlap_reason=form.overlap_reason.data,
+                                              round_label=form.round_label.data)
+    except services.OverlapWarning as warning:
+        db.session.rollback()
+        return _render_series(patient, source_form, form, choices, chosen, warning.overlaps,
+                              409)
+    except ValidationError as error:
+        db.session.rollback()
+        _row_errors(form, error)
+        return _render_series(patient, source_form, form, choices, chosen, status=400)
+    db.session.commit()
+    flash(_("%(count)d appointments booked.", count=len(booked)), "success")
+    return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _row_errors(form: SeriesForm, error: ValidationError) -> None:
+    """Errors keyed `rows-<n>-<field>` (n among the booked rows) shown on that row; a missing
+    provider, or an error of no row, as a message at the top."""
+    kept = [entry.form for entry in form.rows if entry.form.keep.data]
+    for key, messages in error.messages().items():
+        match = ROW_ERROR.match(key)
+        row = kept[int(match["row"])] if match and int(match["row"]) < len(kept) else None
+        field = getattr(row, match["field"], None) if row is not None else None
+        if field is not None and match["field"] != "provider_id":
+            field.errors = [*field.errors, *messages]
+        else:
+            label = f"{row.label.data}: " if row is not None else ""
+            flash(label + " ".join(messages), "danger")
+
+
+# -- A patient's appointments, one appointment -------------------------------------------------
+
+@bp.get("/patients/<int:patient_id>")
+@require(PATIENT_STAFF)
+def patient_appointments(patient_id: int):
+    patient = _patient(patient_id)
+    page = paginate(db.session, select(Appointment).where(Appointment.patient_id == patient.id)
+                    .order_by(Appointment.starts_at.desc()), per_page=100)
+    services.read_appointments(db.session, current_actor(), "patient_appointments",
+                               len(page.items), patient.id)
+    rounds = db.session.scalars(select(FollowUpRound).where(
+        FollowUpRound.patient_id == patient.id).order_by(FollowUpRound.created_at.desc())).all()
+    db.session.commit()
+    return render_template("scheduling/patient.html", patient=patient, page=page,
+                           rounds=rounds, now=utcnow())
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@require(PATIENT_STAFF)
+def show(appointment_id: int):
+    return _render_show(_appointment(appointment_id))
+
+
+def _render_show(appointment, outcome_form=None, reschedule_form=None, outreach_form=None,
+                 rebook_form=None, overlaps=(), status=200):
+    services.read_appointments(db.session, current_actor(), "appointment", 1,
+                               appointment.patient_id)
+    db.session.commit()
+    return render_template(
+        "scheduling/show.html", appointment=appointment, patient=appointment.patient,
+        outcome_form=outcome_form or OutcomeForm(formdata=None, version=appointment.version),
+        reschedule_form=reschedule_form or RescheduleForm(formdata=None,
+                                                          version=appointment.version),
+        outreach_form=outreach_form or OutreachForm(formdata=None),
+        rebook_form=rebook_form or RebookForm(formdata=None), overlaps=overlaps,
+        allowed=services.TRANSITIONS.get(appointment.status, ())), status
+
+
+def _refused(appointment, error: services.TransitionRefused):
+    db.session.rollback()
+    flash(_("The appointment is already “%(current)s”: its outcome cannot change. Allowed "
+            "from here: %(allowed)s.", current=STATUS_LABELS[error.current],
+            allowed=", ".join(str(STATUS_LABELS[s]) for s in error.allowed) or _("none")),
+          "danger")
+    return _render_show(appointment, status=409)
+
+
+@bp.post("/appointments/<int:appointment_id>/outcome")
+@require(PATIENT_STAFF)
+def outcome(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        return _render_show(appointment, outcome_form=form, status=400)
+    try:
+        services.record_outcome(db.session, current_actor(), appointment, form.status.data,
+                                int(form.version.data or 0))
+        db.session.commit()
+    except services.TransitionRefused as error:
+        return _refused(appointment, error)
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")
+        return redirect(url_for("scheduling.show", appointment_id=appointment.id))
+    flash(_("Outcome recorded: %(status)s.", status=STATUS_LABELS[appointment.status]),
+          "success")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
+                    and not request.form.get("next", "").startswith("//")
+                    else url_for("scheduling.show", appointment_id=appointment.id))
+
+
+@bp.post("/appointments/<int:appointment_id>/reschedule")
+@require(PATIENT_STAFF)
+def reschedule(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        return _render_show(appointment, reschedule_form=form, status=400)
+    try:
+        new = services.reschedule(db.session, current_actor(), appointment,
+                                  _naive(form.starts_at.data),
+                                  cancelled_by=form.cancelled_by.data,
+                                  overlap_reason=form.overlap_reason.data,
+                                  expected_version=int(form.version.data or 0))
+    except services.TransitionRefused as error:
+        return _refused(appointment, error)
+    except services.OverlapWarning as warning:
+        db.session.rollback()
+        return _render_show(appointment, reschedule_form=form, overlaps=warning.overlaps,
+                            status=409)
+    except ValidationError as error:
+        db.session.rollback()
+        form_errors(form, error)
+        return _render_show(appointment, reschedule_form=form, status=400)
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")
+        return redirect(url_for("scheduling.show", appointment_id=appointment.id))
+    db.session.commit()
+    flash(_("Appointment moved; the previous one is cancelled."), "success")
+    return redirect(url_for("scheduling.show", appointment_id=new.id))
+
+
+@bp.post("/appointments/<int:appointment_id>/outreach")
+@require(PATIENT_STAFF)
+def outreach(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    form = OutreachForm()
+    if form.validate_on_submit():
+        try:
+            services.record_outreach(db.session, current_actor(), appointment,
+                                     form.reason.data, form.note.data)
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Call recorded."), "success")
+            return redirect(url_for("scheduling.no_shows"))
+    return _render_show(appointment, outreach_form=form, status=400)
+
+
+@bp.post("/appointments/<int:appointment_id>/rebook")
+@require(PATIENT_STAFF)
+def rebook(appointment_id: int):
+    """Book again a missed appointment (linked to it)."""
+    appointment = _appointment(appointment_id)
+    form = RebookForm()
+    if not form.validate_on_submit():
+        return _render_show(appointment, rebook_form=form, status=400)
+    try:
+        new = services.reschedule_no_show(db.session, current_actor(), appointment,
+                                          _naive(form.starts_at.data),
+                                          overlap_reason=form.overlap_reason.data)
+    except services.TransitionRefused as error:
+        return _refused(appointment, error)
+    except services.OverlapWarning as warning:
+        db.session.rollback()
+        return _render_show(appointment, rebook_form=form, overlaps=warning.overlaps,
+                            status=409)
+    except ValidationError as error:
+        db.session.rollback()
+        form_errors(form, error)
+        return _render_show(appointment, rebook_form=form, status=400)
+    db.session.commit()
+    flash(_("New appointment booked."), "success")
+    return redirect(url_for("scheduling.show", appointment_id=new.id))
+
+
+# -- Worklists -------------------------------------------------------------------------------
+
+@bp.get("/no-shows")
+@require(CASE_MANAGER)
+def no_shows():
+    """The no-shows of the caseload to chase, with the count of consecutive no-shows."""
+    rows = db.session.execute(worklists.no_shows(current_user, local_today()).limit(200)).all()
+    missing = db.session.scalars(worklists.outcome_missing(current_user, utcnow())
+                                 .limit(200)).all()
+    services.read_appointments(db.session, current_actor(), "no_show_worklist",
+                               len(rows) + len(missing))
+    db.session.commit()
+    return render_template("scheduling/no_shows.html", rows=rows, missing=missing,
+                           flag_from=worklists.FLAG_FROM)
+
+
+@bp.route("/day", methods=["GET", "POST"])
+@require(CASE_MANAGER)
+def day():
+    """A day's appointments of the caseload, to record their outcomes at once."""
+    try:
+        chosen = date.fromisoformat(request.values.get("date", ""))
+    except ValueError:
+        chosen = local_today()
+    form = DayOutcomesForm()
+    if form.validate_on_submit():
+        outcomes = {int(key.removeprefix("outcome-")): value
+                    for key, value in request.form.items()
+                    if key.startswith("outcome-") and key[8:].isdigit() and value}
+        visible = {a.id for a in db.session.scalars(worklists.day_list(current_user, chosen))}
+        if not set(outcomes) <= visible:
+            abort(404)
+        try:
+            count = services.record_outcomes(db.session, current_actor(), outcomes)
+        except ValidationError as error:
+            db.session.rollback()
+            for messages in error.messages().values():
+                flash(" ".join(messages), "danger")
+        else:
+            db.session.commit()
+            flash(_("%(count)d outcomes recorded.", count=count), "success")
+            return redirect(url_for("scheduling.day", date=chosen.isoformat()))
+    appointments = db.session.scalars(worklists.day_list(current_user, chosen)).all()
+    services.read_appointments(db.session, current_actor(), "day_list", len(appointments))
+    db.session.commit()
+    return render_template("scheduling/day.html", day=chosen, appointments=appointments,
+                           form=form, previous=chosen - timedelta(days=1),
+                           following=chosen + timedelta(days=1))
+
+
+# -- Rounds ----------------------------------------------------------------------------------
+
+@bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def round_(round_id: int):
+    """A follow-up round: its appointments together; move the scheduled ones at once."""
+    followup = db.session.get(FollowUpRound, round_id)
+    abort_if_hidden(followup is not None and
+                    can_view_patient(current_user, db.session.get(Patient,
+                                                                  followup.patient_id)))
+    form = MoveRoundForm()
+    overlaps, status = [], 200
+    if form.validate_on_submit():
+        try:
+            moved = services.move_round(db.session, current_actor(), followup, form.days.data,
+                                        overlap_reason=form.overlap_reason.data)
+        except services.OverlapWarning as warning:
+            db.session.rollback()
+            overlaps, status = warning.overlaps, 409
+        except ValidationError as error:
+            db.session.rollback()
+            form_errors(form, error)
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("%(count)d appointments moved.", count=moved), "success")
+            return redirect(url_for("scheduling.round_", round_id=followup.id))
+    services.read_appointments(db.session, current_actor(), "followup_round",
+                               len(followup.appointments), followup.patient_id)
+    db.session.commit()
+    return render_template("scheduling/round.html", followup=followup, form=form,
+                           patient=db.session.get(Patient, followup.patient_id),
+                           overlaps=overlaps), status

@@ -1,0 +1,105 @@
+"""Series of follow-ups from a stratum's template or a plan action's frequency: proposed first
+(dates the user can adjust, a provider chosen per kind), then booked in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coordinator.careplans.models import CarePlanAction
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+from coordinator.strata.models import Stratum
+
+FIRST_HOUR = 9
+MAX_SERIES = 200
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One appointment of a series, before it is booked (local Paris date and time)."""
+
+    provider_kind: str
+    label: str
+    starts_at: datetime  # naive: Paris local time
+    duration_minutes: int = 30
+    kind: str = "consultation"
+    provider_id: int | None = None
+    action_id: int | None = None
+
+
+def _weekday(day: date) -> date:
+    """Follow-ups fall on weekdays: a Saturday or Sunday moves to the Monday."""
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+def _series(kind: str, label: str, start: date, every: int, times: int, hour: int,
+            provider_id: int | None = None, action_id: int | None = None,
+            visit: str = "consultation") -> list[Proposal]:
+    return [Proposal(kind, label, datetime.combine(_weekday(start + timedelta(days=every * n)),
+                                                   time(hour)),
+                     kind=visit, provider_id=provider_id, action_id=action_id)
+            for n in range(min(times, MAX_SERIES))]
+
+
+def from_template(stratum: Stratum, start: date) -> list[Proposal]:
+    """Each line of the stratum's follow-up template as a series from `start` (each kind of
+    provider at its own hour, so that one patient's visits of a day do not overlap)."""
+    proposals: list[Proposal] = []
+    for index, item in enumerate(stratum.followup_items):
+        visit = "home_visit" if item.provider_kind in ("nurse", "home_care_service") \
+            else "consultation"
+        proposals += _series(item.provider_kind, item.label, start, item.interval_days,
+                             item.occurrences, FIRST_HOUR + index, visit=visit)
+    return sorted(proposals, key=lambda p: p.starts_at)
+
+
+def from_action(session: Session, action: CarePlanAction, start: date) -> list[Proposal]:
+    """A plan action with a frequency (every N days, M times) as a series for its provider."""
+    if not action.interval_days or not action.occurrences or action.provider_id is None:
+        return []
+    provider = session.get(Provider, action.provider_id)
+    return _series(provider.kind, action.description, start, action.interval_days,
+                   action.occurrences, FIRST_HOUR, provider_id=provider.id,
+                   action_id=action.id)
+
+
+def provider_choices(session: Session, patient: Patient,
+                     kinds: set[str]) -> dict[str, list[Provider]]:
+    """The active providers of the patient's territory for each kind, in one query."""
+    choices: dict[str, list[Provider]] = {kind: [] for kind in kinds}
+    for provider in session.scalars(
+            select(Provider).where(Provider.territory_id == patient.territory_id,
+                                   Provider.is_active.is_(True), Provider.kind.in_(kinds))
+            .order_by(Provider.name_folded)):
+        choices[provider.kind].append(provider)
+    return choices
+
+
+def default_providers(patient: Patient, choices: dict[str, list[Provider]],
+                      plan_team: set[int] = frozenset()) -> dict[str, int | None]:
+    """A first choice per kind: the patient's GP for the GP, a care-team member of that kind,
+    else the directory's first; the user can change each."""
+    chosen: dict[str, int | None] = {}
+    for kind, providers in choices.items():
+        ids = [p.id for p in providers]
+        if kind == "gp" and patient.gp_id in ids:
+            chosen[kind] = patient.gp_id
+        else:
+            chosen[kind] = next((i for i in ids if i in plan_team), ids[0] if ids else None)
+    return chosen
+
+
+def with_providers(proposals: list[Proposal], chosen: dict[str, int | None]) -> list[Proposal]:
+    return [p if p.provider_id else replace(p, provider_id=chosen.get(p.provider_kind))
+            for p in proposals]
+
+
+def as_rows(patient: Patient, proposals: list[Proposal]) -> list[dict]:
+    """The proposals as the booking service's rows."""
+    return [{"patient_id": patient.id, "provider_id": p.provider_id, "kind": p.kind,
+             "starts_at": p.starts_at, "duration_minutes": p.duration_minutes,
+             "action_id": p.action_id, "notes": p.label} for p in proposals]

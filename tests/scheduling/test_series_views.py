@@ -1,0 +1,136 @@
+"""As a case manager: a three-provider schedule from a stratum's template, a no-show chased
+and booked again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from coordinator.core.time import PARIS, local_today
+from coordinator.extensions import db
+from coordinator.scheduling.models import Appointment, FollowUpRound
+from coordinator.strata import assignments
+from tests import factories
+from tests.htmlform import form_fields
+
+
+@pytest.fixture
+def patient(case_manager):
+    gp = factories.make_provider("gp")
+    for kind in ("nurse", "dietitian", "social_worker"):
+        factories.make_provider(kind)
+    patient = factories.make_patient(case_manager_id=case_manager.id, gp_id=gp.id)
+    assignments.assign_stratum(db.session, factories.case_plan_actor(case_manager), patient,
+                               factories.stratum("HF-3"), local_today() - timedelta(days=3))
+    db.session.commit()
+    return patient
+
+
+def _preview(client, patient, start):
+    stratum = factories.stratum("HF-3")
+    return client.get(f"/scheduling/patients/{patient.id}/series",
+                      query_string={"source": f"stratum-{stratum.id}",
+                                    "start": start.isoformat()})
+
+
+def test_series_from_the_template_is_previewed_adjusted_and_booked(client, logged_in,
+                                                                   case_manager, patient):
+    logged_in(case_manager)
+    start = local_today() + timedelta(days=7)
+    page = _preview(client, patient, start)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="series-rows"' in html
+    data = form_fields(html, "series-form")
+    rows = sorted({k.split("-")[1] for k in data if k.startswith("rows-")}, key=int)
+    assert len(rows) == 6 + 3 + 2 + 1  # nurse ×6, GP ×3, dietitian ×2, social worker ×1
+    assert data["provider-gp"] == str(patient.gp_id)  # the patient's GP first
+    data["rows-0-starts_at"] = f"{start.isoformat()}T08:15"  # adjusted by the user
+    data.pop("rows-11-keep")  # leave the last one out
+    response = client.post(f"/scheduling/patients/{patient.id}/series", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    booked = db.session.scalars(select(Appointment).where(
+        Appointment.patient_id == patient.id).order_by(Appointment.starts_at)).all()
+    assert len(booked) == 11
+    assert len({a.provider_id for a in booked}) == 4
+    assert booked[0].starts_at.astimezone(PARIS).strftime("%H:%M") == "08:15"
+    assert all(a.starts_at.astimezone(PARIS).weekday() < 5 for a in booked)
+    [followup] = db.session.scalars(select(FollowUpRound)).all()
+    assert {a.round_id for a in booked} == {followup.id}
+
+
+def test_an_overlap_stops_the_whole_series_until_a_reason_is_given(client, logged_in,
+                                                                  case_manager, patient):
+    logged_in(case_manager)
+    start = local_today() + timedelta(days=7)
+    data = form_fields(_preview(client, patient, start).get_data(as_text=True), "series-form")
+    data["rows-1-starts_at"] = data["rows-0-starts_at"]  # two at the same time
+    refused = client.post(f"/scheduling/patients/{patient.id}/series", data=data)
+    assert refused.status_code == 409
+    assert 'data-testid="overlaps"' in refused.get_data(as_text=True)
+    assert db.session.query(Appointment).count() == 0  # nothing half-written
+    data["overlap_reason"] = "Visite conjointe infirmière et médecin"
+    assert client.post(f"/scheduling/patients/{patient.id}/series",
+                       data=data).status_code == 302
+
+
+def test_no_show_is_on_the_outreach_worklist_and_booked_again(client, logged_in, case_manager,
+                                                               patient):
+    from datetime import datetime
+
+    from coordinator.scheduling import services
+
+    nurse = factories.make_provider("nurse")
+    actor = factories.case_plan_actor(case_manager)
+    missed = services.create_appointment(db.session, actor, {
+        "patient_id": patient.id, "provider_id": nurse.id,
+        "starts_at": datetime.combine(local_today() - timedelta(days=2),
+                                      datetime.min.time()).replace(hour=10)})
+    db.session.commit()
+    logged_in(case_manager)
+    token = client.csrf_token(f"/scheduling/appointments/{missed.id}")
+    client.post(f"/scheduling/appointments/{missed.id}/outcome",
+                data={"csrf_token": token, "status": "no_show", "version": missed.version})
+    assert missed.status == "no_show"
+    worklist = client.get("/scheduling/no-shows").get_data(as_text=True)
+    assert f"/scheduling/appointments/{missed.id}" in worklist
+    client.post(f"/scheduling/appointments/{missed.id}/outreach",
+                data={"csrf_token": token, "reason": "transport", "note": "Pas de taxi"})
+    new_day = local_today() + timedelta(days=5)
+    response = client.post(f"/scheduling/appointments/{missed.id}/rebook",
+                           data={"csrf_token": token, "starts_at": f"{new_day}T10:00"})
+    assert response.status_code == 302
+    db.session.refresh(missed)
+    assert missed.no_show_reason == "transport" and missed.rescheduled_to_id is not None
+    again = client.post(f"/scheduling/appointments/{missed.id}/outcome",
+                        data={"csrf_token": token, "status": "attended",
+                              "version": missed.version})
+    assert again.status_code == 409  # no_show → attended is not a transition
+
+
+def test_a_days_outcomes_are_recorded_at_once(client, logged_in, case_manager, patient):
+    from datetime import datetime
+
+    from coordinator.scheduling import services
+
+    nurse, gp = factories.make_provider("nurse"), patient.gp
+    actor = factories.case_plan_actor(case_manager)
+    day = local_today() - timedelta(days=1)
+    first, second = (services.create_appointment(db.session, actor, {
+        "patient_id": patient.id, "provider_id": provider.id,
+        "starts_at": datetime.combine(day, datetime.min.time()).replace(hour=hour)})
+        for provider, hour in ((nurse, 9), (gp, 11)))
+    db.session.commit()
+    logged_in(case_manager)
+    data = form_fields(client.get(f"/scheduling/day?date={day}").get_data(as_text=True),
+                       "day-form")
+    data |= {f"outcome-{first.id}": "attended", f"outcome-{second.id}": "no_show"}
+    assert client.post(f"/scheduling/day?date={day}", data=data).status_code == 302
+    assert (first.status, second.status) == ("attended", "no_show")
+
+
+def test_another_territory_cannot_see_or_book(client, logged_in, make_user, patient):
+    logged_in(make_user(role="case_manager", territory_code="CORNOUAILLE"))
+    assert client.get(f"/scheduling/patients/{patient.id}").status_code == 404
+    assert client.get(f"/scheduling/patients/{patient.id}/series").status_code == 404
