@@ -23,6 +23,9 @@ from coordinator.printing import services as printing
 from coordinator.printing.models import PrintBatch
 
 
+UPCOMING_DAYS = 90
+
+
 @dataclass(frozen=True)
 class PrintedPlan:
     pdf: bytes
@@ -41,10 +44,12 @@ def summary_html(session: Session, plan: CarePlan, *, preview: bool = False,
                  printed_by: str = "") -> str:
     """The shared plan summary in the current language. Without `preview` the HTML holds
     nothing that changes from one print to the next, so that its PDF can be cached."""
+    from coordinator.scheduling.services import upcoming
+
     return render_template(
         "careplans/print.html", plan=plan, patient=plan.patient, preview=preview,
         stamp=stamp_text(printed_by) if preview else "",
-        appointments=None,  # the next 90 days' appointments, once scheduling exists
+        appointments=upcoming(session, plan.patient_id, utcnow(), UPCOMING_DAYS),
     )
 
 

@@ -47,6 +47,7 @@ from coordinator.core.permissions import (
     can_view_patient,
     require,
 )
+from coordinator.core.time import utcnow
 from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
@@ -209,8 +210,11 @@ def _render_show(plan: CarePlan, close_form=None, comment_form=None, status=200)
     editable = can_edit_plan(current_user, plan)
     version_form = VersionForm(formdata=None, version=plan.version)
     close_form = close_form or CloseForm(formdata=None, version=plan.version)
+    from coordinator.scheduling.services import upcoming
+
     return render_template(
         "careplans/show.html", plan=plan, patient=plan.patient, editable=editable,
+        appointments=upcoming(db.session, plan.patient_id, utcnow()),
         staff=current_user.role in (Role.CASE_MANAGER, Role.ADMIN),
         comments=services.comments(db.session, plan), version_form=version_form,
         close_form=close_form, comment_form=comment_form or CommentForm(formdata=None),

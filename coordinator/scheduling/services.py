@@ -328,3 +328,15 @@ def read_appointments(session: Session, actor: Actor, what: str, shown: int,
     """Showing appointments (a calendar, a worklist) shows patient data: audited."""
     audit.record(session, actor, AuditAction.READ, what, patient_id=patient_id,
                  summary=f"{shown} appointment(s)")
+
+
+def upcoming(session: Session, patient_id: int, now: datetime,
+             days: int = 90) -> list[Appointment]:
+    """The patient's scheduled appointments of the coming `days`, with their provider."""
+    from sqlalchemy.orm import joinedload
+
+    return list(session.scalars(
+        select(Appointment).options(joinedload(Appointment.provider))
+        .where(Appointment.patient_id == patient_id, Appointment.status == "scheduled",
+               Appointment.starts_at >= now, Appointment.starts_at < now + timedelta(days=days))
+        .order_by(Appointment.starts_at)))

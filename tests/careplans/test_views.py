@@ -247,3 +247,26 @@ def test_batch_print_of_the_caseload(client, logged_in, team, monkeypatch):
     text = "\n".join(p.extract_text() for p in reader.pages)
     for plan in plans:
         assert plan.patient.display_name in text
+
+
+def test_the_summary_lists_the_next_90_days_appointments(client, logged_in, team):
+    from datetime import datetime
+
+    from coordinator.scheduling import services as scheduling
+
+    plan = factories.make_care_plan(team["patient"], user=team["manager"], status="active")
+    actor = factories.case_plan_actor(team["manager"])
+    soon = datetime.combine(local_today() + timedelta(days=10), datetime.min.time())
+    scheduling.create_appointment(db.session, actor, {
+        "patient_id": team["patient"].id, "provider_id": team["nurse"].id,
+        "starts_at": soon.replace(hour=10), "place": "Domicile"})
+    scheduling.create_appointment(db.session, actor, {
+        "patient_id": team["patient"].id, "provider_id": team["nurse"].id,
+        "starts_at": soon.replace(hour=10) + timedelta(days=120)})  # beyond 90 days
+    db.session.commit()
+    logged_in(team["manager"])
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(f"/careplans/{plan.id}/summary.pdf").data)).pages)
+    assert "Infirmière Anne Roux" in text and "Domicile" in text
+    assert format_date(soon.date(), "short") in text
+    assert format_date((soon + timedelta(days=120)).date(), "short") not in text
