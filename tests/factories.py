@@ -125,6 +125,7 @@ def make_care_plan(patient=None, *, user=None, status: str = "draft", goals=None
                "priorities": "Rester à domicile", "goals": goals if goals is not None else [
                    {"description": "Stabiliser le poids", "domain": "health",
                     "actions": [{"description": "Pesée quotidienne", "responsible": "patient"}]}]}
+    content.setdefault("sharing_agreed", patient.consent_share)
     content |= data
     if status in ("active", "closed"):
         content.setdefault("agreement_on", date.today())

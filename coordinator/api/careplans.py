@@ -140,12 +140,15 @@ def list_query(user, args: dict) -> Select:
     return query.order_by(CarePlan.created_at.desc(), CarePlan.id.desc())
 
 
-def _audit_search(args: dict, total: int) -> None:
-    """A list shows patients' plans: it is audited with its criteria and result count."""
+def _audit_search(args: dict, total: int, plans: list[CarePlan]) -> None:
+    """A list returns whole plans: one read per plan returned, and the search with its
+    criteria and result count."""
     criteria = {name: args[name] for name in ("patient", "status") if args.get(name) is not None}
     audit.record(db.session, current_actor(), AuditAction.READ, "care_plan_search",
                  patient_id=args.get("patient"), summary=f"{total} result(s)",
-                 details={"criteria": criteria})
+                 details={"criteria": criteria, "plans": [plan.id for plan in plans]})
+    for plan in plans:
+        services.read_plan(db.session, current_actor(), plan)
 
 
 # -- Answers and errors ------------------------------------------------------------------------
@@ -223,7 +226,7 @@ class CarePlans(MethodView):
         all plans, GPs and care-team professionals the active plans shared with them.
         """
         page = list_page(list_query(current_user, args), args)
-        _audit_search(args, page.total)
+        _audit_search(args, page.total, page.items)
         page.items = [plan_body(plan) for plan in page.items]
         db.session.commit()
         return page

@@ -32,7 +32,8 @@ def plans_query(user, *, status: str | None = None, review_due: bool = False,
         query = query.where(CarePlan.status == "active",
                             CarePlan.review_date < (today or local_today()))
     if mine:
-        query = query.where(Patient.case_manager_id == user.id)
+        query = query.where((Patient.case_manager_id == user.id) |
+                            (CarePlan.coordinator_id == user.id))
     return query.order_by(CarePlan.status, CarePlan.review_date.is_(None), CarePlan.review_date,
                           Patient.birth_name_folded, CarePlan.id)
 

@@ -22,7 +22,6 @@ from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
 from coordinator.printing.models import PrintBatch
 
-
 UPCOMING_DAYS = 90
 
 
@@ -51,6 +50,14 @@ def summary_html(session: Session, plan: CarePlan, *, preview: bool = False,
         stamp=stamp_text(printed_by) if preview else "",
         appointments=upcoming(session, plan.patient_id, utcnow(), UPCOMING_DAYS),
     )
+
+
+def preview(session: Session, actor: Actor, plan: CarePlan, reader_name: str) -> str:
+    """The summary as HTML, ready to print from the browser: audited as a print."""
+    audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
+                 patient_id=plan.patient_id,
+                 summary=f"preview, revision {plan.version} ({get_locale()})")
+    return summary_html(session, plan, preview=True, printed_by=reader_name)
 
 
 def filename(plan: CarePlan) -> str:

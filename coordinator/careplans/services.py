@@ -34,6 +34,7 @@ from coordinator.careplans.models import (
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import local_today, utcnow
+from coordinator.patients import merge as patient_merge
 from coordinator.patients import services as patient_services
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
@@ -163,13 +164,21 @@ def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date
     known_goals = {goal.id: goal for goal in plan.goals} if plan else {}
     known_actions = {action.id: action for goal in known_goals.values()
                      for action in goal.actions}
-    kept = []
+    kept, seen_goals, seen_actions = [], set(), set()
     for row, goal in enumerate(goals):
         if _goal_is_blank(goal):
             continue
         key = f"goals-{row}-"
         if goal.get("id") is not None and goal["id"] not in known_goals:
             problems.append((key + "id", _l("This goal is not part of the plan.")))
+        elif goal.get("id") is not None and goal["id"] in seen_goals:
+            problems.append((key + "id", _l("This goal is given twice.")))
+        seen_goals.add(goal.get("id"))
+        for action_row, action in enumerate(goal.get("actions") or []):
+            if action.get("id") is not None and action["id"] in seen_actions:
+                problems.append((f"{key}actions-{action_row}-id",
+                                 _l("This action is given twice.")))
+            seen_actions.add(action.get("id"))
         if _blank(goal.get("description")):
             problems.append((key + "description", _l("Describe the goal.")))
         if goal.get("domain") not in (None, "", *ASSESSMENT_DOMAINS):
@@ -429,8 +438,11 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
                                       kept_on)
     number = (session.scalar(select(func.max(CarePlan.plan_number))
                              .where(CarePlan.patient_id == patient.id)) or 0) + 1
+    supersedes_id = data.get("supersedes_id")
+    if data.get("stratum_id") is not None and session.get(Stratum, data["stratum_id"]) is None:
+        raise_problems([("stratum_id", _l("Unknown stratum."))])
     plan = CarePlan(patient=patient, plan_number=number, status="draft",
-                    stratum_id=data.get("stratum_id"), supersedes_id=data.get("supersedes_id"))
+                    stratum_id=data.get("stratum_id"), supersedes_id=supersedes_id)
     session.add(plan)
     _apply(session, plan, values, kept_goals, kept_team)
     _apply_assessment(plan, data.get("assessment"))
@@ -484,6 +496,9 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
     _check_version(plan, expected_version)
     if plan.status != "draft":
         raise ValidationError({"status": [_l("Only a draft plan can be activated.")]})
+    if plan.review_date is not None and plan.review_date < local_today():
+        raise ValidationError({"review_date": [_l("The review date has passed: set a new one "
+                                                  "before activating the plan.")]})
     if plan.patient.deceased_date is not None:
         raise ValidationError({"status": [_l("The patient has died: the plan cannot be "
                                              "activated.")]})
@@ -532,6 +547,8 @@ def close_plan(session: Session, actor: Actor, plan: CarePlan, reason: str | Non
     closed_on = closed_on or local_today()
     if closed_on < plan.plan_date:
         problems.append(("closed_on", _l("The plan cannot close before its date.")))
+    elif closed_on > local_today():
+        problems.append(("closed_on", _l("The closing date cannot be in the future.")))
     raise_problems(problems)
     _close(session, actor, plan, reason.strip(), closed_on)
     return plan
@@ -600,3 +617,30 @@ def revision(session: Session, plan: CarePlan, number: int) -> CarePlanRevision 
 def plans_of(session: Session, patient: Patient) -> list[CarePlan]:
     return list(session.scalars(select(CarePlan).where(CarePlan.patient_id == patient.id)
                                 .order_by(CarePlan.plan_number.desc())))
+
+
+def move_plans(session: Session, keep: Patient, merged: Patient) -> dict:
+    """At the merge of two records, the merged record's plans go to the kept one, numbered
+    after its own; if both had an active plan, the merged record's one is closed."""
+    actor = Actor.system("merge")
+    number = session.scalar(select(func.max(CarePlan.plan_number))
+                            .where(CarePlan.patient_id == keep.id)) or 0
+    keeps_active = session.scalar(select(CarePlan.id).where(
+        CarePlan.patient_id == keep.id, CarePlan.status == "active")) is not None
+    keeps_draft = session.scalar(select(CarePlan.id).where(
+        CarePlan.patient_id == keep.id, CarePlan.status == "draft")) is not None
+    moved = closed = 0
+    for plan in session.scalars(select(CarePlan).where(CarePlan.patient_id == merged.id)
+                                .order_by(CarePlan.plan_number)):
+        if (plan.status == "active" and keeps_active) or (plan.status == "draft" and keeps_draft):
+            _close(session, actor, plan, _("Closed at the merge of two records of the "
+                                           "patient"), local_today())
+            closed += 1
+        number += 1
+        plan.patient_id, plan.plan_number = keep.id, number
+        moved += 1
+    session.flush()
+    return {"care_plans": moved, "care_plans_closed": closed}
+
+
+patient_merge.MOVERS.append(move_plans)

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.auth import services as auth_services
@@ -184,9 +185,14 @@ def create(patient_id: int):
         data = form.data_for_service() | {"stratum_id": stratum.id if stratum else None}
         try:
             plan = services.create_plan(db.session, current_actor(), patient, data)
+            db.session.flush()
         except ValidationError as error:
             db.session.rollback()
             _service_errors(form, error)
+        except IntegrityError:  # another draft was created at the same moment
+            db.session.rollback()
+            flash(_("A draft plan was just created for this patient: open it from the "
+                    "patient's page."), "warning")
         else:
             db.session.commit()
             flash(_("Draft plan saved."), "success")
@@ -281,6 +287,7 @@ def _proposed(current: dict, mine: dict) -> dict:
         return value.isoformat() if isinstance(value, date) else value
 
     doc = {name: iso(mine.get(name)) for name in documents.SCALARS}
+    doc |= {name: current.get(name) for name in documents.STATE}  # not edited in the form
     doc["assessment"] = mine.get("assessment") or {}
     doc["goals"] = [
         {**{name: iso(goal.get(name)) for name in ("id", *documents.GOAL_FIELDS)},
@@ -415,10 +422,9 @@ def history(plan_id: int):
 def print_preview(plan_id: int):
     """The printed summary as HTML: the same template as the PDF."""
     plan = _readable_plan(plan_id)
-    services.read_plan(db.session, current_actor(), plan)
+    html = plan_printing.preview(db.session, current_actor(), plan, current_user.full_name)
     db.session.commit()
-    return plan_printing.summary_html(db.session, plan, preview=True,
-                                      printed_by=current_user.full_name)
+    return html
 
 
 @bp.get("/<int:plan_id>/summary.pdf")

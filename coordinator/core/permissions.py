@@ -119,8 +119,9 @@ def patient_scope(user):
 
 def can_read_plan(user, plan) -> bool:
     """Staff read the plans of the patients they may open. A GP reads the active plan of a
-    patient whose GP they are, and a care-team professional (a GP too) the active plans whose
-    care team includes them, only while the patient consents to sharing."""
+    patient whose GP they are now, and a care-team professional the active plans whose care
+    team includes them; only while the plan says the patient agreed to share it and the
+    patient's consent to share stands."""
     if not user.is_authenticated or plan is None:
         return False
     if user.role in (Role.ADMIN, Role.CASE_MANAGER):
@@ -128,10 +129,12 @@ def can_read_plan(user, plan) -> bool:
     if user.role not in (Role.GP, Role.PROFESSIONAL) or user.provider_id is None:
         return False
     patient = plan.patient
-    if plan.status != "active" or not patient.consent_share or patient.merged_into_id:
+    if plan.status != "active" or not plan.sharing_agreed or not patient.consent_share or \
+            patient.merged_into_id:
         return False
-    return (user.role == Role.GP and patient.gp_id == user.provider_id) or \
-        any(member.provider_id == user.provider_id for member in plan.team)
+    if user.role == Role.GP:
+        return patient.gp_id == user.provider_id
+    return any(member.provider_id == user.provider_id for member in plan.team)
 
 
 def can_edit_plan(user, plan) -> bool:
@@ -152,9 +155,9 @@ def shared_plan_scope(user):
         return false()
     in_team = CarePlan.id.in_(select(CarePlanMember.plan_id)
                               .where(CarePlanMember.provider_id == user.provider_id))
-    mine = (Patient.gp_id == user.provider_id) | in_team if user.role == Role.GP else in_team
-    return (CarePlan.status == "active") & Patient.consent_share.is_(True) & \
-        Patient.merged_into_id.is_(None) & mine
+    mine = (Patient.gp_id == user.provider_id) if user.role == Role.GP else in_team
+    return (CarePlan.status == "active") & CarePlan.sharing_agreed.is_(True) & \
+        Patient.consent_share.is_(True) & Patient.merged_into_id.is_(None) & mine
 
 
 def can_edit_provider(user, provider=None) -> bool:

@@ -15,6 +15,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
+from coordinator.patients import merge as patient_merge
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling.models import (
@@ -340,3 +341,22 @@ def upcoming(session: Session, patient_id: int, now: datetime,
         .where(Appointment.patient_id == patient_id, Appointment.status == "scheduled",
                Appointment.starts_at >= now, Appointment.starts_at < now + timedelta(days=days))
         .order_by(Appointment.starts_at)))
+
+
+def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
+    """At the merge of two records, the appointments, rounds and calendar feeds of the merged
+    record go to the kept one."""
+    from sqlalchemy import update
+
+    from coordinator.scheduling.models import CalendarFeed
+
+    moved = session.execute(update(Appointment).where(Appointment.patient_id == merged.id)
+                            .values(patient_id=keep.id)).rowcount
+    session.execute(update(FollowUpRound).where(FollowUpRound.patient_id == merged.id)
+                    .values(patient_id=keep.id))
+    session.execute(update(CalendarFeed).where(CalendarFeed.patient_id == merged.id)
+                    .values(patient_id=keep.id))
+    return {"appointments": moved}
+
+
+patient_merge.MOVERS.append(move_appointments)

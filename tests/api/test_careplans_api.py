@@ -266,7 +266,8 @@ def test_list_filters_by_patient_and_status_newest_first(api, case_manager, sess
 
     entry = audit_entries(entity_type="care_plan_search")[-1]
     assert (entry.action, entry.patient_id) == ("read", patient.id)
-    assert entry.details == {"criteria": {"patient": patient.id, "status": "closed"}}
+    assert entry.details == {"criteria": {"patient": patient.id, "status": "closed"},
+                             "plans": [first.id]}  # and each plan returned is a read of it
     assert entry.summary == "1 result(s)"
 
 

@@ -480,3 +480,28 @@ def test_activation_does_not_override_a_withdrawal_made_after_the_agreement(
     services.activate_plan(session, actor, plan, plan.version)
     assert plan.status == "active"
     assert patient.consent_share is False
+
+
+def test_merging_records_moves_the_plans_and_keeps_one_active(session, actor, patient, admin):
+    from coordinator.patients.merge import merge_patients
+
+    kept_plan = make_care_plan(patient, status="active")
+    duplicate = make_patient(gp_id=patient.gp_id)
+    moved_plan = make_care_plan(duplicate, status="active")
+    merge_patients(session, case_plan_actor(admin), patient, duplicate)
+    session.flush()
+    assert moved_plan.patient_id == patient.id and moved_plan.plan_number == 2
+    assert (kept_plan.status, moved_plan.status) == ("active", "closed")
+
+
+def test_a_plan_cannot_close_in_the_future_nor_repeat_a_goal(session, actor, patient):
+    from datetime import timedelta
+
+    from coordinator.core.time import local_today
+
+    plan = make_care_plan(patient, status="active")
+    assert "closed_on" in errors_of(lambda: services.close_plan(
+        session, actor, plan, "Fin", plan.version, local_today() + timedelta(days=1)))
+    goal = goals_of(plan)[0]
+    assert "goals-1-id" in errors_of(lambda: services.save_plan(
+        session, actor, plan, {"goals": [goal, dict(goal)]}, plan.version))

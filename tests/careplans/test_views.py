@@ -158,7 +158,8 @@ def test_gp_reads_comments_and_prints_the_shared_plan(client, logged_in, team):
     assert "Rester à domicile" in text  # the patient's priorities
     assert "Stabiliser le poids" in text
     assert "Louis Dubois" in text
-    assert "Paul Lefebvre" in text.split("Imprimé le")[-1] or "Printed on" in text
+    stamp = reader.pages[0].extract_text().splitlines()[-1]
+    assert "Imprimé le" in stamp and stamp.endswith("par Paul Lefebvre")
     assert f"1 / {len(reader.pages)}" in text
     prints = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "print", AuditEntry.entity_id == str(plan.id))).all()
@@ -192,9 +193,13 @@ def test_council_gets_no_plan(client, logged_in, team, make_user):
 
 
 def test_overdue_review_shows_on_the_worklist(client, logged_in, team):
+    from coordinator.careplans import services as plan_services
+
     plan = factories.make_care_plan(team["patient"], user=team["manager"], status="active",
-                                    plan_date=local_today() - timedelta(days=200),
-                                    review_date=local_today() - timedelta(days=1))
+                                    plan_date=local_today() - timedelta(days=200))
+    plan_services.save_plan(db.session, factories.case_plan_actor(team["manager"]), plan,
+                            {"review_date": local_today() - timedelta(days=1)}, plan.version)
+    db.session.commit()
     logged_in(team["manager"])
     html = client.get("/").get_data(as_text=True)
     assert 'data-testid="reviews-due"' in html
@@ -208,10 +213,11 @@ def test_print_preview_and_pdf_come_from_one_template(client, logged_in, team):
     assert 'data-testid="print-stamp"' in preview and "Claire Martin" in preview
     first = client.get(f"/careplans/{plan.id}/summary.pdf")
     again = client.get(f"/careplans/{plan.id}/summary.pdf")
-    details = [e.details for e in db.session.scalars(select(AuditEntry).where(
+    prints = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "print", AuditEntry.entity_id == str(plan.id))
-        .order_by(AuditEntry.id))]
-    assert [d["cached"] for d in details] == [False, True]
+        .order_by(AuditEntry.id)).all()
+    assert prints[0].summary.startswith("preview")  # printing from the browser is a print
+    assert [e.details["cached"] for e in prints[1:]] == [False, True]
     assert first.data != b"" and again.status_code == 200
 
 
