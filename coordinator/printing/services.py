@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -20,8 +21,20 @@ class Rendered:
     cached: bool
 
 
+@functools.cache
+def _renderer_fingerprint() -> bytes:
+    """What else shapes a PDF besides its HTML: the static files it links, and WeasyPrint."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("weasyprint").encode())
+    for path in sorted(pdfs.STATIC.glob("*.css")):
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
 def cache_key(html: str) -> str:
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+    """The same HTML rendered by the same stylesheets and WeasyPrint gives the same PDF."""
+    return hashlib.sha256(_renderer_fingerprint() + html.encode("utf-8")).hexdigest()
 
 
 def cached(session: Session, key: str) -> Rendered | None:
