@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from faker import Faker
 from sqlalchemy import func, select
@@ -165,6 +165,7 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
                 counts["assignments"] += 1
     session.flush()
     counts["care_plans"] = seed_care_plans(session, rng, fake)
+    counts["appointments"] = seed_appointments(session, rng)
     return counts
 
 
@@ -228,8 +229,14 @@ def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
                  "agreement_on": plan_date, "agreement_method": rng.choice(
                      ["oral", "written", "signed"]),
                  "sharing_agreed": patient.consent_share}
+        review_date = data["review_date"]
+        if review_date < today:  # activated when the review was still ahead
+            data["review_date"] = today + timedelta(days=30)
         plan = plan_services.create_plan(session, actor, patient, data)
         plan_services.activate_plan(session, actor, plan, plan.version)
+        if review_date < today:
+            plan_services.save_plan(session, actor, plan, {"review_date": review_date},
+                                    plan.version)
         if plan.goals and rng.random() < 0.7:
             first = {"id": plan.goals[0].id, "description": plan.goals[0].description,
                      "domain": plan.goals[0].domain, "status": "achieved",
@@ -251,6 +258,78 @@ def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
         created += 1
     session.flush()
     return created
+
+
+PAST_DAYS = 365
+COMING_DAYS = 42
+
+
+def seed_appointments(session: Session, rng: random.Random) -> int:
+    """A year of past follow-ups for the patients of levels 2 and 3 (their stratum's template,
+    repeated), with realistic outcomes (about 15 % no-shows, half as many for patients with an
+    active plan; a few cancelled; the last days' outcomes partly still to record), and the
+    coming weeks scheduled. Bulk-inserted: demo history, not user actions."""
+    from sqlalchemy import insert
+
+    from coordinator.careplans.models import CarePlan
+    from coordinator.core.time import as_utc
+    from coordinator.providers.models import Provider
+    from coordinator.scheduling.models import Appointment
+
+    today = local_today()
+    providers: dict[tuple[int, str], list[int]] = {}
+    for provider_id, territory_id, kind in session.execute(
+            select(Provider.id, Provider.territory_id, Provider.kind)
+            .where(Provider.is_active.is_(True))):
+        providers.setdefault((territory_id, kind), []).append(provider_id)
+    with_plan = set(session.scalars(select(CarePlan.patient_id)
+                                    .where(CarePlan.status == "active")))
+    rows = session.execute(
+        select(Patient, Stratum).join(StratumAssignment, StratumAssignment.patient_id == Patient.id)
+        .join(Stratum, Stratum.id == StratumAssignment.stratum_id)
+        .where(Stratum.level >= 2, StratumAssignment.end_date.is_(None),
+               Patient.deceased_date.is_(None))
+        .order_by(Patient.id)).all()
+    appointments = []
+    for patient, stratum in rows:
+        no_show_rate = 0.075 if patient.id in with_plan else 0.15
+        for index, item in enumerate(stratum.followup_items):
+            candidates = [patient.gp_id] if item.provider_kind == "gp" and patient.gp_id else \
+                providers.get((patient.territory_id, item.provider_kind), [])
+            if not candidates:
+                continue
+            provider_id = rng.choice(candidates)
+            day = today - timedelta(days=PAST_DAYS - rng.randint(0, item.interval_days))
+            while day <= today + timedelta(days=COMING_DAYS):
+                if day.weekday() < 5:
+                    starts = as_utc(datetime.combine(day, time(8 + (index * 2 + patient.id) % 9,
+                                                               rng.choice((0, 30)))))
+                    appointments.append(_demo_appointment(
+                        rng, patient.id, provider_id, starts, day, today, no_show_rate,
+                        "home_visit" if item.provider_kind == "nurse" else "consultation",
+                        item.label))
+                day += timedelta(days=item.interval_days)
+    if appointments:
+        session.execute(insert(Appointment), appointments)
+    return len(appointments)
+
+
+def _demo_appointment(rng: random.Random, patient_id: int, provider_id: int, starts, day,
+                      today, no_show_rate: float, kind: str, label: str) -> dict:
+    roll = rng.random()
+    if day >= today or ((today - day).days <= 3 and roll < 0.5):
+        status = "scheduled"  # to come, or an outcome still to record
+    elif roll < no_show_rate:
+        status = "no_show"
+    elif roll < no_show_rate + 0.05:
+        status = rng.choice(("cancelled_patient", "cancelled_provider"))
+    else:
+        status = "attended"
+    return {"patient_id": patient_id, "provider_id": provider_id, "kind": kind,
+            "starts_at": starts, "duration_minutes": 30, "ends_at": starts + timedelta(minutes=30),
+            "status": status, "notes": label, "created_by": "seed-demo", "version": 1,
+            "outcome_recorded_at": None if status == "scheduled" else starts,
+            "outcome_recorded_by": None if status == "scheduled" else "seed-demo"}
 
 
 def seed_demo(session: Session, hash_method: str) -> tuple[list[DemoAccount], dict]:

@@ -23,8 +23,15 @@ def me():
 
 
 def register(app: Flask) -> None:
-    from coordinator.api import careplans, enrollments, patients, programs, providers
+    from coordinator.api import (
+        appointments,
+        careplans,
+        enrollments,
+        patients,
+        programs,
+        providers,
+    )
 
     api.register_blueprint(account)
-    for module in (patients, providers, programs, enrollments, careplans):
+    for module in (patients, providers, programs, enrollments, careplans, appointments):
         api.register_blueprint(module.blp)

@@ -155,3 +155,32 @@ def test_demo_has_active_plans_for_level_3_patients_with_revisions(session):
                             .join(Patient, Patient.id == CarePlan.patient_id)
                             .where(shared_plan_scope(gp_user)))
     assert shared >= 1  # the demo GP has plans to read
+
+
+def test_demo_has_a_year_of_follow_ups_with_realistic_no_shows(session):
+    from datetime import timedelta
+
+    from coordinator.careplans.models import CarePlan
+    from coordinator.core.time import local_today, utcnow
+    from coordinator.metrics.services import no_show_rates
+    from coordinator.scheduling.models import Appointment
+
+    demo.seed_accounts(session, "pbkdf2:sha256:1000")
+    demo.seed_registry(session, patients=600)
+    today = local_today()
+    rates = no_show_rates(session, "patient", today - timedelta(days=365), today)
+    with_plan = set(session.scalars(select(CarePlan.patient_id)
+                                    .where(CarePlan.status == "active")))
+
+    def pooled(patients):
+        attended = sum(rates[p].attended for p in patients)
+        no_show = sum(rates[p].no_show for p in patients)
+        return no_show / (attended + no_show)
+
+    followed = [p for p in rates if p in with_plan]
+    others = [p for p in rates if p not in with_plan]
+    assert 0.11 < pooled(others) < 0.19  # about 15 %
+    assert pooled(followed) < pooled(others)  # fewer with an active plan
+    coming = session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.status == "scheduled", Appointment.starts_at > utcnow()))
+    assert coming > 100  # the coming weeks are scheduled

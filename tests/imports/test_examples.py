@@ -9,6 +9,7 @@ from coordinator.audit.models import AuditEntry
 from coordinator.imports.models import ImportReport
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.providers.models import Provider
+from coordinator.scheduling.models import Appointment
 from coordinator.strata.models import StratumAssignment
 from tests import factories
 from tests.imports.conftest import ORDER, run_example
@@ -129,6 +130,20 @@ def test_the_examples_in_any_order_refuse_unknown_references(session):
     assert report.status == "rejected" and report.error_count == 4
     assert {e["column"] for e in report.errors} == {"gp_external_id"}
     assert count(session, Patient) == 0
+
+
+def test_the_appointments_example_imports_after_the_others_and_once(session, examples):
+    examples()
+    report = run_example(session, "appointments")
+    assert (report.status, report.rows_read, report.created, report.error_count) == (
+        "succeeded", 5, 5, 0), report.errors
+    statuses = session.execute(select(Appointment.external_id, Appointment.status)
+                               .order_by(Appointment.external_id)).all()
+    assert [status for _id, status in statuses] == [
+        "attended", "no_show", "attended", "cancelled_patient", "scheduled"]
+    again = run_example(session, "appointments")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
+    assert count(session, Appointment) == 5
 
 
 def test_order_constant_covers_the_examples():

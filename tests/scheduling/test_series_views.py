@@ -44,7 +44,7 @@ def test_series_from_the_template_is_previewed_adjusted_and_booked(client, logge
     assert page.status_code == 200 and 'data-testid="series-rows"' in html
     data = form_fields(html, "series-form")
     rows = sorted({k.split("-")[1] for k in data if k.startswith("rows-")}, key=int)
-    assert len(rows) == 6 + 3 + 2 + 1  # nurse ×6, GP ×3, dietitian ×2, social worker ×1
+    assert len(rows) == 6 + 3 + 2 + 1  # nurse x6, GP x3, dietitian x2, social worker x1
     assert data["provider-gp"] == str(patient.gp_id)  # the patient's GP first
     data["rows-0-starts_at"] = f"{start.isoformat()}T08:15"  # adjusted by the user
     data.pop("rows-11-keep")  # leave the last one out

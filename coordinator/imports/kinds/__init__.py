@@ -6,9 +6,10 @@ A new format (appointments, stays, events) is one module defining a kind (usuall
 
 from __future__ import annotations
 
-from coordinator.imports.kinds import enrollments, patients, providers
+from coordinator.imports.kinds import appointments, enrollments, patients, providers
 from coordinator.imports.kinds.base import Kind
 
 KINDS: dict[str, Kind] = {
-    kind.name: kind for kind in (providers.KIND, patients.KIND, enrollments.KIND)
+    kind.name: kind for kind in (providers.KIND, patients.KIND, enrollments.KIND,
+                                 appointments.KIND)
 }

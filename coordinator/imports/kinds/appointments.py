@@ -1,0 +1,186 @@
+"""The `appointments` format: appointments upserted by `external_id`, with their outcome.
+
+An import records history from another system: a past appointment may come with its outcome,
+and overlaps are not refused (they happened). The rules of one appointment are those of
+`coordinator.scheduling.services.clean`, applied here to the cells rather than by calling it:
+`clean` loads the patient and the provider of each row with two queries, where the engine looks
+up a whole batch with one query per reference. A changed status follows the lifecycle: an
+outcome is recorded on a scheduled appointment only, and never changed afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from coordinator.core.time import PARIS
+from coordinator.imports.cells import choice, integer, parse_datetime, text, text_for
+from coordinator.imports.engine import Column, ImportRun, Row
+from coordinator.imports.kinds.base import (
+    Planned,
+    Reference,
+    UpsertKind,
+    among,
+    in_scope,
+    unknown_reference,
+)
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+from coordinator.scheduling.models import (
+    APPOINTMENT_KINDS,
+    MAX_MINUTES,
+    STATUSES,
+    TRANSITIONS,
+    Appointment,
+)
+
+DEFAULT_MINUTES = 30
+OUTCOME_FIELDS = ("outcome_recorded_at", "outcome_recorded_by")
+
+
+class AppointmentsKind(UpsertKind):
+    name = "appointments"
+    label = _l("Appointments")
+    model = Appointment
+    audit_entity = "appointment"
+    fetch = ("patient_id", "duration_minutes", "status", *OUTCOME_FIELDS)
+    references = (
+        Reference("patient_external_id", Patient,
+                  ("id", "territory_id", "merged_into_id", "deceased_date")),
+        Reference("provider_external_id", Provider, ("id", "is_active")),
+    )
+    columns = (
+        Column("external_id", text_for(Appointment.external_id), required=True,
+               fields=("external_id",)),
+        Column("patient_external_id", text(), required=True, fields=("patient_id",)),
+        Column("provider_external_id", text(), required=True, fields=("provider_id",)),
+        Column("starts_at", parse_datetime, required=True, fields=("starts_at", "ends_at")),
+        Column("duration_minutes", integer(), fields=("duration_minutes",)),
+        Column("kind", choice(APPOINTMENT_KINDS), fields=("kind",)),
+        Column("status", choice(STATUSES), fields=("status", *OUTCOME_FIELDS)),
+    )
+
+    def build(self, run: ImportRun, row: Row, refs: dict, current) -> dict:
+        """The row's values, checked as the service checks a booking (overlaps aside)."""
+        cells, present = row.values, run.present
+        patient = self._patient(run, row, refs["patient_external_id"])
+        values = {"external_id": cells["external_id"],
+                  "patient_id": patient.id if patient is not None else None,
+                  "provider_id": self._provider(run, row, refs["provider_external_id"]),
+                  "starts_at": cells["starts_at"]}
+        self._check_alive(run, row, patient)
+        duration = self._duration(run, row, current)
+        if "duration_minutes" in present:
+            values["duration_minutes"] = duration
+        if cells["starts_at"] is not None and duration is not None:
+            values["ends_at"] = cells["starts_at"] + timedelta(minutes=duration)
+        if "kind" in present:
+            values["kind"] = cells["kind"] or "consultation"
+        if "status" in present:
+            values.update(self._status(run, row, current))
+        return values
+
+    @staticmethod
+    def _patient(run: ImportRun, row: Row, patients: dict):
+        """The patient the row names: known, in the importer's territory, not merged away."""
+        external_id = row.values["patient_external_id"]
+        if external_id is None:
+            return None
+        patient = patients.get(external_id)
+        if patient is None or not in_scope(run, patient.territory_id):
+            # Another territory's patient is "unknown" to a case manager: nothing leaks.
+            run.problem(row, "patient_external_id",
+                        _l("No patient you may import for has the external_id “%(value)s”.",
+                           value=external_id[:64]))
+            return None
+        if patient.merged_into_id is not None:
+            run.problem(row, "patient_external_id",
+                        _l("This patient was merged into patient #%(id)s.",
+                           id=patient.merged_into_id))
+            return None
+        return patient
+
+    @staticmethod
+    def _provider(run: ImportRun, row: Row, providers: dict) -> int | None:
+        """A provider of the directory, active (as for a booking)."""
+        if row.values["provider_external_id"] is None:
+            return None
+        provider = providers.get(row.values["provider_external_id"])
+        if provider is None:
+            unknown_reference(run, row, "provider_external_id")
+            return None
+        if not provider.is_active:
+            run.problem(row, "provider_external_id",
+                        _l("This provider is inactive in the directory."))
+        return provider.id
+
+    @staticmethod
+    def _duration(run: ImportRun, row: Row, current) -> int | None:
+        """From 1 minute to 12 hours; an empty cell is 30 minutes; without the column, an
+        existing appointment keeps its own."""
+        if "duration_minutes" not in run.present and current is not None:
+            return current["duration_minutes"]
+        if "duration_minutes" in (row.failed or ()):
+            return None
+        duration = row.values.get("duration_minutes")
+        duration = DEFAULT_MINUTES if duration is None else duration
+        if not 1 <= duration <= MAX_MINUTES:
+            run.problem(row, "duration_minutes",
+                        _l("An appointment lasts from 1 minute to 12 hours."))
+            return None
+        return duration
+
+    @staticmethod
+    def _check_alive(run: ImportRun, row: Row, patient) -> None:
+        """No appointment after the day of the patient's death (Paris days)."""
+        if patient is None or patient.deceased_date is None or row.values["starts_at"] is None:
+            return
+        if row.values["starts_at"].astimezone(PARIS).date() > patient.deceased_date:
+            run.problem(row, "starts_at",
+                        _l("The patient died on %(date)s: no appointment after that day.",
+                           date=patient.deceased_date.isoformat()))
+
+    @staticmethod
+    def _status(run: ImportRun, row: Row, current) -> dict:
+        """The status (empty: scheduled) with who recorded the outcome and when. A stored
+        appointment keeps its record of the outcome; its status changes along the lifecycle
+        only (scheduled → an outcome)."""
+        status = row.values["status"] or "scheduled"
+        if current is not None and current["status"] == status:
+            return {"status": status, **{name: current[name] for name in OUTCOME_FIELDS}}
+        if current is not None and status not in TRANSITIONS.get(current["status"], ()):
+            run.problem(row, "status",
+                        _l("The appointment is %(current)s: it cannot become %(wanted)s (an "
+                           "outcome is recorded once, on a scheduled appointment).",
+                           current=current["status"], wanted=status))
+        if status == "scheduled":
+            return {"status": status, "outcome_recorded_at": None, "outcome_recorded_by": None}
+        return {"status": status, "outcome_recorded_at": run.now,
+                "outcome_recorded_by": run.actor.label}
+
+    def check_batch(self, run: ImportRun, planned: list[Planned]) -> None:
+        """A case manager updates only the appointments of their territory's patients (one
+        query for the batch)."""
+        if run.options.territory_id is None:
+            return
+        stored = {plan.current["patient_id"] for plan in planned if plan.current is not None}
+        if not stored:
+            return
+        territories = dict(run.session.execute(
+            select(Patient.id, Patient.territory_id).where(among(run, Patient.id, stored))).all())
+        for plan in planned:
+            if plan.current is not None and not in_scope(
+                    run, territories.get(plan.current["patient_id"])):
+                run.problem(plan.row, "external_id",
+                            _l("This external_id belongs to a record of another territory."))
+
+    def creation_defaults(self, run: ImportRun) -> dict:
+        return {"created_by": run.actor.label}
+
+    def audit_patient_id(self, plan: Planned) -> int | None:
+        return plan.values["patient_id"]
+
+
+KIND = AppointmentsKind()
