@@ -207,6 +207,9 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, sta
         raise TransitionRefused(appointment.status, status)
     if no_show_reason is not None and no_show_reason not in NO_SHOW_REASONS:
         raise ValidationError({"no_show_reason": [_l("Choose a known reason.")]})
+    if status in ("attended", "no_show") and appointment.starts_at > utcnow():
+        raise ValidationError({"status": [_l("The appointment has not started yet: it can be "
+                                             "cancelled or moved, not attended or missed.")]})
     appointment.status = status
     appointment.outcome_recorded_at = utcnow()
     appointment.outcome_recorded_by = actor.label

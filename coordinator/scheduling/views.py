@@ -293,6 +293,10 @@ def outcome(appointment_id: int):
         db.session.commit()
     except services.TransitionRefused as error:
         return _refused(appointment, error)
+    except ValidationError as error:
+        db.session.rollback()
+        form_errors(form, error)
+        return _render_show(appointment, outcome_form=form, status=400)
     except (ConflictError, StaleDataError):
         db.session.rollback()
         flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")

@@ -95,7 +95,11 @@ def test_a_double_booking_needs_a_reason(actor, patient, nurse):
 
 
 def test_the_outcome_follows_the_lifecycle(actor, patient, nurse):
-    appointment = book(actor, patient, nurse, datetime(2027, 5, 3, 9, 0))
+    coming = book(actor, patient, nurse, datetime.now() + timedelta(days=3))
+    assert "status" in errors(lambda: services.record_outcome(db.session, actor, coming,
+                                                              "attended"))  # not yet
+    services.record_outcome(db.session, actor, coming, "cancelled_patient")  # that, yes
+    appointment = book(actor, patient, nurse, datetime.now() - timedelta(days=1))
     services.record_outcome(db.session, actor, appointment, "attended")
     assert appointment.outcome_recorded_by == actor.label
     with pytest.raises(services.TransitionRefused) as caught:
