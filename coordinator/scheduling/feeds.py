@@ -1,0 +1,137 @@
+"""iCalendar (RFC 5545) feeds: the appointments of a provider or a patient at a secret address
+that calendar applications subscribe to. The token is shown once; only its SHA-256 is stored;
+a revoked or unknown token serves nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.core.context import Actor
+from coordinator.core.time import utcnow
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+from coordinator.scheduling.forms import KIND_LABELS
+from coordinator.scheduling.models import Appointment, CalendarFeed
+
+PAST_DAYS = 90  # a feed holds the last 90 days and everything ahead
+PRODID = "-//Coordinator//Appointments//EN"
+CONFIRMED = ("scheduled", "attended", "no_show")  # the slot was held
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_feed(session: Session, actor: Actor, *, provider: Provider | None = None,
+                patient: Patient | None = None) -> tuple[CalendarFeed, str]:
+    """A new feed of one provider or one patient; the token is returned once, never stored."""
+    if (provider is None) == (patient is None):
+        raise ValueError("a feed belongs to one provider or one patient")
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed(token_hash=_digest(token), created_by=actor.label,
+                        provider_id=provider.id if provider else None,
+                        patient_id=patient.id if patient else None)
+    session.add(feed)
+    session.flush()
+    audit.record(session, actor, AuditAction.CREATE, "calendar_feed", feed.id,
+                 patient_id=feed.patient_id, summary=_owner_summary(feed))
+    return feed, token
+
+
+def revoke_feed(session: Session, actor: Actor, feed: CalendarFeed) -> None:
+    """Revoking ends the feed at once (its address answers 404); revoking twice changes
+    nothing."""
+    if feed.revoked_at is not None:
+        return
+    feed.revoked_at = utcnow()
+    session.flush()
+    audit.record(session, actor, AuditAction.UPDATE, "calendar_feed", feed.id,
+                 patient_id=feed.patient_id, summary="revoked " + _owner_summary(feed))
+
+
+def active_feeds(session: Session, *, provider_id: int | None = None,
+                 patient_id: int | None = None) -> list[CalendarFeed]:
+    """The unrevoked feeds of one provider or one patient, newest first."""
+    owner = CalendarFeed.provider_id == provider_id if provider_id is not None else \
+        CalendarFeed.patient_id == patient_id
+    return list(session.scalars(select(CalendarFeed).where(
+        owner, CalendarFeed.revoked_at.is_(None)).order_by(CalendarFeed.created_at.desc(),
+                                                           CalendarFeed.id.desc())))
+
+
+def feed_for_token(session: Session, token: str) -> CalendarFeed | None:
+    """The unrevoked feed of this token (its use recorded), or None."""
+    feed = session.scalar(select(CalendarFeed).where(
+        CalendarFeed.token_hash == _digest(token), CalendarFeed.revoked_at.is_(None)))
+    if feed is not None:
+        feed.last_used_at = utcnow()
+    return feed
+
+
+def _owner_summary(feed: CalendarFeed) -> str:
+    return f"provider {feed.provider_id}" if feed.provider_id else f"patient {feed.patient_id}"
+
+
+def _appointments(session: Session, feed: CalendarFeed) -> list[Appointment]:
+    owner = Appointment.provider_id == feed.provider_id if feed.provider_id else \
+        Appointment.patient_id == feed.patient_id
+    since = utcnow() - timedelta(days=PAST_DAYS)
+    return list(session.scalars(
+        select(Appointment).where(owner, Appointment.starts_at >= since)
+        .options(joinedload(Appointment.patient), joinedload(Appointment.provider))
+        .order_by(Appointment.starts_at, Appointment.id)))
+
+
+def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
+           kinds: dict[str, str]) -> Event:
+    """One VEVENT: times in UTC; a cancelled (or rescheduled) appointment stays as CANCELLED,
+    and its SEQUENCE (the row's version) tells clients it changed."""
+    who = appointment.patient.display_name if for_provider else appointment.provider.name
+    event = Event()
+    event.add("uid", f"appointment-{appointment.id}@coordinator")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", f"{who} — {kinds[appointment.kind]}")
+    if appointment.place:
+        event.add("location", appointment.place)
+    event.add("status", "CONFIRMED" if appointment.status in CONFIRMED else "CANCELLED")
+    event.add("sequence", appointment.version)
+    return event
+
+
+def _calendar_name(session: Session, feed: CalendarFeed) -> str:
+    if feed.provider_id:
+        return _("Appointments — %(name)s", name=session.get(Provider, feed.provider_id).name)
+    return _("Appointments — %(name)s",
+             name=session.get(Patient, feed.patient_id).display_name)
+
+
+def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = None) -> bytes:
+    """The feed as an iCalendar file (the last 90 days and the future); each read is audited
+    in the name of the feed."""
+    appointments = _appointments(session, feed)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", _calendar_name(session, feed))
+    calendar.add("x-wr-timezone", "Europe/Paris")
+    calendar.add("x-published-ttl", "PT1H")
+    stamp, kinds = utcnow(), {kind: str(label) for kind, label in KIND_LABELS.items()}
+    for appointment in appointments:
+        calendar.add_component(_event(appointment, feed.provider_id is not None, stamp, kinds))
+    actor = replace(Actor.system(f"calendar-feed-{feed.id}"), ip_address=ip_address)
+    audit.record(session, actor, AuditAction.READ, "calendar_feed", feed.id,
+                 patient_id=feed.patient_id, summary=f"{len(appointments)} appointment(s)")
+    return calendar.to_ical()
