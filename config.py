@@ -71,8 +71,17 @@ class Config:
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
     }
 
-    # Background jobs: the scheduler starts only where asked (one process, see README).
+    # Background jobs: the scheduler starts only where asked (`COORDINATOR_SCHEDULER=true`);
+    # several processes may run one, each slot of a job still runs once (see README).
     SCHEDULER_ENABLED = False
+    # Outbox e-mail: off unless COORDINATOR_SMTP_HOST is set (messages then stay in the app).
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_STARTTLS = True
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_SENDER = "coordinator@localhost"
+    SMTP_TIMEOUT = 30
 
     TESTING = False
     DEBUG = False
@@ -130,6 +139,8 @@ def env_overrides(environ: os._Environ | dict | None = None) -> dict:
         values["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
     if environ.get("SECRET_KEY"):
         values["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get(ENV_PREFIX + "SCHEDULER"):
+        values["SCHEDULER_ENABLED"] = _parse(environ[ENV_PREFIX + "SCHEDULER"])
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "ENV":
             values[key[len(ENV_PREFIX) :]] = _parse(value)

@@ -1,4 +1,4 @@
-"""Command-line commands: `flask --app wsgi init-db | seed-demo | users ...`."""
+"""Command-line commands: `flask --app wsgi init-db | seed-demo | users | jobs ...`."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"Demo data loaded: {len(created)} account(s) created"
                    + (f", {registry['providers']} providers, {registry['patients']} patients, "
                       f"{registry['assignments']} stratum assignments, "
-                      f"{registry['care_plans']} active care plans." if registry else "."))
+                      f"{registry['care_plans']} active care plans, "
+                      f"{registry['appointments']} appointments." if registry else "."))
     click.echo(f"Demo accounts (password: {demo.DEMO_PASSWORD}):")
     for account in demo.DEMO_ACCOUNTS:
         click.echo(f"  {account.role:<13} {account.email}")
@@ -140,7 +141,9 @@ def enable_user(email: str) -> None:
 
 def register(app: Flask) -> None:
     from coordinator.imports.cli import import_command
+    from coordinator.jobs.cli import jobs
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(import_command)
+    app.cli.add_command(jobs)

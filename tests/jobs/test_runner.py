@@ -1,0 +1,99 @@
+"""The runner: one run per job and slot, runs by hand always run, failures are rolled back."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from coordinator.core.time import utcnow
+from coordinator.jobs import registry, runner
+from coordinator.jobs.models import JobRun
+from coordinator.scheduling import outbox
+from coordinator.scheduling.models import OutboxMessage
+from tests.jobs.conftest import make_appointment
+
+
+class Records(logging.Handler):
+    """The runner's log records (the suite may run without pytest's logging plugin)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def logs():
+    logger = logging.getLogger("coordinator.jobs.runner")
+    handler, level = Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler.messages
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_slot_runs_once_and_is_recorded(app, session, logs):
+    make_appointment(starts_at=utcnow() + timedelta(hours=2))
+    job_run = runner.run(app, "appointment_reminders", "2026-11-24")
+    assert runner.run(app, "appointment_reminders", "2026-11-24") is None
+    assert (job_run.status, job_run.trigger, job_run.counts) == (
+        "succeeded", "schedule", {"created": 1, "sent": 0})
+    assert job_run.finished_at >= job_run.started_at and job_run.duration_ms >= 0
+    assert job_run.host.endswith(f":{os.getpid()}")
+    assert _count(session, JobRun) == 1
+    assert any("appointment_reminders slot 2026-11-24 succeeded" in m and "'created': 1" in m
+               for m in logs)
+    assert any("slot 2026-11-24 skipped" in m for m in logs)
+    assert runner.run(app, "appointment_reminders", "2026-11-25").counts["created"] == 0
+
+
+def test_a_run_by_hand_always_runs(app, session):
+    first = runner.run_manually(app, "mark_outcome_missing")
+    second = runner.run_manually(app, "mark_outcome_missing")
+    assert first.slot != second.slot and first.slot.startswith("manual-")
+    assert {first.trigger, second.trigger} == {"manual"}
+    assert {first.status, second.status} == {"succeeded"}
+
+
+def test_a_failed_task_is_rolled_back_and_marked_failed(app, session, monkeypatch, logs):
+    def explode(session, now):
+        outbox.add(session, key="boom:1", kind="test", subject="s", body="b")
+        session.flush()
+        raise RuntimeError("the printer is on fire")
+
+    monkeypatch.setattr(registry, "JOBS",
+                        [*registry.JOBS, registry.Job("boom", "Boom", "hourly", explode)])
+    job_run = runner.run(app, "boom", "2026-11-24T13")
+    assert job_run.status == "failed"
+    assert job_run.error == "RuntimeError: the printer is on fire"
+    assert job_run.finished_at is not None and job_run.counts is None
+    assert session.scalar(select(OutboxMessage).where(OutboxMessage.key == "boom:1")) is None
+    assert session.get(JobRun, job_run.id).status == "failed"
+    assert any("boom slot 2026-11-24T13 failed" in m for m in logs)
+
+
+def test_an_unknown_job_is_refused(app):
+    with pytest.raises(runner.UnknownJob):
+        runner.run(app, "nothing", "2026-11-24")
+
+
+def test_last_and_recent_runs(app, session):
+    runner.run(app, "mark_outcome_missing", "2026-11-24T13")
+    newest = runner.run(app, "mark_outcome_missing", "2026-11-24T14")
+    reminders = runner.run(app, "appointment_reminders", "2026-11-24")
+    last = runner.last_runs(session)
+    assert last["mark_outcome_missing"].id == newest.id
+    assert last["appointment_reminders"].id == reminders.id
+    assert "review_overdue_plans" not in last
+    assert len(runner.recent_runs(session, limit=2)) == 2
