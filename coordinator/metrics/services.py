@@ -51,3 +51,12 @@ def no_show_rates(session: Session, by: str, start: date, end: date,
         query = query.where(column.in_(list(ids)))
     return {key: NoShowRate(int(attended), int(no_show))
             for key, attended, no_show in session.execute(query)}
+
+
+def no_show_rate(session: Session, by: str, key: int, days: int = 365) -> NoShowRate:
+    """The no-show rate of one patient or provider over the last `days` days (today included)."""
+    from coordinator.core.time import local_today
+
+    today = local_today()
+    found = no_show_rates(session, by, today - timedelta(days=days - 1), today, [key])
+    return found.get(key, NoShowRate(0, 0))

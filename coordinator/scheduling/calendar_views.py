@@ -22,6 +22,7 @@ from coordinator.core.permissions import (
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
+from coordinator.metrics.services import no_show_rate
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling import calendar, feeds, services
@@ -95,6 +96,7 @@ def _provider_page(provider: Provider, shown: calendar.Period, status: int = 200
                                              shown.ends_at, _per_day(shown))
     return _render("provider", shown, listing, endpoint="calendar.provider",
                    owner=provider, status=status, new_feed_url=new_feed_url,
+                   rate=no_show_rate(db.session, "provider", provider.id),
                    feeds=feeds.active_feeds(db.session, provider_id=provider.id),
                    create_endpoint="calendar.create_provider_feed")
 
@@ -105,6 +107,7 @@ def _patient_page(patient: Patient, shown: calendar.Period, status: int = 200,
                                             shown.ends_at, _per_day(shown))
     return _render("patient", shown, listing, endpoint="calendar.patient", owner=patient,
                    status=status, new_feed_url=new_feed_url,
+                   rate=no_show_rate(db.session, "patient", patient.id),
                    feeds=feeds.active_feeds(db.session, patient_id=patient.id),
                    create_endpoint="calendar.create_patient_feed")
 

@@ -25,6 +25,7 @@ from coordinator.core.permissions import (
 from coordinator.core.time import PARIS, local_today, utcnow
 from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
+from coordinator.metrics.services import no_show_rate
 from coordinator.patients.models import Patient
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
@@ -247,7 +248,8 @@ def patient_appointments(patient_id: int):
         FollowUpRound.patient_id == patient.id).order_by(FollowUpRound.created_at.desc())).all()
     db.session.commit()
     return render_template("scheduling/patient.html", patient=patient, page=page,
-                           rounds=rounds, now=utcnow())
+                           rounds=rounds, now=utcnow(),
+                           rate=no_show_rate(db.session, "patient", patient.id))
 
 
 @bp.get("/appointments/<int:appointment_id>")

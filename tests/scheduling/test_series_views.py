@@ -134,3 +134,24 @@ def test_another_territory_cannot_see_or_book(client, logged_in, make_user, pati
     logged_in(make_user(role="case_manager", territory_code="CORNOUAILLE"))
     assert client.get(f"/scheduling/patients/{patient.id}").status_code == 404
     assert client.get(f"/scheduling/patients/{patient.id}/series").status_code == 404
+
+
+def test_the_patients_no_show_rate_is_shown(client, logged_in, case_manager, patient):
+    from datetime import datetime
+
+    from coordinator.scheduling import services
+
+    nurse = factories.make_provider("nurse")
+    actor = factories.case_plan_actor(case_manager)
+    for days, outcome in ((9, "attended"), (6, "no_show"), (3, "attended"), (2, "attended")):
+        appointment = services.create_appointment(db.session, actor, {
+            "patient_id": patient.id, "provider_id": nurse.id,
+            "starts_at": datetime.combine(local_today() - timedelta(days=days),
+                                          datetime.min.time()).replace(hour=10)})
+        services.record_outcome(db.session, actor, appointment, outcome)
+    db.session.commit()
+    logged_in(case_manager)
+    page = client.get(f"/scheduling/patients/{patient.id}").get_data(as_text=True)
+    assert "25.0 %" in page  # 1 missed of 4 with an outcome
+    calendar = client.get(f"/calendar/provider/{nurse.id}").get_data(as_text=True)
+    assert "25.0 %" in calendar
