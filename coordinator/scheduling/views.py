@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -211,7 +212,8 @@ def series_create(patient_id: int):
         _row_errors(form, error)
         return _render_series(patient, source_form, form, choices, chosen, status=400)
     db.session.commit()
-    flash(_("%(count)d appointments booked.", count=len(booked)), "success")
+    flash(ngettext("%(num)d appointment booked.", "%(num)d appointments booked.",
+                   len(booked)), "success")
     return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
 
 
@@ -428,7 +430,8 @@ def day():
                 flash(" ".join(messages), "danger")
         else:
             db.session.commit()
-            flash(_("%(count)d outcomes recorded.", count=count), "success")
+            flash(ngettext("%(num)d outcome recorded.", "%(num)d outcomes recorded.", count),
+                  "success")
             return redirect(url_for("scheduling.day", date=chosen.isoformat()))
     appointments = db.session.scalars(worklists.day_list(current_user, chosen)).all()
     services.read_appointments(db.session, current_actor(), "day_list", len(appointments))
@@ -463,7 +466,8 @@ def round_(round_id: int):
             status = 400
         else:
             db.session.commit()
-            flash(_("%(count)d appointments moved.", count=moved), "success")
+            flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", moved),
+                  "success")
             return redirect(url_for("scheduling.round_", round_id=followup.id))
     services.read_appointments(db.session, current_actor(), "followup_round",
                                len(followup.appointments), followup.patient_id)
