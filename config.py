@@ -74,6 +74,9 @@ class Config:
     # Background jobs: the scheduler starts only where asked (`COORDINATOR_SCHEDULER=true`);
     # several processes may run one, each slot of a job still runs once (see README).
     SCHEDULER_ENABLED = False
+    # Batch printing renders in worker processes, one per core by default; with several web
+    # processes on one host, give each a share (COORDINATOR_PRINT_WORKERS=1, say).
+    PRINT_WORKERS: int | None = None
     # Outbox e-mail: off unless COORDINATOR_SMTP_HOST is set (messages then stay in the app).
     SMTP_HOST: str | None = None
     SMTP_PORT = 587

@@ -80,11 +80,30 @@ def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str 
 def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintBatch:
     """A batch print of these plans (each print audited now, with the batch's number)."""
     batch = batches.start(session, actor.user_id, len(plans))
+    batch.document_ids = [plan.id for plan in plans]
     for plan in plans:
         audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
                      patient_id=plan.patient_id,
                      summary=f"revision {plan.version} ({get_locale()}), batch {batch.id}")
     return batch
+
+
+def batch_download(session: Session, actor: Actor, batch: PrintBatch, user) -> bytes | None:
+    """The batch's PDF for its owner, within 24 hours, while they may still read every plan in
+    it; each download is audited for each patient."""
+    from coordinator.core.permissions import can_read_plan
+
+    if batch.status != "succeeded" or batch.pdf is None:
+        return None
+    plans = list(session.scalars(select(CarePlan).where(
+        CarePlan.id.in_(batch.document_ids or []))))
+    if len(plans) != len(batch.document_ids or []) or \
+            not all(can_read_plan(user, plan) for plan in plans):
+        return None
+    for plan in plans:
+        audit.record(session, actor, AuditAction.EXPORT, "care_plan", plan.id,
+                     patient_id=plan.patient_id, summary=f"batch {batch.id} downloaded")
+    return batch.pdf
 
 
 def batch_builder(plan_ids: list[int], locale: str, reader_name: str):

@@ -490,9 +490,11 @@ def batch_progress(batch_id: int):
 @require(PLAN_EDITOR)
 def batch_pdf(batch_id: int):
     batch = _own_batch(batch_id)
-    if batch.status != "succeeded" or batch.pdf is None:
+    pdf = plan_printing.batch_download(db.session, current_actor(), batch, current_user)
+    if pdf is None:
         abort(404)
-    return _pdf_response(batch.pdf, f"care-plans-{batch.id}.pdf")
+    db.session.commit()
+    return _pdf_response(pdf, f"care-plans-{batch.id}.pdf")
 
 
 @bp.record_once

@@ -56,6 +56,10 @@ JOBS: list[Job] = [
         _l("Tell each case manager which active care plans of their caseload are past their "
            "review date."),
         "daily", tasks.review_overdue_plans),
+    Job("purge_printed_documents",
+        _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours; "
+           "fail batches interrupted by a restart."),
+        "daily", tasks.purge_printed_documents),
 ]
 
 

@@ -158,3 +158,10 @@ def review_overdue_plans(session: Session, now: datetime) -> dict[str, int]:
         notices, plans_count = notices + 1, plans_count + len(plans)
     sent = outbox.deliver(session, current_app.config, now)
     return {"notices": notices, "plans": plans_count, "sent": sent}
+
+
+def purge_printed_documents(session: Session, now: datetime) -> dict[str, int]:
+    """Patient documents do not pile up: old cached PDFs and batch PDFs are deleted."""
+    from coordinator.printing import services as printing
+
+    return printing.purge(session, now)

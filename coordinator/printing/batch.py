@@ -26,7 +26,11 @@ _pool_lock = threading.Lock()
 
 
 def workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    """PRINT_WORKERS when set, else one worker per core."""
+    from flask import current_app, has_app_context
+
+    configured = current_app.config.get("PRINT_WORKERS") if has_app_context() else None
+    return max(1, int(configured or os.cpu_count() or 1))
 
 
 def pool() -> ProcessPoolExecutor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from coordinator.core.time import utcnow
@@ -44,6 +44,8 @@ class PrintBatch(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    # What was printed, so that a download checks again that the user may still read it all.
+    document_ids: Mapped[list | None] = mapped_column(JSON)
 
     @property
     def percent(self) -> int:

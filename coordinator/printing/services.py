@@ -61,3 +61,29 @@ def render(session: Session, html: str) -> Rendered:
     if hit is not None:
         return hit
     return store(session, key, pdfs.render_pdf(html))
+
+
+CACHE_DAYS = 30
+BATCH_HOURS = 24
+STALLED_MINUTES = 60
+
+
+def purge(session: Session, now) -> dict[str, int]:
+    """Printed documents are not kept: cached PDFs unused for 30 days go, batch PDFs go after
+    24 hours, and a batch still "running" after an hour (its process was stopped) is failed."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, update
+
+    from coordinator.printing.models import PrintBatch
+
+    cached = session.execute(delete(PrintedDocument).where(
+        PrintedDocument.created_at < now - timedelta(days=CACHE_DAYS))).rowcount
+    expired = session.execute(update(PrintBatch).where(
+        PrintBatch.created_at < now - timedelta(hours=BATCH_HOURS), PrintBatch.pdf.is_not(None))
+        .values(pdf=None)).rowcount
+    stalled = session.execute(update(PrintBatch).where(
+        PrintBatch.status == "running",
+        PrintBatch.created_at < now - timedelta(minutes=STALLED_MINUTES))
+        .values(status="failed", error="interrupted", finished_at=now)).rowcount
+    return {"cached_pdfs": cached, "batch_pdfs": expired, "stalled_batches": stalled}
