@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from coordinator.api.common import (
     ETAG_HEADER,
@@ -33,7 +34,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.roles import Role
 from coordinator.careplans import documents, printing, services
-from coordinator.careplans.models import PLAN_STATUSES, CarePlan, CarePlanRevision
+from coordinator.careplans.models import PLAN_STATUSES, CarePlan, CarePlanGoal, CarePlanRevision
 from coordinator.careplans.schemas import (
     CarePlanCreateSchema,
     CarePlanRevisionSchema,
@@ -132,7 +133,9 @@ def list_query(user, args: dict) -> Select:
     """The plans `user` may read, newest first: staff those of the patients they may open,
     GPs and care-team professionals the shared ones; filtered by patient and status."""
     scope = patient_scope(user) if _is_staff(user) else shared_plan_scope(user)
-    query = select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id).where(scope)
+    query = (select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id).where(scope)
+             .options(selectinload(CarePlan.goals).selectinload(CarePlanGoal.actions),
+                      selectinload(CarePlan.team), selectinload(CarePlan.assessments)))
     if args.get("patient") is not None:
         query = query.where(CarePlan.patient_id == args["patient"])
     if args.get("status"):

@@ -68,8 +68,11 @@ class ActionForm(Form):
     occurrences = IntegerField(_l("Times"), validators=[Optional(), NumberRange(1)])
     due_date = DateField(_l("Due date"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=_choices(ACTION_STATUS_LABELS))
+    remove = BooleanField(_l("Remove"))
 
     def data_for_service(self) -> dict:
+        if self.remove.data:  # a removed row is sent blank: the service drops it
+            return {"id": None, "description": ""}
         return {name: self[name].data for name in (
             "id", "description", "responsible", "provider_id", "interval_days", "occurrences",
             "due_date", "status")}
@@ -87,8 +90,11 @@ class GoalForm(Form):
     status = SelectField(_l("Status"), choices=_choices(GOAL_STATUS_LABELS))
     status_reason = StringField(_l("Reason"), validators=[Optional(), Length(max=1000)])
     actions = FieldList(FormField(ActionForm), max_entries=40)
+    remove = BooleanField(_l("Remove this goal and its actions"))
 
     def data_for_service(self) -> dict:
+        if self.remove.data:
+            return {"id": None, "description": "", "actions": []}
         data = {name: self[name].data for name in (
             "id", "domain", "problem", "description", "measure", "target_date", "status",
             "status_reason")}

@@ -260,6 +260,9 @@ def edit(plan_id: int):
         else:
             flash(_("Plan saved (revision %(number)d).", number=plan.version), "success")
             return redirect(url_for("careplans.show", plan_id=plan.id))
+    if request.method == "POST":  # the page shows the plan again: an audited read
+        services.read_plan(db.session, current_actor(), plan)
+        db.session.commit()
     status = 400 if request.method == "POST" else 200
     return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
                            strata=[], stratum=None), status
@@ -272,11 +275,25 @@ def _conflict(plan: CarePlan, form: PlanForm, mine: dict):
     services.read_plan(db.session, current_actor(), plan)
     db.session.commit()
     current = documents.document(db.session, plan)
+    _forget_removed_rows(form, current)
     proposed = _proposed(current, mine)
     form.version.data = plan.version
     return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
                            strata=[], stratum=None, conflict=True,
                            differences=documents.compare(current, proposed)), 409
+
+
+def _forget_removed_rows(form: PlanForm, current: dict) -> None:
+    """Goals or actions the other writer removed come back as new rows if the user keeps
+    them (their old ids no longer name anything)."""
+    goal_ids = {goal["id"] for goal in current["goals"]}
+    action_ids = {action["id"] for goal in current["goals"] for action in goal["actions"]}
+    for entry in form.goals:
+        if entry.form.id.data not in goal_ids:
+            entry.form.id.data = None
+        for action in entry.form.actions:
+            if action.form.id.data not in action_ids:
+                action.form.id.data = None
 
 
 def _proposed(current: dict, mine: dict) -> dict:
@@ -317,11 +334,25 @@ def _lifecycle(plan: CarePlan, step, success: str):
         flash(_("The plan was changed meanwhile: check it, then try again."), "warning")
     except ValidationError as error:
         db.session.rollback()
-        for messages in error.messages().values():
-            flash(" ".join(messages), "danger")
+        for key, messages in error.messages().items():
+            where = _where(key)
+            text = " ".join(messages)
+            flash(_("%(where)s: %(message)s", where=where, message=text) if where else text,
+                  "danger")
     else:
         flash(success, "success")
     return redirect(url_for("careplans.show", plan_id=plan.id))
+
+
+def _where(key: str) -> str:
+    """"Goal 2, action 1" for an error keyed goals-1-actions-0-..., else nothing."""
+    parts = key.split("-")
+    if len(parts) < 3 or parts[0] != "goals" or not parts[1].isdigit():
+        return ""
+    where = _("Goal %(number)d", number=int(parts[1]) + 1)
+    if len(parts) >= 5 and parts[2] == "actions" and parts[3].isdigit():
+        where += ", " + _("action %(number)d", number=int(parts[3]) + 1)
+    return where
 
 
 @bp.post("/<int:plan_id>/activate")

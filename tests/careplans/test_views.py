@@ -276,3 +276,43 @@ def test_the_summary_lists_the_next_90_days_appointments(client, logged_in, team
     assert "Infirmière Anne Roux" in text and "Domicile" in text
     assert format_date(soon.date(), "short") in text
     assert format_date((soon + timedelta(days=120)).date(), "short") not in text
+
+
+def test_a_goal_is_removed_with_its_tick_box_and_activation_errors_name_the_row(
+        client, logged_in, team):
+    plan = factories.make_care_plan(team["patient"], user=team["manager"], goals=[
+        {"description": "Garder", "actions": [{"description": "Visite infirmière",
+                                               "responsible": "provider"}]},
+        {"description": "Enlever", "actions": []}],
+        agreement_on=local_today(), agreement_method="oral")
+    logged_in(team["manager"])
+    response, _data = _edit(client, plan, **{"goals-1-remove": "y"})
+    assert response.status_code == 302
+    db.session.refresh(plan)
+    assert [goal.description for goal in plan.goals] == ["Garder"]
+    _activate(client, plan)
+    page = client.get(f"/careplans/{plan.id}").get_data(as_text=True)
+    assert "Objectif 1, action 1" in page  # the action without anyone responsible
+    assert db.session.get(CarePlan, plan.id).status == "draft"
+
+
+def test_after_a_conflict_the_user_saves_their_version_even_if_a_goal_was_removed(
+        client, logged_in, team):
+    from coordinator.careplans import services as plan_services
+
+    plan = factories.make_care_plan(team["patient"], user=team["manager"], goals=[
+        {"description": "Premier", "actions": []}, {"description": "Second", "actions": []}])
+    logged_in(team["manager"])
+    mine = form_fields(client.get(f"/careplans/{plan.id}/edit").get_data(as_text=True),
+                       "plan-form")
+    first = {"id": plan.goals[0].id, "description": "Premier"}
+    plan_services.save_plan(db.session, factories.case_plan_actor(team["manager"]), plan,
+                            {"goals": [first]}, plan.version)  # someone removed "Second"
+    db.session.commit()
+    mine["goals-1-description"] = "Second, précisé"
+    conflict = client.post(f"/careplans/{plan.id}/edit", data=mine)
+    assert conflict.status_code == 409
+    again = form_fields(conflict.get_data(as_text=True), "plan-form")
+    assert client.post(f"/careplans/{plan.id}/edit", data=again).status_code == 302
+    db.session.refresh(plan)
+    assert [goal.description for goal in plan.goals] == ["Premier", "Second, précisé"]
