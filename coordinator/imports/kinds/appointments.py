@@ -24,6 +24,7 @@ from coordinator.imports.kinds.base import (
     UpsertKind,
     among,
     in_scope,
+    referenced_patient,
     unknown_reference,
 )
 from coordinator.patients.models import Patient
@@ -65,7 +66,7 @@ class AppointmentsKind(UpsertKind):
     def build(self, run: ImportRun, row: Row, refs: dict, current) -> dict:
         """The row's values, checked as the service checks a booking (overlaps aside)."""
         cells, present = row.values, run.present
-        patient = self._patient(run, row, refs["patient_external_id"])
+        patient = referenced_patient(run, row, refs["patient_external_id"])
         values = {"external_id": cells["external_id"],
                   "patient_id": patient.id if patient is not None else None,
                   "provider_id": self._provider(run, row, refs["provider_external_id"]),
@@ -81,26 +82,6 @@ class AppointmentsKind(UpsertKind):
         if "status" in present:
             values.update(self._status(run, row, current))
         return values
-
-    @staticmethod
-    def _patient(run: ImportRun, row: Row, patients: dict):
-        """The patient the row names: known, in the importer's territory, not merged away."""
-        external_id = row.values["patient_external_id"]
-        if external_id is None:
-            return None
-        patient = patients.get(external_id)
-        if patient is None or not in_scope(run, patient.territory_id):
-            # Another territory's patient is "unknown" to a case manager: nothing leaks.
-            run.problem(row, "patient_external_id",
-                        _l("No patient you may import for has the external_id “%(value)s”.",
-                           value=external_id[:64]))
-            return None
-        if patient.merged_into_id is not None:
-            run.problem(row, "patient_external_id",
-                        _l("This patient was merged into patient #%(id)s.",
-                           id=patient.merged_into_id))
-            return None
-        return patient
 
     @staticmethod
     def _provider(run: ImportRun, row: Row, providers: dict) -> int | None:

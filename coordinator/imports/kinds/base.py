@@ -99,6 +99,27 @@ def in_scope(run: ImportRun, territory_id: int | None) -> bool:
     return run.options.territory_id is None or territory_id == run.options.territory_id
 
 
+def referenced_patient(run: ImportRun, row: Row, patients: dict):
+    """The patient a row names by `patient_external_id`: known, in the importer's territory,
+    not merged away; otherwise a problem on that column and None."""
+    external_id = row.values["patient_external_id"]
+    if external_id is None:
+        return None
+    patient = patients.get(external_id)
+    if patient is None or not in_scope(run, patient.territory_id):
+        # Another territory's patient is "unknown" to a case manager: nothing leaks.
+        run.problem(row, "patient_external_id",
+                    _l("No patient you may import for has the external_id “%(value)s”.",
+                       value=external_id[:64]))
+        return None
+    if patient.merged_into_id is not None:
+        run.problem(row, "patient_external_id",
+                    _l("This patient was merged into patient #%(id)s.",
+                       id=patient.merged_into_id))
+        return None
+    return patient
+
+
 def territory_of(run: ImportRun, row: Row, column: str = "territory_code") -> int | None:
     code = row.values.get(column)
     if code is None:

@@ -18,7 +18,7 @@ from coordinator.imports.kinds.base import (
     Reference,
     among,
     bulk_insert,
-    in_scope,
+    referenced_patient,
     write_audit,
 )
 from coordinator.patients.models import Patient
@@ -97,7 +97,7 @@ class EnrollmentsKind(Kind):
     def _entry(self, run: ImportRun, row: Row, patients: dict) -> tuple | None:
         """The row's (patient, program, Entry), its own rules checked; None when invalid."""
         cells = row.values
-        patient = self._patient(run, row, patients)
+        patient = referenced_patient(run, row, patients)
         program = run.context["programs"].get(cells["program_code"])
         if program is None and cells["program_code"] is not None:
             run.problem(row, "program_code", _l("Unknown program “%(code)s”.",
@@ -119,25 +119,6 @@ class EnrollmentsKind(Kind):
         return (patient.id, program.id, Entry(cells["effective_date"],
                                               stratum.id if stratum else None,
                                               cells.get("reason"), row=row, label=label))
-
-    @staticmethod
-    def _patient(run: ImportRun, row: Row, patients: dict):
-        external_id = row.values["patient_external_id"]
-        if external_id is None:
-            return None
-        patient = patients.get(external_id)
-        if patient is None or not in_scope(run, patient.territory_id):
-            # Another territory's patient is "unknown" to a case manager: nothing leaks.
-            run.problem(row, "patient_external_id",
-                        _l("No patient you may import for has the external_id “%(value)s”.",
-                           value=external_id[:64]))
-            return None
-        if patient.merged_into_id is not None:
-            run.problem(row, "patient_external_id",
-                        _l("This patient was merged into patient #%(id)s.",
-                           id=patient.merged_into_id))
-            return None
-        return patient
 
     @staticmethod
     def _timelines(run: ImportRun, given: list[tuple]) -> dict[tuple, list[Entry]]:
