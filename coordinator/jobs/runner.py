@@ -1,7 +1,8 @@
 """Running a job: at most one run per job and schedule slot, whatever the number of processes or
 hosts. The lease is the `job_run` row itself: a process first inserts (name, slot) and commits;
-the unique constraint refuses a second insert, so every other process skips the slot. A run
-by hand has a slot of its own and always runs."""
+the unique constraint refuses a second insert, so every other process skips the slot (unless
+that run failed or was interrupted: then one of them runs it again). A run by hand has a slot
+of its own and always runs."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,8 +60,30 @@ def _claim(session: Session, name: str, slot: str, trigger: str) -> JobRun | Non
         session.commit()
     except IntegrityError:
         session.rollback()
-        return None
+        return _take_over(session, name, slot)
     return job_run
+
+
+STALE_AFTER = timedelta(hours=2)
+
+
+def _take_over(session: Session, name: str, slot: str) -> JobRun | None:
+    """A slot whose run failed, or whose process died while running it (still "running" two
+    hours on), is run again by the first process that asks; a conditional update lets only
+    one of them take it."""
+    now = utcnow()
+    taken = session.execute(
+        update(JobRun).where(JobRun.name == name, JobRun.slot == slot,
+                             or_(JobRun.status == "failed",
+                                 and_(JobRun.status == "running",
+                                      JobRun.started_at < now - STALE_AFTER)))
+        .values(status="running", host=host_label(), started_at=now, error=None,
+                finished_at=None)).rowcount
+    session.commit()
+    if taken != 1:
+        return None
+    logger.info("job %s: slot %s taken over (failed or interrupted before)", name, slot)
+    return session.scalar(select(JobRun).where(JobRun.name == name, JobRun.slot == slot))
 
 
 def _finish(session: Session, job_run: JobRun, started: float, status: str, *,

@@ -93,10 +93,17 @@ def _appointments(session: Session, feed: CalendarFeed) -> list[Appointment]:
 
 
 def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
-           kinds: dict[str, str]) -> Event:
+           kinds: dict[str, str], territory_id: int | None) -> Event:
     """One VEVENT: times in UTC; a cancelled (or rescheduled) appointment stays as CANCELLED,
-    and its SEQUENCE (the row's version) tells clients it changed."""
-    who = appointment.patient.display_name if for_provider else appointment.provider.name
+    and its SEQUENCE (the row's version) tells clients it changed. In a provider's feed, a
+    patient of another territory than the provider's is only "busy" (the feed was given out by
+    the provider's territory)."""
+    if for_provider and appointment.patient.territory_id != territory_id:
+        who = _("Busy")
+    elif for_provider:
+        who = appointment.patient.display_name
+    else:
+        who = appointment.provider.name
     event = Event()
     event.add("uid", f"appointment-{appointment.id}@coordinator")
     event.add("dtstamp", stamp)
@@ -129,9 +136,16 @@ def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = Non
     calendar.add("x-wr-timezone", "Europe/Paris")
     calendar.add("x-published-ttl", "PT1H")
     stamp, kinds = utcnow(), {kind: str(label) for kind, label in KIND_LABELS.items()}
+    territory_id = session.get(Provider, feed.provider_id).territory_id \
+        if feed.provider_id else None
+    named = set()
     for appointment in appointments:
-        calendar.add_component(_event(appointment, feed.provider_id is not None, stamp, kinds))
+        event = _event(appointment, feed.provider_id is not None, stamp, kinds, territory_id)
+        calendar.add_component(event)
+        if feed.provider_id is None or appointment.patient.territory_id == territory_id:
+            named.add(appointment.patient_id)
     actor = replace(Actor.system(f"calendar-feed-{feed.id}"), ip_address=ip_address)
     audit.record(session, actor, AuditAction.READ, "calendar_feed", feed.id,
-                 patient_id=feed.patient_id, summary=f"{len(appointments)} appointment(s)")
+                 patient_id=feed.patient_id, summary=f"{len(appointments)} appointment(s)",
+                 details={"patient_ids": sorted(named)})
     return calendar.to_ical()

@@ -126,7 +126,8 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed', 'shown')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'shown')",
+                        name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

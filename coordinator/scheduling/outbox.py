@@ -12,7 +12,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import utcnow
@@ -91,38 +91,65 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     return smtp
 
 
-def _send_each(smtp: smtplib.SMTP, messages: list[OutboxMessage], sender: str,
-               now: datetime) -> int:
+def _claim(session: Session) -> list[OutboxMessage]:
+    """Take the pending messages with a recipient for this delivery: each is moved to
+    `sending` by a conditional update, so two deliveries running at once never both send it;
+    committed before anything is sent."""
+    candidates = list(session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.recipient.is_not(None))
+        .order_by(OutboxMessage.id)))
+    claimed = [message_id for message_id in candidates if session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                    OutboxMessage.status == "pending")
+        .values(status="sending")).rowcount == 1]
+    session.commit()
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                .order_by(OutboxMessage.id))) if claimed else []
+
+
+def _release(session: Session, messages: list[OutboxMessage]) -> None:
+    """Messages not sent go back to pending, for the next delivery."""
+    for message in messages:
+        if message.status == "sending":
+            message.status = "pending"
+    session.commit()
+
+
+def _send_each(session: Session, smtp: smtplib.SMTP, messages: list[OutboxMessage],
+               sender: str, now: datetime) -> int:
+    """Send one by one, recording each outcome at once (a later failure loses nothing)."""
     sent = 0
     for message in messages:
         try:
             smtp.send_message(_email(message, sender))
         except smtplib.SMTPServerDisconnected as error:
             logger.warning("outbox: SMTP connection lost: %s", error)
-            break  # the rest stay pending for the next run
+            break  # the rest go back to pending for the next run
         except smtplib.SMTPException as error:  # refused by the server: this message only
             message.status, message.error = "failed", f"{type(error).__name__}: {error}"
+            session.commit()
             continue
         except OSError as error:
             logger.warning("outbox: SMTP connection lost: %s", error)
             break
         message.status, message.sent_at, message.error = "sent", now, None
+        session.commit()
         sent += 1
     return sent
 
 
 def deliver(session: Session, config: Mapping, now: datetime | None = None) -> int:
     """E-mail the pending messages that have a recipient when SMTP is configured; each becomes
-    `sent` or `failed` (with the error). Without SMTP, or when the server cannot be reached,
-    they stay pending (visible in the application; tried again by the next run). Returns the
-    number sent."""
+    `sent` or `failed` (with the error). The messages are committed before the first e-mail
+    goes, and each outcome right after its e-mail, so that nothing is sent twice. Without
+    SMTP, or when the server cannot be reached, they stay pending (visible in the application;
+    tried again by the next run). Returns the number sent."""
     settings = SmtpSettings.from_config(config)
     if settings is None:
         return 0
-    messages = list(session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.recipient.is_not(None))
-        .order_by(OutboxMessage.id)))
+    session.commit()
+    messages = _claim(session)
     if not messages:
         return 0
     try:
@@ -130,13 +157,14 @@ def deliver(session: Session, config: Mapping, now: datetime | None = None) -> i
     except (OSError, smtplib.SMTPException) as error:
         logger.warning("outbox: SMTP server %s:%s unreachable: %s", settings.host,
                        settings.port, error)
+        _release(session, messages)
         return 0
     try:
-        sent = _send_each(smtp, messages, settings.sender, now or utcnow())
+        sent = _send_each(session, smtp, messages, settings.sender, now or utcnow())
     finally:
         try:
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
-    session.flush()
+        _release(session, messages)
     return sent

@@ -103,6 +103,10 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
         problems.append((key_prefix + "starts_at", _l("The patient died on %(date)s: no "
                                                       "appointment after that day.",
                                                       date=patient.deceased_date.isoformat())))
+    if data.get("action_id") is not None and patient is not None and \
+            not _action_of(session, data["action_id"], patient.id):
+        problems.append((key_prefix + "action_id",
+                         _l("Choose an action of this patient's care plan.")))
     for name in ("place", "notes"):
         if isinstance(values.get(name), str):
             values[name] = values[name].strip() or None
@@ -110,6 +114,16 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
     values.update(starts_at=starts_at, duration_minutes=duration,
                   ends_at=starts_at + timedelta(minutes=duration))
     return values
+
+
+def _action_of(session: Session, action_id: int, patient_id: int) -> bool:
+    """Is this care-plan action part of a plan of this patient?"""
+    from coordinator.careplans.models import CarePlan, CarePlanAction, CarePlanGoal
+
+    return session.scalar(
+        select(CarePlanAction.id).join(CarePlanGoal, CarePlanGoal.id == CarePlanAction.goal_id)
+        .join(CarePlan, CarePlan.id == CarePlanGoal.plan_id)
+        .where(CarePlanAction.id == action_id, CarePlan.patient_id == patient_id)) is not None
 
 
 def overlapping(session: Session, patient_id: int, provider_id: int, starts_at: datetime,

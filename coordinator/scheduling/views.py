@@ -307,9 +307,7 @@ def outcome(appointment_id: int):
         return redirect(url_for("scheduling.show", appointment_id=appointment.id))
     flash(_("Outcome recorded: %(status)s.", status=STATUS_LABELS[appointment.status]),
           "success")
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
-                    and not request.form.get("next", "").startswith("//")
-                    else url_for("scheduling.show", appointment_id=appointment.id))
+    return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
 @bp.post("/appointments/<int:appointment_id>/reschedule")

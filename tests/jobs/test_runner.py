@@ -97,3 +97,18 @@ def test_last_and_recent_runs(app, session):
     assert last["appointment_reminders"].id == reminders.id
     assert "review_overdue_plans" not in last
     assert len(runner.recent_runs(session, limit=2)) == 2
+
+
+def test_a_failed_or_interrupted_slot_is_run_again_once(app, session):
+    failed = JobRun(name="mark_outcome_missing", slot="2026-11-24T13", status="failed",
+                    host="gone:1")
+    interrupted = JobRun(name="mark_outcome_missing", slot="2026-11-24T14", status="running",
+                         host="gone:2", started_at=utcnow() - timedelta(hours=3))
+    busy = JobRun(name="mark_outcome_missing", slot="2026-11-24T15", status="running",
+                  host="other:3", started_at=utcnow() - timedelta(minutes=5))
+    session.add_all([failed, interrupted, busy])
+    session.commit()
+    assert runner.run(app, "mark_outcome_missing", "2026-11-24T13").status == "succeeded"
+    assert runner.run(app, "mark_outcome_missing", "2026-11-24T14").status == "succeeded"
+    assert runner.run(app, "mark_outcome_missing", "2026-11-24T15") is None  # still running
+    assert runner.run(app, "mark_outcome_missing", "2026-11-24T13") is None  # done now

@@ -155,3 +155,48 @@ def test_the_patients_no_show_rate_is_shown(client, logged_in, case_manager, pat
     assert "25.0 %" in page  # 1 missed of 4 with an outcome
     calendar = client.get(f"/calendar/provider/{nurse.id}").get_data(as_text=True)
     assert "25.0 %" in calendar
+
+
+def test_overlaps_and_feeds_never_name_another_territorys_patient(client, logged_in,
+                                                                  case_manager, patient):
+    from datetime import datetime
+
+    import icalendar
+
+    from coordinator.scheduling import feeds, services
+
+    nurse = factories.make_provider("nurse")
+    stranger = factories.make_patient(territory_code="CORNOUAILLE", birth_name="Inconnu")
+    when = datetime.combine(local_today() + timedelta(days=4), datetime.min.time()).replace(
+        hour=10)
+    actor = factories.case_plan_actor(case_manager)
+    services.create_appointment(db.session, actor, {
+        "patient_id": stranger.id, "provider_id": nurse.id, "starts_at": when})
+    _feed, token = feeds.create_feed(db.session, actor, provider=nurse)
+    db.session.commit()
+    logged_in(case_manager)
+    token_form = client.csrf_token(f"/scheduling/patients/{patient.id}/new")
+    refused = client.post(f"/scheduling/patients/{patient.id}/new", data={
+        "csrf_token": token_form, "provider_id": nurse.id, "kind": "home_visit",
+        "starts_at": when.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 30})
+    assert refused.status_code == 409
+    assert "INCONNU" not in refused.get_data(as_text=True).upper()
+    ics = client.get(f"/calendar/feed/{token}.ics").data
+    summaries = [str(e["summary"]) for e in icalendar.Calendar.from_ical(ics).walk("VEVENT")]
+    assert summaries and not any("INCONNU" in s.upper() for s in summaries)
+
+
+def test_a_series_cannot_point_at_another_patients_plan_action(case_manager, patient):
+    from datetime import datetime
+
+    from coordinator.core.errors import ValidationError
+    from coordinator.scheduling import services
+
+    other_plan = factories.make_care_plan(factories.make_patient(), status="active")
+    action_id = other_plan.goals[0].actions[0].id
+    with pytest.raises(ValidationError) as caught:
+        services.create_appointment(db.session, factories.case_plan_actor(case_manager), {
+            "patient_id": patient.id, "provider_id": patient.gp_id, "action_id": action_id,
+            "starts_at": datetime.combine(local_today() + timedelta(days=2),
+                                          datetime.min.time()).replace(hour=9)})
+    assert "action_id" in caught.value.messages()
