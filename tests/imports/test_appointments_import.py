@@ -236,3 +236,17 @@ def test_a_merged_patient_is_refused(session, examples):
     assert messages(report) == [
         f"line 2, column patient_external_id: This patient was merged into patient "
         f"#{survivor.id}."]
+
+
+def test_an_outcome_needs_a_started_appointment_and_history_is_not_rewritten(session,
+                                                                              examples):
+    examples("providers", "patients")
+    report = run(session, "appointments", appointments(
+        "F-1,PAT-001,PRV-001,2099-07-01T09:00,,,attended"))
+    assert report.status == "rejected"
+    assert [e["column"] for e in report.errors] == ["status"]
+    run(session, "appointments", appointments("P-1,PAT-001,PRV-001,2026-07-01T09:00,,,attended"))
+    moved = run(session, "appointments", appointments(
+        "P-1,PAT-001,PRV-001,2026-07-08T09:00,,,attended"))
+    assert moved.status == "rejected" and moved.errors[0]["column"] == "starts_at"
+    assert stored(session)["P-1"].starts_at == utc(2026, 7, 1, 7)

@@ -81,7 +81,26 @@ class AppointmentsKind(UpsertKind):
             values["kind"] = cells["kind"] or "consultation"
         if "status" in present:
             values.update(self._status(run, row, current))
+        self._check_history(run, row, values, current)
         return values
+
+    @staticmethod
+    def _check_history(run: ImportRun, row: Row, values: dict, current) -> None:
+        """An outcome is for an appointment that has started; an appointment that has its
+        outcome keeps its time, provider and patient (history is not rewritten)."""
+        starts_at = values.get("starts_at")
+        if values.get("status") in ("attended", "no_show") and starts_at is not None and \
+                starts_at > run.now and (current is None or current["status"] == "scheduled"):
+            run.problem(row, "status", _l("The appointment has not started yet: it can be "
+                                          "cancelled or moved, not attended or missed."))
+        if current is not None and current["status"] != "scheduled":
+            for name in ("patient_id", "provider_id", "starts_at"):
+                if values.get(name) is not None and values[name] != current[name]:
+                    run.problem(row, name.replace("_id", "_external_id")
+                                if name != "starts_at" else name,
+                                _l("The appointment already has its outcome: its patient, "
+                                   "provider and time cannot change."))
+                    break
 
     @staticmethod
     def _provider(run: ImportRun, row: Row, providers: dict) -> int | None:
