@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from coordinator.careplans.models import CarePlan, CarePlanAction, CarePlanGoal
+from coordinator.careplans.models import CarePlan, CarePlanAction, CarePlanGoal, CarePlanMember
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.permissions import (
@@ -162,7 +162,10 @@ def series_preview(patient_id: int):
         proposals = _proposals(patient, source_form.source.data, source_form.start.data)
         choices = series.provider_choices(db.session, patient,
                                           {p.provider_kind for p in proposals})
-        chosen = series.default_providers(patient, choices)
+        team = set(db.session.scalars(
+            select(CarePlanMember.provider_id).join(CarePlan)
+            .where(CarePlan.patient_id == patient.id, CarePlan.status == "active")))
+        chosen = series.default_providers(patient, choices, team)
         form.round_label.data = dict(source_form.source.choices).get(source_form.source.data)
         for proposal in proposals:
             entry = form.rows.append_entry()

@@ -200,3 +200,15 @@ def test_a_series_cannot_point_at_another_patients_plan_action(case_manager, pat
             "starts_at": datetime.combine(local_today() + timedelta(days=2),
                                           datetime.min.time()).replace(hour=9)})
     assert "action_id" in caught.value.messages()
+
+
+def test_the_preview_proposes_the_care_teams_provider_of_each_kind(client, logged_in,
+                                                                   case_manager, patient):
+    factories.make_provider("nurse", name="Aaa premier de l'annuaire")
+    team_nurse = factories.make_provider("nurse", name="Zzz de l'équipe")
+    factories.make_care_plan(patient, user=case_manager, status="active",
+                             team=[{"provider_id": team_nurse.id}])
+    logged_in(case_manager)
+    data = form_fields(_preview(client, patient, local_today() + timedelta(days=7))
+                       .get_data(as_text=True), "series-form")
+    assert data["provider-nurse"] == str(team_nurse.id)
