@@ -11,6 +11,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from coordinator.careplans.labels import CHOICE_LABELS, DOMAIN_LABELS
 from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
 from coordinator.providers.models import Provider
 
@@ -45,12 +46,6 @@ LABELS = {
     "provider_id": _l("Provider"), "interval_days": _l("Every (days)"),
     "occurrences": _l("Times"), "due_date": _l("Due date"), "role": _l("Role"),
     "summary": _l("Summary"), "needs": _l("Needs identified"), "position": _l("Order"),
-}
-DOMAIN_LABELS = {
-    "health": _l("Health"), "autonomy": _l("Autonomy and functional abilities"),
-    "psychological": _l("Psychological and cognitive"), "social": _l("Social and family"),
-    "housing": _l("Housing and environment"), "financial": _l("Financial and administrative"),
-    "caregiver": _l("Caregiver burden"),
 }
 
 
@@ -88,6 +83,25 @@ def document(session: Session, plan: CarePlan) -> dict:
     return doc
 
 
+def from_input(session: Session, current: dict, data: dict) -> dict:
+    """A save's input (the service's dict, blank rows included) as a document, to compare it
+    with `current`; what the input does not edit (the state) is taken from `current`."""
+    doc = {name: _iso(data.get(name)) for name in SCALARS}
+    doc |= {name: current.get(name) for name in STATE}
+    doc["assessment"] = data.get("assessment") or {}
+    doc["goals"] = [
+        {**{name: _iso(goal.get(name)) for name in ("id", *GOAL_FIELDS)},
+         "actions": [{**{name: _iso(action.get(name)) for name in ("id", *ACTION_FIELDS)},
+                      "provider_name": provider_name(session, action.get("provider_id"))}
+                     for action in goal.get("actions") or [] if action.get("description")]}
+        for goal in data.get("goals") or [] if goal.get("description")]
+    doc["team"] = [{"provider_id": member["provider_id"],
+                    "provider_name": provider_name(session, member["provider_id"]),
+                    "role": member.get("role") or ""}
+                   for member in data.get("team") or [] if member.get("provider_id")]
+    return doc
+
+
 # -- Diff ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -122,8 +136,6 @@ def _text(value, name: str = "") -> str:
     if name in DATES:
         return format_date(date.fromisoformat(str(value)), "short")
     if name in ENUMERATIONS or name == "domain":
-        from coordinator.careplans.forms import CHOICE_LABELS
-
         label = CHOICE_LABELS.get(value) if name != "domain" else DOMAIN_LABELS.get(value)
         return str(label) if label is not None else str(value)
     return str(value)

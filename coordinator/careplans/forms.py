@@ -20,29 +20,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from coordinator.careplans.documents import DOMAIN_LABELS
+from coordinator.careplans.labels import (
+    ACTION_STATUS_LABELS,
+    AGREEMENT_LABELS,
+    DOMAIN_LABELS,
+    GOAL_STATUS_LABELS,
+    LEGAL_PROTECTION_LABELS,
+    PLAN_STATUS_LABELS,
+    RESPONSIBLE_LABELS,
+)
 from coordinator.careplans.models import ASSESSMENT_DOMAINS
 from coordinator.core.forms import optional_int
 
-LEGAL_PROTECTION_LABELS = {
-    "none": _l("None"), "safeguard": _l("Safeguard of justice"),
-    "curatorship": _l("Curatorship"), "guardianship": _l("Guardianship"),
-    "family_authorisation": _l("Family authorisation"),
-    "future_protection": _l("Future protection mandate"),
-}
-AGREEMENT_LABELS = {"oral": _l("Orally"), "written": _l("In writing"),
-                    "signed": _l("Signed plan"),
-                    "representative": _l("Through their legal representative")}
-GOAL_STATUS_LABELS = {"open": _l("Ongoing"), "achieved": _l("Achieved"),
-                      "abandoned": _l("Abandoned")}
-ACTION_STATUS_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"),
-                        "done": _l("Done"), "cancelled": _l("Cancelled")}
-RESPONSIBLE_LABELS = {"provider": _l("A provider"), "patient": _l("The patient"),
-                      "caregiver": _l("The caregiver")}
-PLAN_STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "closed": _l("Closed")}
-# The labels of every enumerated value, for the readable diff (no value belongs to two lists).
-CHOICE_LABELS = {**LEGAL_PROTECTION_LABELS, **AGREEMENT_LABELS, **RESPONSIBLE_LABELS,
-                 **ACTION_STATUS_LABELS, **GOAL_STATUS_LABELS, **PLAN_STATUS_LABELS}
 BLANK_GOALS = 2
 BLANK_ACTIONS = 2
 BLANK_MEMBERS = 2

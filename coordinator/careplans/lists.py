@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
@@ -21,7 +21,7 @@ def plans_query(user, *, status: str | None = None, review_due: bool = False,
                 mine: bool = False, today: date | None = None) -> Select:
     """Plans the user may read (with their patient), most urgent review first."""
     query = (select(CarePlan).join(Patient, Patient.id == CarePlan.patient_id)
-             .options(contains_eager(CarePlan.patient)))
+             .options(contains_eager(CarePlan.patient), joinedload(CarePlan.coordinator)))
     if user.role in (Role.CASE_MANAGER, Role.ADMIN):
         query = query.where(patient_scope(user))
     else:

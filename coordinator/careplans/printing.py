@@ -77,6 +77,21 @@ def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str 
     return PrintedPlan(pdf, rendered.pages, rendered.cached, filename(plan))
 
 
+def plans_to_print(session: Session, user, *, caseload: bool,
+                   plan_ids: list[int]) -> list[CarePlan]:
+    """Every active plan of the user's caseload, or the chosen plans the user may read, in
+    the order chosen."""
+    from coordinator.careplans import lists
+    from coordinator.core.permissions import can_read_plan
+
+    if caseload:
+        return list(session.scalars(lists.plans_query(user, status="active", mine=True)))
+    order = {plan_id: index for index, plan_id in enumerate(plan_ids)}
+    plans = [plan for plan in session.scalars(select(CarePlan).where(
+        CarePlan.id.in_(plan_ids or [-1]))) if can_read_plan(user, plan)]
+    return sorted(plans, key=lambda plan: order[plan.id])
+
+
 def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintBatch:
     """A batch print of these plans (each print audited now, with the batch's number)."""
     batch = batches.start(session, actor.user_id, len(plans))

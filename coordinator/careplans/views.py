@@ -15,7 +15,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,6 +34,7 @@ from coordinator.careplans.forms import (
     PlanForm,
     VersionForm,
 )
+from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
 from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
@@ -276,7 +276,7 @@ def _conflict(plan: CarePlan, form: PlanForm, mine: dict):
     db.session.commit()
     current = documents.document(db.session, plan)
     _forget_removed_rows(form, current)
-    proposed = _proposed(current, mine)
+    proposed = documents.from_input(db.session, current, mine)
     form.version.data = plan.version
     return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
                            strata=[], stratum=None, conflict=True,
@@ -294,30 +294,6 @@ def _forget_removed_rows(form: PlanForm, current: dict) -> None:
         for action in entry.form.actions:
             if action.form.id.data not in action_ids:
                 action.form.id.data = None
-
-
-def _proposed(current: dict, mine: dict) -> dict:
-    """The user's input as a document, to compare with the current one."""
-    from datetime import date
-
-    def iso(value):
-        return value.isoformat() if isinstance(value, date) else value
-
-    doc = {name: iso(mine.get(name)) for name in documents.SCALARS}
-    doc |= {name: current.get(name) for name in documents.STATE}  # not edited in the form
-    doc["assessment"] = mine.get("assessment") or {}
-    doc["goals"] = [
-        {**{name: iso(goal.get(name)) for name in ("id", *documents.GOAL_FIELDS)},
-         "actions": [{**{name: iso(action.get(name)) for name in ("id", *documents.ACTION_FIELDS)},
-                      "provider_name": documents.provider_name(db.session,
-                                                               action.get("provider_id"))}
-                     for action in goal.get("actions") or [] if action.get("description")]}
-        for goal in mine.get("goals") or [] if goal.get("description")]
-    doc["team"] = [{"provider_id": m["provider_id"],
-                    "provider_name": documents.provider_name(db.session, m["provider_id"]),
-                    "role": m.get("role") or ""}
-                   for m in mine.get("team") or [] if m.get("provider_id")]
-    return doc
 
 
 # -- Lifecycle -------------------------------------------------------------------------------
@@ -482,14 +458,9 @@ def print_batch():
     form = BatchPrintForm()
     if not form.validate_on_submit():
         abort(400)
-    if request.form.get("scope") == "caseload":
-        plans = list(db.session.scalars(lists.plans_query(current_user, status="active",
-                                                          mine=True)))
-    else:
-        plans = [plan for plan in db.session.scalars(select(CarePlan).where(
-            CarePlan.id.in_(form.plan_ids.data or [-1]))) if can_read_plan(current_user, plan)]
-        order = {plan_id: index for index, plan_id in enumerate(form.plan_ids.data)}
-        plans.sort(key=lambda plan: order.get(plan.id, 0))
+    plans = plan_printing.plans_to_print(db.session, current_user,
+                                         caseload=request.form.get("scope") == "caseload",
+                                         plan_ids=form.plan_ids.data or [])
     if not plans:
         flash(_("Choose at least one plan to print."), "warning")
         return redirect(url_for("careplans.index"))
@@ -531,5 +502,5 @@ def batch_pdf(batch_id: int):
 @bp.record_once
 def _template_labels(state) -> None:
     """Labels the plan templates (pages and printed summary) share."""
-    state.app.jinja_env.globals.update(kind_labels=KIND_LABELS,
-                                       domain_labels=documents.DOMAIN_LABELS)
+    state.app.jinja_env.globals.update(kind_labels=KIND_LABELS, domain_labels=DOMAIN_LABELS,
+                                       plan_labels=TEMPLATE_LABELS)

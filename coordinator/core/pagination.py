@@ -38,6 +38,11 @@ def _int_arg(name: str, default: int) -> int:
         return default
 
 
+def count(session: Session, query: Select) -> int:
+    """How many rows `query` selects, counted in SQL."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
 def paginate(session: Session, query: Select, page: int | None = None,
              per_page: int | None = None) -> Page:
     """One page of `query`: its rows and the total count, counted in SQL."""
@@ -45,6 +50,6 @@ def paginate(session: Session, query: Select, page: int | None = None,
     per_page = per_page if per_page is not None else _int_arg(
         "per_page", current_app.config["PER_PAGE"])
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count(session, query)
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, total=total, page=page, per_page=per_page)

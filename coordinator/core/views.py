@@ -11,7 +11,7 @@ from coordinator.auth.roles import Role
 from coordinator.careplans import lists as plan_lists
 from coordinator.core.errors import ValidationError
 from coordinator.core.forms import LanguageForm, WorklistFilterForm
-from coordinator.core.pagination import paginate
+from coordinator.core.pagination import count, paginate
 from coordinator.core.permissions import AUTHENTICATED, PUBLIC, require
 from coordinator.core.time import local_today, utcnow
 from coordinator.core.viewhelpers import current_actor, safe_next_url
@@ -62,11 +62,10 @@ def _worklists(programs) -> dict:
     reviews = paginate(db.session, plan_lists.review_overdue(current_user, local_today()),
                        per_page=20)
     followups = {
-        "outcome_missing": paginate(db.session, appointment_lists.outcome_missing(
-            current_user, utcnow()), per_page=1).total,
-        "no_shows": paginate(db.session, appointment_lists.no_shows(
-            current_user, local_today()).where(Appointment.outreach_at.is_(None)),
-            per_page=1).total}
+        "outcome_missing": count(db.session, appointment_lists.outcome_missing(
+            current_user, utcnow())),
+        "no_shows": count(db.session, appointment_lists.no_shows(
+            current_user, local_today()).where(Appointment.outreach_at.is_(None)))}
     worklists.audit_view(db.session, current_actor(),
                          len(caseload.items) + len(unstratified.items) + len(went_up)
                          + len(reviews.items))

@@ -26,7 +26,7 @@ from coordinator.metrics.services import no_show_rate
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling import calendar, feeds, services
-from coordinator.scheduling.forms import KIND_LABELS, STATUS_LABELS
+from coordinator.scheduling.labels import KIND_LABELS, STATUS_LABELS
 from coordinator.scheduling.models import CalendarFeed
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")

@@ -20,7 +20,7 @@ from coordinator.core.context import Actor
 from coordinator.core.time import utcnow
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
-from coordinator.scheduling.forms import KIND_LABELS
+from coordinator.scheduling.labels import KIND_LABELS
 from coordinator.scheduling.models import Appointment, CalendarFeed
 
 PAST_DAYS = 90  # a feed holds the last 90 days and everything ahead

@@ -20,15 +20,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from coordinator.core.forms import optional_int
+from coordinator.scheduling.labels import KIND_LABELS, REASON_LABELS, STATUS_LABELS
 
-KIND_LABELS = {"consultation": _l("Consultation"), "home_visit": _l("Home visit"),
-               "teleconsultation": _l("Teleconsultation"), "group_session": _l("Group session")}
-STATUS_LABELS = {"scheduled": _l("Scheduled"), "attended": _l("Attended"),
-                 "no_show": _l("No-show"), "cancelled_patient": _l("Cancelled by the patient"),
-                 "cancelled_provider": _l("Cancelled by the provider")}
-REASON_LABELS = {"forgot": _l("Forgot"), "transport": _l("Transport"),
-                 "hospitalised": _l("Hospitalised"), "refused": _l("Refused"),
-                 "other": _l("Other")}
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 

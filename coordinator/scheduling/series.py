@@ -67,6 +67,44 @@ def from_action(session: Session, action: CarePlanAction, start: date) -> list[P
                    action_id=action.id)
 
 
+def sources(session: Session, patient: Patient) -> tuple[list[Stratum], list[CarePlanAction]]:
+    """What a series can come from: the follow-up templates of the patient's current strata,
+    and the actions with a frequency and a provider of their active plan."""
+    from coordinator.careplans import services as plan_services
+    from coordinator.careplans.models import CarePlan, CarePlanGoal
+
+    strata = [s for s in plan_services.current_strata(session, patient) if s.followup_items]
+    actions = list(session.scalars(
+        select(CarePlanAction).join(CarePlanGoal).join(CarePlan)
+        .where(CarePlan.patient_id == patient.id, CarePlan.status == "active",
+               CarePlanAction.interval_days.is_not(None),
+               CarePlanAction.provider_id.is_not(None))))
+    return strata, actions
+
+
+def proposals(session: Session, patient: Patient, source: str,
+              start: date) -> list[Proposal] | None:
+    """The series of `source` ("stratum-<id>" or "action-<id>"), None when it is not one of
+    the patient's sources."""
+    strata, actions = sources(session, patient)
+    for stratum in strata:
+        if source == f"stratum-{stratum.id}":
+            return from_template(stratum, start)
+    for action in actions:
+        if source == f"action-{action.id}":
+            return from_action(session, action, start)
+    return None
+
+
+def plan_team(session: Session, patient: Patient) -> set[int]:
+    """The providers of the care team of the patient's active plan."""
+    from coordinator.careplans.models import CarePlan, CarePlanMember
+
+    return set(session.scalars(
+        select(CarePlanMember.provider_id).join(CarePlan)
+        .where(CarePlan.patient_id == patient.id, CarePlan.status == "active")))
+
+
 def provider_choices(session: Session, patient: Patient,
                      kinds: set[str]) -> dict[str, list[Provider]]:
     """The active providers of the patient's territory for each kind, in one query."""

@@ -126,14 +126,28 @@ def _action_of(session: Session, action_id: int, patient_id: int) -> bool:
         .where(CarePlanAction.id == action_id, CarePlan.patient_id == patient_id)) is not None
 
 
-def overlapping(session: Session, patient_id: int, provider_id: int, starts_at: datetime,
-                ends_at: datetime, exclude: Iterable[int] = ()) -> list[Appointment]:
-    """Appointments holding a slot that overlaps [starts_at, ends_at) for the same patient or
-    the same provider."""
+def _clash(row: dict, other: dict) -> bool:
+    """Same patient or same provider, and the times overlap ([start, end) intervals)."""
+    return (other["patient_id"] == row["patient_id"] or
+            other["provider_id"] == row["provider_id"]) and \
+        other["starts_at"] < row["ends_at"] and other["ends_at"] > row["starts_at"]
+
+
+def _slot(appointment: Appointment) -> dict:
+    return {name: getattr(appointment, name)
+            for name in ("patient_id", "provider_id", "starts_at", "ends_at")}
+
+
+def _saved_around(session: Session, rows: list[dict],
+                  exclude: Iterable[int]) -> list[Appointment]:
+    """The saved appointments holding a slot that could overlap one of the rows: of their
+    patients or providers, between the first start and the last end (one query)."""
     query = select(Appointment).where(
-        Appointment.status.in_(ACTIVE), Appointment.starts_at < ends_at,
-        Appointment.ends_at > starts_at,
-        or_(Appointment.patient_id == patient_id, Appointment.provider_id == provider_id))
+        Appointment.status.in_(ACTIVE),
+        Appointment.starts_at < max(row["ends_at"] for row in rows),
+        Appointment.ends_at > min(row["starts_at"] for row in rows),
+        or_(Appointment.patient_id.in_({row["patient_id"] for row in rows}),
+            Appointment.provider_id.in_({row["provider_id"] for row in rows})))
     excluded = [i for i in exclude if i is not None]
     if excluded:
         query = query.where(Appointment.id.not_in(excluded))
@@ -143,21 +157,16 @@ def overlapping(session: Session, patient_id: int, provider_id: int, starts_at: 
 def _check_overlaps(session: Session, rows: list[dict], overlap_reason: str | None,
                     exclude: Iterable[int] = ()) -> None:
     """Overlaps with saved appointments and between the new ones; refused without a reason."""
-    if overlap_reason and overlap_reason.strip():
+    if (overlap_reason and overlap_reason.strip()) or not rows:
         return
+    saved = _saved_around(session, rows, exclude)
     found: list[tuple[int, Appointment]] = []
     for index, row in enumerate(rows):
-        found += [(index, other) for other in overlapping(
-            session, row["patient_id"], row["provider_id"], row["starts_at"], row["ends_at"],
-            exclude)]
-        for other in rows[:index]:
-            same = other["patient_id"] == row["patient_id"] or \
-                other["provider_id"] == row["provider_id"]
-            if same and other["starts_at"] < row["ends_at"] and other["ends_at"] > \
-                    row["starts_at"]:
-                found.append((index, Appointment(**{k: other[k] for k in (
-                    "patient_id", "provider_id", "starts_at", "ends_at")},
-                    status="scheduled", kind=other.get("kind", "consultation"))))
+        found += [(index, other) for other in saved if _clash(row, _slot(other))]
+        found += [(index, Appointment(**{k: other[k] for k in (
+            "patient_id", "provider_id", "starts_at", "ends_at")},
+            status="scheduled", kind=other.get("kind", "consultation")))
+            for other in rows[:index] if _clash(row, other)]
     if found:
         raise OverlapWarning(found)
 
@@ -205,6 +214,14 @@ def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
 def create_appointment(session: Session, actor: Actor, data: dict, *,
                        overlap_reason: str | None = None) -> Appointment:
     return create_appointments(session, actor, [data], overlap_reason=overlap_reason)[0]
+
+
+def _copy(appointment: Appointment, **changes) -> dict:
+    """The booking data of an appointment, with some of it changed (a move, a new booking)."""
+    return {"patient_id": appointment.patient_id, "provider_id": appointment.provider_id,
+            "kind": appointment.kind, "starts_at": appointment.starts_at,
+            "duration_minutes": appointment.duration_minutes, "place": appointment.place,
+            "notes": appointment.notes, "action_id": appointment.action_id} | changes
 
 
 def _check_version(appointment: Appointment, expected_version: int | None) -> None:
@@ -263,13 +280,10 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
         raise ValidationError({"cancelled_by": [_l("Say who cancelled.")]})
     if status not in TRANSITIONS.get(appointment.status, ()):
         raise TransitionRefused(appointment.status, status)
-    data = {"patient_id": appointment.patient_id,
-            "provider_id": provider_id or appointment.provider_id,
-            "kind": appointment.kind, "starts_at": starts_at,
-            "duration_minutes": duration_minutes or appointment.duration_minutes,
-            "place": appointment.place, "notes": appointment.notes,
-            "action_id": appointment.action_id}
-    values = clean(session, data)
+    values = clean(session, _copy(appointment, starts_at=starts_at,
+                                  provider_id=provider_id or appointment.provider_id,
+                                  duration_minutes=duration_minutes or
+                                  appointment.duration_minutes))
     _check_overlaps(session, [values], overlap_reason, exclude=[appointment.id])
     record_outcome(session, actor, appointment, status)
     new = Appointment(**values, status="scheduled", created_by=actor.label,
@@ -291,11 +305,8 @@ def reschedule_no_show(session: Session, actor: Actor, appointment: Appointment,
     if appointment.rescheduled_to_id is not None:
         raise ValidationError({"starts_at": [_l("This appointment was booked again "
                                                 "already.")]})
-    data = {"patient_id": appointment.patient_id, "provider_id": appointment.provider_id,
-            "kind": appointment.kind, "starts_at": starts_at,
-            "duration_minutes": appointment.duration_minutes, "place": appointment.place,
-            "action_id": appointment.action_id}
-    [new] = create_appointments(session, actor, [data], overlap_reason=overlap_reason)
+    [new] = create_appointments(session, actor, [_copy(appointment, starts_at=starts_at)],
+                                overlap_reason=overlap_reason)
     new.round_id = appointment.round_id
     appointment.rescheduled_to_id = new.id
     session.flush()
@@ -327,10 +338,7 @@ def move_round(session: Session, actor: Actor, round_: FollowUpRound, days: int,
     for appointment in moving:
         local = appointment.starts_at.astimezone(PARIS).replace(tzinfo=None) + \
             timedelta(days=days)
-        rows.append(clean(session, {
-            "patient_id": appointment.patient_id, "provider_id": appointment.provider_id,
-            "kind": appointment.kind, "starts_at": local,
-            "duration_minutes": appointment.duration_minutes}))
+        rows.append(clean(session, _copy(appointment, starts_at=local)))
     _check_overlaps(session, rows, overlap_reason, exclude=[a.id for a in moving])
     for appointment, values in zip(moving, rows, strict=True):
         appointment.starts_at, appointment.ends_at = values["starts_at"], values["ends_at"]

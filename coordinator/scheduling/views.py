@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from coordinator.careplans.models import CarePlan, CarePlanAction, CarePlanGoal, CarePlanMember
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.permissions import (
@@ -32,9 +32,6 @@ from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import series, services, worklists
 from coordinator.scheduling.forms import (
-    KIND_LABELS,
-    REASON_LABELS,
-    STATUS_LABELS,
     AppointmentForm,
     DayOutcomesForm,
     MoveRoundForm,
@@ -45,8 +42,8 @@ from coordinator.scheduling.forms import (
     SeriesForm,
     SeriesSourceForm,
 )
+from coordinator.scheduling.labels import KIND_LABELS, REASON_LABELS, STATUS_LABELS
 from coordinator.scheduling.models import Appointment, FollowUpRound
-from coordinator.strata.models import Stratum
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling")
 ROW_ERROR = re.compile(r"^rows-(?P<row>\d+)-(?P<field>\w+)$")
@@ -109,6 +106,8 @@ def book(patient_id: int):
             return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
     if request.method == "POST" and status == 200:
         status = 400
+    services.read_appointments(db.session, current_actor(), "booking_form", 0, patient.id)
+    db.session.commit()
     return render_template("scheduling/book.html", form=form, patient=patient,
                            overlaps=overlaps), status
 
@@ -116,35 +115,13 @@ def book(patient_id: int):
 # -- Series from a template or a plan action ---------------------------------------------------
 
 def _sources(patient: Patient) -> list[tuple[str, str]]:
-    """What a series can come from: the follow-up templates of the patient's current strata,
-    and the actions with a frequency of their active plan."""
-    from coordinator.careplans import services as plan_services
-
-    sources = [(f"stratum-{s.id}", _("Template of %(code)s — %(name)s", code=s.code,
-                                     name=s.display_name))
-               for s in plan_services.current_strata(db.session, patient) if s.followup_items]
-    actions = db.session.scalars(
-        select(CarePlanAction).join(CarePlanGoal).join(CarePlan)
-        .where(CarePlan.patient_id == patient.id, CarePlan.status == "active",
-               CarePlanAction.interval_days.is_not(None),
-               CarePlanAction.provider_id.is_not(None)))
-    sources += [(f"action-{a.id}", _("Plan action: %(what)s (every %(days)d days, %(times)d "
-                                     "times)", what=a.description, days=a.interval_days,
-                                     times=a.occurrences)) for a in actions]
-    return sources
-
-
-def _proposals(patient: Patient, source: str, start: date) -> list[series.Proposal]:
-    kind, _sep, raw_id = source.partition("-")
-    if kind == "stratum":
-        stratum = db.session.get(Stratum, int(raw_id))
-        return series.from_template(stratum, start) if stratum else []
-    if kind == "action":
-        action = db.session.get(CarePlanAction, int(raw_id))
-        if action is None or action.goal.plan.patient_id != patient.id:
-            abort(404)
-        return series.from_action(db.session, action, start)
-    return []
+    """The choices of the series' source, labelled for the reader."""
+    strata, actions = series.sources(db.session, patient)
+    return [(f"stratum-{s.id}", _("Template of %(code)s — %(name)s", code=s.code,
+                                  name=s.display_name)) for s in strata] + \
+        [(f"action-{a.id}", _("Plan action: %(what)s (every %(days)d days, %(times)d times)",
+                              what=a.description, days=a.interval_days, times=a.occurrences))
+         for a in actions]
 
 
 @bp.get("/patients/<int:patient_id>/series")
@@ -159,13 +136,14 @@ def series_preview(patient_id: int):
     form = SeriesForm(formdata=None)
     choices: dict = {}
     if request.args.get("source") and source_form.validate():
-        proposals = _proposals(patient, source_form.source.data, source_form.start.data)
+        proposals = series.proposals(db.session, patient, source_form.source.data,
+                                     source_form.start.data)
+        if proposals is None:
+            abort(404)
         choices = series.provider_choices(db.session, patient,
                                           {p.provider_kind for p in proposals})
-        team = set(db.session.scalars(
-            select(CarePlanMember.provider_id).join(CarePlan)
-            .where(CarePlan.patient_id == patient.id, CarePlan.status == "active")))
-        chosen = series.default_providers(patient, choices, team)
+        chosen = series.default_providers(patient, choices,
+                                          series.plan_team(db.session, patient))
         form.round_label.data = dict(source_form.source.choices).get(source_form.source.data)
         for proposal in proposals:
             entry = form.rows.append_entry()
@@ -175,6 +153,10 @@ def series_preview(patient_id: int):
 
 
 def _render_series(patient, source_form, form, choices, selected, overlaps=(), status=200):
+    """The series page shows the patient and their proposed appointments: an audited read."""
+    services.read_appointments(db.session, current_actor(), "series_preview",
+                               len(form.rows.entries), patient.id)
+    db.session.commit()
     return render_template("scheduling/series.html", patient=patient, source_form=source_form,
                            form=form, choices=choices, selected=selected,
                            kind_labels=PROVIDER_KIND_LABELS, overlaps=overlaps), status
@@ -245,7 +227,8 @@ def _row_errors(form: SeriesForm, error: ValidationError) -> None:
 @require(PATIENT_STAFF)
 def patient_appointments(patient_id: int):
     patient = _patient(patient_id)
-    page = paginate(db.session, select(Appointment).where(Appointment.patient_id == patient.id)
+    page = paginate(db.session, select(Appointment).options(joinedload(Appointment.provider))
+                    .where(Appointment.patient_id == patient.id)
                     .order_by(Appointment.starts_at.desc()), per_page=100)
     services.read_appointments(db.session, current_actor(), "patient_appointments",
                                len(page.items), patient.id)
@@ -313,6 +296,31 @@ def outcome(appointment_id: int):
     return redirect(url_for("scheduling.show", appointment_id=appointment.id))
 
 
+def _book_anew(appointment, form, form_name: str, book, success: str):
+    """Run a booking that replaces `appointment` (move, book again) and answer as the page
+    does for each outcome: overlaps shown (409), refused transition (409), bad input (400),
+    a concurrent change (back to the appointment), or the new appointment."""
+    try:
+        new = book()
+    except services.TransitionRefused as error:
+        return _refused(appointment, error)
+    except services.OverlapWarning as warning:
+        db.session.rollback()
+        return _render_show(appointment, **{form_name: form}, overlaps=warning.overlaps,
+                            status=409)
+    except ValidationError as error:
+        db.session.rollback()
+        form_errors(form, error)
+        return _render_show(appointment, **{form_name: form}, status=400)
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")
+        return redirect(url_for("scheduling.show", appointment_id=appointment.id))
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("scheduling.show", appointment_id=new.id))
+
+
 @bp.post("/appointments/<int:appointment_id>/reschedule")
 @require(PATIENT_STAFF)
 def reschedule(appointment_id: int):
@@ -320,29 +328,11 @@ def reschedule(appointment_id: int):
     form = RescheduleForm()
     if not form.validate_on_submit():
         return _render_show(appointment, reschedule_form=form, status=400)
-    try:
-        new = services.reschedule(db.session, current_actor(), appointment,
-                                  _naive(form.starts_at.data),
-                                  cancelled_by=form.cancelled_by.data,
-                                  overlap_reason=form.overlap_reason.data,
-                                  expected_version=int(form.version.data or 0))
-    except services.TransitionRefused as error:
-        return _refused(appointment, error)
-    except services.OverlapWarning as warning:
-        db.session.rollback()
-        return _render_show(appointment, reschedule_form=form, overlaps=warning.overlaps,
-                            status=409)
-    except ValidationError as error:
-        db.session.rollback()
-        form_errors(form, error)
-        return _render_show(appointment, reschedule_form=form, status=400)
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")
-        return redirect(url_for("scheduling.show", appointment_id=appointment.id))
-    db.session.commit()
-    flash(_("Appointment moved; the previous one is cancelled."), "success")
-    return redirect(url_for("scheduling.show", appointment_id=new.id))
+    return _book_anew(appointment, form, "reschedule_form", lambda: services.reschedule(
+        db.session, current_actor(), appointment, _naive(form.starts_at.data),
+        cancelled_by=form.cancelled_by.data, overlap_reason=form.overlap_reason.data,
+        expected_version=int(form.version.data or 0)),
+        _("Appointment moved; the previous one is cancelled."))
 
 
 @bp.post("/appointments/<int:appointment_id>/outreach")
@@ -372,23 +362,9 @@ def rebook(appointment_id: int):
     form = RebookForm()
     if not form.validate_on_submit():
         return _render_show(appointment, rebook_form=form, status=400)
-    try:
-        new = services.reschedule_no_show(db.session, current_actor(), appointment,
-                                          _naive(form.starts_at.data),
-                                          overlap_reason=form.overlap_reason.data)
-    except services.TransitionRefused as error:
-        return _refused(appointment, error)
-    except services.OverlapWarning as warning:
-        db.session.rollback()
-        return _render_show(appointment, rebook_form=form, overlaps=warning.overlaps,
-                            status=409)
-    except ValidationError as error:
-        db.session.rollback()
-        form_errors(form, error)
-        return _render_show(appointment, rebook_form=form, status=400)
-    db.session.commit()
-    flash(_("New appointment booked."), "success")
-    return redirect(url_for("scheduling.show", appointment_id=new.id))
+    return _book_anew(appointment, form, "rebook_form", lambda: services.reschedule_no_show(
+        db.session, current_actor(), appointment, _naive(form.starts_at.data),
+        overlap_reason=form.overlap_reason.data), _("New appointment booked."))
 
 
 # -- Worklists -------------------------------------------------------------------------------
@@ -448,7 +424,8 @@ def day():
 @require(PATIENT_STAFF)
 def round_(round_id: int):
     """A follow-up round: its appointments together; move the scheduled ones at once."""
-    followup = db.session.get(FollowUpRound, round_id)
+    followup = db.session.get(FollowUpRound, round_id, options=[
+        selectinload(FollowUpRound.appointments).joinedload(Appointment.provider)])
     abort_if_hidden(followup is not None and
                     can_view_patient(current_user, db.session.get(Patient,
                                                                   followup.patient_id)))

@@ -314,3 +314,11 @@ def test_the_resource_is_described(client):
     assert {"patient", "provider", "status", "from", "to", "page", "per_page"} <= parameters
     create = spec["components"]["schemas"]["AppointmentCreate"]
     assert create["properties"]["kind"]["enum"][0] == "consultation"
+
+
+def test_an_action_of_another_patients_plan_is_refused(api, case_manager, patient, provider):
+    other_plan = make_care_plan(make_patient())
+    response = api(case_manager).post(URL, json=body(
+        patient, provider, action_id=other_plan.goals[0].actions[0].id))
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["action_id"]

@@ -1,0 +1,41 @@
+"""The labels of the plan's enumerations, in the reader's language: one list for the forms,
+the readable diff and the templates (as the `plan_labels` template global)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask_babel import lazy_gettext as _l
+
+DOMAIN_LABELS = {
+    "health": _l("Health"), "autonomy": _l("Autonomy and functional abilities"),
+    "psychological": _l("Psychological and cognitive"), "social": _l("Social and family"),
+    "housing": _l("Housing and environment"), "financial": _l("Financial and administrative"),
+    "caregiver": _l("Caregiver burden"),
+}
+
+LEGAL_PROTECTION_LABELS = {
+    "none": _l("None"), "safeguard": _l("Safeguard of justice"),
+    "curatorship": _l("Curatorship"), "guardianship": _l("Guardianship"),
+    "family_authorisation": _l("Family authorisation"),
+    "future_protection": _l("Future protection mandate"),
+}
+AGREEMENT_LABELS = {"oral": _l("Orally"), "written": _l("In writing"),
+                    "signed": _l("Signed plan"),
+                    "representative": _l("Through their legal representative")}
+GOAL_STATUS_LABELS = {"open": _l("Ongoing"), "achieved": _l("Achieved"),
+                      "abandoned": _l("Abandoned")}
+ACTION_STATUS_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"),
+                        "done": _l("Done"), "cancelled": _l("Cancelled")}
+RESPONSIBLE_LABELS = {"provider": _l("A provider"), "patient": _l("The patient"),
+                      "caregiver": _l("The caregiver")}
+PLAN_STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "closed": _l("Closed")}
+# The labels of every enumerated value, for the readable diff (no value belongs to two lists).
+CHOICE_LABELS = {**LEGAL_PROTECTION_LABELS, **AGREEMENT_LABELS, **RESPONSIBLE_LABELS,
+                 **ACTION_STATUS_LABELS, **GOAL_STATUS_LABELS, **PLAN_STATUS_LABELS}
+
+# For templates: plan_labels.plan_status[value], plan_labels.legal[value], ...
+TEMPLATE_LABELS = SimpleNamespace(
+    plan_status=PLAN_STATUS_LABELS, goal_status=GOAL_STATUS_LABELS,
+    action_status=ACTION_STATUS_LABELS, agreement=AGREEMENT_LABELS,
+    legal=LEGAL_PROTECTION_LABELS, responsible=RESPONSIBLE_LABELS, domain=DOMAIN_LABELS)
