@@ -58,6 +58,7 @@ extract-messages:
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 serve: install
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today
+from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
 from coordinator.patients.models import Patient
 from coordinator.providers import services as provider_services
-from coordinator.strata import assignments
 from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory
 
 DEMO_PASSWORD = "coordinator-demo"  # noqa: S105 - documented demo credential

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from coordinator.core import permissions
+from coordinator import permissions
 
 
 def configure_engine(engine: Engine) -> None:
@@ -33,6 +33,7 @@ def configure_engine(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from coordinator import templating
     from coordinator.api.views import register as register_api
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth import loaders
@@ -40,8 +41,8 @@ def init_app(app: Flask) -> None:
     from coordinator.auth.views import bp as auth_bp
     from coordinator.careplans.views import bp as careplans_bp
     from coordinator.cli import register as register_cli
-    from coordinator.core import errorpages, hooks, templating
-    from coordinator.core.views import bp as core_bp
+    from coordinator.core import errorpages, hooks
+    from coordinator.home.views import bp as home_bp
     from coordinator.imports.views import bp as imports_bp
     from coordinator.jobs import scheduler
     from coordinator.jobs.views import bp as jobs_bp
@@ -51,11 +52,12 @@ def init_app(app: Flask) -> None:
     from coordinator.scheduling.views import bp as scheduling_bp
     from coordinator.strata.views import bp as programs_bp
 
+    wire_extension_points(app)
     loaders.init_app(app)
     hooks.init_app(app)
     errorpages.init_app(app)
     templating.init_app(app)
-    for blueprint in (core_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
+    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
                       jobs_bp):
         app.register_blueprint(blueprint)
@@ -64,3 +66,19 @@ def init_app(app: Flask) -> None:
     scheduler.init_app(app)
     # The OpenAPI description is public: other teams build against it.
     permissions.declare(app, "api-docs.openapi_json", permissions.PUBLIC)
+
+
+def wire_extension_points(app: Flask) -> None:
+    """What higher layers add to lower domains' pages (`core/extending.py`), in one place."""
+    from coordinator.audit import services as audit_services
+    from coordinator.careplans import services as plan_services
+    from coordinator.core import extending
+    from coordinator.metrics import services as metrics
+    from coordinator.patients import merge
+    from coordinator.patients import services as patient_services
+    from coordinator.scheduling import services as scheduling
+
+    extending.provide(app, audit_services.PATIENT_ALIASES, merge.alias_ids_of)
+    extending.provide(app, patient_services.RECORD_PAGE, plan_services.record_page_context)
+    extending.provide(app, plan_services.PLAN_APPOINTMENTS, scheduling.upcoming)
+    extending.provide(app, scheduling.NO_SHOW_RATE, metrics.no_show_rate)

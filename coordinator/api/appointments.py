@@ -31,7 +31,11 @@ from coordinator.api.common import (
 )
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
-from coordinator.core.permissions import (
+from coordinator.core.time import NonexistentLocalTime, as_utc
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.permissions import (
     AUTHENTICATED,
     PATIENT_STAFF,
     abort_if_hidden,
@@ -39,10 +43,6 @@ from coordinator.core.permissions import (
     patient_scope,
     require,
 )
-from coordinator.core.time import NonexistentLocalTime, as_utc
-from coordinator.core.viewhelpers import current_actor
-from coordinator.extensions import db
-from coordinator.patients.models import Patient
 from coordinator.scheduling import services
 from coordinator.scheduling.models import STATUSES, Appointment
 from coordinator.scheduling.schemas import (

@@ -32,7 +32,6 @@ from coordinator.api.common import (
 )
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
-from coordinator.auth.roles import Role
 from coordinator.careplans import documents, printing, services
 from coordinator.careplans.models import PLAN_STATUSES, CarePlan, CarePlanGoal, CarePlanRevision
 from coordinator.careplans.schemas import (
@@ -43,20 +42,20 @@ from coordinator.careplans.schemas import (
     PrintedPlanSchema,
 )
 from coordinator.core.errors import ValidationError
-from coordinator.core.permissions import (
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.permissions import (
     PLAN_EDITOR,
     PLAN_READER,
     abort_if_hidden,
     can_edit_plan,
     can_read_plan,
-    can_view_patient,
-    patient_scope,
+    can_read_plan_history,
+    can_start_plan,
+    readable_plan_scope,
     require,
-    shared_plan_scope,
 )
-from coordinator.core.viewhelpers import current_actor
-from coordinator.extensions import db
-from coordinator.patients.models import Patient
 from coordinator.strata.models import Stratum
 
 blp = ApiBlueprint(
@@ -69,7 +68,6 @@ blp = ApiBlueprint(
                 "answer carrying a plan carries its ETag: send it back in If-Match to change "
                 "the plan. Reads, searches, prints and changes are audited.")
 
-STAFF = (Role.ADMIN, Role.CASE_MANAGER)
 # The services name some fields after the model; the API after its JSON fields.
 RENAMES = {"patient": "patient_id"}
 NOT_FOUND = "No such plan, or the caller may not read it."
@@ -88,11 +86,6 @@ class CarePlanListArgsSchema(PageArgsSchema):
 
 # -- Access ------------------------------------------------------------------------------------
 
-def _is_staff(user) -> bool:
-    """Case managers and administrators: they see plans through the patient record."""
-    return user.role in STAFF
-
-
 def _readable(plan_id: int) -> CarePlan:
     """The plan, if the caller may read it (`can_read_plan`); 404 otherwise."""
     plan = db.session.get(CarePlan, plan_id)
@@ -102,8 +95,8 @@ def _readable(plan_id: int) -> CarePlan:
 
 def _history_readable(plan_id: int) -> CarePlan:
     """The plan, if the caller may read its history: staff only (404 for the care team)."""
-    plan = _readable(plan_id)
-    abort_if_hidden(_is_staff(current_user))
+    plan = db.session.get(CarePlan, plan_id)
+    abort_if_hidden(can_read_plan_history(current_user, plan))
     return plan
 
 
@@ -115,9 +108,9 @@ def _editable(plan_id: int) -> CarePlan:
 
 
 def _patient(patient_id: int) -> Patient:
-    """The patient of a new plan, if the caller may open their record; 404 otherwise."""
+    """The patient of a new plan, if the caller may start one for them; 404 otherwise."""
     patient = db.session.get(Patient, patient_id)
-    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    abort_if_hidden(can_start_plan(current_user, patient))
     return patient
 
 
@@ -132,8 +125,8 @@ def _check_stratum(stratum_id: int | None) -> None:
 def list_query(user, args: dict) -> Select:
     """The plans `user` may read, newest first: staff those of the patients they may open,
     GPs and care-team professionals the shared ones; filtered by patient and status."""
-    scope = patient_scope(user) if _is_staff(user) else shared_plan_scope(user)
-    query = (select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id).where(scope)
+    query = (select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id)
+             .where(readable_plan_scope(user))
              .options(selectinload(CarePlan.goals).selectinload(CarePlanGoal.actions),
                       selectinload(CarePlan.team), selectinload(CarePlan.assessments)))
     if args.get("patient") is not None:

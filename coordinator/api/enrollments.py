@@ -18,17 +18,17 @@ from coordinator.api.common import (
     service_errors,
     unprocessable,
 )
-from coordinator.core.permissions import (
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.patients import assignments
+from coordinator.patients.models import Patient
+from coordinator.permissions import (
     AUTHENTICATED,
     PATIENT_STAFF,
     abort_if_hidden,
     can_view_patient,
     require,
 )
-from coordinator.core.viewhelpers import current_actor
-from coordinator.extensions import db
-from coordinator.patients.models import Patient
-from coordinator.strata import assignments
 from coordinator.strata.models import Program, Stratum, StratumAssignment
 from coordinator.strata.schemas import EnrollmentCreateSchema, EnrollmentSchema
 

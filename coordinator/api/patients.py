@@ -24,13 +24,6 @@ from coordinator.api.common import (
     tagged,
 )
 from coordinator.core.errors import DuplicateSuspected
-from coordinator.core.permissions import (
-    AUTHENTICATED,
-    PATIENT_STAFF,
-    abort_if_hidden,
-    can_view_patient,
-    require,
-)
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients import services
@@ -41,6 +34,13 @@ from coordinator.patients.schemas import (
     PatientCreateSchema,
     PatientSchema,
     PatientUpdateSchema,
+)
+from coordinator.permissions import (
+    AUTHENTICATED,
+    PATIENT_STAFF,
+    abort_if_hidden,
+    can_view_patient,
+    require,
 )
 from coordinator.strata.models import Program, Stratum, Territory
 

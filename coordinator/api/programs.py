@@ -14,8 +14,8 @@ from coordinator.api.common import (
     not_found,
     page_schema,
 )
-from coordinator.core.permissions import AUTHENTICATED, require
 from coordinator.extensions import db
+from coordinator.permissions import AUTHENTICATED, require
 from coordinator.strata.models import Program, Stratum
 from coordinator.strata.schemas import ProgramSchema
 

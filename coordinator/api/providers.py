@@ -23,14 +23,14 @@ from coordinator.api.common import (
     service_errors,
     tagged,
 )
-from coordinator.core.permissions import (
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.permissions import (
     AUTHENTICATED,
     PATIENT_STAFF,
     can_edit_provider,
     require,
 )
-from coordinator.core.viewhelpers import current_actor
-from coordinator.extensions import db
 from coordinator.providers import services
 from coordinator.providers.models import PROVIDER_KINDS, Provider
 from coordinator.providers.schemas import (

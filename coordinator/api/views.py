@@ -7,8 +7,8 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from coordinator.auth.schemas import CurrentUserSchema
-from coordinator.core.permissions import AUTHENTICATED, require
 from coordinator.extensions import api
+from coordinator.permissions import AUTHENTICATED, require
 
 account = Blueprint("api_account", __name__, url_prefix="/api/v1",
                     description="The signed-in user")

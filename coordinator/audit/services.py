@@ -114,3 +114,8 @@ def export_csv(session: Session, criteria: AuditFilter, batch_size: int = 1000) 
             ]
         )
         yield buffer.getvalue()
+
+
+# The ids under which a patient's entries were written: theirs and those of every record merged
+# into it (the registry, above this package, provides them: f(session, patient_id) -> ids).
+PATIENT_ALIASES = "audit.patient_aliases"

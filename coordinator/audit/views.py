@@ -8,13 +8,12 @@ from flask_babel import gettext as _
 from coordinator.audit import services
 from coordinator.audit.forms import AuditFilterForm
 from coordinator.audit.models import AuditAction
+from coordinator.core import extending
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import AUDIT_READER, require
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
-from coordinator.patients.merge import alias_ids
-from coordinator.patients.models import Patient
+from coordinator.permissions import AUDIT_READER, require
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -23,8 +22,8 @@ def _patient_ids(patient_id: int | None) -> tuple[int, ...]:
     """The patient and every record merged into it: the trail follows a merge."""
     if patient_id is None:
         return ()
-    patient = db.session.get(Patient, patient_id)
-    return tuple(alias_ids(db.session, patient)) if patient else (patient_id,)
+    return tuple(extending.first(services.PATIENT_ALIASES, [patient_id], session=db.session,
+                                 patient_id=patient_id))
 
 
 def _criteria(form: AuditFilterForm) -> services.AuditFilter:

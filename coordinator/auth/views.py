@@ -24,9 +24,9 @@ from coordinator.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm
 from coordinator.auth.models import User
 from coordinator.core.errors import ValidationError
 from coordinator.core.hooks import touch_session
-from coordinator.core.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
 from coordinator.core.viewhelpers import current_actor, form_errors, safe_next_url
 from coordinator.extensions import db, limiter
+from coordinator.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
 from coordinator.strata.models import Territory
@@ -50,7 +50,7 @@ def _login_limit() -> str:
 @require(PUBLIC)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.home"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -70,7 +70,7 @@ def login():
             session.permanent = True
             touch_session()
             db.session.commit()
-            return redirect(safe_next_url(request.args.get("next")) or url_for("core.home"))
+            return redirect(safe_next_url(request.args.get("next")) or url_for("home.home"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -107,7 +107,7 @@ def change_password():
             db.session.commit()
             login_user(current_user._get_current_object())  # follow the new session version
             flash(_("Your password has been changed."), "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("home.home"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status
 

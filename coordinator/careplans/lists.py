@@ -10,11 +10,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
-from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan
-from coordinator.core.permissions import patient_scope, shared_plan_scope
 from coordinator.core.time import local_today
 from coordinator.patients.models import Patient
+from coordinator.permissions import readable_plan_scope
 
 
 def plans_query(user, *, status: str | None = None, review_due: bool = False,
@@ -22,10 +21,7 @@ def plans_query(user, *, status: str | None = None, review_due: bool = False,
     """Plans the user may read (with their patient), most urgent review first."""
     query = (select(CarePlan).join(Patient, Patient.id == CarePlan.patient_id)
              .options(contains_eager(CarePlan.patient), joinedload(CarePlan.coordinator)))
-    if user.role in (Role.CASE_MANAGER, Role.ADMIN):
-        query = query.where(patient_scope(user))
-    else:
-        query = query.where(shared_plan_scope(user))
+    query = query.where(readable_plan_scope(user))
     if status:
         query = query.where(CarePlan.status == status)
     if review_due:

@@ -12,9 +12,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.careplans import lists
 from coordinator.careplans.models import CarePlan
+from coordinator.careplans.services import upcoming_appointments
 from coordinator.core.context import Actor
 from coordinator.core.time import utcnow
 from coordinator.printing import batch as batches
@@ -43,12 +46,10 @@ def summary_html(session: Session, plan: CarePlan, *, preview: bool = False,
                  printed_by: str = "") -> str:
     """The shared plan summary in the current language. Without `preview` the HTML holds
     nothing that changes from one print to the next, so that its PDF can be cached."""
-    from coordinator.scheduling.services import upcoming
-
     return render_template(
         "careplans/print.html", plan=plan, patient=plan.patient, preview=preview,
         stamp=stamp_text(printed_by) if preview else "",
-        appointments=upcoming(session, plan.patient_id, utcnow(), UPCOMING_DAYS),
+        appointments=upcoming_appointments(session, plan.patient_id, utcnow(), UPCOMING_DAYS),
     )
 
 
@@ -81,14 +82,11 @@ def plans_to_print(session: Session, user, *, caseload: bool,
                    plan_ids: list[int]) -> list[CarePlan]:
     """Every active plan of the user's caseload, or the chosen plans the user may read, in
     the order chosen."""
-    from coordinator.careplans import lists
-    from coordinator.core.permissions import can_read_plan
-
     if caseload:
         return list(session.scalars(lists.plans_query(user, status="active", mine=True)))
     order = {plan_id: index for index, plan_id in enumerate(plan_ids)}
     plans = [plan for plan in session.scalars(select(CarePlan).where(
-        CarePlan.id.in_(plan_ids or [-1]))) if can_read_plan(user, plan)]
+        CarePlan.id.in_(plan_ids or [-1]))) if permissions.can_read_plan(user, plan)]
     return sorted(plans, key=lambda plan: order[plan.id])
 
 
@@ -106,14 +104,12 @@ def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintB
 def batch_download(session: Session, actor: Actor, batch: PrintBatch, user) -> bytes | None:
     """The batch's PDF for its owner, within 24 hours, while they may still read every plan in
     it; each download is audited for each patient."""
-    from coordinator.core.permissions import can_read_plan
-
     if batch.status != "succeeded" or batch.pdf is None:
         return None
     plans = list(session.scalars(select(CarePlan).where(
         CarePlan.id.in_(batch.document_ids or []))))
     if len(plans) != len(batch.document_ids or []) or \
-            not all(can_read_plan(user, plan) for plan in plans):
+            not permissions.can_read_plans(user, plans):
         return None
     for plan in plans:
         audit.record(session, actor, AuditAction.EXPORT, "care_plan", plan.id,

@@ -4,7 +4,7 @@ close, revise as a new version, comment, read (audited)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,7 @@ from coordinator.careplans.models import (
     CarePlanMember,
     CarePlanRevision,
 )
+from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import local_today, utcnow
@@ -619,6 +620,11 @@ def plans_of(session: Session, patient: Patient) -> list[CarePlan]:
                                 .order_by(CarePlan.plan_number.desc())))
 
 
+def record_page_context(session: Session, patient: Patient) -> dict:
+    """What the patient's record shows of their care plans (extension point of the record)."""
+    return {"plans": plans_of(session, patient)}
+
+
 def move_plans(session: Session, keep: Patient, merged: Patient) -> dict:
     """At the merge of two records, the merged record's plans go to the kept one, numbered
     after its own; if both had an active plan, the merged record's one is closed."""
@@ -644,3 +650,16 @@ def move_plans(session: Session, keep: Patient, merged: Patient) -> dict:
 
 
 patient_merge.MOVERS.append(move_plans)
+
+
+# -- What higher layers add (extension points, wired in coordinator/web.py) -----------------
+
+PLAN_APPOINTMENTS = "care_plan.appointments"
+
+
+def upcoming_appointments(session: Session, patient_id: int, now: datetime,
+                          days: int = 90) -> list:
+    """The patient's scheduled appointments of the coming `days` days, shown on the plan page and
+    its printed summary: the scheduling domain (above this one) provides them."""
+    return extending.first(PLAN_APPOINTMENTS, [], session=session, patient_id=patient_id,
+                           now=now, days=days)

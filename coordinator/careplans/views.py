@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.auth import services as auth_services
-from coordinator.auth.roles import Role
 from coordinator.careplans import documents, lists, services
 from coordinator.careplans import printing as plan_printing
 from coordinator.careplans.forms import (
@@ -38,20 +37,22 @@ from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
 from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import (
+from coordinator.core.time import utcnow
+from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.permissions import (
     PATIENT_STAFF,
     PLAN_EDITOR,
     PLAN_READER,
     abort_if_hidden,
     can_edit_plan,
     can_read_plan,
-    can_view_patient,
+    can_read_plan_history,
+    can_start_plan,
+    is_staff,
     require,
 )
-from coordinator.core.time import utcnow
-from coordinator.core.viewhelpers import current_actor, form_errors
-from coordinator.extensions import db
-from coordinator.patients.models import Patient
 from coordinator.printing.models import PrintBatch
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
@@ -172,7 +173,7 @@ def _service_errors(form: PlanForm, error: ValidationError) -> None:
 def create(patient_id: int):
     """A new draft, prefilled with the suggestions of the patient's stratum."""
     patient = db.session.get(Patient, patient_id)
-    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    abort_if_hidden(can_start_plan(current_user, patient))
     strata = services.current_strata(db.session, patient)
     chosen_id = request.args.get("stratum", type=int)
     stratum = next((s for s in strata if s.id == chosen_id), strata[0] if strata else None)
@@ -216,16 +217,14 @@ def _render_show(plan: CarePlan, close_form=None, comment_form=None, status=200)
     editable = can_edit_plan(current_user, plan)
     version_form = VersionForm(formdata=None, version=plan.version)
     close_form = close_form or CloseForm(formdata=None, version=plan.version)
-    from coordinator.scheduling.services import upcoming
-
     return render_template(
         "careplans/show.html", plan=plan, patient=plan.patient, editable=editable,
-        appointments=upcoming(db.session, plan.patient_id, utcnow()),
-        staff=current_user.role in (Role.CASE_MANAGER, Role.ADMIN),
+        appointments=services.upcoming_appointments(db.session, plan.patient_id, utcnow()),
+        staff=is_staff(current_user),
         comments=services.comments(db.session, plan), version_form=version_form,
         close_form=close_form, comment_form=comment_form or CommentForm(formdata=None),
         other_plans=[p for p in services.plans_of(db.session, plan.patient) if p.id != plan.id]
-        if current_user.role in (Role.CASE_MANAGER, Role.ADMIN) else [],
+        if is_staff(current_user) else [],
     ), status
 
 
@@ -405,7 +404,8 @@ def comment(plan_id: int):
 @require(PATIENT_STAFF)
 def history(plan_id: int):
     """Every revision (who, when, what), and the differences between any two."""
-    plan = _readable_plan(plan_id)
+    plan = db.session.get(CarePlan, plan_id)
+    abort_if_hidden(can_read_plan_history(current_user, plan))
     revisions = services.revisions(db.session, plan)
     form = CompareForm(request.args)
     newest = revisions[0].number

@@ -13,10 +13,12 @@ class Actor:
     label: str
     ip_address: str | None = None
     role: str | None = None
+    territory_id: int | None = None
 
     @classmethod
     def for_user(cls, user, ip_address: str | None = None) -> Actor:
-        return cls(user_id=user.id, label=user.email, ip_address=ip_address, role=user.role)
+        return cls(user_id=user.id, label=user.email, ip_address=ip_address, role=user.role,
+                   territory_id=user.territory_id)
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:

@@ -17,14 +17,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from coordinator import permissions
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import IMPORTER, abort_if_hidden, require
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.imports import background, engine, progress, reporting, services
 from coordinator.imports.forms import ImportForm
 from coordinator.imports.kinds import KINDS
 from coordinator.imports.models import ImportReport
+from coordinator.permissions import IMPORTER, abort_if_hidden, require
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -80,7 +81,7 @@ def new():
     options = engine.ImportOptions(
         dry_run=form.dry_run.data, skip_invalid=form.skip_invalid.data,
         accept_duplicates=form.accept_duplicates.data,
-        territory_id=services.territory_scope(current_user))
+        territory_id=permissions.import_territory(current_user))
     actor = current_actor()
     file_name = os.path.basename((form.file.data.filename or "").replace("\\", "/"))
     report = engine.start_report(db.session, actor, form.kind.data, file_name, options, size)
@@ -105,7 +106,7 @@ def _save_upload(upload) -> tuple[str, int]:
 
 def _report_or_404(report_id: int) -> ImportReport:
     report = db.session.get(ImportReport, report_id)
-    abort_if_hidden(services.can_read_report(current_user, report))
+    abort_if_hidden(permissions.can_read_import_report(current_user, report))
     return report
 
 

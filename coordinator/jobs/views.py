@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import ADMIN, require
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.jobs import registry, runner
+from coordinator.permissions import ADMIN, require
 from coordinator.scheduling import outbox
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")

@@ -12,8 +12,8 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
+from coordinator.patients.assignments import recompute_end_dates
 from coordinator.patients.models import ConsentEvent, Patient
-from coordinator.strata.assignments import recompute_end_dates
 from coordinator.strata.models import StratumAssignment
 
 # Fields copied from the merged record when the kept one has no value.
@@ -94,6 +94,12 @@ def merge_patients(session: Session, actor: Actor, keep: Patient, merged: Patien
     audit.record(session, actor, AuditAction.MERGE, "patient", merged.id, patient_id=merged.id,
                  summary=f"merged into patient {keep.id}")
     return summary
+
+
+def alias_ids_of(session: Session, patient_id: int) -> list[int]:
+    """`alias_ids` by id; only the id itself for an unknown record."""
+    patient = session.get(Patient, patient_id)
+    return alias_ids(session, patient) if patient is not None else [patient_id]
 
 
 def alias_ids(session: Session, patient: Patient) -> list[int]:

@@ -16,8 +16,8 @@ from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, DuplicateSuspected, raise_problems
 from coordinator.core.normalize import fold, prefix_upper_bound
-from coordinator.core.permissions import patient_scope
 from coordinator.core.time import local_today
+from coordinator.patients.assignments import in_current_stratum
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.patients.validation import (
     check_gp,
@@ -26,8 +26,8 @@ from coordinator.patients.validation import (
     check_nir,
     clean_nir,
 )
+from coordinator.permissions import patient_scope
 from coordinator.providers.models import Provider
-from coordinator.strata.assignments import in_current_stratum
 from coordinator.strata.models import Territory
 
 EDITABLE_FIELDS = (
@@ -265,3 +265,8 @@ def audit_search(session: Session, actor: Actor, criteria: PatientSearch, total:
     """A search shows patient identities: it is audited with its criteria and result count."""
     audit.record(session, actor, AuditAction.READ, "patient_search",
                  summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})
+
+
+# -- What higher layers add to the record page (extension points, wired in coordinator/web.py) --
+
+RECORD_PAGE = "patient.record_page"  # providers: f(session, patient) -> template context

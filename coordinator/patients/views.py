@@ -9,20 +9,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
-from coordinator.careplans import services as plan_services
+from coordinator.core import extending
 from coordinator.core.errors import ConflictError, DuplicateSuspected, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import (
-    ADMIN,
-    PATIENT_STAFF,
-    abort_if_hidden,
-    can_view_patient,
-    require,
-)
 from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
+from coordinator.patients import assignments, services
 from coordinator.patients import merge as merge_services
-from coordinator.patients import services
 from coordinator.patients.forms import (
     AssignStratumForm,
     ConsentForm,
@@ -32,8 +25,15 @@ from coordinator.patients.forms import (
     PatientSearchForm,
 )
 from coordinator.patients.models import Patient
+from coordinator.permissions import (
+    ADMIN,
+    PATIENT_STAFF,
+    abort_if_hidden,
+    can_start_plan,
+    can_view_patient,
+    require,
+)
 from coordinator.providers import services as provider_services
-from coordinator.strata import assignments
 from coordinator.strata import services as strata_services
 from coordinator.strata.models import Program, Stratum
 
@@ -147,7 +147,8 @@ def _render_show(patient, assign_form=None, exit_form=None, status=200):
         "patients/show.html", patient=patient, timelines=timelines, assign_form=assign_form,
         exit_form=exit_form, consent_form=ConsentForm(formdata=None),
         consents=services.consent_history(db.session, patient),
-        plans=plan_services.plans_of(db.session, patient),
+        may_start_plan=can_start_plan(current_user, patient),
+        **extending.context(services.RECORD_PAGE, session=db.session, patient=patient),
     ), status
 
 

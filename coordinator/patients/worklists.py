@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
-from coordinator.core.permissions import patient_scope
+from coordinator.patients.assignments import in_current_stratum
 from coordinator.patients.models import Patient
-from coordinator.strata.assignments import in_current_stratum
+from coordinator.permissions import caseload_scope, patient_scope
 from coordinator.strata.models import Stratum, StratumAssignment
 
 RECENT_DAYS = 30
@@ -28,7 +28,7 @@ def _current(filters: WorklistFilter):
 
 def caseload(user, filters: WorklistFilter) -> Select:
     """Patients assigned to this case manager (alive first, by name)."""
-    query = select(Patient).where(patient_scope(user), Patient.case_manager_id == user.id)
+    query = select(Patient).where(caseload_scope(user))
     if filters.program_id or filters.stratum_id:
         query = query.where(_current(filters))
     shown_name = func.coalesce(Patient.used_name_folded, Patient.birth_name_folded)

@@ -8,15 +8,8 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringFi
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from coordinator.core.forms import optional_int
-from coordinator.providers.models import PROVIDER_KINDS
-
-KIND_LABELS = {
-    "gp": _l("General practitioner"), "nurse": _l("Nurse"), "pharmacist": _l("Pharmacist"),
-    "physiotherapist": _l("Physiotherapist"), "dietitian": _l("Dietitian"),
-    "psychologist": _l("Psychologist"), "social_worker": _l("Social worker"),
-    "home_care_service": _l("Home-care service"), "specialist": _l("Specialist"),
-    "hospital": _l("Hospital"), "association": _l("Association"), "other": _l("Other"),
-}
+from coordinator.strata.vocabulary import PROVIDER_KIND_LABELS as KIND_LABELS
+from coordinator.strata.vocabulary import PROVIDER_KINDS
 
 
 def kind_choices():

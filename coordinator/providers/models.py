@@ -11,11 +11,10 @@ from coordinator.core.time import utcnow
 from coordinator.core.types import UTCDateTime
 from coordinator.extensions import db
 from coordinator.strata.models import Territory
+from coordinator.strata.vocabulary import PROVIDER_KINDS
 
-PROVIDER_KINDS = (
-    "gp", "nurse", "pharmacist", "physiotherapist", "dietitian", "psychologist", "social_worker",
-    "home_care_service", "specialist", "hospital", "association", "other",
-)
+__all__ = ["PROVIDER_KINDS", "Provider"]
+
 KIND_VALUES = ", ".join(f"'{kind}'" for kind in PROVIDER_KINDS)
 
 

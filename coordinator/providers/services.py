@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
-from coordinator.auth.models import User
-from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, raise_problems
 from coordinator.core.normalize import fold, prefix_upper_bound
+from coordinator.core.references import is_row_referenced
 from coordinator.providers.models import Provider
 from coordinator.providers.validation import check_provider
 from coordinator.strata.models import Territory
@@ -38,11 +38,9 @@ def _check_scope(session: Session, actor: Actor | None, values: dict,
     """Case managers keep the directory of their own territory; an external id names one
     provider."""
     problems: list[tuple[str, object]] = []
-    if actor is not None and actor.role == Role.CASE_MANAGER and \
-            values.get("territory_id") is not None:
-        user = session.get(User, actor.user_id)
+    if actor is not None and values.get("territory_id") is not None:
         territories = {values["territory_id"]} | ({provider.territory_id} if provider else set())
-        if user is None or territories != {user.territory_id}:
+        if not permissions.may_manage_providers_of(actor, territories):
             problems.append(("territory_id", _l("Case managers manage the providers of their "
                                                 "own territory only.")))
     if values.get("external_id"):
@@ -133,10 +131,9 @@ def search_query(criteria: ProviderSearch) -> Select:
 
 
 def is_referenced(session: Session, provider: Provider) -> bool:
-    """Whether a patient (or later a plan or appointment) points to this provider."""
-    from coordinator.patients.models import Patient
-
-    return bool(session.scalar(select(exists().where(Patient.gp_id == provider.id))))
+    """Whether any record (a patient, a care plan, an appointment, an account...) points to
+    this provider."""
+    return is_row_referenced(session, Provider.__table__, provider.id)
 
 
 def delete_provider(session: Session, actor: Actor, provider: Provider) -> None:

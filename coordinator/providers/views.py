@@ -7,17 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from coordinator.auth.roles import Role
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import (
+from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.extensions import db
+from coordinator.permissions import (
     AUTHENTICATED,
     PATIENT_STAFF,
     can_edit_provider,
+    may_manage_providers_of,
     require,
 )
-from coordinator.core.viewhelpers import current_actor, form_errors
-from coordinator.extensions import db
 from coordinator.providers import services
 from coordinator.providers.forms import KIND_LABELS, ProviderForm, ProviderSearchForm
 from coordinator.providers.models import Provider
@@ -38,10 +38,9 @@ def _editable(provider_id: int) -> Provider:
 
 
 def _territory_choices(form) -> None:
-    territories = strata_services.list_territories(db.session)
-    if current_user.role != Role.ADMIN:
-        territories = [t for t in territories if t.id == current_user.territory_id]
-    form.territory_id.choices = [(t.id, t.name) for t in territories]
+    form.territory_id.choices = [
+        (t.id, t.name) for t in strata_services.list_territories(db.session)
+        if may_manage_providers_of(current_user, {t.id})]
 
 
 @bp.get("/")

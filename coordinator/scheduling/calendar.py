@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from coordinator.core.permissions import patient_scope
 from coordinator.core.time import PARIS
-from coordinator.patients.models import Patient
+from coordinator.permissions import caseload_scope
 from coordinator.scheduling.models import Appointment
 
 VIEWS = ("week", "month")
@@ -166,7 +165,7 @@ def caseload_appointments(session: Session, user, starts_at: datetime, ends_at: 
                           per_day: int | None = None) -> Listing:
     """The appointments of the living patients whose case manager is `user` and whom the user
     may open."""
-    conditions = (Patient.case_manager_id == user.id, patient_scope(user),
+    conditions = (caseload_scope(user),
                   *_in_range(starts_at, ends_at))
     return _listing(session, conditions, True, per_day)
 

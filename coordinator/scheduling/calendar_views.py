@@ -10,20 +10,20 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from coordinator.core.permissions import (
+from coordinator.core.time import local_today
+from coordinator.core.viewhelpers import current_actor
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.permissions import (
     CASE_MANAGER,
     PATIENT_STAFF,
     PUBLIC,
     abort_if_hidden,
-    can_edit_provider,
-    can_view_patient,
+    can_open_patient_calendar,
+    can_open_provider_calendar,
     require,
+    shows_appointment_patient,
 )
-from coordinator.core.time import local_today
-from coordinator.core.viewhelpers import current_actor
-from coordinator.extensions import db
-from coordinator.metrics.services import no_show_rate
-from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling import calendar, feeds, services
 from coordinator.scheduling.labels import KIND_LABELS, STATUS_LABELS
@@ -50,16 +50,15 @@ def _period() -> calendar.Period:
 
 
 def _visible_provider(provider_id: int) -> Provider:
-    """Administrators open every provider's calendar, case managers those of their territory
-    (the rule of `can_edit_provider`); any other provider answers 404."""
+    """A provider's calendar, if the user may open it; any other provider answers 404."""
     provider = db.session.get(Provider, provider_id)
-    abort_if_hidden(provider is not None and can_edit_provider(current_user, provider))
+    abort_if_hidden(can_open_provider_calendar(current_user, provider))
     return provider
 
 
 def _visible_patient(patient_id: int) -> Patient:
     patient = db.session.get(Patient, patient_id)
-    abort_if_hidden(patient is not None and can_view_patient(current_user, patient))
+    abort_if_hidden(can_open_patient_calendar(current_user, patient))
     return patient
 
 
@@ -74,7 +73,7 @@ def _render(scope: str, shown: calendar.Period, listing: calendar.Listing, *, en
     (a commit would expire the loaded rows). Appointments of patients the user may not open
     (another territory's, at a provider of theirs) appear as busy slots only."""
     user = current_user._get_current_object()
-    hidden = {a.id for a in listing.appointments if not can_view_patient(user, a.patient)}
+    hidden = {a.id for a in listing.appointments if not shows_appointment_patient(user, a)}
     services.read_appointments(
         db.session, current_actor(), f"{scope}_calendar",
         len(listing.appointments) - len(hidden),
@@ -96,7 +95,7 @@ def _provider_page(provider: Provider, shown: calendar.Period, status: int = 200
                                              shown.ends_at, _per_day(shown))
     return _render("provider", shown, listing, endpoint="calendar.provider",
                    owner=provider, status=status, new_feed_url=new_feed_url,
-                   rate=no_show_rate(db.session, "provider", provider.id),
+                   rate=services.no_show_rate(db.session, "provider", provider.id),
                    feeds=feeds.active_feeds(db.session, provider_id=provider.id),
                    create_endpoint="calendar.create_provider_feed")
 
@@ -107,7 +106,7 @@ def _patient_page(patient: Patient, shown: calendar.Period, status: int = 200,
                                             shown.ends_at, _per_day(shown))
     return _render("patient", shown, listing, endpoint="calendar.patient", owner=patient,
                    status=status, new_feed_url=new_feed_url,
-                   rate=no_show_rate(db.session, "patient", patient.id),
+                   rate=services.no_show_rate(db.session, "patient", patient.id),
                    feeds=feeds.active_feeds(db.session, patient_id=patient.id),
                    create_endpoint="calendar.create_patient_feed")
 

@@ -14,6 +14,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
@@ -98,7 +99,7 @@ def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
     and its SEQUENCE (the row's version) tells clients it changed. In a provider's feed, a
     patient of another territory than the provider's is only "busy" (the feed was given out by
     the provider's territory)."""
-    if for_provider and appointment.patient.territory_id != territory_id:
+    if for_provider and not permissions.feed_names_patient(territory_id, appointment.patient):
         who = _("Busy")
     elif for_provider:
         who = appointment.patient.display_name
@@ -142,7 +143,8 @@ def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = Non
     for appointment in appointments:
         event = _event(appointment, feed.provider_id is not None, stamp, kinds, territory_id)
         calendar.add_component(event)
-        if feed.provider_id is None or appointment.patient.territory_id == territory_id:
+        if feed.provider_id is None or \
+                permissions.feed_names_patient(territory_id, appointment.patient):
             named.add(appointment.patient_id)
     actor = replace(Actor.system(f"calendar-feed-{feed.id}"), ip_address=ip_address)
     audit.record(session, actor, AuditAction.READ, "calendar_feed", feed.id,

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coordinator import permissions
 from coordinator.careplans.models import CarePlanAction
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
@@ -110,8 +111,8 @@ def provider_choices(session: Session, patient: Patient,
     """The active providers of the patient's territory for each kind, in one query."""
     choices: dict[str, list[Provider]] = {kind: [] for kind in kinds}
     for provider in session.scalars(
-            select(Provider).where(Provider.territory_id == patient.territory_id,
-                                   Provider.is_active.is_(True), Provider.kind.in_(kinds))
+            select(Provider).where(permissions.bookable_provider_scope(patient),
+                                   Provider.kind.in_(kinds))
             .order_by(Provider.name_folded)):
         choices[provider.kind].append(provider)
     return choices

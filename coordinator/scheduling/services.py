@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
@@ -385,3 +386,14 @@ def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
 
 
 patient_merge.MOVERS.append(move_appointments)
+
+
+# -- What higher layers add (extension points, wired in coordinator/web.py) -----------------
+
+NO_SHOW_RATE = "appointments.no_show_rate"
+
+
+def no_show_rate(session: Session, by: str, key: int):
+    """The no-show rate of a patient or a provider over 12 months, shown on their appointments
+    and calendars: the metrics (above this domain) hold its one definition."""
+    return extending.first(NO_SHOW_RATE, None, session=session, by=by, key=key)

@@ -16,18 +16,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.permissions import (
-    CASE_MANAGER,
-    PATIENT_STAFF,
-    abort_if_hidden,
-    can_view_patient,
-    require,
-)
 from coordinator.core.time import PARIS, local_today, utcnow
 from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
-from coordinator.metrics.services import no_show_rate
 from coordinator.patients.models import Patient
+from coordinator.permissions import (
+    CASE_MANAGER,
+    PATIENT_STAFF,
+    abort_if_hidden,
+    can_record_outcome,
+    can_view_patient,
+    require,
+)
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import series, services, worklists
@@ -237,7 +237,7 @@ def patient_appointments(patient_id: int):
     db.session.commit()
     return render_template("scheduling/patient.html", patient=patient, page=page,
                            rounds=rounds, now=utcnow(),
-                           rate=no_show_rate(db.session, "patient", patient.id))
+                           rate=services.no_show_rate(db.session, "patient", patient.id))
 
 
 @bp.get("/appointments/<int:appointment_id>")
@@ -396,8 +396,10 @@ def day():
         outcomes = {int(key.removeprefix("outcome-")): value
                     for key, value in request.form.items()
                     if key.startswith("outcome-") and key[8:].isdigit() and value}
-        visible = {a.id for a in db.session.scalars(worklists.day_list(current_user, chosen))}
-        if not set(outcomes) <= visible:
+        chosen_ones = db.session.scalars(select(Appointment).options(
+            joinedload(Appointment.patient)).where(Appointment.id.in_(outcomes))).all()
+        if len(chosen_ones) != len(outcomes) or \
+                not all(can_record_outcome(current_user, a) for a in chosen_ones):
             abort(404)
         try:
             count = services.record_outcomes(db.session, current_actor(), outcomes)

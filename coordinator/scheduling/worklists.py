@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
-from coordinator.core.permissions import patient_scope
 from coordinator.core.time import PARIS, as_utc
 from coordinator.patients.models import Patient
+from coordinator.permissions import caseload_scope
 from coordinator.scheduling.models import Appointment
 
 OUTREACH_DAYS = 90
@@ -20,7 +20,7 @@ FLAG_FROM = 2  # consecutive no-shows that flag a patient
 def _caseload(user) -> Select:
     return (select(Appointment).join(Patient, Patient.id == Appointment.patient_id)
             .options(contains_eager(Appointment.patient))
-            .where(patient_scope(user), Patient.case_manager_id == user.id))
+            .where(caseload_scope(user)))
 
 
 def outcome_missing(user, now: datetime) -> Select:

@@ -20,12 +20,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import NumberInput
 
-from coordinator.providers.forms import KIND_LABELS
-from coordinator.providers.models import PROVIDER_KINDS
 from coordinator.strata import services
+from coordinator.strata.vocabulary import PROVIDER_KIND_LABELS, PROVIDER_KINDS
 
-# Until the provider directory publishes its own labels (same keys as PROVIDER_KINDS).
-PROVIDER_KIND_LABELS = KIND_LABELS  # one list of labels: the directory's
 BLANK_TEMPLATE_ROWS = 3
 
 

@@ -3,7 +3,7 @@
 Programs are reference data read by every signed-in user. Assignment rows ("enrollments") carry
 patient data: they are read by the same audience as the patient record (case managers of the
 patient's territory, administrators). Every rule of an assignment is checked by
-`coordinator.strata.assignments`.
+`coordinator.patients.assignments`.
 """
 
 from __future__ import annotations

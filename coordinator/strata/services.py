@@ -15,7 +15,6 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, raise_problems
-from coordinator.providers.models import PROVIDER_KINDS
 from coordinator.strata import reference
 from coordinator.strata.models import (
     FollowUpTemplateItem,
@@ -24,6 +23,7 @@ from coordinator.strata.models import (
     Stratum,
     Territory,
 )
+from coordinator.strata.vocabulary import PROVIDER_KINDS
 
 CARE_PLAN_LEVEL = 3
 

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.core.errors import ConflictError, ValidationError
-from coordinator.core.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
 from coordinator.core.viewhelpers import current_actor, form_errors
 from coordinator.extensions import db
+from coordinator.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
 from coordinator.strata import reference, services
 from coordinator.strata.forms import (
     BLANK_TEMPLATE_ROWS,

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from coordinator.core.context import Actor
-from coordinator.strata import assignments
+from coordinator.patients import assignments
 from coordinator.strata.models import StratumAssignment
 from tests.api.conftest import assert_page_shape, audit_entries
 from tests.factories import make_patient, stratum

@@ -7,9 +7,9 @@ from sqlalchemy import update
 
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today
+from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
 from coordinator.patients.models import Patient
-from coordinator.strata import assignments
 from tests.api.conftest import assert_page_shape, audit_entries, patient_body
 from tests.factories import make_nir, make_patient, make_provider, stratum
 

@@ -15,8 +15,8 @@ from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today
 from coordinator.extensions import db
+from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
-from coordinator.strata import assignments
 from coordinator.strata.models import Stratum, Territory
 
 

@@ -16,11 +16,11 @@ from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
 from coordinator.core.time import PARIS, local_today
 from coordinator.extensions import db
+from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
 from coordinator.providers.models import Provider
 from coordinator.scheduling import feeds
 from coordinator.scheduling import services as scheduling
-from coordinator.strata import assignments
 from coordinator.strata.models import Stratum, Territory
 
 

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.careplans.models import CarePlan
-from coordinator.core.permissions import can_edit_plan, can_read_plan, shared_plan_scope
 from coordinator.patients.models import Patient
 from coordinator.patients.services import record_consent
+from coordinator.permissions import can_edit_plan, can_read_plan, shared_plan_scope
 from tests.factories import case_plan_actor, make_care_plan, make_patient, make_provider
 
 

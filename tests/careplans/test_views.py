@@ -22,7 +22,7 @@ from tests.htmlform import form_fields
 @pytest.fixture
 def team(make_user):
     """A case manager, a GP with an account, a nurse, and a consenting HF-3 patient."""
-    from coordinator.strata import assignments
+    from coordinator.patients import assignments
 
     manager = make_user(role="case_manager", territory_code="DOUAISIS",
                         full_name="Claire Martin")

@@ -133,7 +133,7 @@ def test_init_db_migrates_and_is_idempotent(tmp_path):
 
 def test_demo_has_active_plans_for_level_3_patients_with_revisions(session):
     from coordinator.careplans.models import CarePlan, CarePlanRevision
-    from coordinator.core.permissions import shared_plan_scope
+    from coordinator.permissions import shared_plan_scope
 
     demo.seed_accounts(session, "pbkdf2:sha256:1000")
     demo.seed_registry(session, patients=600)

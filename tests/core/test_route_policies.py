@@ -1,8 +1,8 @@
 """Every route declares who may use it."""
 
-from coordinator.core.permissions import PUBLIC, policy_of
+from coordinator.permissions import PUBLIC, policy_of
 
-EXEMPT = {"static", "auth.login", "core.healthz"}
+EXEMPT = {"static", "auth.login", "home.healthz"}
 
 
 def test_every_endpoint_declares_a_policy(app):

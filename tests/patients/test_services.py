@@ -10,9 +10,8 @@ from coordinator.audit.models import AuditEntry
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, DuplicateSuspected, ValidationError
 from coordinator.core.time import local_today
-from coordinator.patients import merge, services, worklists
+from coordinator.patients import assignments, merge, services, worklists
 from coordinator.patients.models import ConsentEvent, Patient
-from coordinator.strata import assignments
 from coordinator.strata.models import StratumAssignment
 from tests.factories import make_nir, make_patient, make_provider, program, stratum, territory
 

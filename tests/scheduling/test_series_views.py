@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from coordinator.core.time import PARIS, local_today
 from coordinator.extensions import db
+from coordinator.patients import assignments
 from coordinator.scheduling.models import Appointment, FollowUpRound
-from coordinator.strata import assignments
 from tests import factories
 from tests.htmlform import form_fields
 

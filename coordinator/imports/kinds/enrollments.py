@@ -21,8 +21,8 @@ from coordinator.imports.kinds.base import (
     referenced_patient,
     write_audit,
 )
+from coordinator.patients.assignments import check_assignment
 from coordinator.patients.models import Patient
-from coordinator.strata.assignments import check_assignment
 from coordinator.strata.models import Program, Stratum, StratumAssignment
 
 EXIT = "exit"

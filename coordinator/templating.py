@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from coordinator import permissions
 from coordinator.auth.roles import Role
-from coordinator.core import permissions
 from coordinator.core.time import local_today
 
 

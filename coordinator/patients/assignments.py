@@ -13,8 +13,8 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
-from coordinator.core.permissions import patient_scope
 from coordinator.patients.models import Patient
+from coordinator.permissions import patient_scope
 from coordinator.strata.models import Program, Stratum, StratumAssignment
 
 

@@ -12,23 +12,23 @@ from coordinator.careplans import lists as plan_lists
 from coordinator.core.errors import ValidationError
 from coordinator.core.forms import LanguageForm, WorklistFilterForm
 from coordinator.core.pagination import count, paginate
-from coordinator.core.permissions import AUTHENTICATED, PUBLIC, require
 from coordinator.core.time import local_today, utcnow
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
 from coordinator.patients import worklists
+from coordinator.permissions import AUTHENTICATED, PUBLIC, require
 from coordinator.scheduling import worklists as appointment_lists
 from coordinator.scheduling.models import Appointment
 from coordinator.strata import services as strata_services
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("home", __name__)
 
 HOME_TEMPLATES = {
-    "case_manager": "core/home_case_manager.html",
-    "gp": "core/home_gp.html",
-    "professional": "core/home_gp.html",
-    "council": "core/home_council.html",
-    "admin": "core/home_admin.html",
+    "case_manager": "home/home_case_manager.html",
+    "gp": "home/home_gp.html",
+    "professional": "home/home_gp.html",
+    "council": "home/home_council.html",
+    "admin": "home/home_admin.html",
 }
 
 

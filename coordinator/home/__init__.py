@@ -1,0 +1,1 @@
+"""Role home pages (worklists, shared plans, dashboard, administration), language, health."""

@@ -1,0 +1,310 @@
+"""Who may use what: every rule of access lives in this module, and only here.
+
+Each view declares a policy with `@require(POLICY)`; a test walks the URL map and fails on a view
+without one. Record-level rules (`can_view_patient`, `can_read_plan`, `can_record_outcome`...) and
+the SQL scopes that select the same records in lists (`patient_scope`, `readable_plan_scope`...)
+are used by pages, the API, imports, calendar feeds, printing and templates alike: none of them
+decides on its own. A forbidden page answers 403; a record the user may not see answers 404 so
+that its existence does not leak (see `abort_if_hidden`).
+
+The module sits above every domain's models, which it reads, and below every service and view,
+which ask it (`pyproject.toml`, import-linter contracts): it imports models only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Protocol
+
+from flask import Flask, abort, current_app
+from flask_login import current_user
+from sqlalchemy import ColumnElement, false, select, true
+
+from coordinator.auth.roles import Role
+from coordinator.careplans.models import CarePlan, CarePlanMember
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+
+if TYPE_CHECKING:
+    from coordinator.auth.models import User
+    from coordinator.scheduling.models import Appointment
+
+
+class Acting(Protocol):
+    """Who acts: a signed-in `User`, or the `core.context.Actor` a service receives (the
+    command line and jobs act with no role)."""
+
+    @property
+    def role(self) -> str | None: ...
+
+    @property
+    def territory_id(self) -> int | None: ...
+
+
+# -- Policies of routes ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Policy:
+    """A named rule on the current user. `login=False` marks a public route."""
+
+    name: str
+    allows: Callable[[Any], bool] = field(compare=False)
+    login: bool = True
+
+    def permits(self, user: Any) -> bool:
+        if not self.login:
+            return True
+        return bool(user and user.is_authenticated and self.allows(user))
+
+
+def roles(*allowed: Role) -> Policy:
+    names = {role.value for role in allowed}
+    return Policy("role:" + ",".join(sorted(names)), lambda user: user.role in names)
+
+
+PUBLIC = Policy("public", lambda user: True, login=False)
+AUTHENTICATED = Policy("authenticated", lambda user: True)
+ADMIN = roles(Role.ADMIN)
+CASE_MANAGER = roles(Role.CASE_MANAGER)
+PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
+AUDIT_READER = ADMIN
+PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)
+IMPORTER = roles(Role.ADMIN, Role.CASE_MANAGER)  # CSV imports (case managers: own territory)
+# Care plans: case managers write them; administrators, GPs and care-team professionals read
+# (each record then checked by `can_read_plan`); councils read aggregates only.
+PLAN_READER = roles(Role.CASE_MANAGER, Role.ADMIN, Role.GP, Role.PROFESSIONAL)
+PLAN_EDITOR = CASE_MANAGER
+SHARED_PLAN_READER = roles(Role.GP, Role.PROFESSIONAL)
+STAFF_ROLES = frozenset({Role.CASE_MANAGER, Role.ADMIN})
+
+
+def require(policy: Policy) -> Callable:
+    """Declare the policy of a view and enforce it: 401/login when anonymous, 403 when refused."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if policy.login and not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not policy.permits(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.policy = policy  # type: ignore[attr-defined]
+        return guarded
+
+    return decorator
+
+
+def declare(app: Flask, endpoint: str, policy: Policy) -> None:
+    """Attach a policy to a view registered by a third-party extension."""
+    app.view_functions[endpoint] = require(policy)(app.view_functions[endpoint])
+
+
+def policy_of(view: Any) -> Policy | None:
+    """The policy a view declared (for function views and MethodViews alike)."""
+    policy = getattr(view, "policy", None)
+    if policy is not None:
+        return policy
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return None
+    methods = [getattr(view_class, m.lower(), None) for m in (view_class.methods or ())]
+    policies = {getattr(m, "policy", None) for m in methods if m is not None}
+    if not policies or None in policies:
+        return None
+    return next(iter(policies)) if len(policies) == 1 else Policy("per-method", lambda u: True)
+
+
+def can(policy: Policy, user: Any = None) -> bool:
+    """For templates: may the (current) user use what this policy guards?"""
+    return policy.permits(user if user is not None else current_user)
+
+
+def abort_if_hidden(visible: bool) -> None:
+    """A record the user may not see answers 404, never 403: its existence must not leak."""
+    if not visible:
+        abort(404)
+
+
+def is_staff(user: User) -> bool:
+    """Case managers and administrators: they open patient records (and plans through them)."""
+    return bool(user.is_authenticated and user.role in STAFF_ROLES)
+
+
+# -- Patients: who sees which ----------------------------------------------------------------
+
+def can_view_patient(user: User, patient: Patient | None) -> bool:
+    """Administrators see every patient; case managers the patients of their territory.
+
+    GPs and councils do not open registry records (GPs read shared care plans; councils read
+    aggregates). A merged-away record is seen through the record it was merged into.
+    """
+    if not user.is_authenticated or patient is None or patient.merged_into_id is not None:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.CASE_MANAGER and patient.territory_id == user.territory_id
+
+
+def patient_scope(user: User) -> ColumnElement[bool]:
+    """The SQL condition selecting the patients `user` may list (the rule of
+    `can_view_patient`)."""
+    live = Patient.merged_into_id.is_(None)
+    if user.role == Role.ADMIN:
+        return live & true()
+    if user.role == Role.CASE_MANAGER and user.territory_id is not None:
+        return live & (Patient.territory_id == user.territory_id)
+    return false()
+
+
+def caseload_scope(user: User) -> ColumnElement[bool]:
+    """The patients of a case manager's caseload (worklists, caseload calendar, no-shows, day
+    list): the patients they may open whose case manager they are."""
+    return patient_scope(user) & (Patient.case_manager_id == user.id)
+
+
+# -- Care plans --------------------------------------------------------------------------------
+
+def can_read_plan(user: User, plan: CarePlan | None) -> bool:
+    """Staff read the plans of the patients they may open. A GP reads the active plan of a
+    patient whose GP they are now, and a care-team professional the active plans whose care
+    team includes them; only while the plan says the patient agreed to share it and the
+    patient's consent to share stands."""
+    if not user.is_authenticated or plan is None:
+        return False
+    if user.role in STAFF_ROLES:
+        return can_view_patient(user, plan.patient)
+    if user.role not in (Role.GP, Role.PROFESSIONAL) or user.provider_id is None:
+        return False
+    patient = plan.patient
+    if plan.status != "active" or not plan.sharing_agreed or not patient.consent_share or \
+            patient.merged_into_id:
+        return False
+    if user.role == Role.GP:
+        return patient.gp_id == user.provider_id
+    return any(member.provider_id == user.provider_id for member in plan.team)
+
+
+def can_read_plans(user: User, plans: Iterable[CarePlan]) -> bool:
+    """Every one of these plans (a batch print is downloaded only while all are readable)."""
+    return all(can_read_plan(user, plan) for plan in plans)
+
+
+def can_read_plan_history(user: User, plan: CarePlan | None) -> bool:
+    """Revisions and their differences: staff who may read the plan (not the care team)."""
+    return is_staff(user) and can_read_plan(user, plan)
+
+
+def can_edit_plan(user: User, plan: CarePlan | None) -> bool:
+    """Case managers change the plans of the patients of their territory."""
+    return plan is not None and user.is_authenticated and user.role == Role.CASE_MANAGER and \
+        can_view_patient(user, plan.patient)
+
+
+def can_start_plan(user: User, patient: Patient | None) -> bool:
+    """A case manager starts a plan for a patient they may open (the care plan service then
+    refuses a deceased patient, or a second draft)."""
+    return patient is not None and user.is_authenticated and \
+        user.role == Role.CASE_MANAGER and can_view_patient(user, patient)
+
+
+def shared_plan_scope(user: User) -> ColumnElement[bool]:
+    """The SQL condition selecting the plans a GP or care-team professional may read (the
+    rule of `can_read_plan`)."""
+    if user.role not in (Role.GP, Role.PROFESSIONAL) or user.provider_id is None:
+        return false()
+    in_team = CarePlan.id.in_(select(CarePlanMember.plan_id)
+                              .where(CarePlanMember.provider_id == user.provider_id))
+    mine = (Patient.gp_id == user.provider_id) if user.role == Role.GP else in_team
+    return (CarePlan.status == "active") & CarePlan.sharing_agreed.is_(True) & \
+        Patient.consent_share.is_(True) & Patient.merged_into_id.is_(None) & mine
+
+
+def readable_plan_scope(user: User) -> ColumnElement[bool]:
+    """The SQL condition selecting every plan `user` may read (over CarePlan joined to its
+    Patient): `can_read_plan` as a query."""
+    return patient_scope(user) if is_staff(user) else shared_plan_scope(user)
+
+
+# -- Providers and bookings --------------------------------------------------------------------
+
+def may_manage_providers_of(who: Acting, territory_ids: Collection[int | None]) -> bool:
+    """Case managers keep the directory of their own territory only; administrators and the
+    command line (no role) every territory's."""
+    if who.role != Role.CASE_MANAGER:
+        return who.role in (None, Role.ADMIN)
+    return who.territory_id is not None and set(territory_ids) <= {who.territory_id}
+
+
+def can_edit_provider(user: User, provider: Provider | None = None) -> bool:
+    """Administrators edit every provider, case managers those of their territory (and add
+    providers there)."""
+    if not user.is_authenticated or user.role not in STAFF_ROLES:
+        return False
+    return may_manage_providers_of(user, {provider.territory_id} if provider else set())
+
+
+def can_open_provider_calendar(user: User, provider: Provider | None) -> bool:
+    """A provider's calendar (and its feeds): whoever may edit the provider."""
+    return provider is not None and can_edit_provider(user, provider)
+
+
+def can_open_patient_calendar(user: User, patient: Patient | None) -> bool:
+    """A patient's calendar (and its feeds): whoever may open the record."""
+    return can_view_patient(user, patient)
+
+
+def shows_appointment_patient(user: User, appointment: Appointment) -> bool:
+    """A calendar names the patient of an appointment only to whom may open the record;
+    others see a busy slot."""
+    return can_view_patient(user, appointment.patient)
+
+
+def feed_names_patient(feed_territory_id: int | None, patient: Patient) -> bool:
+    """A provider's calendar feed is given out by the provider's territory: it names the
+    patients of that territory, and shows the others as busy slots."""
+    return patient.territory_id == feed_territory_id
+
+
+def bookable_provider_scope(patient: Patient) -> ColumnElement[bool]:
+    """The providers a series for `patient` proposes and accepts: the active providers of the
+    patient's territory."""
+    return Provider.is_active.is_(True) & (Provider.territory_id == patient.territory_id)
+
+
+def can_record_outcome(user: User, appointment: Appointment | None) -> bool:
+    """An appointment's outcome (one at a time or a day's list at once) is recorded by staff
+    who may open the patient's record."""
+    return appointment is not None and is_staff(user) and \
+        can_view_patient(user, appointment.patient)
+
+
+# -- Imports -----------------------------------------------------------------------------------
+
+def import_territory(user: User) -> int | None:
+    """The territory whose rows `user` may import: None for every territory (administrators);
+    a case manager imports only rows of their own territory (0, none at all, without one)."""
+    if user.role == Role.ADMIN:
+        return None
+    return user.territory_id or 0
+
+
+def can_read_import_report(user: User, report: Any) -> bool:
+    """Administrators read every import report, case managers their own."""
+    if report is None or not user.is_authenticated:
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.CASE_MANAGER
+                                       and report.user_id == user.id)
+
+
+def import_report_scope(user: User, owner_column: Any) -> ColumnElement[bool]:
+    """The reports `user` may list, given the report's owner column (rule above)."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role == Role.CASE_MANAGER:
+        return owner_column == user.id
+    return false()
+
