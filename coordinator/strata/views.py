@@ -8,10 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy.orm.exc import StaleDataError
 
-from coordinator.core.errors import ConflictError, ValidationError
-from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.core.unitofwork import conflict_page, unit_of_work
+from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
 from coordinator.strata import reference, services
@@ -79,13 +78,9 @@ def index():
 def create():
     form = ProgramCreateForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             program = services.create_program(db.session, current_actor(), form.service_data())
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Program %(code)s created.", code=program.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
     return render_template("strata/program_form.html", form=form, program=None), _status()
@@ -105,28 +100,15 @@ def edit(code: str):
     if request.method == "GET":
         form.version.data = program.version
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.update_program(db.session, current_actor(), program, form.service_data(),
                                     expected_version=form.expected_version())
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            return _conflict("strata/program_form.html", form, program, program=program)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
+        if work.conflict:
+            return conflict_page("strata/program_form.html", form, program, program=program)
+        if work.ok:
             flash(_("Program %(code)s saved.", code=program.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
     return render_template("strata/program_form.html", form=form, program=program), _status()
-
-
-def _conflict(template: str, form, record, **context):
-    """Someone saved meanwhile: keep the user's input, show the current record, and take its
-    version so that saving again (knowingly) replaces it."""
-    db.session.rollback()
-    db.session.refresh(record)
-    form.version.data = record.version
-    return render_template(template, form=form, conflict=True, **context), 409
 
 
 @bp.route("/<code>/strata/new", methods=["GET", "POST"])
@@ -137,14 +119,10 @@ def create_stratum(code: str):
     if request.method == "GET":
         form.level.data = max((s.level for s in program.strata), default=0) + 1
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             stratum = services.add_stratum(db.session, current_actor(), program,
                                            form.service_data())
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Stratum %(code)s added.", code=stratum.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
     return render_template("strata/stratum_form.html", form=form, program=program,
@@ -160,17 +138,13 @@ def edit_stratum(code: str, stratum_code: str):
     if request.method == "GET":
         form.version.data = stratum.version
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.update_stratum(db.session, current_actor(), stratum, form.service_data(),
                                     expected_version=form.expected_version())
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            return _conflict("strata/stratum_form.html", form, stratum, program=program,
-                             stratum=stratum)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
+        if work.conflict:
+            return conflict_page("strata/stratum_form.html", form, stratum, program=program,
+                                 stratum=stratum)
+        if work.ok:
             flash(_("Stratum %(code)s saved.", code=stratum.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
     return render_template("strata/stratum_form.html", form=form, program=program,
@@ -191,19 +165,15 @@ def edit_followup(code: str, stratum_code: str):
         form = FollowUpTemplateForm()
     if form.validate_on_submit():
         rows = form.kept_rows()
-        try:
+        with unit_of_work(form, rows={"items": rows}) as work:
             services.set_followup_template(
                 db.session, current_actor(), stratum,
                 [{name: row[name].data for name in services.ITEM_FIELDS} for row in rows],
                 expected_version=form.expected_version())
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            return _conflict("strata/followup_form.html", form, stratum, program=program,
-                             stratum=stratum)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error, rows={"items": rows})
-        else:
+        if work.conflict:
+            return conflict_page("strata/followup_form.html", form, stratum, program=program,
+                                 stratum=stratum)
+        if work.ok:
             flash(_("Follow-up template of %(code)s saved.", code=stratum.code), "success")
             return redirect(url_for("programs.detail", code=program.code,
                                     _anchor=f"stratum-{stratum.code}"))
@@ -233,15 +203,11 @@ def indicators(code: str):
     form = IndicatorTargetsForm()
     if form.validate_on_submit():
         rows = [entry.form for entry in form.indicators]
-        try:
+        with unit_of_work(form, rows={"indicators": rows}) as work:
             services.set_indicator_targets(
                 db.session, current_actor(), program,
                 [(row.code.data, row.target_percent.data) for row in rows])
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error, rows={"indicators": rows})
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Targets of %(code)s saved.", code=program.code), "success")
             return redirect(url_for("programs.detail", code=program.code))
     return _indicator_page(program, targets_form=form, status=400)
@@ -253,15 +219,11 @@ def create_indicator(code: str):
     program = _program(code)
     form = IndicatorCreateForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             indicator = services.add_indicator(db.session, current_actor(), program,
                                                form.code.data, form.label.data,
                                                form.target_percent.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Indicator %(code)s added.", code=indicator.code), "success")
             return redirect(url_for("programs.indicators", code=program.code))
     return _indicator_page(program, create_form=form, status=400)
@@ -274,12 +236,9 @@ def delete_indicator(code: str, indicator_code: str):
     indicator = next((i for i in program.indicators if i.code == indicator_code), None)
     if indicator is None:
         abort(404)
-    try:
+    with unit_of_work() as work:
         services.delete_indicator(db.session, current_actor(), indicator)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(" ".join(m for messages in error.messages().values() for m in messages), "danger")
+    if not work.ok:
         return _indicator_page(program, status=400)
-    db.session.commit()
     flash(_("Indicator %(code)s deleted.", code=indicator_code), "success")
     return redirect(url_for("programs.indicators", code=program.code))
