@@ -211,6 +211,11 @@ def can_start_plan(user: User, patient: Patient | None) -> bool:
         user.role == Role.CASE_MANAGER and can_view_patient(user, patient)
 
 
+def can_see_print_batch(user: User, batch: Any) -> bool:
+    """A batch print (its progress and its PDF) is its owner's only."""
+    return batch is not None and user.is_authenticated and batch.user_id == user.id
+
+
 def shared_plan_scope(user: User) -> ColumnElement[bool]:
     """The SQL condition selecting the plans a GP or care-team professional may read (the
     rule of `can_read_plan`)."""

@@ -14,9 +14,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.auth import services as auth_services
 from coordinator.careplans import documents, lists, services
@@ -35,10 +35,11 @@ from coordinator.careplans.forms import (
 )
 from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
 from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
-from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import utcnow
-from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.core.unitofwork import unit_of_work
+from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
@@ -49,6 +50,7 @@ from coordinator.permissions import (
     can_edit_plan,
     can_read_plan,
     can_read_plan_history,
+    can_see_print_batch,
     can_start_plan,
     is_staff,
     require,
@@ -58,6 +60,7 @@ from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
 
 bp = Blueprint("careplans", __name__, url_prefix="/careplans")
+CHANGED_MEANWHILE = _l("The plan was changed meanwhile: check it, then try again.")
 
 
 def _readable_plan(plan_id: int) -> CarePlan:
@@ -161,9 +164,10 @@ def _as_date(field, value):
     return value
 
 
-def _service_errors(form: PlanForm, error: ValidationError) -> None:
-    form_errors(form, error, rows={"goals": [entry.form for entry in form.goals],
-                                   "team": [entry.form for entry in form.team]})
+def _rows(form: PlanForm) -> dict[str, list]:
+    """The form's tables, for errors keyed `goals-1-actions-0-provider_id` or `team-2-...`."""
+    return {"goals": [entry.form for entry in form.goals],
+            "team": [entry.form for entry in form.team]}
 
 
 # -- Create --------------------------------------------------------------------------------
@@ -184,18 +188,14 @@ def create(patient_id: int):
     _prepare(form, patient, blanks=request.method == "GET")
     if form.validate_on_submit():
         data = form.data_for_service() | {"stratum_id": stratum.id if stratum else None}
-        try:
+        # IntegrityError: another draft was created at the same moment (a unique index).
+        with unit_of_work(form, rows=_rows(form), expected=(IntegrityError,)) as work:
             plan = services.create_plan(db.session, current_actor(), patient, data)
             db.session.flush()
-        except ValidationError as error:
-            db.session.rollback()
-            _service_errors(form, error)
-        except IntegrityError:  # another draft was created at the same moment
-            db.session.rollback()
+        if work.failure is not None:
             flash(_("A draft plan was just created for this patient: open it from the "
                     "patient's page."), "warning")
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Draft plan saved."), "success")
             return redirect(url_for("careplans.show", plan_id=plan.id))
     status = 400 if request.method == "POST" else 200
@@ -246,17 +246,12 @@ def edit(plan_id: int):
     _prepare(form, plan.patient, blanks=request.method == "GET")
     if form.validate_on_submit():
         mine = form.data_for_service()
-        try:
+        with unit_of_work(form, rows=_rows(form)) as work:
             services.save_plan(db.session, current_actor(), plan, mine,
                                expected_version=int(form.version.data or 0))
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            db.session.rollback()
+        if work.conflict:
             return _conflict(plan, form, mine)
-        except ValidationError as error:
-            db.session.rollback()
-            _service_errors(form, error)
-        else:
+        if work.ok:
             flash(_("Plan saved (revision %(number)d).", number=plan.version), "success")
             return redirect(url_for("careplans.show", plan_id=plan.id))
     if request.method == "POST":  # the page shows the plan again: an audited read
@@ -301,22 +296,22 @@ def _lifecycle(plan: CarePlan, step, success: str):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with unit_of_work(show=_flash_located) as work:
         step(int(form.version.data or 0))
-        db.session.commit()
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        flash(_("The plan was changed meanwhile: check it, then try again."), "warning")
-    except ValidationError as error:
-        db.session.rollback()
-        for key, messages in error.messages().items():
-            where = _where(key)
-            text = " ".join(messages)
-            flash(_("%(where)s: %(message)s", where=where, message=text) if where else text,
-                  "danger")
-    else:
+    if work.conflict:
+        flash(CHANGED_MEANWHILE, "warning")
+    if work.ok:
         flash(success, "success")
     return redirect(url_for("careplans.show", plan_id=plan.id))
+
+
+def _flash_located(error: ValidationError) -> None:
+    """Each message flashed with the goal and action it is about."""
+    for key, messages in error.messages().items():
+        where = _where(key)
+        text = " ".join(messages)
+        flash(_("%(where)s: %(message)s", where=where, message=text) if where else text,
+              "danger")
 
 
 def _where(key: str) -> str:
@@ -344,19 +339,14 @@ def close(plan_id: int):
     plan = _editable_plan(plan_id)
     form = CloseForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.close_plan(db.session, current_actor(), plan, form.close_reason.data,
                                 int(form.version.data or 0), form.closed_on.data)
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            db.session.rollback()
-            flash(_("The plan was changed meanwhile: check it, then try again."), "warning")
-            return redirect(url_for("careplans.show", plan_id=plan.id))
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
+        if work.conflict:
+            flash(CHANGED_MEANWHILE, "warning")
+        if work.ok:
             flash(_("The plan is closed."), "success")
+        if work.ok or work.conflict:
             return redirect(url_for("careplans.show", plan_id=plan.id))
     return _render_show(plan, close_form=form, status=400)
 
@@ -365,14 +355,12 @@ def close(plan_id: int):
 @require(PLAN_EDITOR)
 def revise(plan_id: int):
     plan = _editable_plan(plan_id)
-    try:
+    with unit_of_work() as work:
         draft = services.revise_as_new_version(db.session, current_actor(), plan)
-    except ValidationError as error:
-        db.session.rollback()
-        for messages in error.messages().values():
-            flash(" ".join(messages), "danger")
+    if work.conflict:
+        flash(CHANGED_MEANWHILE, "warning")
+    if not work.ok:
         return redirect(url_for("careplans.show", plan_id=plan.id))
-    db.session.commit()
     flash(_("New version started as a draft: it replaces the current plan once the patient "
             "agrees and you activate it."), "success")
     return redirect(url_for("careplans.edit", plan_id=draft.id))
@@ -386,13 +374,9 @@ def comment(plan_id: int):
     plan = _readable_plan(plan_id)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.add_comment(db.session, current_actor(), plan, form.body.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Comment added for the case manager."), "success")
             return redirect(url_for("careplans.show", plan_id=plan.id, _anchor="comments"))
     return _render_show(plan, comment_form=form, status=400)
@@ -472,7 +456,7 @@ def print_batch():
 
 def _own_batch(batch_id: int) -> PrintBatch:
     batch = db.session.get(PrintBatch, batch_id)
-    abort_if_hidden(batch is not None and batch.user_id == current_user.id)
+    abort_if_hidden(can_see_print_batch(current_user, batch))
     return batch
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import PARIS, local_today, utcnow
-from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.core.unitofwork import unit_of_work
+from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
@@ -46,6 +48,7 @@ from coordinator.scheduling.labels import KIND_LABELS, REASON_LABELS, STATUS_LAB
 from coordinator.scheduling.models import Appointment, FollowUpRound
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling")
+CHANGED_MEANWHILE = _l("The appointment was changed meanwhile: check it, then try again.")
 ROW_ERROR = re.compile(r"^rows-(?P<row>\d+)-(?P<field>\w+)$")
 
 
@@ -91,17 +94,12 @@ def book(patient_id: int):
                 "kind": form.kind.data, "starts_at": _naive(form.starts_at.data),
                 "duration_minutes": form.duration_minutes.data, "place": form.place.data,
                 "notes": form.notes.data}
-        try:
+        with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             services.create_appointment(db.session, current_actor(), data,
                                         overlap_reason=form.overlap_reason.data)
-        except services.OverlapWarning as warning:
-            db.session.rollback()
-            overlaps, status = warning.overlaps, 409
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if isinstance(work.failure, services.OverlapWarning):
+            overlaps, status = work.failure.overlaps, 409
+        if work.ok:
             flash(_("Appointment booked."), "success")
             return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
     if request.method == "POST" and status == 200:
@@ -184,19 +182,16 @@ def series_create(patient_id: int):
     rows = series.as_rows(patient, series.with_providers(proposals, {
         kind: provider_id for kind, provider_id in chosen.items()
         if provider_id in allowed.get(kind, set())}))
-    try:
+    with unit_of_work(show=partial(_row_errors, form),
+                      expected=(services.OverlapWarning,)) as work:
         booked = services.create_appointments(db.session, current_actor(), rows,
                                               overlap_reason=form.overlap_reason.data,
                                               round_label=form.round_label.data)
-    except services.OverlapWarning as warning:
-        db.session.rollback()
-        return _render_series(patient, source_form, form, choices, chosen, warning.overlaps,
-                              409)
-    except ValidationError as error:
-        db.session.rollback()
-        _row_errors(form, error)
+    if isinstance(work.failure, services.OverlapWarning):
+        return _render_series(patient, source_form, form, choices, chosen,
+                              work.failure.overlaps, 409)
+    if not work.ok:
         return _render_series(patient, source_form, form, choices, chosen, status=400)
-    db.session.commit()
     flash(ngettext("%(num)d appointment booked.", "%(num)d appointments booked.",
                    len(booked)), "success")
     return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
@@ -262,7 +257,6 @@ def _render_show(appointment, outcome_form=None, reschedule_form=None, outreach_
 
 
 def _refused(appointment, error: services.TransitionRefused):
-    db.session.rollback()
     flash(_("The appointment is already “%(current)s”: its outcome cannot change. Allowed "
             "from here: %(allowed)s.", current=STATUS_LABELS[error.current],
             allowed=", ".join(str(STATUS_LABELS[s]) for s in error.allowed) or _("none")),
@@ -277,19 +271,15 @@ def outcome(appointment_id: int):
     form = OutcomeForm()
     if not form.validate_on_submit():
         return _render_show(appointment, outcome_form=form, status=400)
-    try:
+    with unit_of_work(form, expected=(services.TransitionRefused,)) as work:
         services.record_outcome(db.session, current_actor(), appointment, form.status.data,
                                 int(form.version.data or 0))
-        db.session.commit()
-    except services.TransitionRefused as error:
-        return _refused(appointment, error)
-    except ValidationError as error:
-        db.session.rollback()
-        form_errors(form, error)
+    if isinstance(work.failure, services.TransitionRefused):
+        return _refused(appointment, work.failure)
+    if work.error is not None:
         return _render_show(appointment, outcome_form=form, status=400)
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")
+    if work.conflict:
+        flash(CHANGED_MEANWHILE, "warning")
         return redirect(url_for("scheduling.show", appointment_id=appointment.id))
     flash(_("Outcome recorded: %(status)s.", status=STATUS_LABELS[appointment.status]),
           "success")
@@ -300,23 +290,19 @@ def _book_anew(appointment, form, form_name: str, book, success: str):
     """Run a booking that replaces `appointment` (move, book again) and answer as the page
     does for each outcome: overlaps shown (409), refused transition (409), bad input (400),
     a concurrent change (back to the appointment), or the new appointment."""
-    try:
+    with unit_of_work(form, expected=(services.TransitionRefused,
+                                      services.OverlapWarning)) as work:
         new = book()
-    except services.TransitionRefused as error:
-        return _refused(appointment, error)
-    except services.OverlapWarning as warning:
-        db.session.rollback()
-        return _render_show(appointment, **{form_name: form}, overlaps=warning.overlaps,
+    if isinstance(work.failure, services.TransitionRefused):
+        return _refused(appointment, work.failure)
+    if isinstance(work.failure, services.OverlapWarning):
+        return _render_show(appointment, **{form_name: form}, overlaps=work.failure.overlaps,
                             status=409)
-    except ValidationError as error:
-        db.session.rollback()
-        form_errors(form, error)
+    if work.error is not None:
         return _render_show(appointment, **{form_name: form}, status=400)
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        flash(_("The appointment was changed meanwhile: check it, then try again."), "warning")
+    if work.conflict:
+        flash(CHANGED_MEANWHILE, "warning")
         return redirect(url_for("scheduling.show", appointment_id=appointment.id))
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("scheduling.show", appointment_id=new.id))
 
@@ -341,14 +327,10 @@ def outreach(appointment_id: int):
     appointment = _appointment(appointment_id)
     form = OutreachForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.record_outreach(db.session, current_actor(), appointment,
                                      form.reason.data, form.note.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Call recorded."), "success")
             return redirect(url_for("scheduling.no_shows"))
     return _render_show(appointment, outreach_form=form, status=400)
@@ -401,14 +383,9 @@ def day():
         if len(chosen_ones) != len(outcomes) or \
                 not all(can_record_outcome(current_user, a) for a in chosen_ones):
             abort(404)
-        try:
+        with unit_of_work() as work:
             count = services.record_outcomes(db.session, current_actor(), outcomes)
-        except ValidationError as error:
-            db.session.rollback()
-            for messages in error.messages().values():
-                flash(" ".join(messages), "danger")
-        else:
-            db.session.commit()
+        if work.ok:
             flash(ngettext("%(num)d outcome recorded.", "%(num)d outcomes recorded.", count),
                   "success")
             return redirect(url_for("scheduling.day", date=chosen.isoformat()))
@@ -434,18 +411,14 @@ def round_(round_id: int):
     form = MoveRoundForm()
     overlaps, status = [], 200
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             moved = services.move_round(db.session, current_actor(), followup, form.days.data,
                                         overlap_reason=form.overlap_reason.data)
-        except services.OverlapWarning as warning:
-            db.session.rollback()
-            overlaps, status = warning.overlaps, 409
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
+        if isinstance(work.failure, services.OverlapWarning):
+            overlaps, status = work.failure.overlaps, 409
+        elif work.error is not None:
             status = 400
-        else:
-            db.session.commit()
+        if work.ok:
             flash(ngettext("%(num)d appointment moved.", "%(num)d appointments moved.", moved),
                   "success")
             return redirect(url_for("scheduling.round_", round_id=followup.id))
