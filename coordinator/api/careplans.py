@@ -10,7 +10,6 @@ from contextlib import contextmanager
 import marshmallow as ma
 from flask import Response, request, url_for
 from flask.views import MethodView
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
@@ -28,7 +27,6 @@ from coordinator.api.common import (
     page_schema,
     precondition_failed,
     service_errors,
-    unprocessable,
 )
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
@@ -56,7 +54,6 @@ from coordinator.permissions import (
     readable_plan_scope,
     require,
 )
-from coordinator.strata.models import Stratum
 
 blp = ApiBlueprint(
     "api_careplans", __name__, url_prefix="/api/v1/careplans",
@@ -114,12 +111,6 @@ def _patient(patient_id: int) -> Patient:
     return patient
 
 
-def _check_stratum(stratum_id: int | None) -> None:
-    """A plan's stratum must exist (422 on `stratum_id`)."""
-    if stratum_id is not None and db.session.get(Stratum, stratum_id) is None:
-        unprocessable({"stratum_id": [_("Unknown stratum.")]})
-
-
 # -- Lists -------------------------------------------------------------------------------------
 
 def list_query(user, args: dict) -> Select:
@@ -175,23 +166,6 @@ def api_field_names() -> Iterator[None]:
                                for key, messages in error.errors.items()}) from error
 
 
-def _change_status(plan: CarePlan, status: str | None, reason: str | None) -> None:
-    """`active` activates a draft, `closed` closes the plan with `reason`; the current status
-    changes nothing; a plan never goes back to draft. Each step checks the then-current
-    version."""
-    if reason and status != "closed":
-        raise ValidationError({"close_reason": [_l("Send the reason with the status closed.")]})
-    if status is None or status == plan.status:
-        return
-    if status == "active":
-        services.activate_plan(db.session, current_actor(), plan, plan.version)
-    elif status == "closed":
-        services.close_plan(db.session, current_actor(), plan, reason, plan.version)
-    else:
-        raise ValidationError({"status": [_l("A plan cannot go back to draft: revise it as a "
-                                             "new version.")]})
-
-
 def _pdf_response(pdf: bytes, filename: str) -> Response:
     """The PDF as a download, kept out of shared caches (it holds patient data)."""
     response = Response(pdf, mimetype="application/pdf")
@@ -240,7 +214,6 @@ class CarePlans(MethodView):
         patient. Errors of goals and actions are named by row: `goals.0.actions.1.provider_id`.
         """
         patient = _patient(data.pop("patient_id"))
-        _check_stratum(data.get("stratum_id"))
         with service_errors(renames=RENAMES), api_field_names():
             plan = services.create_plan(db.session, current_actor(), patient, data)
             db.session.commit()
@@ -283,7 +256,7 @@ class CarePlanItem(MethodView):
         with service_errors(plan, RENAMES), api_field_names():
             if data:
                 services.save_plan(db.session, current_actor(), plan, data, version)
-            _change_status(plan, status, reason)
+            services.change_status(db.session, current_actor(), plan, status, reason)
             db.session.commit()
         return _answer(plan)
 

@@ -555,6 +555,24 @@ def close_plan(session: Session, actor: Actor, plan: CarePlan, reason: str | Non
     return plan
 
 
+def change_status(session: Session, actor: Actor, plan: CarePlan, status: str | None,
+                  reason: str | None = None) -> None:
+    """The lifecycle asked as a status (the API's PATCH): `active` activates a draft, `closed`
+    closes the plan with `reason`; the current status changes nothing; a plan never goes back
+    to draft (revise it as a new version). Each step checks the then-current version."""
+    if reason and status != "closed":
+        raise ValidationError({"close_reason": [_l("Send the reason with the status closed.")]})
+    if status is None or status == plan.status:
+        return
+    if status == "active":
+        activate_plan(session, actor, plan, plan.version)
+    elif status == "closed":
+        close_plan(session, actor, plan, reason, plan.version)
+    else:
+        raise ValidationError({"status": [_l("A plan cannot go back to draft: revise it as a "
+                                             "new version.")]})
+
+
 def revise_as_new_version(session: Session, actor: Actor, plan: CarePlan) -> CarePlan:
     """Start the next version of a plan as a draft holding the same content; it supersedes the
     previous one when it is activated. The patient's agreement is asked again."""

@@ -26,7 +26,7 @@ from coordinator.careplans.lists import review_overdue
 from coordinator.core.context import Actor
 from coordinator.core.time import PARIS
 from coordinator.patients.models import Patient
-from coordinator.scheduling import outbox
+from coordinator.scheduling import outbox, rules
 from coordinator.scheduling.models import Appointment
 
 JOB_ACTOR = Actor.system("jobs")
@@ -42,8 +42,7 @@ def mark_outcome_missing(session: Session, now: datetime) -> dict[str, int]:
     (one UPDATE; the version is left alone so that a user's open form does not conflict)."""
     marked = session.execute(
         update(Appointment)
-        .where(Appointment.status == "scheduled", Appointment.ends_at < now,
-               Appointment.outcome_missing_since.is_(None))
+        .where(rules.outcome_missing(now), Appointment.outcome_missing_since.is_(None))
         .values(outcome_missing_since=now)
         .returning(Appointment.id)
         .execution_options(synchronize_session=False)).scalars().all()

@@ -19,9 +19,9 @@ from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
 from coordinator.patients import merge as patient_merge
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
+from coordinator.scheduling import rules
 from coordinator.scheduling.models import (
     APPOINTMENT_KINDS,
-    MAX_MINUTES,
     NO_SHOW_REASONS,
     TRANSITIONS,
     Appointment,
@@ -80,30 +80,24 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
             if ends_at <= starts_at:
                 problems.append((key_prefix + "ends_at", _l("The end must be after the start.")))
             duration = int((ends_at - starts_at).total_seconds() // 60)
-    duration = 30 if duration is None else duration
+    duration = rules.DEFAULT_MINUTES if duration is None else duration
     bad_end = any(key.endswith("ends_at") for key, _m in problems)
-    if (not isinstance(duration, int) or not 1 <= duration <= MAX_MINUTES) and not bad_end:
-        problems.append((key_prefix + "duration_minutes",
-                         _l("An appointment lasts from 1 minute to 12 hours.")))
+    if rules.duration_problem(duration) and not bad_end:
+        problems.append((key_prefix + "duration_minutes", rules.duration_problem(duration)))
     if values["kind"] not in APPOINTMENT_KINDS:
         problems.append((key_prefix + "kind", _l("Choose a consultation, a home visit, a "
                                                  "teleconsultation or a group session.")))
     provider = session.get(Provider, data.get("provider_id")) \
         if data.get("provider_id") is not None else None
-    if provider is None:
-        problems.append((key_prefix + "provider_id", _l("Choose a provider of the directory.")))
-    elif not provider.is_active:
-        problems.append((key_prefix + "provider_id",
-                         _l("This provider is inactive in the directory.")))
+    if rules.provider_problem(provider):
+        problems.append((key_prefix + "provider_id", rules.provider_problem(provider)))
     patient = session.get(Patient, data.get("patient_id")) \
         if data.get("patient_id") is not None else None
     if patient is None or patient.merged_into_id is not None:
         problems.append((key_prefix + "patient_id", _l("Unknown patient.")))
-    elif patient.deceased_date and starts_at and \
-            starts_at.astimezone(PARIS).date() > patient.deceased_date:
-        problems.append((key_prefix + "starts_at", _l("The patient died on %(date)s: no "
-                                                      "appointment after that day.",
-                                                      date=patient.deceased_date.isoformat())))
+    elif rules.after_death_problem(patient.deceased_date, starts_at):
+        problems.append((key_prefix + "starts_at",
+                         rules.after_death_problem(patient.deceased_date, starts_at)))
     if data.get("action_id") is not None and patient is not None and \
             not _action_of(session, data["action_id"], patient.id):
         problems.append((key_prefix + "action_id",
@@ -235,13 +229,13 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, sta
                    no_show_reason: str | None = None) -> Appointment:
     """Attended, no-show or cancelled: once, from `scheduled` only; who and when are kept."""
     _check_version(appointment, expected_version)
-    if status not in TRANSITIONS.get(appointment.status, ()):
+    if not rules.may_become(appointment.status, status):
         raise TransitionRefused(appointment.status, status)
     if no_show_reason is not None and no_show_reason not in NO_SHOW_REASONS:
         raise ValidationError({"no_show_reason": [_l("Choose a known reason.")]})
-    if status in ("attended", "no_show") and appointment.starts_at > utcnow():
-        raise ValidationError({"status": [_l("The appointment has not started yet: it can be "
-                                             "cancelled or moved, not attended or missed.")]})
+    if rules.too_early_problem(status, appointment.starts_at, utcnow()):
+        raise ValidationError({"status": [
+            rules.too_early_problem(status, appointment.starts_at, utcnow())]})
     appointment.status = status
     appointment.outcome_recorded_at = utcnow()
     appointment.outcome_recorded_by = actor.label
@@ -261,7 +255,7 @@ def record_outcomes(session: Session, actor: Actor, outcomes: dict[int, str]) ->
         appointment = appointments.get(appointment_id)
         if appointment is None:
             problems.append((f"outcome-{appointment_id}", _l("Unknown appointment.")))
-        elif status not in TRANSITIONS.get(appointment.status, ()):
+        elif not rules.may_become(appointment.status, status):
             problems.append((f"outcome-{appointment_id}",
                              _l("This appointment already has an outcome.")))
     raise_problems(problems)
@@ -279,7 +273,7 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
     status = {"patient": "cancelled_patient", "provider": "cancelled_provider"}.get(cancelled_by)
     if status is None:
         raise ValidationError({"cancelled_by": [_l("Say who cancelled.")]})
-    if status not in TRANSITIONS.get(appointment.status, ()):
+    if not rules.may_become(appointment.status, status):
         raise TransitionRefused(appointment.status, status)
     values = clean(session, _copy(appointment, starts_at=starts_at,
                                   provider_id=provider_id or appointment.provider_id,

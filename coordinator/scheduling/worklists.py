@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from coordinator.core.time import PARIS, as_utc
 from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_scope
+from coordinator.scheduling import rules
 from coordinator.scheduling.models import Appointment
 
 OUTREACH_DAYS = 90
@@ -26,7 +27,7 @@ def _caseload(user) -> Select:
 def outcome_missing(user, now: datetime) -> Select:
     """Appointments of the caseload that ended without an outcome, oldest first."""
     return (_caseload(user)
-            .where(Appointment.status == "scheduled", Appointment.ends_at < now)
+            .where(rules.outcome_missing(now))
             .order_by(Appointment.starts_at))
 
 

@@ -1,11 +1,11 @@
 """The `appointments` format: appointments upserted by `external_id`, with their outcome.
 
 An import records history from another system: a past appointment may come with its outcome,
-and overlaps are not refused (they happened). The rules of one appointment are those of
-`coordinator.scheduling.services.clean`, applied here to the cells rather than by calling it:
-`clean` loads the patient and the provider of each row with two queries, where the engine looks
-up a whole batch with one query per reference. A changed status follows the lifecycle: an
-outcome is recorded on a scheduled appointment only, and never changed afterwards.
+and overlaps are not refused (they happened). The rules of one appointment are the booking
+service's, written once in `coordinator.scheduling.rules` and applied here to the values of a
+batch (the engine looks up a whole batch's patients and providers with one query per
+reference). A changed status follows the lifecycle: an outcome is recorded on a scheduled
+appointment only, and never changed afterwards.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from coordinator.core.time import PARIS
 from coordinator.imports.cells import choice, integer, parse_datetime, text, text_for
 from coordinator.imports.engine import Column, ImportRun, Row
 from coordinator.imports.kinds.base import (
@@ -29,15 +28,9 @@ from coordinator.imports.kinds.base import (
 )
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
-from coordinator.scheduling.models import (
-    APPOINTMENT_KINDS,
-    MAX_MINUTES,
-    STATUSES,
-    TRANSITIONS,
-    Appointment,
-)
+from coordinator.scheduling import rules
+from coordinator.scheduling.models import APPOINTMENT_KINDS, STATUSES, Appointment
 
-DEFAULT_MINUTES = 30
 OUTCOME_FIELDS = ("outcome_recorded_at", "outcome_recorded_by")
 
 
@@ -88,19 +81,16 @@ class AppointmentsKind(UpsertKind):
     def _check_history(run: ImportRun, row: Row, values: dict, current) -> None:
         """An outcome is for an appointment that has started; an appointment that has its
         outcome keeps its time, provider and patient (history is not rewritten)."""
-        starts_at = values.get("starts_at")
-        if values.get("status") in ("attended", "no_show") and starts_at is not None and \
-                starts_at > run.now and (current is None or current["status"] == "scheduled"):
-            run.problem(row, "status", _l("The appointment has not started yet: it can be "
-                                          "cancelled or moved, not attended or missed."))
-        if current is not None and current["status"] != "scheduled":
-            for name in ("patient_id", "provider_id", "starts_at"):
-                if values.get(name) is not None and values[name] != current[name]:
-                    run.problem(row, name.replace("_id", "_external_id")
-                                if name != "starts_at" else name,
-                                _l("The appointment already has its outcome: its patient, "
-                                   "provider and time cannot change."))
-                    break
+        if current is None or current["status"] == "scheduled":
+            too_early = rules.too_early_problem(values.get("status"), values.get("starts_at"),
+                                                run.now)
+            if too_early:
+                run.problem(row, "status", too_early)
+        if current is not None:
+            name = rules.rewritten_history(current["status"], current, values)
+            if name is not None:
+                run.problem(row, name.replace("_id", "_external_id")
+                            if name != "starts_at" else name, rules.REWRITTEN_HISTORY)
 
     @staticmethod
     def _provider(run: ImportRun, row: Row, providers: dict) -> int | None:
@@ -111,9 +101,8 @@ class AppointmentsKind(UpsertKind):
         if provider is None:
             unknown_reference(run, row, "provider_external_id")
             return None
-        if not provider.is_active:
-            run.problem(row, "provider_external_id",
-                        _l("This provider is inactive in the directory."))
+        if rules.provider_problem(provider):
+            run.problem(row, "provider_external_id", rules.provider_problem(provider))
         return provider.id
 
     @staticmethod
@@ -125,22 +114,20 @@ class AppointmentsKind(UpsertKind):
         if "duration_minutes" in (row.failed or ()):
             return None
         duration = row.values.get("duration_minutes")
-        duration = DEFAULT_MINUTES if duration is None else duration
-        if not 1 <= duration <= MAX_MINUTES:
-            run.problem(row, "duration_minutes",
-                        _l("An appointment lasts from 1 minute to 12 hours."))
+        duration = rules.DEFAULT_MINUTES if duration is None else duration
+        if rules.duration_problem(duration):
+            run.problem(row, "duration_minutes", rules.duration_problem(duration))
             return None
         return duration
 
     @staticmethod
     def _check_alive(run: ImportRun, row: Row, patient) -> None:
         """No appointment after the day of the patient's death (Paris days)."""
-        if patient is None or patient.deceased_date is None or row.values["starts_at"] is None:
+        if patient is None:
             return
-        if row.values["starts_at"].astimezone(PARIS).date() > patient.deceased_date:
-            run.problem(row, "starts_at",
-                        _l("The patient died on %(date)s: no appointment after that day.",
-                           date=patient.deceased_date.isoformat()))
+        after_death = rules.after_death_problem(patient.deceased_date, row.values["starts_at"])
+        if after_death:
+            run.problem(row, "starts_at", after_death)
 
     @staticmethod
     def _status(run: ImportRun, row: Row, current) -> dict:
@@ -150,7 +137,7 @@ class AppointmentsKind(UpsertKind):
         status = row.values["status"] or "scheduled"
         if current is not None and current["status"] == status:
             return {"status": status, **{name: current[name] for name in OUTCOME_FIELDS}}
-        if current is not None and status not in TRANSITIONS.get(current["status"], ()):
+        if current is not None and not rules.may_become(current["status"], status):
             run.problem(row, "status",
                         _l("The appointment is %(current)s: it cannot become %(wanted)s (an "
                            "outcome is recorded once, on a scheduled appointment).",

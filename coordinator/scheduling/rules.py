@@ -1,0 +1,81 @@
+"""The rules of one appointment, written once as functions of its values.
+
+The booking service (pages, API, series, rounds) and the appointments import apply the same
+functions: the service on the records it loads, the import on the values of a whole batch it
+looked up with one query per reference. Each answers the message of the rule broken, or None.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement
+
+from coordinator.core.time import PARIS
+from coordinator.scheduling.models import MAX_MINUTES, TRANSITIONS, Appointment
+
+DEFAULT_MINUTES = 30
+# The statuses that say what happened: recorded only once the appointment has started.
+HAPPENED = ("attended", "no_show")
+# What an appointment that has its outcome keeps: history is not rewritten.
+KEPT_AFTER_OUTCOME = ("patient_id", "provider_id", "starts_at")
+
+
+def duration_problem(duration: Any) -> Any:
+    """An appointment lasts from 1 minute to 12 hours."""
+    if not isinstance(duration, int) or isinstance(duration, bool) or \
+            not 1 <= duration <= MAX_MINUTES:
+        return _l("An appointment lasts from 1 minute to 12 hours.")
+    return None
+
+
+def provider_problem(provider: Any) -> Any:
+    """A provider of the directory, active."""
+    if provider is None:
+        return _l("Choose a provider of the directory.")
+    if not provider.is_active:
+        return _l("This provider is inactive in the directory.")
+    return None
+
+
+def after_death_problem(deceased_date: date | None, starts_at: datetime | None) -> Any:
+    """No appointment after the day of the patient's death (Paris days)."""
+    if deceased_date is not None and starts_at is not None and \
+            starts_at.astimezone(PARIS).date() > deceased_date:
+        return _l("The patient died on %(date)s: no appointment after that day.",
+                  date=deceased_date.isoformat())
+    return None
+
+
+def may_become(current: str, wanted: str) -> bool:
+    """The checked lifecycle: an outcome is recorded once, from `scheduled` only."""
+    return wanted in TRANSITIONS.get(current, ())
+
+
+def too_early_problem(status: str | None, starts_at: datetime | None, now: datetime) -> Any:
+    """Attended or missed only once it has started (it can be cancelled or moved before)."""
+    if status in HAPPENED and starts_at is not None and starts_at > now:
+        return _l("The appointment has not started yet: it can be cancelled or moved, not "
+                  "attended or missed.")
+    return None
+
+
+def rewritten_history(current_status: str, current: dict, values: dict) -> str | None:
+    """The first of patient, provider and time that an appointment with its outcome would
+    change (None when nothing is rewritten)."""
+    if current_status == "scheduled":
+        return None
+    return next((name for name in KEPT_AFTER_OUTCOME
+                 if values.get(name) is not None and values[name] != current[name]), None)
+
+
+REWRITTEN_HISTORY = _l("The appointment already has its outcome: its patient, provider and time "
+                       "cannot change.")
+
+
+def outcome_missing(now: datetime) -> ColumnElement[bool]:
+    """An appointment whose outcome is missing: still scheduled after its end (the case
+    managers' worklist, and the hourly job that flags them)."""
+    return (Appointment.status == "scheduled") & (Appointment.ends_at < now)
