@@ -1,0 +1,238 @@
+"""The rules of coordinator/permissions.py, each for whom it allows and whom it refuses.
+
+Every SQL scope is checked against its predicate on the same rows: a list never shows a record
+its page would hide, nor hides one it would show."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from coordinator import permissions as p
+from coordinator.careplans.models import CarePlan
+from coordinator.core.context import Actor
+from coordinator.extensions import db
+from coordinator.patients.models import Patient
+from coordinator.providers.models import Provider
+from coordinator.scheduling.models import Appointment
+from tests.factories import make_care_plan, make_patient, make_provider, territory
+
+
+@pytest.fixture
+def mine(case_manager):
+    return make_patient(case_manager_id=case_manager.id)
+
+
+@pytest.fixture
+def colleague_patient(make_user):
+    colleague = make_user(role="case_manager", territory_code="DOUAISIS")
+    return make_patient(case_manager_id=colleague.id)
+
+
+@pytest.fixture
+def elsewhere():
+    return make_patient(territory_code="CORNOUAILLE")
+
+
+@pytest.fixture
+def council(make_user):
+    return make_user(role="council", territory_code="DOUAISIS")
+
+
+@pytest.fixture
+def other_case_manager(make_user):
+    return make_user(role="case_manager", territory_code="CORNOUAILLE")
+
+
+def listed(condition, model=Patient) -> set[int]:
+    return set(db.session.scalars(select(model.id).where(condition)))
+
+
+def appointment_of(patient) -> Appointment:
+    provider = make_provider(kind="nurse")
+    appointment = Appointment(patient_id=patient.id, provider_id=provider.id,
+                              starts_at=p_time(), ends_at=p_time(30), created_by="test")
+    db.session.add(appointment)
+    db.session.commit()
+    return appointment
+
+
+def p_time(minutes: int = 0):
+    from datetime import UTC, datetime, timedelta
+
+    return datetime(2026, 6, 1, 8, tzinfo=UTC) + timedelta(minutes=minutes)
+
+
+# -- Patients --------------------------------------------------------------------------------
+
+def test_a_case_manager_opens_the_patients_of_their_territory_only(case_manager, mine,
+                                                                   colleague_patient,
+                                                                   elsewhere):
+    assert p.can_view_patient(case_manager, mine)
+    assert p.can_view_patient(case_manager, colleague_patient)
+    assert not p.can_view_patient(case_manager, elsewhere)
+    assert listed(p.patient_scope(case_manager)) >= {mine.id, colleague_patient.id}
+    assert elsewhere.id not in listed(p.patient_scope(case_manager))
+
+
+def test_administrators_open_every_patient_but_a_merged_away_record(admin, mine, elsewhere):
+    merged = make_patient(merged_into_id=mine.id)
+    assert p.can_view_patient(admin, elsewhere)
+    assert not p.can_view_patient(admin, merged)
+    assert {mine.id, elsewhere.id} <= listed(p.patient_scope(admin))
+    assert merged.id not in listed(p.patient_scope(admin))
+
+
+def test_gps_councils_and_anonymous_open_no_record(make_user, council, mine):
+    gp = make_user(role="gp", territory_code=None)
+    for user in (gp, council, AnonymousUserMixin()):
+        assert not p.can_view_patient(user, mine)
+    for user in (gp, council):
+        assert listed(p.patient_scope(user)) == set()
+
+
+def test_the_caseload_is_the_patients_one_manages_in_ones_territory(case_manager, mine,
+                                                                    colleague_patient):
+    moved = make_patient(territory_code="CORNOUAILLE", case_manager_id=case_manager.id)
+    caseload = listed(p.caseload_scope(case_manager))
+    assert mine.id in caseload
+    assert colleague_patient.id not in caseload
+    assert moved.id not in caseload
+
+
+# -- Care plans ------------------------------------------------------------------------------
+
+def test_plan_history_is_for_staff_who_read_the_plan(case_manager, admin, other_case_manager,
+                                                     make_user):
+    gp_record = make_provider(kind="gp")
+    patient = make_patient(gp_id=gp_record.id, consent_share=True)
+    plan = make_care_plan(patient, status="active")
+    gp = make_user(role="gp", provider_id=gp_record.id, territory_code=None)
+    assert p.can_read_plan(gp, plan)
+    assert not p.can_read_plan_history(gp, plan)
+    assert p.can_read_plan_history(case_manager, plan)
+    assert p.can_read_plan_history(admin, plan)
+    assert not p.can_read_plan_history(other_case_manager, plan)
+    assert not p.can_read_plan_history(case_manager, None)
+
+
+def test_only_a_case_manager_who_opens_the_record_starts_a_plan(case_manager, admin,
+                                                                other_case_manager, mine):
+    assert p.can_start_plan(case_manager, mine)
+    assert not p.can_start_plan(admin, mine)
+    assert not p.can_start_plan(other_case_manager, mine)
+    assert not p.can_start_plan(case_manager, None)
+
+
+def test_readable_plan_scope_lists_what_can_read_plan_allows(case_manager, other_case_manager,
+                                                              admin, make_user, elsewhere):
+    gp_record = make_provider(kind="gp")
+    shared = make_care_plan(make_patient(gp_id=gp_record.id, consent_share=True),
+                            status="active")
+    draft = make_care_plan(make_patient(gp_id=gp_record.id, consent_share=True))
+    other = make_care_plan(elsewhere)
+    gp = make_user(role="gp", provider_id=gp_record.id, territory_code=None)
+    plans = [shared, draft, other]
+    for user in (case_manager, other_case_manager, admin, gp):
+        query = select(CarePlan.id).join(Patient, Patient.id == CarePlan.patient_id) \
+            .where(p.readable_plan_scope(user), CarePlan.id.in_([x.id for x in plans]))
+        assert set(db.session.scalars(query)) == \
+            {plan.id for plan in plans if p.can_read_plan(user, plan)}, user.role
+    assert p.can_read_plans(admin, plans)
+    assert not p.can_read_plans(case_manager, plans)
+
+
+def test_a_print_batch_is_its_owners(case_manager, admin):
+    batch = SimpleNamespace(user_id=case_manager.id)
+    assert p.can_see_print_batch(case_manager, batch)
+    assert not p.can_see_print_batch(admin, batch)
+    assert not p.can_see_print_batch(case_manager, None)
+
+
+# -- Providers, bookings, outcomes, calendars ------------------------------------------------
+
+def test_case_managers_manage_their_territorys_providers_only(case_manager, admin, council):
+    own, other = territory("DOUAISIS").id, territory("CORNOUAILLE").id
+    assert p.may_manage_providers_of(case_manager, {own})
+    assert not p.may_manage_providers_of(case_manager, {own, other})
+    assert p.may_manage_providers_of(admin, {own, other})
+    assert p.may_manage_providers_of(Actor.system("cli"), {other})
+    assert not p.may_manage_providers_of(council, {own})
+    provider_here, provider_there = make_provider(), make_provider(territory_code="CORNOUAILLE")
+    assert p.can_edit_provider(case_manager, provider_here)
+    assert p.can_edit_provider(case_manager)
+    assert not p.can_edit_provider(case_manager, provider_there)
+    assert p.can_edit_provider(admin, provider_there)
+    assert not p.can_edit_provider(council, provider_here)
+    assert p.can_open_provider_calendar(case_manager, provider_here)
+    assert not p.can_open_provider_calendar(case_manager, provider_there)
+    assert not p.can_open_provider_calendar(case_manager, None)
+
+
+def test_a_series_proposes_the_active_providers_of_the_patients_territory(mine):
+    here = make_provider(kind="nurse")
+    inactive = make_provider(kind="nurse", is_active=False)
+    there = make_provider(kind="nurse", territory_code="CORNOUAILLE")
+    found = listed(p.bookable_provider_scope(mine) & Provider.id.in_(
+        [here.id, inactive.id, there.id]), Provider)
+    assert found == {here.id}
+
+
+def test_outcomes_are_recorded_by_staff_who_open_the_record(case_manager, other_case_manager,
+                                                             admin, council, mine):
+    appointment = appointment_of(mine)
+    assert p.can_record_outcome(case_manager, appointment)
+    assert p.can_record_outcome(admin, appointment)
+    assert not p.can_record_outcome(other_case_manager, appointment)
+    assert not p.can_record_outcome(council, appointment)
+    assert not p.can_record_outcome(case_manager, None)
+
+
+def test_calendars_name_only_the_patients_one_may_open(case_manager, mine, elsewhere):
+    assert p.can_open_patient_calendar(case_manager, mine)
+    assert not p.can_open_patient_calendar(case_manager, elsewhere)
+    assert p.shows_appointment_patient(case_manager, appointment_of(mine))
+    assert not p.shows_appointment_patient(case_manager, appointment_of(elsewhere))
+    douaisis = territory("DOUAISIS").id
+    assert p.feed_names_patient(douaisis, mine)
+    assert not p.feed_names_patient(douaisis, elsewhere)
+
+
+# -- Imports ---------------------------------------------------------------------------------
+
+def test_import_scope_and_reports(case_manager, admin, make_user):
+    from coordinator.imports.models import ImportReport
+
+    assert p.import_territory(admin) is None
+    assert p.import_territory(case_manager) == case_manager.territory_id
+    assert p.import_territory(SimpleNamespace(role="case_manager", territory_id=None)) == 0
+    own = SimpleNamespace(user_id=case_manager.id)
+    theirs = SimpleNamespace(user_id=admin.id)
+    assert p.can_read_import_report(case_manager, own)
+    assert not p.can_read_import_report(case_manager, theirs)
+    assert p.can_read_import_report(admin, own)
+    assert not p.can_read_import_report(make_user(role="gp", territory_code=None), own)
+    assert not p.can_read_import_report(case_manager, None)
+    rows = []
+    for owner in (case_manager, admin):
+        report = ImportReport(user_id=owner.id, kind="patients", file_name="x.csv",
+                              actor_label=owner.email, status="succeeded")
+        db.session.add(report)
+        rows.append(report)
+    db.session.flush()
+    ids = [r.id for r in rows]
+    scope = lambda user: listed(  # noqa: E731
+        p.import_report_scope(user, ImportReport.user_id) & ImportReport.id.in_(ids),
+        ImportReport)
+    assert scope(admin) == set(ids)
+    assert scope(case_manager) == {rows[0].id}
+    assert scope(make_user(role="council", territory_code="DOUAISIS")) == set()
+
+
+def test_staff_are_case_managers_and_administrators(case_manager, admin, council):
+    assert p.is_staff(case_manager) and p.is_staff(admin)
+    assert not p.is_staff(council)
+    assert not p.is_staff(AnonymousUserMixin())
