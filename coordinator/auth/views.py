@@ -22,9 +22,9 @@ from coordinator.audit.models import AuditAction
 from coordinator.auth import services
 from coordinator.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm
 from coordinator.auth.models import User
-from coordinator.core.errors import ValidationError
 from coordinator.core.hooks import touch_session
-from coordinator.core.viewhelpers import current_actor, form_errors, safe_next_url
+from coordinator.core.unitofwork import unit_of_work
+from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db, limiter
 from coordinator.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
 from coordinator.providers import services as provider_services
@@ -95,16 +95,12 @@ def logout():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.change_password(
                 db.session, current_user, form.current_password.data, form.new_password.data,
                 current_app.config["PASSWORD_HASH_METHOD"], current_actor(),
             )
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             login_user(current_user._get_current_object())  # follow the new session version
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home.home"))
@@ -128,18 +124,14 @@ def create_user():
         (p.id, f"{p.name} — {KIND_LABELS[p.kind]} ({p.territory.code})")
         for p in provider_services.active_providers(db.session, None)]
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             user = services.create_user(
                 db.session, current_actor(), email=form.email.data, full_name=form.full_name.data,
                 role=form.role.data, password=form.password.data,
                 territory_code=form.territory.data or None, provider_id=form.provider_id.data,
                 hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200
@@ -150,13 +142,10 @@ def create_user():
 @require(ADMIN)
 def toggle_active(user_id: int):
     user = db.session.get(User, user_id) or abort(404)  # CSRF: checked for every POST (hooks)
-    try:
+    with unit_of_work() as work:
         services.set_active(db.session, user, not user.is_active, current_actor())
-    except ValidationError as error:
-        db.session.rollback()
-        flash(" ".join(error.messages()["user"]), "danger")
+    if not work.ok:
         return redirect(url_for("admin.users"))
-    db.session.commit()
     message = _("Account %(email)s enabled.", email=user.email) if user.is_active else _(
         "Account %(email)s disabled.", email=user.email)
     flash(message, "success")

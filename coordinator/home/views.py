@@ -9,10 +9,10 @@ from sqlalchemy import text
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
 from coordinator.careplans import lists as plan_lists
-from coordinator.core.errors import ValidationError
 from coordinator.core.forms import LanguageForm, WorklistFilterForm
 from coordinator.core.pagination import count, paginate
 from coordinator.core.time import local_today, utcnow
+from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
 from coordinator.patients import worklists
@@ -90,12 +90,8 @@ def set_language():
         locale = form.locale.data
         session["locale"] = locale
         if current_user.is_authenticated:
-            try:
+            with unit_of_work(show=lambda error: None):  # an unknown language: not kept
                 auth_services.set_locale(current_user, locale, current_app.config["LANGUAGES"])
-            except ValidationError:
-                pass
-            else:
-                db.session.commit()
     return redirect(safe_next_url(request.form.get("next")) or "/")
 
 

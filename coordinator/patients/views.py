@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
 from coordinator.core import extending
-from coordinator.core.errors import ConflictError, DuplicateSuspected, ValidationError
+from coordinator.core.errors import DuplicateSuspected, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.core.unitofwork import conflict_page, unit_of_work
+from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients import assignments, services
 from coordinator.patients import merge as merge_services
@@ -105,17 +105,12 @@ def create():
     _fill_choices(form, territory_id)
     candidates, status = [], 200
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, expected=(DuplicateSuspected,)) as work:
             patient = services.create_patient(db.session, current_actor(), form.service_data(),
                                               confirm_duplicate=form.confirm_duplicate.data)
-        except DuplicateSuspected as duplicate:
-            db.session.rollback()
-            candidates, status = duplicate.candidates, 409
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if isinstance(work.failure, DuplicateSuspected):
+            candidates, status = work.failure.candidates, 409
+        if work.ok:
             flash(_("Patient %(name)s registered.", name=patient.display_name), "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     if request.method == "POST" and status == 200:
@@ -164,20 +159,14 @@ def edit(patient_id: int):
     _fill_choices(form, form.territory_id.data or patient.territory_id)
     status = 200
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.update_patient(db.session, current_actor(), patient, form.service_data(),
                                     expected_version=int(form.version.data or 0))
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            db.session.rollback()
-            db.session.refresh(patient)
+        if work.conflict:
             services.read_patient(db.session, current_actor(), patient)  # shows current values
             db.session.commit()
-            return render_template("patients/conflict.html", form=form, patient=patient), 409
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
+            return conflict_page("patients/conflict.html", form, patient, patient=patient)
+        if work.ok:
             flash(_("Record saved."), "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     if request.method == "POST":
@@ -208,16 +197,12 @@ def assign(patient_id: int):
     form = AssignStratumForm()
     stratum = db.session.get(Stratum, form.stratum_id.data) if form.stratum_id.data else None
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, aliases={"stratum": "stratum_id"}) as work:
             if stratum is None:
                 raise ValidationError({"stratum_id": [_("Choose a stratum.")]})
             assignments.assign_stratum(db.session, current_actor(), patient, stratum,
                                        form.effective_date.data, form.reason.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error, aliases={"stratum": "stratum_id"})
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Stratum %(code)s assigned.", code=stratum.code), "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     return _render_show(patient, assign_form=form, status=400)
@@ -230,14 +215,10 @@ def exit_program(patient_id: int):
     form = ExitProgramForm()
     program = db.session.get(Program, form.program_id.data) if form.program_id.data else None
     if form.validate_on_submit() and program is not None:
-        try:
+        with unit_of_work(form, aliases={"program": "program_id"}) as work:
             assignments.exit_program(db.session, current_actor(), patient, program,
                                      form.effective_date.data, form.reason.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error, aliases={"program": "program_id"})
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Exit from %(program)s recorded.", program=program.display_name),
                   "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
@@ -264,13 +245,9 @@ def merge():
         if not form.confirm.data:
             form.confirm.errors = [_("Confirm that both records are the same person.")]
         else:
-            try:
+            with unit_of_work(form) as work:
                 merge_services.merge_patients(db.session, current_actor(), keep, merged)
-            except ValidationError as error:
-                db.session.rollback()
-                form_errors(form, error, aliases={"merged_id": "merged_id"})
-            else:
-                db.session.commit()
+            if work.ok:
                 flash(_("Record %(merged)d merged into record %(keep)d.", merged=merged.id,
                         keep=keep.id), "success")
                 return redirect(url_for("patients.show", patient_id=keep.id))

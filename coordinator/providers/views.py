@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.viewhelpers import current_actor, form_errors
+from coordinator.core.unitofwork import conflict_page, unit_of_work
+from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.permissions import (
     AUTHENTICATED,
@@ -77,13 +76,9 @@ def create():
     if request.method == "GET" and current_user.territory_id:
         form.territory_id.data = current_user.territory_id
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             provider = services.create_provider(db.session, current_actor(), form.service_data())
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("%(name)s added to the directory.", name=provider.name), "success")
             return redirect(url_for("providers.show", provider_id=provider.id))
     status = 400 if request.method == "POST" else 200
@@ -99,22 +94,15 @@ def edit(provider_id: int):
         form.version.data = provider.version
     _territory_choices(form)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             services.update_provider(db.session, current_actor(), provider, form.service_data(),
                                      expected_version=int(form.version.data or 0))
-            db.session.commit()
-        except (ConflictError, StaleDataError):
-            db.session.rollback()
-            db.session.refresh(provider)
-            flash(_("Someone saved this provider while you were editing it: your changes "
-                    "are below, the current values are on the provider's page."), "warning")
-            form.version.data = provider.version
-            return render_template("providers/form.html", form=form, provider=provider,
-                                   conflict=True), 409
-        except ValidationError as error:
-            db.session.rollback()
-            form_errors(form, error)
-        else:
+        if work.conflict:
+            return conflict_page(
+                "providers/form.html", form, provider, provider=provider,
+                message=_("Someone saved this provider while you were editing it: your changes "
+                          "are below, the current values are on the provider's page."))
+        if work.ok:
             flash(_("Provider saved."), "success")
             return redirect(url_for("providers.show", provider_id=provider.id))
     status = 400 if request.method == "POST" else 200
@@ -136,12 +124,9 @@ def toggle_active(provider_id: int):
 @require(PATIENT_STAFF)
 def delete(provider_id: int):
     provider = _editable(provider_id)
-    try:
+    with unit_of_work() as work:
         services.delete_provider(db.session, current_actor(), provider)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(" ".join(error.messages()["provider"]), "danger")
+    if not work.ok:
         return redirect(url_for("providers.show", provider_id=provider_id))
-    db.session.commit()
     flash(_("Provider deleted."), "success")
     return redirect(url_for("providers.index"))

@@ -87,3 +87,33 @@ def test_case_manager_cannot_edit_another_territorys_provider(client, logged_in,
     other = make_provider(territory_code="CORNOUAILLE")
     logged_in(case_manager)
     assert client.get(f"/providers/{other.id}/edit").status_code == 403
+
+
+def test_concurrent_edit_gets_a_conflict_page_and_loses_nothing(client, logged_in,
+                                                                case_manager, session):
+    provider = make_provider(kind="nurse", name="Jean Dubois")
+    logged_in(case_manager)
+    stale_version = provider.version
+    provider.phone = "0102030405"  # someone else saves first
+    session.commit()
+    response = client.post(f"/providers/{provider.id}/edit", data={
+        "csrf_token": client.csrf_token(f"/providers/{provider.id}/edit"), "kind": "nurse",
+        "name": "Jean Dubois", "city": "Douai", "territory_id": territory("DOUAISIS").id,
+        "version": str(stale_version)})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "Quelqu’un a enregistré cette ressource" in body and "Douai" in body
+    assert f'value="{session.get(Provider, provider.id).version}"' in body
+    assert session.get(Provider, provider.id).city is None
+
+
+def test_deleting_a_referenced_provider_is_refused_with_its_reason(client, logged_in,
+                                                                   case_manager, session):
+    gp = make_provider(kind="gp")
+    make_patient(gp_id=gp.id)
+    logged_in(case_manager)
+    response = client.post(f"/providers/{gp.id}/delete",
+                           data={"csrf_token": client.csrf_token(f"/providers/{gp.id}")},
+                           follow_redirects=True)
+    assert "référencée dans des dossiers patients" in response.get_data(as_text=True)
+    assert session.get(Provider, gp.id) is not None
