@@ -110,6 +110,17 @@ def case_manager(make_user):
 
 
 @pytest.fixture
+def council(make_user):
+    return make_user(role="council", territory_code="DOUAISIS")
+
+
+@pytest.fixture
+def other_case_manager(make_user):
+    """A case manager of another territory (CORNOUAILLE)."""
+    return make_user(role="case_manager", territory_code="CORNOUAILLE")
+
+
+@pytest.fixture
 def logged_in(client):
     """Sign a user in on the test client: `logged_in(user)`."""
 

@@ -37,16 +37,6 @@ def elsewhere():
     return make_patient(territory_code="CORNOUAILLE")
 
 
-@pytest.fixture
-def council(make_user):
-    return make_user(role="council", territory_code="DOUAISIS")
-
-
-@pytest.fixture
-def other_case_manager(make_user):
-    return make_user(role="case_manager", territory_code="CORNOUAILLE")
-
-
 def listed(condition, model=Patient) -> set[int]:
     return set(db.session.scalars(select(model.id).where(condition)))
 

@@ -51,17 +51,6 @@ def gp(make_user):
     return make_user(role="gp")
 
 
-@pytest.fixture
-def council(make_user):
-    return make_user(role="council", territory_code="DOUAISIS")
-
-
-@pytest.fixture
-def other_case_manager(make_user):
-    """A case manager of another territory (CORNOUAILLE)."""
-    return make_user(role="case_manager", territory_code="CORNOUAILLE")
-
-
 def patient_body(**overrides) -> dict:
     """A valid creation body for the patient API (dates as ISO text)."""
     birth = date(1948, 3, 14)
