@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -12,6 +13,7 @@ from flask_migrate import upgrade
 from coordinator import demo
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
+from coordinator.core import backup as backups
 from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
 from coordinator.extensions import db
@@ -139,6 +141,39 @@ def enable_user(email: str) -> None:
     click.echo(f"Enabled {email}.")
 
 
+backup = AppGroup("backup", help="Back up the database, or restore a backup.")
+
+
+@backup.command("create")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_create(destination: Path) -> None:
+    """Write a consistent backup of the database while the application runs (SQLite: the
+    online backup API; PostgreSQL: pg_dump, custom format)."""
+    try:
+        backups.create(current_app.config["SQLALCHEMY_DATABASE_URI"], destination)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {destination} ({destination.stat().st_size} bytes).")
+
+
+@backup.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def backup_restore(source: Path, yes: bool) -> None:
+    """Replace the database's whole content by a backup: stop the application first."""
+    if not yes:
+        click.confirm("Every record of the database will be replaced by the backup's. Go on?",
+                      abort=True)
+    db.engine.dispose()
+    try:
+        backups.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Database restored from {source}.")
+
+
 def register(app: Flask) -> None:
     from coordinator.imports.cli import import_command
     from coordinator.jobs.cli import jobs
@@ -147,3 +182,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(import_command)
     app.cli.add_command(jobs)
+    app.cli.add_command(backup)
