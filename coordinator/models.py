@@ -13,10 +13,11 @@ from coordinator.careplans.models import (
 )
 from coordinator.imports.models import ImportReport  # noqa: F401 - registers its table
 from coordinator.jobs.models import JobRun
+from coordinator.outbox.models import OutboxMessage
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.printing.models import PrintBatch, PrintedDocument
 from coordinator.providers.models import Provider
-from coordinator.scheduling.models import Appointment, CalendarFeed, FollowUpRound, OutboxMessage
+from coordinator.scheduling.models import Appointment, CalendarFeed, FollowUpRound
 from coordinator.strata.models import (
     FollowUpTemplateItem,
     Program,

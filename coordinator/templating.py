@@ -1,13 +1,25 @@
-"""Template globals: permission checks, roles, navigation, locale-aware formatting."""
+"""Template globals and filters, every one of them registered here (from the application
+factory, `web.init_app`), none by a blueprint: permission checks, roles, navigation,
+locale-aware formatting, and the labels the domains' templates share. A blueprint may add
+helpers for its own templates only (`bp.context_processor`)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from coordinator import permissions
 from coordinator.auth.roles import Role
-from coordinator.core.time import local_today
+from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
+from coordinator.core.time import PARIS, local_today
+from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
+from coordinator.scheduling import labels as appointment_labels
+
+
+def in_paris(moment: datetime) -> datetime:
+    return moment.astimezone(PARIS)
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +29,15 @@ def init_app(app: Flask) -> None:
         Role=Role,
         current_locale=lambda: str(get_locale()),
         today=local_today,
+        paris=in_paris,
+        # appointments (pages, calendars, worklists)
+        appointment_kinds=appointment_labels.KIND_LABELS,
+        appointment_statuses=appointment_labels.STATUS_LABELS,
+        no_show_reasons=appointment_labels.REASON_LABELS,
+        # care plans (pages and printed summary)
+        kind_labels=PROVIDER_KIND_LABELS,
+        domain_labels=DOMAIN_LABELS,
+        plan_labels=TEMPLATE_LABELS,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_decimal,

@@ -1,4 +1,9 @@
-"""Wiring of the web layer: blueprints, sign-in loaders, request hooks, error pages, CLI."""
+"""The application's wiring, called by `create_app`: blueprints, sign-in loaders, request hooks,
+error pages, CLI, and every extension point filled in one place, in the open — never by the side
+effect of importing a module or registering a blueprint: what higher layers add to lower
+domains (`wire_extension_points`: page context, the moves of a patient merge), the periodic
+jobs (`register_jobs`), the template globals (`templating.init_app`). Registering is
+idempotent: the same function twice changes nothing."""
 
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ def init_app(app: Flask) -> None:
     from coordinator.strata.views import bp as programs_bp
 
     wire_extension_points(app)
+    register_jobs(app)  # before the scheduler starts
     loaders.init_app(app)
     hooks.init_app(app)
     errorpages.init_app(app)
@@ -69,7 +75,7 @@ def init_app(app: Flask) -> None:
 
 
 def wire_extension_points(app: Flask) -> None:
-    """What higher layers add to lower domains' pages (`core/extending.py`), in one place."""
+    """What higher layers add to lower domains (`core/extending.py`), in one place."""
     from coordinator.audit import services as audit_services
     from coordinator.careplans import services as plan_services
     from coordinator.core import extending
@@ -82,3 +88,43 @@ def wire_extension_points(app: Flask) -> None:
     extending.provide(app, patient_services.RECORD_PAGE, plan_services.record_page_context)
     extending.provide(app, plan_services.PLAN_APPOINTMENTS, scheduling.upcoming)
     extending.provide(app, scheduling.NO_SHOW_RATE, metrics.no_show_rate)
+    # At a merge of two records of a patient, after the patients' own moves, in this order.
+    extending.provide(app, merge.MOVE_RECORDS, plan_services.move_plans)
+    extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
+
+
+def register_jobs(app: Flask) -> None:
+    """The one list of the periodic jobs (README, "Background jobs"): each a plain function of
+    (session, now) written by its domain in `<domain>/jobs.py`. The jobs that write messages only
+    put them in the outbox; `deliver_outbox` e-mails them. Not listed yet: "patients discharged
+    without a follow-up" needs hospital stays (`stays/jobs.py`, with them)."""
+    from flask_babel import lazy_gettext as _l
+
+    from coordinator.careplans import jobs as careplans_jobs
+    from coordinator.jobs import registry
+    from coordinator.jobs.registry import Job
+    from coordinator.outbox import jobs as outbox_jobs
+    from coordinator.printing import jobs as printing_jobs
+    from coordinator.scheduling import jobs as scheduling_jobs
+
+    for job in (
+        Job("mark_outcome_missing",
+            _l("Mark the appointments that ended without an outcome (case managers' worklist)."),
+            "hourly", scheduling_jobs.mark_outcome_missing),
+        Job("appointment_reminders",
+            _l("Reminders of the appointments of the next 48 hours, into the outbox."),
+            "daily", scheduling_jobs.appointment_reminders),
+        Job("review_overdue_plans",
+            _l("Tell each case manager which active care plans of their caseload are past "
+               "their review date."),
+            "daily", careplans_jobs.review_overdue_plans),
+        Job("purge_printed_documents",
+            _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours; "
+               "fail batches interrupted by a restart."),
+            "daily", printing_jobs.purge_printed_documents),
+        Job("deliver_outbox",
+            _l("E-mail the pending messages of the outbox, each once (when SMTP is "
+               "configured)."),
+            "hourly", outbox_jobs.deliver_outbox),
+    ):
+        registry.register(app, job)

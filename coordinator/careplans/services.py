@@ -35,7 +35,6 @@ from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import local_today, utcnow
-from coordinator.patients import merge as patient_merge
 from coordinator.patients import services as patient_services
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
@@ -665,9 +664,6 @@ def move_plans(session: Session, keep: Patient, merged: Patient) -> dict:
         moved += 1
     session.flush()
     return {"care_plans": moved, "care_plans_closed": closed}
-
-
-patient_merge.MOVERS.append(move_plans)
 
 
 # -- What higher layers add (extension points, wired in coordinator/web.py) -----------------

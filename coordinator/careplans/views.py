@@ -33,7 +33,6 @@ from coordinator.careplans.forms import (
     PlanForm,
     VersionForm,
 )
-from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
 from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
@@ -481,10 +480,3 @@ def batch_pdf(batch_id: int):
         abort(404)
     db.session.commit()
     return _pdf_response(pdf, f"care-plans-{batch.id}.pdf")
-
-
-@bp.record_once
-def _template_labels(state) -> None:
-    """Labels the plan templates (pages and printed summary) share."""
-    state.app.jinja_env.globals.update(kind_labels=KIND_LABELS, domain_labels=DOMAIN_LABELS,
-                                       plan_labels=TEMPLATE_LABELS)

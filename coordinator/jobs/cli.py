@@ -27,7 +27,7 @@ def describe_run(job_run: JobRun | None) -> str:
 def list_jobs() -> None:
     """List the jobs: name, schedule, description and last run (time, status, counts)."""
     last = runner.last_runs(db.session)
-    for job in registry.JOBS:
+    for job in registry.jobs():
         click.echo(f"{job.name:<24} {job.schedule.label!s:<20} {job.description}")
         click.echo(f"{'':<24} last run: {describe_run(last.get(job.name))}")
 

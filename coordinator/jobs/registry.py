@@ -1,21 +1,28 @@
-"""Every periodic job, declared once with its schedule: the scheduler, the command line and the
-administrators' page all read this list."""
+"""What a periodic job is (a name, a schedule, a plain function) and the registry of the jobs.
+
+The jobs themselves are written by their domains (`<domain>/jobs.py`) and listed in one place, the
+application's wiring (`web.register_jobs`), which registers them in the application when it is
+built: the mechanism (registry, runner, scheduler, models) imports no domain."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import PARIS
-from coordinator.jobs import tasks
 
 Trigger = Literal["hourly", "daily"]
-TaskFunction = Callable[[Session, datetime], dict[str, int]]
+Counts = dict[str, int]
+# A task flushes and returns its counts; a task that must make part of its work durable before
+# going on (the outbox: a message is claimed before its e-mail goes) is a generator that yields
+# at those points, and the runner commits there. A task never commits.
+TaskFunction = Callable[[Session, datetime], Counts | Generator[None, None, Counts]]
 
 
 @dataclass(frozen=True)
@@ -44,32 +51,30 @@ class Job:
         return SCHEDULES[self.trigger]
 
 
-JOBS: list[Job] = [
-    Job("mark_outcome_missing",
-        _l("Mark the appointments that ended without an outcome (case managers' worklist)."),
-        "hourly", tasks.mark_outcome_missing),
-    Job("appointment_reminders",
-        _l("Reminders of the appointments of the next 48 hours, into the outbox (e-mailed "
-           "when SMTP is configured)."),
-        "daily", tasks.appointment_reminders),
-    Job("review_overdue_plans",
-        _l("Tell each case manager which active care plans of their caseload are past their "
-           "review date."),
-        "daily", tasks.review_overdue_plans),
-    Job("purge_printed_documents",
-        _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours; "
-           "fail batches interrupted by a restart."),
-        "daily", tasks.purge_printed_documents),
-]
+EXTENSION = "coordinator.jobs"
 
 
-def get(name: str) -> Job | None:
+def register(app: Flask, job: Job) -> None:
+    """Add a job to the application's registry; registering it again changes nothing, another
+    job under a taken name is refused."""
+    registered: dict[str, Job] = app.extensions.setdefault(EXTENSION, {})
+    existing = registered.setdefault(job.name, job)
+    if existing.function is not job.function or existing.trigger != job.trigger:
+        raise ValueError(f"two jobs are named {job.name!r}")
+
+
+def jobs(app: Flask | None = None) -> list[Job]:
+    """The jobs of `app` (default: the current application), in the order registered."""
+    return list((app or current_app).extensions.get(EXTENSION, {}).values())
+
+
+def get(name: str, app: Flask | None = None) -> Job | None:
     """The job called `name`, or None."""
-    return next((job for job in JOBS if job.name == name), None)
+    return (app or current_app).extensions.get(EXTENSION, {}).get(name)
 
 
-def names() -> list[str]:
-    return [job.name for job in JOBS]
+def names(app: Flask | None = None) -> list[str]:
+    return [job.name for job in jobs(app)]
 
 
 def slot_for(job: Job, when: datetime) -> str:

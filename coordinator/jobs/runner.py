@@ -2,7 +2,7 @@
 hosts. The lease is the `job_run` row itself: a process first inserts (name, slot) and commits;
 the unique constraint refuses a second insert, so every other process skips the slot (unless
 that run failed or was interrupted: then one of them runs it again). A run by hand has a slot
-of its own and always runs."""
+of its own and always runs. The runner owns the transactions: a task only flushes."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,19 +88,38 @@ def _take_over(session: Session, name: str, slot: str) -> JobRun | None:
 
 def _finish(session: Session, job_run: JobRun, started: float, status: str, *,
             counts: dict | None = None, error: str | None = None) -> None:
-    job_run.status, job_run.counts, job_run.error = status, counts, error
-    job_run.finished_at = utcnow()
-    job_run.duration_ms = round((time.monotonic() - started) * 1000)
+    # One UPDATE that reads nothing first (the row is expired by the task's commits): on SQLite
+    # a transaction that reads and then writes fails at once if another process wrote meanwhile.
+    session.execute(
+        update(JobRun).where(JobRun.id == inspect(job_run).identity[0])
+        .values(status=status, counts=counts, error=error, finished_at=utcnow(),
+                duration_ms=round((time.monotonic() - started) * 1000)))
     session.commit()
     session.refresh(job_run)
 
 
+def _steps(session: Session, steps: Generator[None, None, dict[str, int]]) -> dict[str, int]:
+    """Run a task written as steps: a commit at each of its `yield`s (what it did up to there
+    stays done if it fails later); what it returns is its counts."""
+    try:
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                return stop.value
+            session.commit()
+    finally:
+        steps.close()
+
+
 def _execute(session: Session, job: registry.Job, job_run: JobRun, now: datetime) -> JobRun:
-    """Run the task in one transaction: committed with its counts, or rolled back and the run
-    marked failed with the error."""
+    """Run the task in one transaction (or, for a task written as steps, one per step): its
+    work committed with its counts, or rolled back and the run marked failed with the error.
+    Tasks never commit: the runner does."""
     started = time.monotonic()
     try:
-        counts = job.function(session, now)
+        result = job.function(session, now)
+        counts = _steps(session, result) if isinstance(result, Generator) else result
         session.commit()
     except Exception as error:
         session.rollback()
@@ -118,7 +137,7 @@ def run(app: Flask, name: str, slot: str, *, trigger: str = "schedule",
         now: datetime | None = None) -> JobRun | None:
     """Run job `name` for `slot` unless a run of that slot exists already (then log "skipped"
     and return None). `now` is the instant the task works from (default: the current time)."""
-    job = registry.get(name)
+    job = registry.get(name, app)
     if job is None:
         raise UnknownJob(name)
     with _app_context(app):

@@ -26,7 +26,7 @@ MISFIRE_GRACE_SECONDS = 15 * 60
 def fire(app: Flask, name: str) -> JobRun | None:
     """What the scheduler calls: run the job for the slot of the current time (None when
     another process had that slot)."""
-    job = registry.get(name)
+    job = registry.get(name, app)
     return runner.run(app, name, registry.slot_for(job, utcnow()))
 
 
@@ -42,7 +42,7 @@ def build_scheduler(app: Flask, triggers: dict[str, BaseTrigger] | None = None
     # database's single write lock.
     scheduler = BackgroundScheduler(timezone=PARIS,
                                     executors={"default": ThreadPoolExecutor(max_workers=1)})
-    jobs = [job for job in registry.JOBS if triggers is None or job.name in triggers]
+    jobs = [job for job in registry.jobs(app) if triggers is None or job.name in triggers]
     for job in jobs:
         trigger = triggers[job.name] if triggers is not None else trigger_for(job)
         scheduler.add_job(fire, trigger, args=[app, job.name], id=job.name, name=job.name,
@@ -64,4 +64,4 @@ def init_app(app: Flask) -> None:
     scheduler.start()
     app.extensions[EXTENSION_KEY] = scheduler
     atexit.register(_shutdown, scheduler)
-    logger.info("scheduler started: %s", ", ".join(registry.names()))
+    logger.info("scheduler started: %s", ", ".join(registry.names(app)))

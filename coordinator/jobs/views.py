@@ -12,8 +12,8 @@ from coordinator.core.pagination import paginate
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.jobs import registry, runner
+from coordinator.outbox import services as outbox
 from coordinator.permissions import ADMIN, require
-from coordinator.scheduling import outbox
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 RECENT_RUNS = 50
@@ -22,7 +22,7 @@ RECENT_RUNS = 50
 @bp.get("/")
 @require(ADMIN)
 def index():
-    return render_template("jobs/index.html", jobs=registry.JOBS,
+    return render_template("jobs/index.html", jobs=registry.jobs(),
                            last=runner.last_runs(db.session),
                            runs=runner.recent_runs(db.session, RECENT_RUNS),
                            format_counts=runner.format_counts)

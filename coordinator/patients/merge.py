@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
 from coordinator.patients.assignments import recompute_end_dates
@@ -23,9 +22,11 @@ FILLABLE = (
     "trusted_person_phone", "advance_directives_date", "deceased_date", "external_id",
 )
 
-# Each domain that owns patient records registers how to move them: f(session, keep, merged)
-# returns a summary of what moved (later: care plans, appointments, stays, events).
-MOVERS: list[Callable[[Session, Patient, Patient], dict]] = []
+# What the domains above this one move at a merge (an extension point, `core/extending.py`,
+# provided in `coordinator/web.py`): each provider f(session, keep, merged) moves its records
+# of the merged patient to the kept one and returns a summary of what moved (care plans,
+# appointments; later stays, events). Run after the patients' own moves, in the order provided.
+MOVE_RECORDS = "patients.merge.move_records"
 
 
 def _move_assignments(session: Session, keep: Patient, merged: Patient) -> dict:
@@ -59,9 +60,6 @@ def _move_consents(session: Session, keep: Patient, merged: Patient) -> dict:
     return {"consent_events": result.rowcount}
 
 
-MOVERS.extend([_move_assignments, _move_consents])
-
-
 def merge_patients(session: Session, actor: Actor, keep: Patient, merged: Patient) -> dict:
     """Move every record of `merged` to `keep`, fill `keep`'s empty fields from `merged`, and
     mark `merged` as merged into `keep` (its audit trail stays readable through `keep`)."""
@@ -85,7 +83,7 @@ def merge_patients(session: Session, actor: Actor, keep: Patient, merged: Patien
         elif mine != theirs:
             differing[field] = str(theirs)
     summary: dict = {"filled": filled, "merged_values_not_kept": differing}
-    for mover in MOVERS:
+    for mover in (_move_assignments, _move_consents, *extending.providers(MOVE_RECORDS)):
         summary.update(mover(session, keep, merged))
     merged.merged_into_id = keep.id
     session.flush()

@@ -1,4 +1,4 @@
-"""Follow-up appointments, rounds grouping them, calendar feeds, and the outbox of reminders."""
+"""Follow-up appointments, rounds grouping them, and calendar feeds."""
 
 from __future__ import annotations
 
@@ -118,27 +118,3 @@ class CalendarFeed(db.Model):
     created_by: Mapped[str] = mapped_column(String(254))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class OutboxMessage(db.Model):
-    """A message to send (e-mail when SMTP is configured) or to show in the application; its
-    key makes the daily jobs idempotent (one reminder per appointment, say)."""
-
-    __tablename__ = "outbox_message"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'shown')",
-                        name="status_known"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    recipient: Mapped[str | None] = mapped_column(String(254))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    patient_id: Mapped[int | None] = mapped_column(index=True)
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    error: Mapped[str | None] = mapped_column(Text)

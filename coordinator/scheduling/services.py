@@ -16,7 +16,6 @@ from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
-from coordinator.patients import merge as patient_merge
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling import rules
@@ -377,9 +376,6 @@ def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
     session.execute(update(CalendarFeed).where(CalendarFeed.patient_id == merged.id)
                     .values(patient_id=keep.id))
     return {"appointments": moved}
-
-
-patient_merge.MOVERS.append(move_appointments)
 
 
 # -- What higher layers add (extension points, wired in coordinator/web.py) -----------------

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.time import PARIS, local_today, utcnow
+from coordinator.core.time import local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -44,20 +44,12 @@ from coordinator.scheduling.forms import (
     SeriesForm,
     SeriesSourceForm,
 )
-from coordinator.scheduling.labels import KIND_LABELS, REASON_LABELS, STATUS_LABELS
+from coordinator.scheduling.labels import STATUS_LABELS
 from coordinator.scheduling.models import Appointment, FollowUpRound
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling")
 CHANGED_MEANWHILE = _l("The appointment was changed meanwhile: check it, then try again.")
 ROW_ERROR = re.compile(r"^rows-(?P<row>\d+)-(?P<field>\w+)$")
-
-
-@bp.record_once
-def _template_labels(state) -> None:
-    state.app.jinja_env.globals.update(appointment_kinds=KIND_LABELS,
-                                       appointment_statuses=STATUS_LABELS,
-                                       no_show_reasons=REASON_LABELS,
-                                       paris=lambda moment: moment.astimezone(PARIS))
 
 
 def _patient(patient_id: int) -> Patient:

@@ -12,8 +12,8 @@ from coordinator.audit.models import AuditEntry
 from coordinator.careplans import printing as plan_printing
 from coordinator.core.time import utcnow
 from coordinator.extensions import db
-from coordinator.jobs import tasks
 from coordinator.printing import batch as batches
+from coordinator.printing import jobs as printing_jobs
 from coordinator.printing.models import PrintBatch, PrintedDocument
 from tests import factories
 
@@ -62,7 +62,7 @@ def test_the_daily_purge_deletes_old_pdfs_and_fails_interrupted_batches(session,
                        created_at=now - timedelta(hours=2))
     session.add_all([old, recent, done, stuck])
     session.commit()
-    counts = tasks.purge_printed_documents(session, now)
+    counts = printing_jobs.purge_printed_documents(session, now)
     assert counts == {"cached_pdfs": 1, "batch_pdfs": 1, "stalled_batches": 1}
     session.expire_all()
     assert session.scalars(select(PrintedDocument.key)).all() == ["b" * 64]

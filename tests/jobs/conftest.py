@@ -8,6 +8,7 @@ import pytest
 
 from coordinator.core.time import utcnow
 from coordinator.extensions import db
+from coordinator.jobs import registry
 from coordinator.scheduling.models import Appointment
 from tests import factories
 
@@ -32,6 +33,17 @@ def make_appointment(patient=None, provider=None, *, starts_at: datetime | None 
 @pytest.fixture
 def appointment_factory(app):
     return make_appointment
+
+
+@pytest.fixture
+def add_job(app, monkeypatch):
+    """Register a job for this test only: add_job(name, function, trigger="hourly")."""
+    def add(name: str, function, trigger: str = "hourly") -> registry.Job:
+        job = registry.Job(name, name, trigger, function)
+        monkeypatch.setitem(app.extensions[registry.EXTENSION], name, job)
+        return job
+
+    return add
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from coordinator.core.time import PARIS, utcnow
 from coordinator.extensions import db
 from coordinator.jobs import registry
 from coordinator.jobs.models import JobRun
-from coordinator.scheduling.models import OutboxMessage
+from coordinator.outbox import services as outbox
+from coordinator.outbox.models import OutboxMessage
 from coordinator.strata.services import load_reference_data
 from tests import dbutil
 from tests.jobs import workers
@@ -78,7 +79,7 @@ def _assert_ran_once(app, slot: str, ids: list[int], outcomes: list[str]) -> Non
     with app.app_context():
         runs = db.session.scalars(select(JobRun).where(JobRun.name == JOB)).all()
         assert [(run.slot, run.status) for run in runs] == [(slot, "succeeded")]
-        assert runs[0].counts == {"created": 3, "sent": 0}
+        assert runs[0].counts == {"created": 3}
         keys = db.session.scalars(select(OutboxMessage.key)).all()
         assert sorted(int(key.split(":")[1]) for key in keys) == sorted(ids)
         db.session.remove()
@@ -109,4 +110,55 @@ def test_two_schedulers_firing_at_the_same_instant_run_the_job_once(shared):
     for _ in processes:
         instants.put(instant)
     outcomes = _outcomes(processes, results)
-    _assert_ran_once(app, registry.slot_for(registry.get(JOB), instant), ids, outcomes)
+    _assert_ran_once(app, registry.slot_for(registry.get(JOB, app), instant), ids, outcomes)
+
+
+MESSAGES = 120
+
+
+@pytest.fixture
+def outbox_database(tmp_path):
+    """A migrated database of its own with pending messages to e-mail."""
+    url = dbutil.fresh_database(tmp_path)
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        for number in range(MESSAGES):
+            outbox.add(db.session, key=f"test:{number}", kind="test", subject="Sujet",
+                       body="Corps", recipient=f"person{number}@example.test")
+        db.session.commit()
+        db.session.remove()
+    yield app, url
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    dbutil.drop_database(url)
+
+
+def test_two_deliveries_at_once_send_each_message_once(outbox_database):
+    app, url = outbox_database
+    barrier, sent = SPAWN.Barrier(2), SPAWN.Queue()
+    processes, results = _start(workers.run_delivery, url, barrier, sent)
+    reports = []
+    deadline = time.monotonic() + TIMEOUT
+    while len(reports) < 2 and time.monotonic() < deadline:
+        try:
+            reports.append(results.get(timeout=1))
+        except queue.Empty:
+            if not any(process.is_alive() for process in processes):
+                break
+    recipients = []  # every e-mail of both processes (both have reported: all are sent)
+    while True:
+        try:
+            recipients.append(sent.get(timeout=2))
+        except queue.Empty:
+            break
+    for process in processes:
+        process.join(timeout=TIMEOUT)
+        assert process.exitcode == 0
+    assert [(status, error) for _, status, _, error in reports] == [("succeeded", None)] * 2
+    assert sum(counts["sent"] for _, _, counts, _ in reports) == MESSAGES
+    assert sorted(recipients) == sorted(f"person{n}@example.test" for n in range(MESSAGES))
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.status))) == {"sent"}
+        db.session.remove()

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from coordinator.core.time import utcnow
-from coordinator.jobs import registry, runner
+from coordinator.jobs import runner
 from coordinator.jobs.models import JobRun
-from coordinator.scheduling import outbox
-from coordinator.scheduling.models import OutboxMessage
+from coordinator.outbox import services as outbox
+from coordinator.outbox.models import OutboxMessage
 from tests.jobs.conftest import make_appointment
 
 
@@ -48,7 +48,7 @@ def test_a_slot_runs_once_and_is_recorded(app, session, logs):
     job_run = runner.run(app, "appointment_reminders", "2026-11-24")
     assert runner.run(app, "appointment_reminders", "2026-11-24") is None
     assert (job_run.status, job_run.trigger, job_run.counts) == (
-        "succeeded", "schedule", {"created": 1, "sent": 0})
+        "succeeded", "schedule", {"created": 1})
     assert job_run.finished_at >= job_run.started_at and job_run.duration_ms >= 0
     assert job_run.host.endswith(f":{os.getpid()}")
     assert _count(session, JobRun) == 1
@@ -66,14 +66,13 @@ def test_a_run_by_hand_always_runs(app, session):
     assert {first.status, second.status} == {"succeeded"}
 
 
-def test_a_failed_task_is_rolled_back_and_marked_failed(app, session, monkeypatch, logs):
+def test_a_failed_task_is_rolled_back_and_marked_failed(app, session, add_job, logs):
     def explode(session, now):
         outbox.add(session, key="boom:1", kind="test", subject="s", body="b")
         session.flush()
         raise RuntimeError("the printer is on fire")
 
-    monkeypatch.setattr(registry, "JOBS",
-                        [*registry.JOBS, registry.Job("boom", "Boom", "hourly", explode)])
+    add_job("boom", explode)
     job_run = runner.run(app, "boom", "2026-11-24T13")
     assert job_run.status == "failed"
     assert job_run.error == "RuntimeError: the printer is on fire"
@@ -81,6 +80,31 @@ def test_a_failed_task_is_rolled_back_and_marked_failed(app, session, monkeypatc
     assert session.scalar(select(OutboxMessage).where(OutboxMessage.key == "boom:1")) is None
     assert session.get(JobRun, job_run.id).status == "failed"
     assert any("boom slot 2026-11-24T13 failed" in m for m in logs)
+
+
+def test_a_task_written_as_steps_is_committed_at_each_step(app, session, add_job):
+    def halfway(session, now):
+        outbox.add(session, key="step:1", kind="test", subject="s", body="b")
+        session.flush()
+        yield  # committed by the runner
+        outbox.add(session, key="step:2", kind="test", subject="s", body="b")
+        session.flush()
+        raise RuntimeError("halfway")
+
+    def counted(session, now):
+        outbox.add(session, key="step:3", kind="test", subject="s", body="b")
+        yield
+        return {"steps": 1}
+
+    add_job("halfway", halfway)
+    add_job("counted", counted)
+    failed = runner.run(app, "halfway", "2026-11-24T13")
+    assert (failed.status, failed.error) == ("failed", "RuntimeError: halfway")
+    succeeded = runner.run(app, "counted", "2026-11-24T13")
+    assert (succeeded.status, succeeded.counts) == ("succeeded", {"steps": 1})
+    session.expire_all()
+    assert session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like("step:%"))
+                           .order_by(OutboxMessage.key)).all() == ["step:1", "step:3"]
 
 
 def test_an_unknown_job_is_refused(app):

@@ -43,7 +43,7 @@ def test_not_started_unless_enabled(app, tmp_path):
     started = enabled.extensions[scheduler.EXTENSION_KEY]
     try:
         assert started.running
-        assert {entry.id for entry in started.get_jobs()} == set(registry.names())
+        assert {entry.id for entry in started.get_jobs()} == set(registry.names(enabled))
     finally:
         started.shutdown(wait=False)
         with enabled.app_context():

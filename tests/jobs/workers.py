@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import datetime
 
 from coordinator import create_app
@@ -58,4 +59,40 @@ def run_scheduler(url: str, name: str, barrier, instants, results) -> None:
     done.wait(timeout=120)
     scheduler.shutdown(wait=True)
     results.put((os.getpid(), outcome[0] if outcome else "timeout"))
+    _dispose(app)
+
+
+class _RecordingSMTP:
+    """Stands in for smtplib.SMTP in a worker process: each e-mail goes to the test's queue."""
+
+    sent = None  # the queue, set by `run_delivery`
+
+    def __init__(self, host, port, timeout=None):
+        pass
+
+    def starttls(self):
+        pass
+
+    def send_message(self, message):
+        _RecordingSMTP.sent.put(message["To"])
+        time.sleep(0.002)  # an SMTP round trip: lets the other delivery interleave
+
+    def quit(self):
+        pass
+
+
+def run_delivery(url: str, barrier, sent, results) -> None:
+    """Wait for the other process, then deliver the outbox by hand through a recording SMTP."""
+    import smtplib
+
+    from coordinator.jobs import runner
+
+    _RecordingSMTP.sent = sent
+    smtplib.SMTP = _RecordingSMTP
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url,
+                      "SMTP_HOST": "smtp.example.test", "SMTP_STARTTLS": False})
+    barrier.wait(timeout=120)
+    job_run = runner.run_manually(app, "deliver_outbox")
+    results.put((os.getpid(), job_run.status if job_run else "skipped",
+                 job_run.counts if job_run else None, job_run.error if job_run else None))
     _dispose(app)
