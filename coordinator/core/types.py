@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -29,3 +30,10 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def enum_type(enum: type[StrEnum], length: int) -> Enum:
+    """A closed set of values (a `StrEnum`) stored as its values in a VARCHAR(length): the same
+    column as a `String(length)` (the CHECK constraint stays the model's), read back as members."""
+    return Enum(enum, native_enum=False, length=length, create_constraint=False,
+                values_callable=lambda members: [member.value for member in members])
