@@ -274,7 +274,7 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
     from coordinator.careplans.models import CarePlan
     from coordinator.core.time import as_utc
     from coordinator.providers.models import Provider
-    from coordinator.scheduling.models import Appointment
+    from coordinator.scheduling.models import Appointment, AppointmentKind
 
     today = local_today()
     providers: dict[tuple[int, str], list[int]] = {}
@@ -306,7 +306,8 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
                                                                rng.choice((0, 30)))))
                     appointments.append(_demo_appointment(
                         rng, patient.id, provider_id, starts, day, today, no_show_rate,
-                        "home_visit" if item.provider_kind == "nurse" else "consultation",
+                        AppointmentKind.HOME_VISIT if item.provider_kind == "nurse"
+                        else AppointmentKind.CONSULTATION,
                         item.label))
                 day += timedelta(days=item.interval_days)
     if appointments:
@@ -316,20 +317,24 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
 
 def _demo_appointment(rng: random.Random, patient_id: int, provider_id: int, starts, day,
                       today, no_show_rate: float, kind: str, label: str) -> dict:
+    from coordinator.scheduling.models import AppointmentStatus
+
     roll = rng.random()
     if day >= today or ((today - day).days <= 3 and roll < 0.5):
-        status = "scheduled"  # to come, or an outcome still to record
+        status = AppointmentStatus.SCHEDULED  # to come, or an outcome still to record
     elif roll < no_show_rate:
-        status = "no_show"
+        status = AppointmentStatus.NO_SHOW
     elif roll < no_show_rate + 0.05:
-        status = rng.choice(("cancelled_patient", "cancelled_provider"))
+        status = rng.choice((AppointmentStatus.CANCELLED_PATIENT,
+                             AppointmentStatus.CANCELLED_PROVIDER))
     else:
-        status = "attended"
+        status = AppointmentStatus.ATTENDED
     return {"patient_id": patient_id, "provider_id": provider_id, "kind": kind,
             "starts_at": starts, "duration_minutes": 30, "ends_at": starts + timedelta(minutes=30),
             "status": status, "notes": label, "created_by": "seed-demo", "version": 1,
-            "outcome_recorded_at": None if status == "scheduled" else starts,
-            "outcome_recorded_by": None if status == "scheduled" else "seed-demo"}
+            "outcome_recorded_at": None if status == AppointmentStatus.SCHEDULED else starts,
+            "outcome_recorded_by": None if status == AppointmentStatus.SCHEDULED
+            else "seed-demo"}
 
 
 def seed_demo(session: Session, hash_method: str) -> tuple[list[DemoAccount], dict]:

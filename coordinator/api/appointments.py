@@ -45,6 +45,7 @@ from coordinator.permissions import (
 )
 from coordinator.scheduling import services
 from coordinator.scheduling.models import STATUSES, Appointment
+from coordinator.scheduling.models import AppointmentStatus as Status
 from coordinator.scheduling.schemas import (
     AppointmentCreateSchema,
     AppointmentSchema,
@@ -277,7 +278,7 @@ class AppointmentStatus(MethodView):
         """
         appointment = _visible(appointment_id)
         reason = data.get("no_show_reason")
-        if reason is not None and data["status"] != "no_show":
+        if reason is not None and data["status"] != Status.NO_SHOW:
             unprocessable({"no_show_reason": [_("Send a reason with the status no_show only.")]})
         try:
             with service_errors(appointment):

@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import as_utc
-from coordinator.scheduling.models import Appointment
+from coordinator.scheduling.models import Appointment, AppointmentStatus
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,11 @@ def no_show_rates(session: Session, by: str, start: date, end: date,
     column = {"patient": Appointment.patient_id, "provider": Appointment.provider_id}[by]
     low, high = period_bounds(start, end)
     query = (select(column,
-                    func.sum(case((Appointment.status == "attended", 1), else_=0)),
-                    func.sum(case((Appointment.status == "no_show", 1), else_=0)))
+                    func.sum(case((Appointment.status == AppointmentStatus.ATTENDED, 1), else_=0)),
+                    func.sum(case((Appointment.status == AppointmentStatus.NO_SHOW, 1), else_=0)))
              .where(Appointment.starts_at >= low, Appointment.starts_at < high,
-                    Appointment.status.in_(("attended", "no_show")))
+                    Appointment.status.in_((AppointmentStatus.ATTENDED,
+                                            AppointmentStatus.NO_SHOW)))
              .group_by(column))
     if ids is not None:
         query = query.where(column.in_(list(ids)))

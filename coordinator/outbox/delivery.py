@@ -21,7 +21,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import utcnow
-from coordinator.outbox.models import OutboxMessage
+from coordinator.outbox.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 Counts = dict[str, int]
@@ -87,12 +87,13 @@ def _claim(session: Session, limit: int) -> list[Row]:
     condition (still `pending`) lets a concurrent delivery take none of them. Returns what the
     e-mails need (id, recipient, subject, body)."""
     oldest = (select(OutboxMessage.id)
-              .where(OutboxMessage.status == "pending", OutboxMessage.recipient.is_not(None))
+              .where(OutboxMessage.status == OutboxStatus.PENDING,
+                     OutboxMessage.recipient.is_not(None))
               .order_by(OutboxMessage.id).limit(limit).scalar_subquery())
     rows = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(oldest), OutboxMessage.status == "pending")
-        .values(status="sending")
+        .where(OutboxMessage.id.in_(oldest), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING)
         .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject,
                    OutboxMessage.body)).all()
     return sorted(rows, key=lambda row: row.id)
@@ -106,12 +107,12 @@ def _release(session: Session, messages: list[Row]) -> None:
     """Messages of the batch not sent go back to pending, for the next delivery."""
     session.execute(update(OutboxMessage)
                     .where(OutboxMessage.id.in_([message.id for message in messages]),
-                           OutboxMessage.status == "sending")
-                    .values(status="pending"))
+                           OutboxMessage.status == OutboxStatus.SENDING)
+                    .values(status=OutboxStatus.PENDING))
 
 
 def _send(session: Session, smtp: smtplib.SMTP, message: Row, sender: str,
-          now: datetime) -> str | None:
+          now: datetime) -> OutboxStatus | None:
     """Send one message and record its outcome: "sent" or "failed"; None when the connection is
     lost (the message stays claimed, to be released: SMTP accepts a message only when the
     server answers its end, so it was not accepted)."""
@@ -121,17 +122,19 @@ def _send(session: Session, smtp: smtplib.SMTP, message: Row, sender: str,
         logger.warning("outbox: SMTP connection lost: %s", error)
         return None
     except smtplib.SMTPException as error:  # refused by the server: this message only
-        _record(session, message.id, status="failed", error=f"{type(error).__name__}: {error}")
-        return "failed"
+        _record(session, message.id, status=OutboxStatus.FAILED,
+                error=f"{type(error).__name__}: {error}")
+        return OutboxStatus.FAILED
     except OSError as error:
         logger.warning("outbox: SMTP connection lost: %s", error)
         return None
     except Exception as error:  # e.g. an address the e-mail headers refuse: never tried again
         logger.exception("outbox: message %s not sent", message.id)
-        _record(session, message.id, status="failed", error=f"{type(error).__name__}: {error}")
-        return "failed"
-    _record(session, message.id, status="sent", sent_at=now, error=None)
-    return "sent"
+        _record(session, message.id, status=OutboxStatus.FAILED,
+                error=f"{type(error).__name__}: {error}")
+        return OutboxStatus.FAILED
+    _record(session, message.id, status=OutboxStatus.SENT, sent_at=now, error=None)
+    return OutboxStatus.SENT
 
 
 def deliver(session: Session, config: Mapping, now: datetime

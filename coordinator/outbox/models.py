@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.core.time import utcnow
-from coordinator.core.types import UTCDateTime
+from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SHOWN = "shown"
 
 
 class OutboxMessage(db.Model):
@@ -30,7 +39,8 @@ class OutboxMessage(db.Model):
     patient_id: Mapped[int | None] = mapped_column(index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 16),
+                                                 default=OutboxStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)

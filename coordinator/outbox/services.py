@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from coordinator.outbox.models import OutboxMessage
+from coordinator.outbox.models import OutboxMessage, OutboxStatus
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
@@ -26,7 +26,7 @@ def add(session: Session, *, key: str, kind: str, subject: str, body: str,
     """Queue one pending message (the caller checked its key is new)."""
     message = OutboxMessage(key=key, kind=kind, subject=subject[:300], body=body,
                             recipient=recipient or None, user_id=user_id,
-                            patient_id=patient_id, status="pending")
+                            patient_id=patient_id, status=OutboxStatus.PENDING)
     session.add(message)
     return message
 

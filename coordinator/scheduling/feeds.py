@@ -22,11 +22,12 @@ from coordinator.core.time import utcnow
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling.labels import KIND_LABELS
-from coordinator.scheduling.models import Appointment, CalendarFeed
+from coordinator.scheduling.models import Appointment, AppointmentStatus, CalendarFeed
 
 PAST_DAYS = 90  # a feed holds the last 90 days and everything ahead
 PRODID = "-//Coordinator//Appointments//EN"
-CONFIRMED = ("scheduled", "attended", "no_show")  # the slot was held
+CONFIRMED = (AppointmentStatus.SCHEDULED, AppointmentStatus.ATTENDED,
+             AppointmentStatus.NO_SHOW)  # the slot was held
 
 
 def _digest(token: str) -> str:

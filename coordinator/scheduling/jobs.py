@@ -19,7 +19,7 @@ from coordinator.outbox import services as outbox
 from coordinator.patients.models import Patient
 from coordinator.scheduling import rules
 from coordinator.scheduling.labels import KIND_LABELS
-from coordinator.scheduling.models import Appointment
+from coordinator.scheduling.models import Appointment, AppointmentStatus
 
 JOB_ACTOR = Actor.system("jobs")
 REMINDER_HORIZON = timedelta(hours=48)
@@ -84,7 +84,7 @@ def _due_appointments(session: Session, now: datetime) -> list[Appointment]:
         select(Appointment)
         .join(Appointment.patient).join(Appointment.provider)
         .options(contains_eager(Appointment.patient), contains_eager(Appointment.provider))
-        .where(Appointment.status == "scheduled", Appointment.starts_at > now,
+        .where(Appointment.status == AppointmentStatus.SCHEDULED, Appointment.starts_at > now,
                Appointment.starts_at <= now + REMINDER_HORIZON,
                Patient.deceased_date.is_(None))
         .order_by(Appointment.starts_at, Appointment.id)))

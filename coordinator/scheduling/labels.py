@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-KIND_LABELS = {"consultation": _l("Consultation"), "home_visit": _l("Home visit"),
-               "teleconsultation": _l("Teleconsultation"), "group_session": _l("Group session")}
-STATUS_LABELS = {"scheduled": _l("Scheduled"), "attended": _l("Attended"),
-                 "no_show": _l("No-show"), "cancelled_patient": _l("Cancelled by the patient"),
-                 "cancelled_provider": _l("Cancelled by the provider")}
-REASON_LABELS = {"forgot": _l("Forgot"), "transport": _l("Transport"),
-                 "hospitalised": _l("Hospitalised"), "refused": _l("Refused"),
-                 "other": _l("Other")}
+from coordinator.scheduling.models import AppointmentKind, AppointmentStatus, NoShowReason
+
+KIND_LABELS = {AppointmentKind.CONSULTATION: _l("Consultation"),
+               AppointmentKind.HOME_VISIT: _l("Home visit"),
+               AppointmentKind.TELECONSULTATION: _l("Teleconsultation"),
+               AppointmentKind.GROUP_SESSION: _l("Group session")}
+STATUS_LABELS = {AppointmentStatus.SCHEDULED: _l("Scheduled"),
+                 AppointmentStatus.ATTENDED: _l("Attended"),
+                 AppointmentStatus.NO_SHOW: _l("No-show"),
+                 AppointmentStatus.CANCELLED_PATIENT: _l("Cancelled by the patient"),
+                 AppointmentStatus.CANCELLED_PROVIDER: _l("Cancelled by the provider")}
+REASON_LABELS = {NoShowReason.FORGOT: _l("Forgot"), NoShowReason.TRANSPORT: _l("Transport"),
+                 NoShowReason.HOSPITALISED: _l("Hospitalised"),
+                 NoShowReason.REFUSED: _l("Refused"), NoShowReason.OTHER: _l("Other")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -15,17 +16,41 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.core.time import utcnow
-from coordinator.core.types import UTCDateTime
+from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 
-APPOINTMENT_KINDS = ("consultation", "home_visit", "teleconsultation", "group_session")
-STATUSES = ("scheduled", "attended", "no_show", "cancelled_patient", "cancelled_provider")
+
+class AppointmentKind(StrEnum):
+    CONSULTATION = "consultation"
+    HOME_VISIT = "home_visit"
+    TELECONSULTATION = "teleconsultation"
+    GROUP_SESSION = "group_session"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED_PATIENT = "cancelled_patient"
+    CANCELLED_PROVIDER = "cancelled_provider"
+
+
+class NoShowReason(StrEnum):
+    FORGOT = "forgot"
+    TRANSPORT = "transport"
+    HOSPITALISED = "hospitalised"
+    REFUSED = "refused"
+    OTHER = "other"
+
+
+APPOINTMENT_KINDS = tuple(AppointmentKind)
+STATUSES = tuple(AppointmentStatus)
 OUTCOMES = STATUSES[1:]
 # The checked lifecycle: an outcome is recorded once, from `scheduled` only.
-TRANSITIONS = {"scheduled": OUTCOMES}
-NO_SHOW_REASONS = ("forgot", "transport", "hospitalised", "refused", "other")
+TRANSITIONS = {AppointmentStatus.SCHEDULED: OUTCOMES}
+NO_SHOW_REASONS = tuple(NoShowReason)
 MAX_MINUTES = 12 * 60
 
 
@@ -66,7 +91,8 @@ class Appointment(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
-    kind: Mapped[str] = mapped_column(String(20), default="consultation")
+    kind: Mapped[AppointmentKind] = mapped_column(enum_type(AppointmentKind, 20),
+                                                  default=AppointmentKind.CONSULTATION)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_minutes: Mapped[int] = mapped_column(Integer, default=30)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())  # kept by the service
@@ -75,14 +101,15 @@ class Appointment(db.Model):
     action_id: Mapped[int | None] = mapped_column(ForeignKey("care_plan_action.id"),
                                                   index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("followup_round.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[AppointmentStatus] = mapped_column(enum_type(AppointmentStatus, 20),
+                                                      default=AppointmentStatus.SCHEDULED)
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome_recorded_by: Mapped[str | None] = mapped_column(String(254))
     # Set by the hourly job when the appointment ended without an outcome.
     outcome_missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
     overlap_reason: Mapped[str | None] = mapped_column(Text)  # why a double-booking was kept
-    no_show_reason: Mapped[str | None] = mapped_column(String(20))
+    no_show_reason: Mapped[NoShowReason | None] = mapped_column(enum_type(NoShowReason, 20))
     outreach_note: Mapped[str | None] = mapped_column(Text)
     outreach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outreach_by: Mapped[str | None] = mapped_column(String(254))

@@ -14,11 +14,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement
 
 from coordinator.core.time import PARIS
-from coordinator.scheduling.models import MAX_MINUTES, TRANSITIONS, Appointment
+from coordinator.scheduling.models import (
+    MAX_MINUTES,
+    TRANSITIONS,
+    Appointment,
+    AppointmentStatus,
+)
 
 DEFAULT_MINUTES = 30
 # The statuses that say what happened: recorded only once the appointment has started.
-HAPPENED = ("attended", "no_show")
+HAPPENED = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW)
 # What an appointment that has its outcome keeps: history is not rewritten.
 KEPT_AFTER_OUTCOME = ("patient_id", "provider_id", "starts_at")
 
@@ -65,7 +70,7 @@ def too_early_problem(status: str | None, starts_at: datetime | None, now: datet
 def rewritten_history(current_status: str, current: dict, values: dict) -> str | None:
     """The first of patient, provider and time that an appointment with its outcome would
     change (None when nothing is rewritten)."""
-    if current_status == "scheduled":
+    if current_status == AppointmentStatus.SCHEDULED:
         return None
     return next((name for name in KEPT_AFTER_OUTCOME
                  if values.get(name) is not None and values[name] != current[name]), None)
@@ -78,4 +83,4 @@ REWRITTEN_HISTORY = _l("The appointment already has its outcome: its patient, pr
 def outcome_missing(now: datetime) -> ColumnElement[bool]:
     """An appointment whose outcome is missing: still scheduled after its end (the case
     managers' worklist, and the hourly job that flags them)."""
-    return (Appointment.status == "scheduled") & (Appointment.ends_at < now)
+    return (Appointment.status == AppointmentStatus.SCHEDULED) & (Appointment.ends_at < now)

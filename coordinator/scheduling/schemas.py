@@ -20,6 +20,7 @@ from coordinator.scheduling.models import (
     NO_SHOW_REASONS,
     OUTCOMES,
     STATUSES,
+    AppointmentKind,
 )
 
 TOO_LONG = _l("At most {max} characters.")
@@ -130,7 +131,7 @@ class AppointmentCreateSchema(ma.Schema):
                                     metadata={"description": "An active provider."})
     kind = _choice(APPOINTMENT_KINDS, _l("Choose a consultation, a home visit, a "
                                          "teleconsultation or a group session."),
-                   load_default="consultation")
+                   load_default=AppointmentKind.CONSULTATION)
     starts_at = _datetime(PARIS_TIME, required=True)
     duration_minutes = ma.fields.Integer(
         metadata={"description": f"1 to {MAX_MINUTES} minutes (default 30); or send ends_at."})

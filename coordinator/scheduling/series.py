@@ -13,6 +13,7 @@ from coordinator import permissions
 from coordinator.careplans.models import CarePlanAction
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
+from coordinator.scheduling.models import AppointmentKind
 from coordinator.strata.models import Stratum
 
 FIRST_HOUR = 9
@@ -27,7 +28,7 @@ class Proposal:
     label: str
     starts_at: datetime  # naive: Paris local time
     duration_minutes: int = 30
-    kind: str = "consultation"
+    kind: str = AppointmentKind.CONSULTATION
     provider_id: int | None = None
     action_id: int | None = None
 
@@ -39,7 +40,7 @@ def _weekday(day: date) -> date:
 
 def _series(kind: str, label: str, start: date, every: int, times: int, hour: int,
             provider_id: int | None = None, action_id: int | None = None,
-            visit: str = "consultation") -> list[Proposal]:
+            visit: str = AppointmentKind.CONSULTATION) -> list[Proposal]:
     return [Proposal(kind, label, datetime.combine(_weekday(start + timedelta(days=every * n)),
                                                    time(hour)),
                      kind=visit, provider_id=provider_id, action_id=action_id)
@@ -51,8 +52,9 @@ def from_template(stratum: Stratum, start: date) -> list[Proposal]:
     provider at its own hour, so that one patient's visits of a day do not overlap)."""
     proposals: list[Proposal] = []
     for index, item in enumerate(stratum.followup_items):
-        visit = "home_visit" if item.provider_kind in ("nurse", "home_care_service") \
-            else "consultation"
+        visit = AppointmentKind.HOME_VISIT \
+            if item.provider_kind in ("nurse", "home_care_service") \
+            else AppointmentKind.CONSULTATION
         proposals += _series(item.provider_kind, item.label, start, item.interval_days,
                              item.occurrences, FIRST_HOUR + index, visit=visit)
     return sorted(proposals, key=lambda p: p.starts_at)

@@ -24,10 +24,14 @@ from coordinator.scheduling.models import (
     NO_SHOW_REASONS,
     TRANSITIONS,
     Appointment,
+    AppointmentKind,
+    AppointmentStatus,
     FollowUpRound,
+    NoShowReason,
 )
 
-ACTIVE = ("scheduled", "attended")  # the statuses that hold a time slot
+# the statuses that hold a time slot
+ACTIVE = (AppointmentStatus.SCHEDULED, AppointmentStatus.ATTENDED)
 
 
 class TransitionRefused(Exception):
@@ -70,7 +74,7 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
     values = {name: data.get(name) for name in (
         "patient_id", "provider_id", "kind", "place", "notes", "action_id", "external_id")
         if name in data}
-    values["kind"] = data.get("kind") or "consultation"
+    values["kind"] = data.get("kind") or AppointmentKind.CONSULTATION
     starts_at = _instant(data.get("starts_at"), key_prefix + "starts_at", problems)
     duration = data.get("duration_minutes")
     if data.get("ends_at") is not None and starts_at is not None:
@@ -105,7 +109,8 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
         if isinstance(values.get(name), str):
             values[name] = values[name].strip() or None
     raise_problems(problems)
-    values.update(starts_at=starts_at, duration_minutes=duration,
+    values.update(kind=AppointmentKind(values["kind"]), starts_at=starts_at,
+                  duration_minutes=duration,
                   ends_at=starts_at + timedelta(minutes=duration))
     return values
 
@@ -159,7 +164,8 @@ def _check_overlaps(session: Session, rows: list[dict], overlap_reason: str | No
         found += [(index, other) for other in saved if _clash(row, _slot(other))]
         found += [(index, Appointment(**{k: other[k] for k in (
             "patient_id", "provider_id", "starts_at", "ends_at")},
-            status="scheduled", kind=other.get("kind", "consultation")))
+            status=AppointmentStatus.SCHEDULED,
+            kind=other.get("kind", AppointmentKind.CONSULTATION)))
             for other in rows[:index] if _clash(row, other)]
     if found:
         raise OverlapWarning(found)
@@ -195,7 +201,8 @@ def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
     reason = overlap_reason.strip() if overlap_reason and overlap_reason.strip() else None
     booked = []
     for values in cleaned:
-        appointment = Appointment(**values, status="scheduled", created_by=actor.label,
+        appointment = Appointment(**values, status=AppointmentStatus.SCHEDULED,
+                                  created_by=actor.label,
                                   overlap_reason=reason, round=round_)
         session.add(appointment)
         booked.append(appointment)
@@ -235,11 +242,11 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, sta
     if rules.too_early_problem(status, appointment.starts_at, utcnow()):
         raise ValidationError({"status": [
             rules.too_early_problem(status, appointment.starts_at, utcnow())]})
-    appointment.status = status
+    appointment.status = AppointmentStatus(status)
     appointment.outcome_recorded_at = utcnow()
     appointment.outcome_recorded_by = actor.label
-    if status == "no_show" and no_show_reason:
-        appointment.no_show_reason = no_show_reason
+    if status == AppointmentStatus.NO_SHOW and no_show_reason:
+        appointment.no_show_reason = NoShowReason(no_show_reason)
     session.flush()
     _audit(session, actor, AuditAction.UPDATE, appointment, f"outcome {status}")
     return appointment
@@ -269,7 +276,8 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
                expected_version: int | None = None) -> Appointment:
     """Cancel the appointment (by the patient or the provider) and book the new one, linked."""
     _check_version(appointment, expected_version)
-    status = {"patient": "cancelled_patient", "provider": "cancelled_provider"}.get(cancelled_by)
+    status = {"patient": AppointmentStatus.CANCELLED_PATIENT,
+              "provider": AppointmentStatus.CANCELLED_PROVIDER}.get(cancelled_by)
     if status is None:
         raise ValidationError({"cancelled_by": [_l("Say who cancelled.")]})
     if not rules.may_become(appointment.status, status):
@@ -280,7 +288,7 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
                                   appointment.duration_minutes))
     _check_overlaps(session, [values], overlap_reason, exclude=[appointment.id])
     record_outcome(session, actor, appointment, status)
-    new = Appointment(**values, status="scheduled", created_by=actor.label,
+    new = Appointment(**values, status=AppointmentStatus.SCHEDULED, created_by=actor.label,
                       round_id=appointment.round_id,
                       overlap_reason=overlap_reason.strip() if overlap_reason else None)
     session.add(new)
@@ -294,7 +302,7 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
 def reschedule_no_show(session: Session, actor: Actor, appointment: Appointment,
                        starts_at: datetime, *, overlap_reason: str | None = None) -> Appointment:
     """A missed appointment is booked again: the new one is linked to the no-show."""
-    if appointment.status != "no_show":
+    if appointment.status != AppointmentStatus.NO_SHOW:
         raise TransitionRefused(appointment.status, "rescheduled")
     if appointment.rescheduled_to_id is not None:
         raise ValidationError({"starts_at": [_l("This appointment was booked again "
@@ -310,12 +318,12 @@ def reschedule_no_show(session: Session, actor: Actor, appointment: Appointment,
 def record_outreach(session: Session, actor: Actor, appointment: Appointment, reason: str,
                     note: str | None) -> Appointment:
     """The patient was called after a no-show: why they missed it, and what was said."""
-    if appointment.status != "no_show":
+    if appointment.status != AppointmentStatus.NO_SHOW:
         raise ValidationError({"reason": [_l("Only a missed appointment is followed up.")]})
     if reason not in NO_SHOW_REASONS:
         raise ValidationError({"reason": [_l("Choose a reason: forgot, transport, "
                                              "hospitalised, refused or other.")]})
-    appointment.no_show_reason = reason
+    appointment.no_show_reason = NoShowReason(reason)
     appointment.outreach_note = (note or "").strip() or None
     appointment.outreach_at = utcnow()
     appointment.outreach_by = actor.label
@@ -327,7 +335,7 @@ def record_outreach(session: Session, actor: Actor, appointment: Appointment, re
 def move_round(session: Session, actor: Actor, round_: FollowUpRound, days: int, *,
                overlap_reason: str | None = None) -> int:
     """Move the round's scheduled appointments together by `days` (same local time)."""
-    moving = [a for a in round_.appointments if a.status == "scheduled"]
+    moving = [a for a in round_.appointments if a.status == AppointmentStatus.SCHEDULED]
     rows = []
     for appointment in moving:
         local = appointment.starts_at.astimezone(PARIS).replace(tzinfo=None) + \
@@ -357,7 +365,8 @@ def upcoming(session: Session, patient_id: int, now: datetime,
 
     return list(session.scalars(
         select(Appointment).options(joinedload(Appointment.provider))
-        .where(Appointment.patient_id == patient_id, Appointment.status == "scheduled",
+        .where(Appointment.patient_id == patient_id,
+               Appointment.status == AppointmentStatus.SCHEDULED,
                Appointment.starts_at >= now, Appointment.starts_at < now + timedelta(days=days))
         .order_by(Appointment.starts_at)))
 

@@ -45,7 +45,7 @@ from coordinator.scheduling.forms import (
     SeriesSourceForm,
 )
 from coordinator.scheduling.labels import STATUS_LABELS
-from coordinator.scheduling.models import Appointment, FollowUpRound
+from coordinator.scheduling.models import Appointment, AppointmentKind, FollowUpRound
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling")
 CHANGED_MEANWHILE = _l("The appointment was changed meanwhile: check it, then try again.")
@@ -167,7 +167,8 @@ def series_create(patient_id: int):
         return _render_series(patient, source_form, form, choices, chosen, status=400)
     proposals = [series.Proposal(
         provider_kind=e.form.provider_kind.data, label=e.form.label.data,
-        starts_at=_naive(e.form.starts_at.data), kind=e.form.kind.data or "consultation",
+        starts_at=_naive(e.form.starts_at.data),
+        kind=e.form.kind.data or AppointmentKind.CONSULTATION,
         duration_minutes=e.form.duration_minutes.data or 30,
         action_id=e.form.action_id.data) for e in form.rows if e.form.keep.data]
     allowed = {kind: {p.id for p in providers} for kind, providers in choices.items()}

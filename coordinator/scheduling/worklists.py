@@ -12,7 +12,7 @@ from coordinator.core.time import PARIS, as_utc
 from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_scope
 from coordinator.scheduling import rules
-from coordinator.scheduling.models import Appointment
+from coordinator.scheduling.models import Appointment, AppointmentStatus
 
 OUTREACH_DAYS = 90
 FLAG_FROM = 2  # consecutive no-shows that flag a patient
@@ -33,15 +33,17 @@ def outcome_missing(user, now: datetime) -> Select:
 
 def consecutive_no_shows():
     """A subquery: per patient, the no-shows since their last attended appointment."""
-    attended_since = func.sum(case((Appointment.status == "attended", 1), else_=0)).over(
+    attended_since = func.sum(
+        case((Appointment.status == AppointmentStatus.ATTENDED, 1), else_=0)).over(
         partition_by=Appointment.patient_id,
         order_by=(Appointment.starts_at.desc(), Appointment.id.desc()))
     outcomes = (select(Appointment.patient_id, Appointment.status,
                        attended_since.label("attended_since"))
-                .where(Appointment.status.in_(("attended", "no_show")))
+                .where(Appointment.status.in_((AppointmentStatus.ATTENDED,
+                                               AppointmentStatus.NO_SHOW)))
                 .subquery())
     return (select(outcomes.c.patient_id, func.count().label("streak"))
-            .where(outcomes.c.status == "no_show", outcomes.c.attended_since == 0)
+            .where(outcomes.c.status == AppointmentStatus.NO_SHOW, outcomes.c.attended_since == 0)
             .group_by(outcomes.c.patient_id)
             .subquery())
 
@@ -57,7 +59,7 @@ def no_shows(user, today: date) -> Select:
             .outerjoin(streaks, streaks.c.patient_id == Appointment.patient_id)
             .options(contains_eager(Appointment.provider))
             .join(Appointment.provider)
-            .where(Appointment.status == "no_show", Appointment.starts_at >= since)
+            .where(Appointment.status == AppointmentStatus.NO_SHOW, Appointment.starts_at >= since)
             .order_by(Appointment.outreach_at.is_not(None), streak.desc(),
                       Appointment.starts_at.desc()))
 

@@ -29,7 +29,13 @@ from coordinator.imports.kinds.base import (
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling import rules
-from coordinator.scheduling.models import APPOINTMENT_KINDS, STATUSES, Appointment
+from coordinator.scheduling.models import (
+    APPOINTMENT_KINDS,
+    STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+)
 
 OUTCOME_FIELDS = ("outcome_recorded_at", "outcome_recorded_by")
 
@@ -71,7 +77,7 @@ class AppointmentsKind(UpsertKind):
         if cells["starts_at"] is not None and duration is not None:
             values["ends_at"] = cells["starts_at"] + timedelta(minutes=duration)
         if "kind" in present:
-            values["kind"] = cells["kind"] or "consultation"
+            values["kind"] = cells["kind"] or AppointmentKind.CONSULTATION
         if "status" in present:
             values.update(self._status(run, row, current))
         self._check_history(run, row, values, current)
@@ -81,7 +87,7 @@ class AppointmentsKind(UpsertKind):
     def _check_history(run: ImportRun, row: Row, values: dict, current) -> None:
         """An outcome is for an appointment that has started; an appointment that has its
         outcome keeps its time, provider and patient (history is not rewritten)."""
-        if current is None or current["status"] == "scheduled":
+        if current is None or current["status"] == AppointmentStatus.SCHEDULED:
             too_early = rules.too_early_problem(values.get("status"), values.get("starts_at"),
                                                 run.now)
             if too_early:
@@ -134,7 +140,7 @@ class AppointmentsKind(UpsertKind):
         """The status (empty: scheduled) with who recorded the outcome and when. A stored
         appointment keeps its record of the outcome; its status changes along the lifecycle
         only (scheduled → an outcome)."""
-        status = row.values["status"] or "scheduled"
+        status = row.values["status"] or AppointmentStatus.SCHEDULED
         if current is not None and current["status"] == status:
             return {"status": status, **{name: current[name] for name in OUTCOME_FIELDS}}
         if current is not None and not rules.may_become(current["status"], status):
@@ -142,7 +148,7 @@ class AppointmentsKind(UpsertKind):
                         _l("The appointment is %(current)s: it cannot become %(wanted)s (an "
                            "outcome is recorded once, on a scheduled appointment).",
                            current=current["status"], wanted=status))
-        if status == "scheduled":
+        if status == AppointmentStatus.SCHEDULED:
             return {"status": status, "outcome_recorded_at": None, "outcome_recorded_by": None}
         return {"status": status, "outcome_recorded_at": run.now,
                 "outcome_recorded_by": run.actor.label}
