@@ -187,6 +187,7 @@ def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
     """An active plan for each living level-3 patient, from their stratum's suggestions, with
     providers of the right kind chosen in the territory, and a few later revisions."""
     from coordinator.careplans import services as plan_services
+    from coordinator.careplans.models import GoalStatus
     from coordinator.providers.models import Provider
 
     today = local_today()
@@ -239,7 +240,7 @@ def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
                                     plan.version)
         if plan.goals and rng.random() < 0.7:
             first = {"id": plan.goals[0].id, "description": plan.goals[0].description,
-                     "domain": plan.goals[0].domain, "status": "achieved",
+                     "domain": plan.goals[0].domain, "status": GoalStatus.ACHIEVED,
                      "target_date": plan.goals[0].target_date,
                      "actions": []}
             rest = [{"id": g.id, "description": g.description, "domain": g.domain,
@@ -271,7 +272,7 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
     coming weeks scheduled. Bulk-inserted: demo history, not user actions."""
     from sqlalchemy import insert
 
-    from coordinator.careplans.models import CarePlan
+    from coordinator.careplans.models import CarePlan, PlanStatus
     from coordinator.core.time import as_utc
     from coordinator.providers.models import Provider
     from coordinator.scheduling.models import Appointment, AppointmentKind
@@ -283,7 +284,7 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
             .where(Provider.is_active.is_(True))):
         providers.setdefault((territory_id, kind), []).append(provider_id)
     with_plan = set(session.scalars(select(CarePlan.patient_id)
-                                    .where(CarePlan.status == "active")))
+                                    .where(CarePlan.status == PlanStatus.ACTIVE)))
     rows = session.execute(
         select(Patient, Stratum).join(StratumAssignment, StratumAssignment.patient_id == Patient.id)
         .join(Stratum, Stratum.id == StratumAssignment.stratum_id)

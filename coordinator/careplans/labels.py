@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 
+from coordinator.careplans.models import ActionStatus, GoalStatus, PlanStatus, Responsible
+
 DOMAIN_LABELS = {
     "health": _l("Health"), "autonomy": _l("Autonomy and functional abilities"),
     "psychological": _l("Psychological and cognitive"), "social": _l("Social and family"),
@@ -23,13 +25,16 @@ LEGAL_PROTECTION_LABELS = {
 AGREEMENT_LABELS = {"oral": _l("Orally"), "written": _l("In writing"),
                     "signed": _l("Signed plan"),
                     "representative": _l("Through their legal representative")}
-GOAL_STATUS_LABELS = {"open": _l("Ongoing"), "achieved": _l("Achieved"),
-                      "abandoned": _l("Abandoned")}
-ACTION_STATUS_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"),
-                        "done": _l("Done"), "cancelled": _l("Cancelled")}
-RESPONSIBLE_LABELS = {"provider": _l("A provider"), "patient": _l("The patient"),
-                      "caregiver": _l("The caregiver")}
-PLAN_STATUS_LABELS = {"draft": _l("Draft"), "active": _l("Active"), "closed": _l("Closed")}
+GOAL_STATUS_LABELS = {GoalStatus.OPEN: _l("Ongoing"), GoalStatus.ACHIEVED: _l("Achieved"),
+                      GoalStatus.ABANDONED: _l("Abandoned")}
+ACTION_STATUS_LABELS = {ActionStatus.PLANNED: _l("Planned"),
+                        ActionStatus.IN_PROGRESS: _l("In progress"),
+                        ActionStatus.DONE: _l("Done"), ActionStatus.CANCELLED: _l("Cancelled")}
+RESPONSIBLE_LABELS = {Responsible.PROVIDER: _l("A provider"),
+                      Responsible.PATIENT: _l("The patient"),
+                      Responsible.CAREGIVER: _l("The caregiver")}
+PLAN_STATUS_LABELS = {PlanStatus.DRAFT: _l("Draft"), PlanStatus.ACTIVE: _l("Active"),
+                      PlanStatus.CLOSED: _l("Closed")}
 # The labels of every enumerated value, for the readable diff (no value belongs to two lists).
 CHOICE_LABELS = {**LEGAL_PROTECTION_LABELS, **AGREEMENT_LABELS, **RESPONSIBLE_LABELS,
                  **ACTION_STATUS_LABELS, **GOAL_STATUS_LABELS, **PLAN_STATUS_LABELS}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
-from coordinator.careplans.models import CarePlan
+from coordinator.careplans.models import CarePlan, PlanStatus
 from coordinator.core.time import local_today
 from coordinator.patients.models import Patient
 from coordinator.permissions import readable_plan_scope
@@ -25,7 +25,7 @@ def plans_query(user, *, status: str | None = None, review_due: bool = False,
     if status:
         query = query.where(CarePlan.status == status)
     if review_due:
-        query = query.where(CarePlan.status == "active",
+        query = query.where(CarePlan.status == PlanStatus.ACTIVE,
                             CarePlan.review_date < (today or local_today()))
     if mine:
         query = query.where((Patient.case_manager_id == user.id) |
@@ -41,7 +41,7 @@ def review_overdue(user, today: date) -> Select:
 
 def shared_with(user) -> Select:
     """The active plans a GP or care-team professional may read."""
-    return plans_query(user, status="active")
+    return plans_query(user, status=PlanStatus.ACTIVE)
 
 
 def audit_list(session, actor, shown: int) -> None:

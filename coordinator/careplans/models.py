@@ -10,6 +10,7 @@ snapshot of the whole plan.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -29,18 +30,46 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.core.time import utcnow
-from coordinator.core.types import UTCDateTime
+from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.strata.models import Stratum
 
-PLAN_STATUSES = ("draft", "active", "closed")
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class GoalStatus(StrEnum):
+    OPEN = "open"
+    ACHIEVED = "achieved"
+    ABANDONED = "abandoned"
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Responsible(StrEnum):
+    """Who carries out a plan action."""
+
+    PROVIDER = "provider"
+    PATIENT = "patient"
+    CAREGIVER = "caregiver"
+
+
+PLAN_STATUSES = tuple(PlanStatus)
 ASSESSMENT_DOMAINS = ("health", "autonomy", "psychological", "social", "housing", "financial",
                       "caregiver")
-GOAL_STATUSES = ("open", "achieved", "abandoned")
-ACTION_STATUSES = ("planned", "in_progress", "done", "cancelled")
-RESPONSIBLES = ("provider", "patient", "caregiver")
+GOAL_STATUSES = tuple(GoalStatus)
+ACTION_STATUSES = tuple(ActionStatus)
+RESPONSIBLES = tuple(Responsible)
 LEGAL_PROTECTIONS = ("none", "safeguard", "curatorship", "guardianship", "family_authorisation",
                      "future_protection")
 AGREEMENT_METHODS = ("oral", "written", "signed", "representative")
@@ -67,7 +96,8 @@ class CarePlan(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     plan_number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per patient
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[PlanStatus] = mapped_column(enum_type(PlanStatus, 16),
+                                               default=PlanStatus.DRAFT)
     stratum_id: Mapped[int | None] = mapped_column(ForeignKey("stratum.id"))
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"),
                                                        index=True)
@@ -147,7 +177,8 @@ class CarePlanGoal(db.Model):
     description: Mapped[str] = mapped_column(Text)
     measure: Mapped[str | None] = mapped_column(String(300))
     target_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[GoalStatus] = mapped_column(enum_type(GoalStatus, 16),
+                                               default=GoalStatus.OPEN)
     status_reason: Mapped[str | None] = mapped_column(Text)
 
     plan: Mapped[CarePlan] = relationship(back_populates="goals")
@@ -171,12 +202,14 @@ class CarePlanAction(db.Model):
     goal_id: Mapped[int] = mapped_column(ForeignKey("care_plan_goal.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(Text)
-    responsible: Mapped[str] = mapped_column(String(16), default="provider")
+    responsible: Mapped[Responsible] = mapped_column(enum_type(Responsible, 16),
+                                                     default=Responsible.PROVIDER)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     interval_days: Mapped[int | None] = mapped_column(Integer)
     occurrences: Mapped[int | None] = mapped_column(Integer)
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus, 16),
+                                                 default=ActionStatus.PLANNED)
 
     goal: Mapped[CarePlanGoal] = relationship(back_populates="actions")
     provider: Mapped[Provider | None] = relationship()

@@ -16,7 +16,7 @@ from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.careplans import lists
-from coordinator.careplans.models import CarePlan
+from coordinator.careplans.models import CarePlan, PlanStatus
 from coordinator.careplans.services import upcoming_appointments
 from coordinator.core.context import Actor
 from coordinator.core.time import utcnow
@@ -83,7 +83,7 @@ def plans_to_print(session: Session, user, *, caseload: bool,
     """Every active plan of the user's caseload, or the chosen plans the user may read, in
     the order chosen."""
     if caseload:
-        return list(session.scalars(lists.plans_query(user, status="active", mine=True)))
+        return list(session.scalars(lists.plans_query(user, status=PlanStatus.ACTIVE, mine=True)))
     order = {plan_id: index for index, plan_id in enumerate(plan_ids)}
     plans = [plan for plan in session.scalars(select(CarePlan).where(
         CarePlan.id.in_(plan_ids or [-1]))) if permissions.can_read_plan(user, plan)]

@@ -23,6 +23,7 @@ from coordinator.careplans.models import (
     GOAL_STATUSES,
     LEGAL_PROTECTIONS,
     RESPONSIBLES,
+    ActionStatus,
     CarePlan,
     CarePlanAction,
     CarePlanAssessment,
@@ -30,6 +31,9 @@ from coordinator.careplans.models import (
     CarePlanGoal,
     CarePlanMember,
     CarePlanRevision,
+    GoalStatus,
+    PlanStatus,
+    Responsible,
 )
 from coordinator.core import extending
 from coordinator.core.context import Actor
@@ -75,16 +79,16 @@ def suggestions(session: Session, patient: Patient, stratum: Stratum | None) -> 
     if stratum is None:
         return data
     for sentence in _goal_sentences(stratum.clinical_goals):
-        data["goals"].append({"domain": "health", "description": sentence, "status": "open",
-                              "actions": []})
-    actions = [{"description": item.label, "responsible": "provider",
+        data["goals"].append({"domain": "health", "description": sentence,
+                              "status": GoalStatus.OPEN, "actions": []})
+    actions = [{"description": item.label, "responsible": Responsible.PROVIDER,
                 "provider_id": patient.gp_id if item.provider_kind == "gp" else None,
                 "interval_days": item.interval_days, "occurrences": item.occurrences,
-                "status": "planned", "provider_kind": item.provider_kind}
+                "status": ActionStatus.PLANNED, "provider_kind": item.provider_kind}
                for item in stratum.followup_items]
     if actions:
         data["goals"].append({
-            "domain": "health", "status": "open", "actions": actions,
+            "domain": "health", "status": GoalStatus.OPEN, "actions": actions,
             "description": _("Regular follow-up of the %(stratum)s program",
                              stratum=stratum.display_name)})
     return data
@@ -183,10 +187,10 @@ def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date
             problems.append((key + "description", _l("Describe the goal.")))
         if goal.get("domain") not in (None, "", *ASSESSMENT_DOMAINS):
             problems.append((key + "domain", _l("Choose a domain of the assessment.")))
-        status = goal.get("status") or "open"
+        status = goal.get("status") or GoalStatus.OPEN
         if status not in GOAL_STATUSES:
             problems.append((key + "status", _l("Choose open, achieved or abandoned.")))
-        if status == "abandoned" and _blank(goal.get("status_reason")):
+        if status == GoalStatus.ABANDONED and _blank(goal.get("status_reason")):
             problems.append((key + "status_reason", _l("Say why the goal was abandoned.")))
         target = goal.get("target_date")
         if target and plan_date and target < plan_date:
@@ -207,18 +211,18 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
         problems.append((key + "id", _l("This action is not part of the plan.")))
     if _blank(action.get("description")):
         problems.append((key + "description", _l("Say what is to be done.")))
-    responsible = action.get("responsible") or "provider"
+    responsible = action.get("responsible") or Responsible.PROVIDER
     if responsible not in RESPONSIBLES:
         problems.append((key + "responsible",
                          _l("Choose a provider, the patient or the caregiver.")))
-    if responsible == "provider" and action.get("provider_id") is not None:
+    if responsible == Responsible.PROVIDER and action.get("provider_id") is not None:
         previous = known.get(action.get("id"))
         previous_id = previous.provider_id if previous else None
         if action["provider_id"] in kept_on:
             previous_id = action["provider_id"]
         _check_provider(session, key + "provider_id", action["provider_id"], previous_id,
                         problems)
-    if responsible != "provider" and action.get("provider_id") is not None:
+    if responsible != Responsible.PROVIDER and action.get("provider_id") is not None:
         problems.append((key + "provider_id",
                          _l("Leave the provider empty when the patient or the caregiver is "
                             "responsible.")))
@@ -229,7 +233,7 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
     if (interval is None) != (occurrences is None):
         problems.append((key + ("occurrences" if occurrences is None else "interval_days"),
                          _l("Give both the interval in days and the number of times.")))
-    if (action.get("status") or "planned") not in ACTION_STATUSES:
+    if (action.get("status") or ActionStatus.PLANNED) not in ACTION_STATUSES:
         problems.append((key + "status", _l("Choose a known status.")))
 
 
@@ -298,7 +302,7 @@ def _apply_goals(plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
         goal.description = data["description"].strip()
         goal.measure = _strip(data.get("measure")) or None
         goal.target_date = data.get("target_date")
-        goal.status = data.get("status") or "open"
+        goal.status = data.get("status") or GoalStatus.OPEN
         goal.status_reason = _strip(data.get("status_reason")) or None
         _apply_actions(goal, [a for a in data.get("actions") or [] if not _action_is_blank(a)])
         kept.append(goal)
@@ -312,12 +316,12 @@ def _apply_actions(goal: CarePlanGoal, actions: list[dict]) -> None:
         action = existing.get(data.get("id")) or CarePlanAction()
         action.position = position
         action.description = data["description"].strip()
-        action.responsible = data.get("responsible") or "provider"
+        action.responsible = data.get("responsible") or Responsible.PROVIDER
         action.provider_id = data.get("provider_id")
         action.interval_days = data.get("interval_days")
         action.occurrences = data.get("occurrences")
         action.due_date = data.get("due_date")
-        action.status = data.get("status") or "planned"
+        action.status = data.get("status") or ActionStatus.PLANNED
         kept.append(action)
     goal.actions[:] = kept
 
@@ -420,7 +424,7 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
     if patient.deceased_date is not None:
         problems.append(("patient", _l("The patient has died: no new plan.")))
     draft = session.scalar(select(CarePlan.id).where(CarePlan.patient_id == patient.id,
-                                                     CarePlan.status == "draft"))
+                                                     CarePlan.status == PlanStatus.DRAFT))
     if draft is not None:
         problems.append(("patient", _l("A draft plan already exists for this patient: open "
                                        "it.")))
@@ -441,7 +445,7 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
     supersedes_id = data.get("supersedes_id")
     if data.get("stratum_id") is not None and session.get(Stratum, data["stratum_id"]) is None:
         raise_problems([("stratum_id", _l("Unknown stratum."))])
-    plan = CarePlan(patient=patient, plan_number=number, status="draft",
+    plan = CarePlan(patient=patient, plan_number=number, status=PlanStatus.DRAFT,
                     stratum_id=data.get("stratum_id"), supersedes_id=supersedes_id)
     session.add(plan)
     _apply(session, plan, values, kept_goals, kept_team)
@@ -456,7 +460,7 @@ def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
     """Save changes to a draft or active plan; a stale `expected_version` is a conflict and
     nothing is written. Keys absent from `data` keep their value."""
     _check_version(plan, expected_version)
-    if plan.status == "closed":
+    if plan.status == PlanStatus.CLOSED:
         raise ValidationError({"status": [_l("A closed plan cannot be changed: revise it as "
                                              "a new version.")]})
     before = documents.document(session, plan)
@@ -464,7 +468,7 @@ def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
     kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team)
     _apply(session, plan, values, kept_goals, kept_team)
     _apply_assessment(plan, data.get("assessment"))
-    if plan.status == "active":
+    if plan.status == PlanStatus.ACTIVE:
         _check_active_content(plan)
     return _revise(session, actor, plan, "edited", before)
 
@@ -483,7 +487,7 @@ def _check_active_content(plan: CarePlan) -> None:
         problems.append(("goals", _l("An active plan needs at least one goal.")))
     for row, goal in enumerate(plan.goals):
         for action_row, action in enumerate(goal.actions):
-            if action.responsible == "provider" and action.provider_id is None:
+            if action.responsible == Responsible.PROVIDER and action.provider_id is None:
                 problems.append((f"goals-{row}-actions-{action_row}-provider_id",
                                  _l("Choose who is responsible for this action.")))
     raise_problems(problems)
@@ -494,7 +498,7 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
     """A draft becomes the patient's active plan once the patient's agreement is recorded; it
     supersedes the plan it revises. A second active plan is refused."""
     _check_version(plan, expected_version)
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         raise ValidationError({"status": [_l("Only a draft plan can be activated.")]})
     if plan.review_date is not None and plan.review_date < local_today():
         raise ValidationError({"review_date": [_l("The review date has passed: set a new one "
@@ -504,7 +508,7 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
                                              "activated.")]})
     _check_active_content(plan)
     active = session.scalar(select(CarePlan).where(CarePlan.patient_id == plan.patient_id,
-                                                   CarePlan.status == "active"))
+                                                   CarePlan.status == PlanStatus.ACTIVE))
     if active is not None and active.id != plan.supersedes_id:
         raise ValidationError({"status": [_l(
             "This patient already has an active plan (no. %(number)d): revise it as a new "
@@ -514,7 +518,7 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
         _close(session, actor, active, _("Superseded by plan no. %(number)d",
                                          number=plan.plan_number), local_today())
         session.flush()  # the old plan leaves "active" before the new one enters it
-    plan.status = "active"
+    plan.status = PlanStatus.ACTIVE
     plan.activated_on = local_today()
     patient = plan.patient
     withdrawn_since = patient.consent_date is not None and \
@@ -529,7 +533,7 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
 
 def _close(session: Session, actor: Actor, plan: CarePlan, reason: str, closed_on: date) -> None:
     before = documents.document(session, plan)
-    plan.status = "closed"
+    plan.status = PlanStatus.CLOSED
     plan.closed_on = closed_on
     plan.close_reason = reason
     _revise(session, actor, plan, "closed", before)
@@ -540,7 +544,7 @@ def close_plan(session: Session, actor: Actor, plan: CarePlan, reason: str | Non
     """Close a draft or active plan, with a reason."""
     _check_version(plan, expected_version)
     problems = []
-    if plan.status == "closed":
+    if plan.status == PlanStatus.CLOSED:
         problems.append(("status", _l("The plan is already closed.")))
     if _blank(reason):
         problems.append(("close_reason", _l("Say why the plan is closed.")))
@@ -559,13 +563,13 @@ def change_status(session: Session, actor: Actor, plan: CarePlan, status: str | 
     """The lifecycle asked as a status (the API's PATCH): `active` activates a draft, `closed`
     closes the plan with `reason`; the current status changes nothing; a plan never goes back
     to draft (revise it as a new version). Each step checks the then-current version."""
-    if reason and status != "closed":
+    if reason and status != PlanStatus.CLOSED:
         raise ValidationError({"close_reason": [_l("Send the reason with the status closed.")]})
     if status is None or status == plan.status:
         return
-    if status == "active":
+    if status == PlanStatus.ACTIVE:
         activate_plan(session, actor, plan, plan.version)
-    elif status == "closed":
+    elif status == PlanStatus.CLOSED:
         close_plan(session, actor, plan, reason, plan.version)
     else:
         raise ValidationError({"status": [_l("A plan cannot go back to draft: revise it as a "
@@ -649,13 +653,14 @@ def move_plans(session: Session, keep: Patient, merged: Patient) -> dict:
     number = session.scalar(select(func.max(CarePlan.plan_number))
                             .where(CarePlan.patient_id == keep.id)) or 0
     keeps_active = session.scalar(select(CarePlan.id).where(
-        CarePlan.patient_id == keep.id, CarePlan.status == "active")) is not None
+        CarePlan.patient_id == keep.id, CarePlan.status == PlanStatus.ACTIVE)) is not None
     keeps_draft = session.scalar(select(CarePlan.id).where(
-        CarePlan.patient_id == keep.id, CarePlan.status == "draft")) is not None
+        CarePlan.patient_id == keep.id, CarePlan.status == PlanStatus.DRAFT)) is not None
     moved = closed = 0
     for plan in session.scalars(select(CarePlan).where(CarePlan.patient_id == merged.id)
                                 .order_by(CarePlan.plan_number)):
-        if (plan.status == "active" and keeps_active) or (plan.status == "draft" and keeps_draft):
+        if (plan.status == PlanStatus.ACTIVE and keeps_active) or \
+                (plan.status == PlanStatus.DRAFT and keeps_draft):
             _close(session, actor, plan, _("Closed at the merge of two records of the "
                                            "patient"), local_today())
             closed += 1

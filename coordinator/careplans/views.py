@@ -33,7 +33,7 @@ from coordinator.careplans.forms import (
     PlanForm,
     VersionForm,
 )
-from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
+from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan, PlanStatus
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import utcnow
@@ -233,7 +233,7 @@ def _render_show(plan: CarePlan, close_form=None, comment_form=None, status=200)
 @require(PLAN_EDITOR)
 def edit(plan_id: int):
     plan = _editable_plan(plan_id)
-    if plan.status == "closed":
+    if plan.status == PlanStatus.CLOSED:
         flash(_("A closed plan cannot be changed: revise it as a new version."), "warning")
         return redirect(url_for("careplans.show", plan_id=plan.id))
     form = PlanForm()

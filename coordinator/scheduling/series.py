@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coordinator import permissions
-from coordinator.careplans.models import CarePlanAction
+from coordinator.careplans.models import CarePlanAction, PlanStatus
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling.models import AppointmentKind
@@ -79,7 +79,7 @@ def sources(session: Session, patient: Patient) -> tuple[list[Stratum], list[Car
     strata = [s for s in plan_services.current_strata(session, patient) if s.followup_items]
     actions = list(session.scalars(
         select(CarePlanAction).join(CarePlanGoal).join(CarePlan)
-        .where(CarePlan.patient_id == patient.id, CarePlan.status == "active",
+        .where(CarePlan.patient_id == patient.id, CarePlan.status == PlanStatus.ACTIVE,
                CarePlanAction.interval_days.is_not(None),
                CarePlanAction.provider_id.is_not(None))))
     return strata, actions
@@ -105,7 +105,7 @@ def plan_team(session: Session, patient: Patient) -> set[int]:
 
     return set(session.scalars(
         select(CarePlanMember.provider_id).join(CarePlan)
-        .where(CarePlan.patient_id == patient.id, CarePlan.status == "active")))
+        .where(CarePlan.patient_id == patient.id, CarePlan.status == PlanStatus.ACTIVE)))
 
 
 def provider_choices(session: Session, patient: Patient,
