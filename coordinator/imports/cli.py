@@ -15,6 +15,7 @@ from coordinator.core.context import Actor
 from coordinator.extensions import db
 from coordinator.imports import engine
 from coordinator.imports.kinds import KINDS
+from coordinator.imports.models import ImportStatus
 from coordinator.imports.reporting import message_line, outcome, summary_lines
 
 
@@ -63,5 +64,5 @@ def import_command(kind: str, file: str, dry_run: bool, skip_invalid: bool,
             if count > len(messages):
                 click.echo("  " + _("… and %(n)d more (only the first %(shown)d are kept).",
                                     n=count - len(messages), shown=len(messages)))
-    if report.status in ("rejected", "failed"):
+    if report.status in (ImportStatus.REJECTED, ImportStatus.FAILED):
         raise SystemExit(1)

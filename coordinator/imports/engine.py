@@ -31,7 +31,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today, utcnow
 from coordinator.imports.cells import CellError, Parser, text
-from coordinator.imports.models import ImportReport
+from coordinator.imports.models import ImportReport, ImportStatus
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +120,10 @@ class ImportRun:
         self.errors.add(line, column, message)
 
     @property
-    def status(self) -> str:
+    def status(self) -> ImportStatus:
         if self.refused or (self.errors.count and not self.options.skip_invalid):
-            return "rejected"
-        return "succeeded"
+            return ImportStatus.REJECTED
+        return ImportStatus.SUCCEEDED
 
 
 def start_report(session: Session, actor: Actor, kind: str, file_name: str,
@@ -132,7 +132,7 @@ def start_report(session: Session, actor: Actor, kind: str, file_name: str,
     report = ImportReport(
         kind=kind, file_name=(file_name or "-")[:255], file_size=file_size,
         user_id=actor.user_id, actor_label=actor.label, dry_run=options.dry_run,
-        options=options.as_dict(), status="running", errors=[], warnings=[],
+        options=options.as_dict(), status=ImportStatus.RUNNING, errors=[], warnings=[],
     )
     session.add(report)
     session.flush()
@@ -155,7 +155,7 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
         try:
             _read(run, kind, _CountingReader(stream), progress, batch_size)
             status = run.status
-            if status != "succeeded" or options.dry_run:
+            if status != ImportStatus.SUCCEEDED or options.dry_run:
                 session.rollback()
             _store(run, kind, status)
             session.commit()
@@ -165,7 +165,7 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
                 logger.exception("import report %s failed", report_id)
             run.errors.add(None, None, _("The import stopped on an unexpected error: nothing was "
                                          "written. The error has been logged."))
-            _store(run, kind, "failed")
+            _store(run, kind, ImportStatus.FAILED)
             session.commit()
             if not isinstance(error, Exception):
                 raise
@@ -183,7 +183,7 @@ def import_file(session: Session, actor: Actor, kind: str, stream: BinaryIO, fil
                       locale=locale, batch_size=batch_size)
 
 
-def _store(run: ImportRun, kind, status: str) -> None:
+def _store(run: ImportRun, kind, status: ImportStatus) -> None:
     session = run.session
     report = session.get(ImportReport, run.report_id)
     report.status = status
@@ -194,7 +194,7 @@ def _store(run: ImportRun, kind, status: str) -> None:
     report.error_count = run.errors.count
     report.errors = run.errors.items
     report.warnings = run.warnings.items
-    written = status == "succeeded" and not run.options.dry_run
+    written = status == ImportStatus.SUCCEEDED and not run.options.dry_run
     audit.record(
         session, run.actor, AuditAction.CREATE, "import_report", report.id,
         summary=f"{kind.name} import of {report.file_name}: {status}"

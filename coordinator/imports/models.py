@@ -7,6 +7,7 @@ that administrators can read later why a delivery was refused.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -21,10 +22,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.core.time import utcnow
-from coordinator.core.types import UTCDateTime
+from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
 
-STATUSES = ("running", "succeeded", "failed", "rejected")
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+STATUSES = tuple(ImportStatus)
 STATUS_VALUES = ", ".join(f"'{status}'" for status in STATUSES)
 
 
@@ -54,7 +63,8 @@ class ImportReport(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[ImportStatus] = mapped_column(enum_type(ImportStatus, 16),
+                                                 default=ImportStatus.RUNNING)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -66,12 +76,12 @@ class ImportReport(db.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status != "running"
+        return self.status != ImportStatus.RUNNING
 
     @property
     def wrote_rows(self) -> bool:
         """Whether the counts describe rows actually written (else: what the import would do)."""
-        return self.status == "succeeded" and not self.dry_run
+        return self.status == ImportStatus.SUCCEEDED and not self.dry_run
 
     def __repr__(self) -> str:
         return f"<ImportReport {self.id} {self.kind} {self.status}>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from coordinator.imports.models import ImportReport
+from coordinator.imports.models import ImportReport, ImportStatus
 
 
 def message_line(message: dict) -> str:
@@ -23,11 +23,11 @@ def message_line(message: dict) -> str:
 
 def outcome(report: ImportReport) -> str:
     """What came of the import, in one sentence."""
-    if report.status == "running":
+    if report.status == ImportStatus.RUNNING:
         return _("The import is running.")
-    if report.status == "failed":
+    if report.status == ImportStatus.FAILED:
         return _("The import stopped on an unexpected error: nothing was written.")
-    if report.status == "rejected":
+    if report.status == ImportStatus.REJECTED:
         if report.dry_run:
             return _("Dry run: this file would be refused. Nothing was written.")
         return _("The file was refused: nothing was written. Correct the errors, then import "

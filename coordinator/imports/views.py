@@ -24,19 +24,19 @@ from coordinator.extensions import db
 from coordinator.imports import background, engine, progress, reporting, services
 from coordinator.imports.forms import ImportForm
 from coordinator.imports.kinds import KINDS
-from coordinator.imports.models import ImportReport
+from coordinator.imports.models import ImportReport, ImportStatus
 from coordinator.permissions import IMPORTER, abort_if_hidden, require
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 STATUS_LABELS = {
-    "running": _l("Running"),
-    "succeeded": _l("Succeeded"),
-    "rejected": _l("Refused"),
-    "failed": _l("Failed"),
+    ImportStatus.RUNNING: _l("Running"),
+    ImportStatus.SUCCEEDED: _l("Succeeded"),
+    ImportStatus.REJECTED: _l("Refused"),
+    ImportStatus.FAILED: _l("Failed"),
 }
-STATUS_CLASSES = {"running": "info", "succeeded": "success", "rejected": "danger",
-                  "failed": "danger"}
+STATUS_CLASSES = {ImportStatus.RUNNING: "info", ImportStatus.SUCCEEDED: "success",
+                  ImportStatus.REJECTED: "danger", ImportStatus.FAILED: "danger"}
 
 
 @bp.url_value_preprocessor
