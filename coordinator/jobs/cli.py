@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from coordinator.core.time import PARIS
 from coordinator.extensions import db
 from coordinator.jobs import registry, runner
-from coordinator.jobs.models import JobRun
+from coordinator.jobs.models import JobRun, JobStatus
 
 jobs = AppGroup("jobs", help="Background jobs: list them with their last run, run one by hand.")
 
@@ -19,7 +19,8 @@ def describe_run(job_run: JobRun | None) -> str:
     if job_run is None:
         return "never run"
     started = job_run.started_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
-    detail = job_run.error if job_run.status == "failed" else runner.format_counts(job_run.counts)
+    detail = job_run.error if job_run.status == JobStatus.FAILED \
+        else runner.format_counts(job_run.counts)
     return f"{started} {job_run.status} ({detail})"
 
 
@@ -41,7 +42,7 @@ def run_job(name: str) -> None:
                    f"{', '.join(registry.names())}.", err=True)
         raise SystemExit(1)
     job_run = runner.run_manually(current_app._get_current_object(), name)
-    if job_run is None or job_run.status != "succeeded":
+    if job_run is None or job_run.status != JobStatus.SUCCEEDED:
         error = job_run.error if job_run else "not run"
         click.echo(f"Error: {name} failed: {error}", err=True)
         raise SystemExit(1)

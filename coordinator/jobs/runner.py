@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from coordinator.core.time import utcnow
 from coordinator.extensions import db
 from coordinator.jobs import registry
-from coordinator.jobs.models import JobRun
+from coordinator.jobs.models import JobRun, JobStatus, JobTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _app_context(app: Flask) -> Iterator[None]:
 
 def _claim(session: Session, name: str, slot: str, trigger: str) -> JobRun | None:
     """Insert and commit the run's row; None when another process has (or had) this slot."""
-    job_run = JobRun(name=name, slot=slot, trigger=trigger, status="running",
+    job_run = JobRun(name=name, slot=slot, trigger=trigger, status=JobStatus.RUNNING,
                      host=host_label(), started_at=utcnow())
     session.add(job_run)
     try:
@@ -74,10 +74,10 @@ def _take_over(session: Session, name: str, slot: str) -> JobRun | None:
     now = utcnow()
     taken = session.execute(
         update(JobRun).where(JobRun.name == name, JobRun.slot == slot,
-                             or_(JobRun.status == "failed",
-                                 and_(JobRun.status == "running",
+                             or_(JobRun.status == JobStatus.FAILED,
+                                 and_(JobRun.status == JobStatus.RUNNING,
                                       JobRun.started_at < now - STALE_AFTER)))
-        .values(status="running", host=host_label(), started_at=now, error=None,
+        .values(status=JobStatus.RUNNING, host=host_label(), started_at=now, error=None,
                 finished_at=None)).rowcount
     session.commit()
     if taken != 1:
@@ -86,7 +86,7 @@ def _take_over(session: Session, name: str, slot: str) -> JobRun | None:
     return session.scalar(select(JobRun).where(JobRun.name == name, JobRun.slot == slot))
 
 
-def _finish(session: Session, job_run: JobRun, started: float, status: str, *,
+def _finish(session: Session, job_run: JobRun, started: float, status: JobStatus, *,
             counts: dict | None = None, error: str | None = None) -> None:
     # One UPDATE that reads nothing first (the row is expired by the task's commits): on SQLite
     # a transaction that reads and then writes fails at once if another process wrote meanwhile.
@@ -123,17 +123,18 @@ def _execute(session: Session, job: registry.Job, job_run: JobRun, now: datetime
         session.commit()
     except Exception as error:
         session.rollback()
-        _finish(session, job_run, started, "failed", error=f"{type(error).__name__}: {error}")
+        _finish(session, job_run, started, JobStatus.FAILED,
+                error=f"{type(error).__name__}: {error}")
         logger.exception("job %s slot %s failed after %d ms", job.name, job_run.slot,
                          job_run.duration_ms)
         return job_run
-    _finish(session, job_run, started, "succeeded", counts=counts)
+    _finish(session, job_run, started, JobStatus.SUCCEEDED, counts=counts)
     logger.info("job %s slot %s succeeded in %d ms: %s", job.name, job_run.slot,
                 job_run.duration_ms, counts)
     return job_run
 
 
-def run(app: Flask, name: str, slot: str, *, trigger: str = "schedule",
+def run(app: Flask, name: str, slot: str, *, trigger: str = JobTrigger.SCHEDULE,
         now: datetime | None = None) -> JobRun | None:
     """Run job `name` for `slot` unless a run of that slot exists already (then log "skipped"
     and return None). `now` is the instant the task works from (default: the current time)."""
@@ -151,7 +152,7 @@ def run(app: Flask, name: str, slot: str, *, trigger: str = "schedule",
 
 def run_manually(app: Flask, name: str, now: datetime | None = None) -> JobRun | None:
     """Run job `name` now, by hand (command line, administrators' page): it always runs."""
-    return run(app, name, manual_slot(), trigger="manual", now=now)
+    return run(app, name, manual_slot(), trigger=JobTrigger.MANUAL, now=now)
 
 
 def format_counts(counts: dict | None) -> str:

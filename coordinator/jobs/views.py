@@ -12,6 +12,7 @@ from coordinator.core.pagination import paginate
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.jobs import registry, runner
+from coordinator.jobs.models import JobStatus
 from coordinator.outbox import services as outbox
 from coordinator.permissions import ADMIN, require
 
@@ -47,7 +48,7 @@ def run(name: str):
     audit.record(db.session, current_actor(), AuditAction.CREATE, "job_run",
                  job_run.id if job_run else None, summary=f"Ran {name} by hand")
     db.session.commit()
-    if job_run is not None and job_run.status == "succeeded":
+    if job_run is not None and job_run.status == JobStatus.SUCCEEDED:
         counts = runner.format_counts(job_run.counts)
         flash(_("%(job)s ran: %(counts)s.", job=name, counts=counts), "success")
     else:
