@@ -23,7 +23,7 @@ from coordinator.core.time import utcnow
 from coordinator.printing import batch as batches
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
-from coordinator.printing.models import PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch
 
 UPCOMING_DAYS = 90
 
@@ -104,7 +104,7 @@ def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintB
 def batch_download(session: Session, actor: Actor, batch: PrintBatch, user) -> bytes | None:
     """The batch's PDF for its owner, within 24 hours, while they may still read every plan in
     it; each download is audited for each patient."""
-    if batch.status != "succeeded" or batch.pdf is None:
+    if batch.status != BatchStatus.SUCCEEDED or batch.pdf is None:
         return None
     plans = list(session.scalars(select(CarePlan).where(
         CarePlan.id.in_(batch.document_ids or []))))

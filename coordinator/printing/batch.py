@@ -18,7 +18,7 @@ from coordinator.core.time import utcnow
 from coordinator.extensions import db
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services
-from coordinator.printing.models import PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch
 
 log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
@@ -78,7 +78,7 @@ def render_all(session: Session, htmls: list[str],
 
 
 def start(session: Session, user_id: int, total: int) -> PrintBatch:
-    batch = PrintBatch(user_id=user_id, total=total, done=0, status="running")
+    batch = PrintBatch(user_id=user_id, total=total, done=0, status=BatchStatus.RUNNING)
     session.add(batch)
     session.flush()
     return batch
@@ -104,7 +104,8 @@ def _run(app: Flask, batch_id: int, build) -> None:
             db.session.rollback()
             batch = db.session.get(PrintBatch, batch_id)
             if batch is not None:
-                batch.status, batch.error, batch.finished_at = "failed", str(error)[:500], utcnow()
+                batch.status, batch.error, batch.finished_at = (BatchStatus.FAILED,
+                                                                str(error)[:500], utcnow())
                 db.session.commit()
         finally:
             db.session.remove()
@@ -123,6 +124,6 @@ def execute(session: Session, batch_id: int, htmls: list[str], stamp_text: str,
     merged = pdfs.stamp(pdfs.merge([r.pdf for r in rendered]), stamp_text) if rendered else None
     batch.pdf = merged
     batch.pages = sum(r.pages for r in rendered)
-    batch.status, batch.finished_at = "succeeded", utcnow()
+    batch.status, batch.finished_at = BatchStatus.SUCCEEDED, utcnow()
     session.commit()
     return batch

@@ -75,7 +75,7 @@ def purge(session: Session, now) -> dict[str, int]:
 
     from sqlalchemy import delete, update
 
-    from coordinator.printing.models import PrintBatch
+    from coordinator.printing.models import BatchStatus, PrintBatch
 
     cached = session.execute(delete(PrintedDocument).where(
         PrintedDocument.created_at < now - timedelta(days=CACHE_DAYS))).rowcount
@@ -83,7 +83,7 @@ def purge(session: Session, now) -> dict[str, int]:
         PrintBatch.created_at < now - timedelta(hours=BATCH_HOURS), PrintBatch.pdf.is_not(None))
         .values(pdf=None)).rowcount
     stalled = session.execute(update(PrintBatch).where(
-        PrintBatch.status == "running",
+        PrintBatch.status == BatchStatus.RUNNING,
         PrintBatch.created_at < now - timedelta(minutes=STALLED_MINUTES))
-        .values(status="failed", error="interrupted", finished_at=now)).rowcount
+        .values(status=BatchStatus.FAILED, error="interrupted", finished_at=now)).rowcount
     return {"cached_pdfs": cached, "batch_pdfs": expired, "stalled_batches": stalled}
