@@ -15,7 +15,7 @@ from coordinator.core.context import Actor
 from coordinator.core.time import local_today
 from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
-from coordinator.patients.models import Patient
+from coordinator.patients.models import IdentityStatus, Patient
 from coordinator.providers import services as provider_services
 from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory
 
@@ -126,7 +126,8 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
             "first_names": f"{first} {second}" if rng.random() < 0.5 else first,
             "birth_date": birth, "sex": sex,
             "nir": _nir(rng, sex, birth, DEPARTMENTS[territory.code]),
-            "identity_status": "qualified" if rng.random() < 0.6 else "provisional",
+            "identity_status": IdentityStatus.QUALIFIED if rng.random() < 0.6
+            else IdentityStatus.PROVISIONAL,
             "territory_id": territory.id, "phone": fake.phone_number(),
             "address": fake.street_address(), "city": fake.city(),
             # half of the caseload has the demo GP, who then reads their shared plans

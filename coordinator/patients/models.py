@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.core.time import utcnow
-from coordinator.core.types import UTCDateTime
+from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
 from coordinator.providers.models import Provider
 from coordinator.strata.models import Territory
@@ -17,6 +18,13 @@ from coordinator.strata.models import Territory
 # Folded names are compared byte-wise ("C" collation on PostgreSQL, BINARY on SQLite), so that a
 # prefix search is an index range scan on both databases.
 FoldedName = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+
+class IdentityStatus(StrEnum):
+    """A provisional identity, or one qualified against the national identity (INS)."""
+
+    PROVISIONAL = "provisional"
+    QUALIFIED = "qualified"
 
 
 class Patient(db.Model):
@@ -36,7 +44,8 @@ class Patient(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     nir: Mapped[str | None] = mapped_column(String(15), index=True)
-    identity_status: Mapped[str] = mapped_column(String(16), default="provisional")
+    identity_status: Mapped[IdentityStatus] = mapped_column(enum_type(IdentityStatus, 16),
+                                                            default=IdentityStatus.PROVISIONAL)
     birth_name: Mapped[str] = mapped_column(String(200))
     used_name: Mapped[str | None] = mapped_column(String(200))
     first_names: Mapped[str] = mapped_column(String(200))

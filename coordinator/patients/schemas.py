@@ -12,6 +12,8 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from coordinator.patients.validation import IDENTITY_STATUSES
+
 TOO_LONG = _l("At most {max} characters.")
 
 
@@ -26,7 +28,7 @@ class PatientSchema(ma.Schema):
     id = ma.fields.Integer()
     external_id = ma.fields.String(allow_none=True)
     nir = ma.fields.String(allow_none=True, metadata={"description": "NIR/INS, 15 characters."})
-    identity_status = ma.fields.String(metadata={"enum": ["provisional", "qualified"]})
+    identity_status = ma.fields.String(metadata={"enum": list(IDENTITY_STATUSES)})
     birth_name = ma.fields.String()
     used_name = ma.fields.String(allow_none=True)
     first_names = ma.fields.String()
@@ -61,7 +63,7 @@ class PatientUpdateSchema(ma.Schema):
     external_id = _text(64)
     nir = ma.fields.String(
         allow_none=True, metadata={"description": "NIR/INS; spaces, dots and dashes are ignored."})
-    identity_status = ma.fields.String(metadata={"enum": ["provisional", "qualified"]})
+    identity_status = ma.fields.String(metadata={"enum": list(IDENTITY_STATUSES)})
     birth_name = _text(200, allow_none=False)
     used_name = _text(200)
     first_names = _text(200, allow_none=False)

@@ -18,7 +18,7 @@ from coordinator.core.errors import ConflictError, DuplicateSuspected, raise_pro
 from coordinator.core.normalize import fold, prefix_upper_bound
 from coordinator.core.time import local_today
 from coordinator.patients.assignments import in_current_stratum
-from coordinator.patients.models import ConsentEvent, Patient
+from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
     check_gp,
     check_identity,
@@ -161,7 +161,7 @@ def create_patient(session: Session, actor: Actor, data: dict, *,
                    confirm_duplicate: bool = False) -> Patient:
     """Register a patient; likely duplicates stop the creation unless the user confirmed."""
     values = _clean(data)
-    values.setdefault("identity_status", "provisional")
+    values.setdefault("identity_status", IdentityStatus.PROVISIONAL)
     _validate(session, values, actor)
     if not confirm_duplicate:
         candidates = find_duplicates(session, nir=values.get("nir"),

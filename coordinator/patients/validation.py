@@ -12,8 +12,10 @@ from flask_babel import lazy_gettext as _l
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
 
+from coordinator.patients.models import IdentityStatus
+
 SEXES = ("F", "M", "U")
-IDENTITY_STATUSES = ("provisional", "qualified")
+IDENTITY_STATUSES = tuple(IdentityStatus)
 INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
 
 Problems = list[tuple[str, object]]
@@ -86,10 +88,10 @@ def check_identity(
 def check_identity_status(status: str | None, nir: str | None,
                           field: str = "identity_status") -> Problems:
     """A known status; a qualified identity (INS) carries its NIR."""
-    status = status or "provisional"
+    status = status or IdentityStatus.PROVISIONAL
     if status not in IDENTITY_STATUSES:
         return [(field, _l("Unknown identity status."))]
-    if status == "qualified" and not nir:
+    if status == IdentityStatus.QUALIFIED and not nir:
         return [(field, _l("A qualified identity needs its NIR."))]
     return []
 

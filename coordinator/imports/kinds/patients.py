@@ -22,7 +22,7 @@ from coordinator.imports.kinds.base import (
     territory_of,
     unknown_reference,
 )
-from coordinator.patients.models import ConsentEvent, Patient
+from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
     check_gp,
     check_identity,
@@ -236,8 +236,8 @@ class PatientsKind(UpsertKind):
         return by_nir, by_identity
 
     def creation_defaults(self, run: ImportRun) -> dict:
-        return {"identity_status": "provisional", "consent_share": False, "consent_date": None,
-                "advance_directives": False}
+        return {"identity_status": IdentityStatus.PROVISIONAL, "consent_share": False,
+                "consent_date": None, "advance_directives": False}
 
     def audit_patient_id(self, plan: Planned) -> int | None:
         return plan.id
