@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.roles import Role
 from coordinator.core.time import utcnow
-from coordinator.core.types import UTCDateTime
+from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
 from coordinator.strata.models import Territory
 
@@ -25,7 +25,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territory.id"), index=True)
     # A GP's own record in the provider directory: their patients are those whose GP it is.
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
