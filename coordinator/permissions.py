@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, false, select, true
 
 from coordinator.auth.roles import Role
-from coordinator.careplans.models import CarePlan, CarePlanMember
+from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 
@@ -180,7 +180,7 @@ def can_read_plan(user: User, plan: CarePlan | None) -> bool:
     if user.role not in (Role.GP, Role.PROFESSIONAL) or user.provider_id is None:
         return False
     patient = plan.patient
-    if plan.status != "active" or not plan.sharing_agreed or not patient.consent_share or \
+    if plan.status != PlanStatus.ACTIVE or not plan.sharing_agreed or not patient.consent_share or \
             patient.merged_into_id:
         return False
     if user.role == Role.GP:
@@ -224,7 +224,7 @@ def shared_plan_scope(user: User) -> ColumnElement[bool]:
     in_team = CarePlan.id.in_(select(CarePlanMember.plan_id)
                               .where(CarePlanMember.provider_id == user.provider_id))
     mine = (Patient.gp_id == user.provider_id) if user.role == Role.GP else in_team
-    return (CarePlan.status == "active") & CarePlan.sharing_agreed.is_(True) & \
+    return (CarePlan.status == PlanStatus.ACTIVE) & CarePlan.sharing_agreed.is_(True) & \
         Patient.consent_share.is_(True) & Patient.merged_into_id.is_(None) & mine
 
 
