@@ -3,6 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Account(Protocol):
+    """A signed-in account as an actor sees it (the core imports no domain's model)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def territory_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -16,7 +33,7 @@ class Actor:
     territory_id: int | None = None
 
     @classmethod
-    def for_user(cls, user, ip_address: str | None = None) -> Actor:
+    def for_user(cls, user: Account, ip_address: str | None = None) -> Actor:
         return cls(user_id=user.id, label=user.email, ip_address=ip_address, role=user.role,
                    territory_id=user.territory_id)
 

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from coordinator.extensions import db
 
-TITLES = {
+TITLES: dict[int | None, str] = {
     400: _l("Bad request"),
     401: _l("Sign-in required"),
     403: _l("Access denied"),
@@ -65,7 +66,7 @@ def _api_errors(error: HTTPException) -> dict:
     return {"_request": [_message(error)]}
 
 
-def handle_http_error(error: HTTPException):
+def handle_http_error(error: HTTPException) -> Response:
     if error.code is not None and error.code >= 500:
         db.session.rollback()
     if request.path.startswith("/api/"):
@@ -78,10 +79,10 @@ def handle_http_error(error: HTTPException):
     body = render_template(
         "errors/error.html", code=code, title=TITLES.get(code, error.name), message=_message(error)
     )
-    response = error.get_response()
-    response.set_data(body)
-    response.mimetype = "text/html"
-    return response
+    page = error.get_response()
+    page.set_data(body)
+    page.mimetype = "text/html"
+    return page
 
 
 def init_app(app: Flask) -> None:

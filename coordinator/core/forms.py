@@ -9,7 +9,7 @@ from wtforms import HiddenField, SelectField
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 
 
-def optional_int(value) -> int | None:
+def optional_int(value: str | int | None) -> int | None:
     """Coerce a select's value to an id, the empty choice to None."""
     if value in (None, "", "None"):
         return None

@@ -8,9 +8,10 @@ from urllib.parse import parse_qsl
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
 
 from coordinator.core.time import utcnow
-from coordinator.extensions import csrf
+from coordinator.extensions import csrf, login_manager
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -41,7 +42,7 @@ def _check_csrf() -> None:
     csrf.protect()
 
 
-def _expire_idle_session():
+def _expire_idle_session() -> Response | None:
     """A browser session unused for SESSION_IDLE_MINUTES ends: sign in again."""
     if g.get("token_auth") or not current_user.is_authenticated:
         return None
@@ -52,7 +53,7 @@ def _expire_idle_session():
         logout_user()
         session.clear()
         if request.path.startswith("/api/"):
-            return current_app.login_manager.unauthorized()
+            return login_manager.unauthorized()
         flash(_("Your session has expired. Please sign in again."), "warning")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     touch_session()
@@ -64,7 +65,7 @@ def touch_session() -> None:
     session["seen_at"] = utcnow().timestamp()
 
 
-def _before_request():
+def _before_request() -> Response | None:
     if request.endpoint and (request.endpoint == "static" or request.endpoint.endswith(".static")):
         return None
     _check_body_encoding()
@@ -72,7 +73,7 @@ def _before_request():
     return _expire_idle_session()
 
 
-def _security_headers(response):
+def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

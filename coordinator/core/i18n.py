@@ -13,7 +13,7 @@ def select_locale() -> str:
     if not has_request_context():  # command line, jobs: the instance's default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     user_locale = getattr(current_user, "locale", None) if current_user else None
-    if user_locale in languages:
+    if user_locale and user_locale in languages:
         return user_locale
     if session.get("locale") in languages:
         return session["locale"]

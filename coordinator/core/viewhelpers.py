@@ -6,8 +6,10 @@ import re
 from urllib.parse import urlsplit
 
 from flask import request
+from flask_wtf import FlaskForm
 
 from coordinator.core.context import Actor
+from coordinator.core.errors import ValidationError
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -30,7 +32,7 @@ def current_actor() -> Actor:
 ROW_KEY = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<field>\w+)$")
 
 
-def form_errors(form, error, aliases: dict[str, str] | None = None,
+def form_errors(form: FlaskForm, error: ValidationError, aliases: dict[str, str] | None = None,
                 rows: dict[str, list] | None = None) -> None:
     """Show a service's ValidationError on the form's fields; a key like `items-2-label` names
     a field of row 2 of the table `rows["items"]` (subforms of a FieldList). Messages for no
