@@ -4,8 +4,10 @@ between two documents."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -49,7 +51,7 @@ LABELS = {
 }
 
 
-def _iso(value):
+def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -62,9 +64,9 @@ def provider_name(session: Session, provider_id: int | None) -> str | None:
 
 def document(session: Session, plan: CarePlan) -> dict:
     """The whole plan as JSON-ready data (dates as ISO strings, provider names alongside ids)."""
-    doc = {"id": plan.id, "patient_id": plan.patient_id, "plan_number": plan.plan_number,
-           "version": plan.version, "stratum_id": plan.stratum_id,
-           "supersedes_id": plan.supersedes_id}
+    doc: dict[str, Any] = {"id": plan.id, "patient_id": plan.patient_id,
+                           "plan_number": plan.plan_number, "version": plan.version,
+                           "stratum_id": plan.stratum_id, "supersedes_id": plan.supersedes_id}
     for name in (*SCALARS, *STATE):
         doc[name] = _iso(getattr(plan, name))
     doc["assessment"] = {
@@ -127,7 +129,7 @@ DATES = ("plan_date", "review_date", "agreement_on", "activated_on", "closed_on"
 ENUMERATIONS = ("status", "legal_protection", "agreement_method", "responsible")
 
 
-def _text(value, name: str = "") -> str:
+def _text(value: Any, name: str = "") -> str:
     """A value as people read it: dates in the reader's format, choices by their label."""
     if value is None or value == "":
         return ""
@@ -192,7 +194,8 @@ def _pieces(before: str, after: str) -> tuple:
     return tuple(pieces)
 
 
-def _reordered(where: tuple, before: list, after: list, key, label) -> list[Change]:
+def _reordered(where: tuple, before: list, after: list, key: Callable[[dict], object],
+               label: Callable[[dict], str]) -> list[Change]:
     """One change when the rows present on both sides are not in the same order."""
     common = {key(row) for row in before} & {key(row) for row in after}
     old = [row for row in before if key(row) in common]

@@ -6,17 +6,19 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.careplans.models import CarePlan, PlanStatus
+from coordinator.core.context import Actor
 from coordinator.core.time import local_today
 from coordinator.patients.models import Patient
 from coordinator.permissions import readable_plan_scope
 
 
-def plans_query(user, *, status: str | None = None, review_due: bool = False,
+def plans_query(user: User, *, status: str | None = None, review_due: bool = False,
                 mine: bool = False, today: date | None = None) -> Select:
     """Plans the user may read (with their patient), most urgent review first."""
     query = (select(CarePlan).join(Patient, Patient.id == CarePlan.patient_id)
@@ -34,16 +36,16 @@ def plans_query(user, *, status: str | None = None, review_due: bool = False,
                           Patient.birth_name_folded, CarePlan.id)
 
 
-def review_overdue(user, today: date) -> Select:
+def review_overdue(user: User, today: date) -> Select:
     """Active plans of the case manager's caseload whose review date has passed."""
     return plans_query(user, review_due=True, mine=True, today=today)
 
 
-def shared_with(user) -> Select:
+def shared_with(user: User) -> Select:
     """The active plans a GP or care-team professional may read."""
     return plans_query(user, status=PlanStatus.ACTIVE)
 
 
-def audit_list(session, actor, shown: int) -> None:
+def audit_list(session: Session, actor: Actor, shown: int) -> None:
     """A list of plans shows patient identities: audited like a search."""
     audit.record(session, actor, AuditAction.READ, "care_plan_list", summary=f"{shown} row(s)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -101,11 +102,11 @@ def _add_months(day: date, months: int) -> date:
 
 # -- Cleaning and checking a plan's content -----------------------------------------------------
 
-def _blank(value) -> bool:
+def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _strip(value):
+def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
@@ -151,7 +152,7 @@ def _check_scalars(values: dict, problems: list) -> None:
         problems.append(("agreement_on", _l("The agreement date cannot be in the future.")))
 
 
-def _check_provider(session: Session, key: str, provider_id, previous_id,
+def _check_provider(session: Session, key: str, provider_id: int, previous_id: int | None,
                     problems: list) -> None:
     provider = session.get(Provider, provider_id)
     if provider is None:
@@ -161,7 +162,7 @@ def _check_provider(session: Session, key: str, provider_id, previous_id,
                                  "active one.")))
 
 
-def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date,
+def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date: date | None,
                  problems: list, kept_on: frozenset = frozenset()) -> list[tuple[int, dict]]:
     """The goals kept (blank rows dropped), with their row number; problems keyed
     `goals-<row>-<field>` and `goals-<row>-actions-<row>-<field>`."""
@@ -269,7 +270,8 @@ def _check_coordinator(session: Session, values: dict, patient: Patient, problem
 
 # -- Applying content --------------------------------------------------------------------------
 
-def _apply(session: Session, plan: CarePlan, values: dict, goals, team) -> None:
+def _apply(session: Session, plan: CarePlan, values: dict,
+           goals: list[tuple[int, dict]] | None, team: list[dict] | None) -> None:
     for name, value in values.items():
         setattr(plan, name, value)
     if goals is not None:
@@ -292,7 +294,7 @@ def _apply_assessment(plan: CarePlan, assessment: dict | None) -> None:
 
 
 def _apply_goals(plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
-    existing = {goal.id: goal for goal in plan.goals}
+    existing: dict[int | None, CarePlanGoal] = {goal.id: goal for goal in plan.goals}
     kept = []
     for position, (_row, data) in enumerate(goals):
         goal = existing.get(data.get("id")) or CarePlanGoal()
@@ -310,7 +312,7 @@ def _apply_goals(plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
 
 
 def _apply_actions(goal: CarePlanGoal, actions: list[dict]) -> None:
-    existing = {action.id: action for action in goal.actions}
+    existing: dict[int | None, CarePlanAction] = {action.id: action for action in goal.actions}
     kept = []
     for position, data in enumerate(actions):
         action = existing.get(data.get("id")) or CarePlanAction()
@@ -352,7 +354,8 @@ def _content(data: dict) -> tuple:
 
 
 def _validate(session: Session, patient: Patient, plan: CarePlan | None, values: dict,
-              goals, team, kept_on: frozenset = frozenset()) -> tuple:
+              goals: list | None, team: list | None,
+              kept_on: frozenset = frozenset()) -> tuple:
     """Check the content; `kept_on` are providers already chosen on the plan a new version
     continues (they stay allowed even if inactive since)."""
     problems: list = []
@@ -521,6 +524,7 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
     plan.status = PlanStatus.ACTIVE
     plan.activated_on = local_today()
     patient = plan.patient
+    assert plan.agreement_on is not None  # _check_active_content refused a plan without it
     withdrawn_since = patient.consent_date is not None and \
         patient.consent_date > plan.agreement_on
     if plan.sharing_agreed and not patient.consent_share and not withdrawn_since:
@@ -554,7 +558,7 @@ def close_plan(session: Session, actor: Actor, plan: CarePlan, reason: str | Non
     elif closed_on > local_today():
         problems.append(("closed_on", _l("The closing date cannot be in the future.")))
     raise_problems(problems)
-    _close(session, actor, plan, reason.strip(), closed_on)
+    _close(session, actor, plan, (reason or "").strip(), closed_on)
     return plan
 
 
