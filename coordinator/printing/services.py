@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
+from coordinator.core.rows import rowcount
 from coordinator.printing import pdf as pdfs
 from coordinator.printing.models import PrintedDocument
 
@@ -68,7 +70,7 @@ BATCH_HOURS = 24
 STALLED_MINUTES = 60
 
 
-def purge(session: Session, now) -> dict[str, int]:
+def purge(session: Session, now: datetime) -> dict[str, int]:
     """Printed documents are not kept: cached PDFs unused for 30 days go, batch PDFs go after
     24 hours, and a batch still "running" after an hour (its process was stopped) is failed."""
     from datetime import timedelta
@@ -77,13 +79,13 @@ def purge(session: Session, now) -> dict[str, int]:
 
     from coordinator.printing.models import BatchStatus, PrintBatch
 
-    cached = session.execute(delete(PrintedDocument).where(
-        PrintedDocument.created_at < now - timedelta(days=CACHE_DAYS))).rowcount
-    expired = session.execute(update(PrintBatch).where(
+    cached = rowcount(session.execute(delete(PrintedDocument).where(
+        PrintedDocument.created_at < now - timedelta(days=CACHE_DAYS))))
+    expired = rowcount(session.execute(update(PrintBatch).where(
         PrintBatch.created_at < now - timedelta(hours=BATCH_HOURS), PrintBatch.pdf.is_not(None))
-        .values(pdf=None)).rowcount
-    stalled = session.execute(update(PrintBatch).where(
+        .values(pdf=None)))
+    stalled = rowcount(session.execute(update(PrintBatch).where(
         PrintBatch.status == BatchStatus.RUNNING,
         PrintBatch.created_at < now - timedelta(minutes=STALLED_MINUTES))
-        .values(status=BatchStatus.FAILED, error="interrupted", finished_at=now)).rowcount
+        .values(status=BatchStatus.FAILED, error="interrupted", finished_at=now)))
     return {"cached_pdfs": cached, "batch_pdfs": expired, "stalled_batches": stalled}
