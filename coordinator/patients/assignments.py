@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
 from coordinator.patients.models import Patient
@@ -54,7 +55,8 @@ def check_assignment(patient: Patient, program: Program, stratum: Stratum | None
     return problems
 
 
-def in_current_stratum(program_id: int | None = None, stratum_id: int | None = None):
+def in_current_stratum(program_id: int | None = None,
+                       stratum_id: int | None = None) -> ColumnElement[bool]:
     """SQL condition: the patient is today in a stratum (of this program, this stratum).
 
     Written as `patient.id IN (open assignments)` so that the databases read the small set
@@ -127,7 +129,9 @@ def exit_program(session: Session, actor: Actor, patient: Patient, program: Prog
     return row
 
 
-def _add_row(session, actor, patient, program, stratum, effective_date, reason):
+def _add_row(session: Session, actor: Actor, patient: Patient, program: Program,
+             stratum: Stratum | None, effective_date: date,
+             reason: str | None) -> StratumAssignment:
     row = StratumAssignment(
         patient_id=patient.id, program_id=program.id,
         stratum_id=stratum.id if stratum else None, effective_date=effective_date,
@@ -175,7 +179,7 @@ class AssignmentSearch:
         return {key: value for key, value in self.__dict__.items() if value is not None}
 
 
-def search_query(user, criteria: AssignmentSearch) -> Select:
+def search_query(user: User, criteria: AssignmentSearch) -> Select:
     """Timeline rows of the patients `user` may see. `current`: the open row of each timeline
     (an exit included) when true, the closed rows when false."""
     query = (select(StratumAssignment)

@@ -11,6 +11,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
+from coordinator.core.rows import rowcount
 from coordinator.patients.assignments import recompute_end_dates
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.strata.models import StratumAssignment
@@ -57,7 +58,7 @@ def _move_assignments(session: Session, keep: Patient, merged: Patient) -> dict:
 def _move_consents(session: Session, keep: Patient, merged: Patient) -> dict:
     result = session.execute(update(ConsentEvent).where(ConsentEvent.patient_id == merged.id)
                              .values(patient_id=keep.id))
-    return {"consent_events": result.rowcount}
+    return {"consent_events": rowcount(result)}
 
 
 def merge_patients(session: Session, actor: Actor, keep: Patient, merged: Patient) -> dict:

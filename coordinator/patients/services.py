@@ -231,7 +231,7 @@ class PatientSearch:
                 for k, v in self.__dict__.items() if v not in (None, "")}
 
 
-def search_query(user, criteria: PatientSearch) -> Select:
+def search_query(user: User, criteria: PatientSearch) -> Select:
     """Patients the user may see that match the criteria, by name.
 
     Names match as accent- and case-insensitive prefixes of the birth or used name (an index

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
 
+from coordinator.auth.models import User
+from coordinator.core.context import Actor
 from coordinator.patients.assignments import in_current_stratum
 from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_scope, patient_scope
@@ -22,11 +24,11 @@ class WorklistFilter:
     stratum_id: int | None = None
 
 
-def _current(filters: WorklistFilter):
+def _current(filters: WorklistFilter) -> ColumnElement[bool]:
     return in_current_stratum(filters.program_id, filters.stratum_id)
 
 
-def caseload(user, filters: WorklistFilter) -> Select:
+def caseload(user: User, filters: WorklistFilter) -> Select:
     """Patients assigned to this case manager (alive first, by name)."""
     query = select(Patient).where(caseload_scope(user))
     if filters.program_id or filters.stratum_id:
@@ -36,7 +38,7 @@ def caseload(user, filters: WorklistFilter) -> Select:
                           Patient.first_name_folded, Patient.id)
 
 
-def unstratified(user) -> Select:
+def unstratified(user: User) -> Select:
     """Living patients of the user's territory in no stratum of any program."""
     return (select(Patient)
             .where(patient_scope(user), Patient.deceased_date.is_(None),
@@ -44,7 +46,7 @@ def unstratified(user) -> Select:
             .order_by(Patient.created_at.desc(), Patient.id.desc()))
 
 
-def stratum_went_up(user, filters: WorklistFilter, today: date) -> Select:
+def stratum_went_up(user: User, filters: WorklistFilter, today: date) -> Select:
     """(patient, new stratum, previous level, effective date) for the patients of the user's
     territory whose stratum level rose in the last 30 days."""
     previous_level = func.lag(Stratum.level).over(
@@ -76,7 +78,7 @@ def stratum_went_up(user, filters: WorklistFilter, today: date) -> Select:
     return query.order_by(moves.c.effective_date.desc(), Patient.id)
 
 
-def audit_view(session, actor, shown: int) -> None:
+def audit_view(session: Session, actor: Actor, shown: int) -> None:
     """Worklists show patient identities: their display is audited like a search."""
     from coordinator.audit import services as audit
     from coordinator.audit.models import AuditAction
