@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from coordinator.auth.models import User
 from coordinator.core.time import PARIS
 from coordinator.permissions import caseload_scope
 from coordinator.scheduling.models import Appointment
@@ -161,7 +162,7 @@ def patient_appointments(session: Session, patient_id: int, starts_at: datetime,
     return _listing(session, conditions, False, per_day)
 
 
-def caseload_appointments(session: Session, user, starts_at: datetime, ends_at: datetime,
+def caseload_appointments(session: Session, user: User, starts_at: datetime, ends_at: datetime,
                           per_day: int | None = None) -> Listing:
     """The appointments of the living patients whose case manager is `user` and whom the user
     may open."""

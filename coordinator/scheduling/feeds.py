@@ -22,7 +22,12 @@ from coordinator.core.time import utcnow
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling.labels import KIND_LABELS
-from coordinator.scheduling.models import Appointment, AppointmentStatus, CalendarFeed
+from coordinator.scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    CalendarFeed,
+)
 
 PAST_DAYS = 90  # a feed holds the last 90 days and everything ahead
 PRODID = "-//Coordinator//Appointments//EN"
@@ -95,7 +100,7 @@ def _appointments(session: Session, feed: CalendarFeed) -> list[Appointment]:
 
 
 def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
-           kinds: dict[str, str], territory_id: int | None) -> Event:
+           kinds: dict[AppointmentKind, str], territory_id: int | None) -> Event:
     """One VEVENT: times in UTC; a cancelled (or rescheduled) appointment stays as CANCELLED,
     and its SEQUENCE (the row's version) tells clients it changed. In a provider's feed, a
     patient of another territory than the provider's is only "busy" (the feed was given out by
@@ -121,9 +126,10 @@ def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
 
 def _calendar_name(session: Session, feed: CalendarFeed) -> str:
     if feed.provider_id:
-        return _("Appointments — %(name)s", name=session.get(Provider, feed.provider_id).name)
+        return _("Appointments — %(name)s",
+                 name=session.get_one(Provider, feed.provider_id).name)
     return _("Appointments — %(name)s",
-             name=session.get(Patient, feed.patient_id).display_name)
+             name=session.get_one(Patient, feed.patient_id).display_name)
 
 
 def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = None) -> bytes:
@@ -138,7 +144,7 @@ def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = Non
     calendar.add("x-wr-timezone", "Europe/Paris")
     calendar.add("x-published-ttl", "PT1H")
     stamp, kinds = utcnow(), {kind: str(label) for kind, label in KIND_LABELS.items()}
-    territory_id = session.get(Provider, feed.provider_id).territory_id \
+    territory_id = session.get_one(Provider, feed.provider_id).territory_id \
         if feed.provider_id else None
     named = set()
     for appointment in appointments:

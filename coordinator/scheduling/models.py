@@ -49,7 +49,7 @@ APPOINTMENT_KINDS = tuple(AppointmentKind)
 STATUSES = tuple(AppointmentStatus)
 OUTCOMES = STATUSES[1:]
 # The checked lifecycle: an outcome is recorded once, from `scheduled` only.
-TRANSITIONS = {AppointmentStatus.SCHEDULED: OUTCOMES}
+TRANSITIONS: dict[str, tuple[AppointmentStatus, ...]] = {AppointmentStatus.SCHEDULED: OUTCOMES}
 NO_SHOW_REASONS = tuple(NoShowReason)
 MAX_MINUTES = 12 * 60
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -64,7 +65,7 @@ def from_action(session: Session, action: CarePlanAction, start: date) -> list[P
     """A plan action with a frequency (every N days, M times) as a series for its provider."""
     if not action.interval_days or not action.occurrences or action.provider_id is None:
         return []
-    provider = session.get(Provider, action.provider_id)
+    provider = session.get_one(Provider, action.provider_id)
     return _series(provider.kind, action.description, start, action.interval_days,
                    action.occurrences, FIRST_HOUR, provider_id=provider.id,
                    action_id=action.id)
@@ -121,7 +122,7 @@ def provider_choices(session: Session, patient: Patient,
 
 
 def default_providers(patient: Patient, choices: dict[str, list[Provider]],
-                      plan_team: set[int] = frozenset()) -> dict[str, int | None]:
+                      plan_team: Collection[int] = frozenset()) -> dict[str, int | None]:
     """A first choice per kind: the patient's GP for the GP, a care-team member of that kind,
     else the directory's first; the user can change each."""
     chosen: dict[str, int | None] = {}

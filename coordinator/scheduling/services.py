@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -15,6 +16,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
+from coordinator.core.rows import rowcount
 from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
@@ -54,7 +56,7 @@ class OverlapWarning(Exception):
 
 # -- Checking one appointment ----------------------------------------------------------------
 
-def _instant(value, key: str, problems: list) -> datetime | None:
+def _instant(value: datetime | None, key: str, problems: list) -> datetime | None:
     if value is None:
         problems.append((key, _l("Give the date and time.")))
         return None
@@ -71,7 +73,7 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
     time), an end after the start and at most 12 hours later, an active provider, a living
     patient. Raises ValidationError naming the fields."""
     problems: list = []
-    values = {name: data.get(name) for name in (
+    values: dict[str, Any] = {name: data.get(name) for name in (
         "patient_id", "provider_id", "kind", "place", "notes", "action_id", "external_id")
         if name in data}
     values["kind"] = data.get("kind") or AppointmentKind.CONSULTATION
@@ -109,6 +111,7 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
         if isinstance(values.get(name), str):
             values[name] = values[name].strip() or None
     raise_problems(problems)
+    assert starts_at is not None  # else a problem was raised above
     values.update(kind=AppointmentKind(values["kind"]), starts_at=starts_at,
                   duration_minutes=duration,
                   ends_at=starts_at + timedelta(minutes=duration))
@@ -217,7 +220,7 @@ def create_appointment(session: Session, actor: Actor, data: dict, *,
     return create_appointments(session, actor, [data], overlap_reason=overlap_reason)[0]
 
 
-def _copy(appointment: Appointment, **changes) -> dict:
+def _copy(appointment: Appointment, **changes: Any) -> dict:
     """The booking data of an appointment, with some of it changed (a move, a new booking)."""
     return {"patient_id": appointment.patient_id, "provider_id": appointment.provider_id,
             "kind": appointment.kind, "starts_at": appointment.starts_at,
@@ -378,8 +381,9 @@ def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
 
     from coordinator.scheduling.models import CalendarFeed
 
-    moved = session.execute(update(Appointment).where(Appointment.patient_id == merged.id)
-                            .values(patient_id=keep.id)).rowcount
+    moved = rowcount(session.execute(update(Appointment)
+                                     .where(Appointment.patient_id == merged.id)
+                                     .values(patient_id=keep.id)))
     session.execute(update(FollowUpRound).where(FollowUpRound.patient_id == merged.id)
                     .values(patient_id=keep.id))
     session.execute(update(CalendarFeed).where(CalendarFeed.patient_id == merged.id)
@@ -392,7 +396,7 @@ def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
 NO_SHOW_RATE = "appointments.no_show_rate"
 
 
-def no_show_rate(session: Session, by: str, key: int):
+def no_show_rate(session: Session, by: str, key: int) -> Any:
     """The no-show rate of a patient or a provider over 12 months, shown on their appointments
     and calendars: the metrics (above this domain) hold its one definition."""
     return extending.first(NO_SHOW_RATE, None, session=session, by=by, key=key)

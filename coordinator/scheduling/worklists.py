@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, Subquery, and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
+from coordinator.auth.models import User
 from coordinator.core.time import PARIS, as_utc
 from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_scope
@@ -18,20 +19,20 @@ OUTREACH_DAYS = 90
 FLAG_FROM = 2  # consecutive no-shows that flag a patient
 
 
-def _caseload(user) -> Select:
+def _caseload(user: User) -> Select:
     return (select(Appointment).join(Patient, Patient.id == Appointment.patient_id)
             .options(contains_eager(Appointment.patient))
             .where(caseload_scope(user)))
 
 
-def outcome_missing(user, now: datetime) -> Select:
+def outcome_missing(user: User, now: datetime) -> Select:
     """Appointments of the caseload that ended without an outcome, oldest first."""
     return (_caseload(user)
             .where(rules.outcome_missing(now))
             .order_by(Appointment.starts_at))
 
 
-def consecutive_no_shows():
+def consecutive_no_shows() -> Subquery:
     """A subquery: per patient, the no-shows since their last attended appointment."""
     attended_since = func.sum(
         case((Appointment.status == AppointmentStatus.ATTENDED, 1), else_=0)).over(
@@ -48,7 +49,7 @@ def consecutive_no_shows():
             .subquery())
 
 
-def no_shows(user, today: date) -> Select:
+def no_shows(user: User, today: date) -> Select:
     """(appointment, consecutive no-shows of its patient) for the caseload's no-shows of the
     last 90 days; those still to chase first, then the most recent."""
     streaks = consecutive_no_shows()
@@ -64,7 +65,7 @@ def no_shows(user, today: date) -> Select:
                       Appointment.starts_at.desc()))
 
 
-def day_list(user, day: date) -> Select:
+def day_list(user: User, day: date) -> Select:
     """The caseload's appointments of one Paris day, to record their outcomes."""
     start = as_utc(datetime.combine(day, time()))
     end = as_utc(datetime.combine(day + timedelta(days=1), time()))
