@@ -102,10 +102,11 @@ def create_user(
         errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
+    assert role_enum is not None  # an unknown role was an error above
     user = User(
         email=email,
         full_name=full_name.strip(),
-        role=role_enum.value,
+        role=role_enum,
         territory=territory,
         provider_id=provider_id,
         password_hash=hash_password(password, hash_method),
