@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordinator import permissions
@@ -119,13 +119,14 @@ def search_query(criteria: ProviderSearch) -> Select:
         query = query.where(Provider.territory_id == criteria.territory_id)
     if criteria.active_only:
         query = query.where(Provider.is_active.is_(True))
-    words = fold(criteria.text).split() if criteria.text else []
+    text = criteria.text or ""
+    words = fold(text).split()
     if words:
         low = " ".join(words)
         query = query.where(or_(
             and_(Provider.name_folded >= low, Provider.name_folded < prefix_upper_bound(low)),
             Provider.name_folded.contains(f" {low}"),
-            Provider.organisation.ilike(f"%{criteria.text.strip()}%"),
+            Provider.organisation.ilike(f"%{text.strip()}%"),
         ))
     return query.order_by(Provider.territory_id, Provider.kind, Provider.name_folded)
 
@@ -159,7 +160,7 @@ def active_providers(session: Session, territory_id: int | None,
                      include: set[int] | frozenset = frozenset()) -> list[Provider]:
     """The active providers of a territory (all territories when None), by kind then name,
     plus the providers `include` names (already chosen ones, even if inactive since)."""
-    condition = Provider.is_active.is_(True)
+    condition: ColumnElement[bool] = Provider.is_active.is_(True)
     if territory_id is not None:
         condition = condition & (Provider.territory_id == territory_id)
     if include:
