@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -134,7 +135,7 @@ class ProgramIndicator(db.Model):
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
-    target_percent: Mapped[float] = mapped_column(Numeric(5, 2))
+    target_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)
 
     program: Mapped[Program] = relationship(back_populates="indicators")

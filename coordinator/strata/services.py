@@ -108,11 +108,11 @@ ITEM_FIELDS = ("provider_kind", "label", "interval_days", "occurrences")
 Problems = list[tuple[str, object]]
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _whole(value) -> int | None:
+def _whole(value: object) -> int | None:
     """A whole number from an int or its decimal writing; anything else is None."""
     if isinstance(value, bool):
         return None
@@ -123,7 +123,7 @@ def _whole(value) -> int | None:
     return None
 
 
-def _percent(value) -> Decimal | None:
+def _percent(value: object) -> Decimal | None:
     """A percentage from 0 to 100 with at most two decimals (a comma is read as the point)."""
     if isinstance(value, bool) or value is None:
         return None
@@ -137,7 +137,7 @@ def _percent(value) -> Decimal | None:
 
 
 def _clean_texts(data: dict, fields: tuple[str, ...]) -> dict:
-    values = {key: _text(data[key]) for key in fields if key in data}
+    values: dict[str, str | None] = {key: _text(data[key]) for key in fields if key in data}
     for key in OPTIONAL_TEXT:
         if key in values:
             values[key] = values[key] or None
@@ -152,8 +152,8 @@ def _check_name(problems: Problems, values: dict) -> None:
             problems.append((key, _l("At most %(n)d characters.", n=NAME_MAX)))
 
 
-def _check_code(session: Session, problems: Problems, model, code: str, own_id: int | None
-                ) -> None:
+def _check_code(session: Session, problems: Problems, model: type[Program] | type[Stratum],
+                code: str, own_id: int | None) -> None:
     if not code:
         problems.append(("code", _l("The code is required.")))
     elif len(code) > CODE_MAX or not CODE_RE.match(code):
@@ -346,12 +346,13 @@ def _target_problem(field: str) -> tuple[str, object]:
 
 
 def set_indicator_target(session: Session, actor: Actor, indicator: ProgramIndicator,
-                         target) -> ProgramIndicator:
+                         target: object) -> ProgramIndicator:
     """Change an indicator's target (0 to 100 %), built-in indicators included."""
     value = _percent(target)
     if value is None:
         raise_problems([_target_problem("target_percent")])
-    _apply_target(session, actor, indicator, value)
+    else:
+        _apply_target(session, actor, indicator, value)
     return indicator
 
 
@@ -394,7 +395,7 @@ def set_indicator_targets(session: Session, actor: Actor, program: Program,
 
 
 def add_indicator(session: Session, actor: Actor, program: Program, code: str, label: str,
-                  target) -> ProgramIndicator:
+                  target: object) -> ProgramIndicator:
     """A program's own indicator: a lower-case code unique in the program, a label, a target."""
     code = _text(code).lower()
     label = _text(label)
