@@ -31,6 +31,7 @@ from coordinator.api.common import (
 )
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.core.time import NonexistentLocalTime, as_utc
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -122,7 +123,7 @@ def _bound(value: date | datetime, name: str, next_day: bool = False) -> datetim
         unprocessable({name: [NONEXISTENT]})
 
 
-def list_query(user, args: dict) -> Select:
+def list_query(user: User, args: dict) -> Select:
     """The appointments of the patients `user` may open, by start time, filtered by patient,
     provider, status and start (`from` inclusive, `to` inclusive: to the end of a date)."""
     query = select(Appointment).join(Patient, Appointment.patient_id == Patient.id) \

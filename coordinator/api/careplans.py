@@ -30,6 +30,7 @@ from coordinator.api.common import (
 )
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.careplans import documents, printing, services
 from coordinator.careplans.models import PLAN_STATUSES, CarePlan, CarePlanGoal, CarePlanRevision
 from coordinator.careplans.schemas import (
@@ -113,7 +114,7 @@ def _patient(patient_id: int) -> Patient:
 
 # -- Lists -------------------------------------------------------------------------------------
 
-def list_query(user, args: dict) -> Select:
+def list_query(user: User, args: dict) -> Select:
     """The plans `user` may read, newest first: staff those of the patients they may open,
     GPs and care-team professionals the shared ones; filtered by patient and status."""
     query = (select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.careplans import lists
 from coordinator.careplans.models import CarePlan, PlanStatus
 from coordinator.careplans.services import upcoming_appointments
@@ -78,7 +79,7 @@ def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str 
     return PrintedPlan(pdf, rendered.pages, rendered.cached, filename(plan))
 
 
-def plans_to_print(session: Session, user, *, caseload: bool,
+def plans_to_print(session: Session, user: User, *, caseload: bool,
                    plan_ids: list[int]) -> list[CarePlan]:
     """Every active plan of the user's caseload, or the chosen plans the user may read, in
     the order chosen."""
@@ -101,7 +102,8 @@ def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintB
     return batch
 
 
-def batch_download(session: Session, actor: Actor, batch: PrintBatch, user) -> bytes | None:
+def batch_download(session: Session, actor: Actor, batch: PrintBatch,
+                   user: User) -> bytes | None:
     """The batch's PDF for its owner, within 24 hours, while they may still read every plan in
     it; each download is audited for each patient."""
     if batch.status != BatchStatus.SUCCEEDED or batch.pdf is None:
