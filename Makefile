@@ -7,7 +7,7 @@ PORT   ?= 5000
 export PORT
 
 .PHONY: run test test-only install install-dev system-deps system-deps-test translations \
-        extract-messages lint serve clean
+        extract-messages lint typecheck serve clean
 
 ## run: install, migrate, load reference and demo data, serve on http://127.0.0.1:$(PORT)
 run: install
@@ -59,6 +59,10 @@ extract-messages:
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+## typecheck: mypy over the core, the services and the permission module (files in pyproject.toml)
+typecheck:
+	$(BIN)/mypy
 
 serve: install
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app
