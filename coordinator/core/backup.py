@@ -74,7 +74,7 @@ def create(database_url: str, destination: Path) -> Path:
     """Write a backup of the database to `destination` (a file; replaced if it exists)."""
     where = target(database_url)
     destination = Path(destination)
-    if where.dialect == "sqlite":
+    if where.sqlite_path is not None:  # SQLite
         if not where.sqlite_path.exists():
             raise BackupError(f"There is no database file at {where.sqlite_path}.")
         destination.unlink(missing_ok=True)
@@ -92,7 +92,7 @@ def restore(database_url: str, source: Path) -> None:
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"There is no backup at {source}.")
-    if where.dialect == "sqlite":
+    if where.sqlite_path is not None:  # SQLite
         with sqlite3.connect(source) as check:
             if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{source} is not a sound SQLite database.")
