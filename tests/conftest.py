@@ -13,7 +13,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from coordinator import create_app
 from coordinator.extensions import db, limiter
 from coordinator.strata.services import load_reference_data
-from tests import dbutil, factories
+from tests import dbutil, factories, querycount
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -87,6 +87,13 @@ def _isolated(request, app):
 @pytest.fixture
 def session(app):
     return db.session
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as queries: client.get(...)`, then `queries.count`: the SQL
+    statements sent inside the block (what is counted: tests/querycount.py)."""
+    return querycount.count_queries
 
 
 @pytest.fixture
