@@ -40,6 +40,7 @@ def configure_engine(engine: Engine) -> None:
 def init_app(app: Flask) -> None:
     from coordinator import templating
     from coordinator.api.views import register as register_api
+    from coordinator.audit import session as audited_reads
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth import loaders
     from coordinator.auth.views import admin_bp
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
 
     wire_extension_points(app)
     register_jobs(app)  # before the scheduler starts
+    audited_reads.install()
     loaders.init_app(app)
     hooks.init_app(app)
     errorpages.init_app(app)

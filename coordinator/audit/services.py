@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from coordinator.audit.models import AuditAction, AuditEntry
@@ -46,6 +46,21 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_each(session: Session, actor: Actor, action: str, entity_type: str,
+                records: Iterable[tuple[object, int | None]]) -> None:
+    """Append one entry per `(entity_id, patient_id)` (the rows of a list, say), in that order,
+    in one statement (an executemany), with the caller's unit of work."""
+    if action not in AuditAction.ALL:
+        raise ValueError(f"unknown audit action {action!r}")
+    rows = [{"actor_user_id": actor.user_id, "actor_label": actor.label,
+             "ip_address": actor.ip_address, "action": action, "entity_type": entity_type,
+             "entity_id": None if entity_id is None else str(entity_id),
+             "patient_id": patient_id, "summary": None, "details": None}
+            for entity_id, patient_id in records]
+    if rows:
+        session.execute(insert(AuditEntry), rows)
 
 
 @dataclass(frozen=True)
