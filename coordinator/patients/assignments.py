@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from coordinator.audit import services as audit
@@ -69,6 +69,20 @@ def in_current_stratum(program_id: int | None = None,
     if stratum_id:
         current = current.where(StratumAssignment.stratum_id == stratum_id)
     return Patient.id.in_(current)
+
+
+def without_current_stratum() -> ColumnElement[bool]:
+    """SQL condition: the patient is today in no stratum of any program.
+
+    Written as `NOT EXISTS (an open assignment of this patient)`, never as `patient.id NOT IN
+    (open assignments)`: PostgreSQL cannot turn a NOT IN into an anti-join (a NULL in the list
+    would change its meaning), and past a few hundred thousand patients it runs it as a
+    subplan materialised and scanned per patient; NOT EXISTS is an anti-join on both
+    databases (through the index on `stratum_assignment.patient_id`).
+    """
+    return ~exists().where(StratumAssignment.patient_id == Patient.id,
+                           StratumAssignment.end_date.is_(None),
+                           StratumAssignment.stratum_id.is_not(None))
 
 
 def current_assignment(session: Session, patient_id: int, program_id: int

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from coordinator.auth.models import User
 from coordinator.core.context import Actor
-from coordinator.patients.assignments import in_current_stratum
+from coordinator.patients.assignments import in_current_stratum, without_current_stratum
 from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_scope, patient_scope
 from coordinator.strata.models import Stratum, StratumAssignment
@@ -42,7 +42,7 @@ def unstratified(user: User) -> Select:
     """Living patients of the user's territory in no stratum of any program."""
     return (select(Patient)
             .where(patient_scope(user), Patient.deceased_date.is_(None),
-                   ~_current(WorklistFilter()))
+                   without_current_stratum())
             .order_by(Patient.created_at.desc(), Patient.id.desc()))
 
 

@@ -180,6 +180,29 @@ def test_worklists(session, case_manager):
     assert filtered == []
 
 
+def test_unstratified_are_the_living_patients_in_no_stratum_today(session, case_manager):
+    today = local_today()
+    never = make_patient()
+    current = make_patient()
+    assignments.assign_stratum(session, ACTOR, current, stratum("HF-1"), today - timedelta(9))
+    exited = make_patient()
+    assignments.assign_stratum(session, ACTOR, exited, stratum("COPD-2"), today - timedelta(9))
+    assignments.exit_program(session, ACTOR, exited, program("COPD"), today - timedelta(2),
+                             "Déménagement")
+    elsewhere = make_patient()  # out of one program, still in another
+    assignments.assign_stratum(session, ACTOR, elsewhere, stratum("DIAB-1"), today - timedelta(9))
+    assignments.assign_stratum(session, ACTOR, elsewhere, stratum("HF-2"), today - timedelta(9))
+    assignments.exit_program(session, ACTOR, elsewhere, program("HF"), today - timedelta(2),
+                             "Guéri")
+    make_patient(deceased_date=today - timedelta(1))
+    session.commit()
+    query = worklists.unstratified(case_manager)
+    assert session.scalars(query).all() == [exited, never]  # newest registered first
+    # An anti-join on both databases: NOT IN (subquery) runs per patient on PostgreSQL.
+    sql = str(query.compile(session.get_bind())).upper()
+    assert "NOT (EXISTS" in sql and "NOT IN" not in sql
+
+
 def test_search_is_accent_and_case_insensitive_on_birth_or_used_name(session, admin):
     lefevre = make_patient(birth_name="Lefèvre", first_names="Odette", used_name="Moreau")
     make_patient(birth_name="Martin", first_names="Paul")
