@@ -32,7 +32,14 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.careplans import documents, printing, services
-from coordinator.careplans.models import PLAN_STATUSES, CarePlan, CarePlanGoal, CarePlanRevision
+from coordinator.careplans.models import (
+    PLAN_STATUSES,
+    CarePlan,
+    CarePlanAction,
+    CarePlanGoal,
+    CarePlanMember,
+    CarePlanRevision,
+)
 from coordinator.careplans.schemas import (
     CarePlanCreateSchema,
     CarePlanRevisionSchema,
@@ -86,7 +93,7 @@ class CarePlanListArgsSchema(PageArgsSchema):
 
 def _readable(plan_id: int) -> CarePlan:
     """The plan, if the caller may read it (`can_read_plan`); 404 otherwise."""
-    plan = db.session.get(CarePlan, plan_id)
+    plan = db.session.get(CarePlan, plan_id, options=documents.WHOLE_PLAN)
     abort_if_hidden(plan is not None and can_read_plan(current_user, plan))
     return plan
 
@@ -100,7 +107,7 @@ def _history_readable(plan_id: int) -> CarePlan:
 
 def _editable(plan_id: int) -> CarePlan:
     """The plan, if the caller may change it (`can_edit_plan`); 404 otherwise."""
-    plan = db.session.get(CarePlan, plan_id)
+    plan = db.session.get(CarePlan, plan_id, options=documents.WHOLE_PLAN)
     abort_if_hidden(plan is not None and can_edit_plan(current_user, plan))
     return plan
 
@@ -116,11 +123,14 @@ def _patient(patient_id: int) -> Patient:
 
 def list_query(user: User, args: dict) -> Select:
     """The plans `user` may read, newest first: staff those of the patients they may open,
-    GPs and care-team professionals the shared ones; filtered by patient and status."""
+    GPs and care-team professionals the shared ones; filtered by patient and status. Goals,
+    actions, team and assessments are loaded with the providers they name, a query per kind."""
     query = (select(CarePlan).join(Patient, CarePlan.patient_id == Patient.id)
              .where(readable_plan_scope(user))
-             .options(selectinload(CarePlan.goals).selectinload(CarePlanGoal.actions),
-                      selectinload(CarePlan.team), selectinload(CarePlan.assessments)))
+             .options(selectinload(CarePlan.goals).selectinload(CarePlanGoal.actions)
+                      .selectinload(CarePlanAction.provider),
+                      selectinload(CarePlan.team).selectinload(CarePlanMember.provider),
+                      selectinload(CarePlan.assessments)))
     if args.get("patient") is not None:
         query = query.where(CarePlan.patient_id == args["patient"])
     if args.get("status"):
@@ -135,15 +145,22 @@ def _audit_search(args: dict, total: int, plans: list[CarePlan]) -> None:
     audit.record(db.session, current_actor(), AuditAction.READ, "care_plan_search",
                  patient_id=args.get("patient"), summary=f"{total} result(s)",
                  details={"criteria": criteria, "plans": [plan.id for plan in plans]})
-    for plan in plans:
-        services.read_plan(db.session, current_actor(), plan)
+    services.read_plans(db.session, current_actor(), plans)
 
 
 # -- Answers and errors ------------------------------------------------------------------------
 
-def plan_body(plan: CarePlan) -> dict:
+def plan_body(plan: CarePlan, comments: list | None = None) -> dict:
     """The plan's document and its comments, as `CarePlanSchema` dumps them."""
-    return {**documents.document(db.session, plan), "comments": services.comments(db.session, plan)}
+    if comments is None:
+        comments = services.comments(db.session, plan)
+    return {**documents.document(db.session, plan), "comments": comments}
+
+
+def plan_bodies(plans: list[CarePlan]) -> list[dict]:
+    """The bodies of a list of plans, their comments read in one query."""
+    comments = services.comments_of(db.session, [plan.id for plan in plans])
+    return [plan_body(plan, comments[plan.id]) for plan in plans]
 
 
 def _answer(plan: CarePlan, status: int = 200, headers: dict | None = None):
@@ -198,7 +215,7 @@ class CarePlans(MethodView):
         """
         page = list_page(list_query(current_user, args), args)
         _audit_search(args, page.total, page.items)
-        page.items = [plan_body(plan) for plan in page.items]
+        page.items = plan_bodies(page.items)
         db.session.commit()
         return page
 

@@ -11,11 +11,30 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from coordinator.careplans.labels import CHOICE_LABELS, DOMAIN_LABELS
-from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan
+from coordinator.careplans.models import (
+    ASSESSMENT_DOMAINS,
+    CarePlan,
+    CarePlanAction,
+    CarePlanGoal,
+    CarePlanMember,
+)
+from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
+
+# Loader options for a plan shown whole (page, print, API): its patient and the patient's GP,
+# coordinator, assessments, goals and their actions, care team, with the providers they name:
+# one query per kind, however many goals, actions and members the plan has.
+WHOLE_PLAN = (
+    joinedload(CarePlan.patient).joinedload(Patient.gp),
+    joinedload(CarePlan.coordinator),
+    selectinload(CarePlan.assessments),
+    selectinload(CarePlan.goals).selectinload(CarePlanGoal.actions)
+    .selectinload(CarePlanAction.provider),
+    selectinload(CarePlan.team).selectinload(CarePlanMember.provider),
+)
 
 SCALARS = (
     "plan_date", "review_date", "coordinator_id", "caregiver_name", "caregiver_relation",

@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
@@ -58,6 +58,7 @@ def current_strata(session: Session, patient: Patient) -> list[Stratum]:
     today = local_today()
     strata = session.scalars(
         select(Stratum).join(StratumAssignment, StratumAssignment.stratum_id == Stratum.id)
+        .options(selectinload(Stratum.followup_items))
         .where(StratumAssignment.patient_id == patient.id,
                StratumAssignment.effective_date <= today,
                (StratumAssignment.end_date.is_(None)) | (StratumAssignment.end_date >= today)))
@@ -608,6 +609,12 @@ def read_plan(session: Session, actor: Actor, plan: CarePlan) -> CarePlan:
     return plan
 
 
+def read_plans(session: Session, actor: Actor, plans: list[CarePlan]) -> None:
+    """Plans returned whole (an API list): one audited read per plan, written at once."""
+    audit.record_each(session, actor, AuditAction.READ, "care_plan",
+                      [(plan.id, plan.patient_id) for plan in plans])
+
+
 def add_comment(session: Session, actor: Actor, plan: CarePlan, body: str) -> CarePlanComment:
     """A reader of the care team leaves a dated note for the case manager (audited)."""
     body = (body or "").strip()
@@ -625,8 +632,18 @@ def add_comment(session: Session, actor: Actor, plan: CarePlan, body: str) -> Ca
 
 
 def comments(session: Session, plan: CarePlan) -> list[CarePlanComment]:
-    return list(session.scalars(select(CarePlanComment).where(CarePlanComment.plan_id == plan.id)
-                                .order_by(CarePlanComment.created_at, CarePlanComment.id)))
+    return comments_of(session, [plan.id])[plan.id]
+
+
+def comments_of(session: Session, plan_ids: list[int]) -> dict[int, list[CarePlanComment]]:
+    """The comments of each plan, oldest first (one query for all the plans)."""
+    found: dict[int, list[CarePlanComment]] = {plan_id: [] for plan_id in plan_ids}
+    if plan_ids:
+        for comment in session.scalars(
+                select(CarePlanComment).where(CarePlanComment.plan_id.in_(plan_ids))
+                .order_by(CarePlanComment.created_at, CarePlanComment.id)):
+            found[comment.plan_id].append(comment)
+    return found
 
 
 def revisions(session: Session, plan: CarePlan) -> list[CarePlanRevision]:

@@ -63,13 +63,13 @@ CHANGED_MEANWHILE = _l("The plan was changed meanwhile: check it, then try again
 
 
 def _readable_plan(plan_id: int) -> CarePlan:
-    plan = db.session.get(CarePlan, plan_id)
+    plan = db.session.get(CarePlan, plan_id, options=documents.WHOLE_PLAN)
     abort_if_hidden(plan is not None and can_read_plan(current_user, plan))
     return plan
 
 
 def _editable_plan(plan_id: int) -> CarePlan:
-    plan = db.session.get(CarePlan, plan_id)
+    plan = db.session.get(CarePlan, plan_id, options=documents.WHOLE_PLAN)
     abort_if_hidden(plan is not None and can_edit_plan(current_user, plan))
     return plan
 

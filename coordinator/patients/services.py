@@ -7,7 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
@@ -232,12 +232,14 @@ class PatientSearch:
 
 
 def search_query(user: User, criteria: PatientSearch) -> Select:
-    """Patients the user may see that match the criteria, by name.
+    """Patients the user may see that match the criteria, by name, with the territory and case
+    manager the lists show (joined: no query per row).
 
     Names match as accent- and case-insensitive prefixes of the birth or used name (an index
     range on the folded names); further words must start one of the first names.
     """
-    query = select(Patient).where(patient_scope(user))
+    query = (select(Patient).where(patient_scope(user))
+             .options(joinedload(Patient.territory), joinedload(Patient.case_manager)))
     words = fold(criteria.name).split() if criteria.name else []
     if words:
         low = words[0]

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.audit import services as audit
@@ -85,7 +85,11 @@ def list_territories(session: Session) -> list[Territory]:
 
 
 def list_programs(session: Session) -> list[Program]:
-    return list(session.scalars(select(Program).order_by(Program.code)))
+    """The programs by code, with their strata and indicators (three queries in all)."""
+    return list(session.scalars(select(Program)
+                                .options(selectinload(Program.strata),
+                                         selectinload(Program.indicators))
+                                .order_by(Program.code)))
 
 
 # --- Editing programs, strata, follow-up templates and indicators (admins and councils) ---
@@ -175,7 +179,11 @@ def _flush_versioned(session: Session, expected_version: int) -> None:
 
 
 def get_program(session: Session, code: str) -> Program | None:
-    return session.scalar(select(Program).where(Program.code == code))
+    """The program with its strata, their follow-up templates, and its indicators."""
+    return session.scalar(
+        select(Program).where(Program.code == code)
+        .options(selectinload(Program.strata).selectinload(Stratum.followup_items),
+                 selectinload(Program.indicators)))
 
 
 def create_program(session: Session, actor: Actor, data: dict) -> Program:
