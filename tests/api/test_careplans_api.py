@@ -2,7 +2,6 @@
 revisions, PDF, audit."""
 
 import base64
-import importlib.util
 from datetime import timedelta
 
 import pytest
@@ -227,19 +226,55 @@ def test_a_second_active_plan_for_the_patient_is_refused(api, case_manager):
     assert list(response.json["errors"]) == ["status"]
 
 
-def test_closing_needs_a_reason(api, case_manager):
+def test_closing_without_a_reason_is_422_on_close_reason_and_changes_nothing(api, case_manager):
     plan = make_care_plan(status="active")
+    version = plan.version
     caller = api(case_manager)
-    response = caller.patch(plan_url(plan), json={"status": "closed"}, headers=tag(plan))
-    assert list(response.json["errors"]) == ["close_reason"]
+    for body in ({"status": "closed"}, {"status": "closed", "close_reason": "   "},
+                 {"status": "closed", "close_reason": None}):
+        response = caller.patch(plan_url(plan), json=body, headers=tag(plan))
+        assert response.status_code == 422, (body, response.json)
+        assert list(response.json["errors"]) == ["close_reason"], body
+    reread = caller.get(plan_url(plan))
+    assert (reread.json["status"], reread.json["close_reason"]) == ("active", None)
+    assert reread.headers["ETag"] == f'"{plan.id}-{version}"'  # nothing written
+    assert [r["event"] for r in caller.get(plan_url(plan, "/revisions")).json["items"]] == [
+        "activated", "created"]
+
+
+def test_a_close_reason_without_closing_is_422_and_changes_nothing(api, case_manager):
+    plan = make_care_plan(status="active")
+    version = plan.version
+    caller = api(case_manager)
+    for body in ({"close_reason": "Entrée en EHPAD"},
+                 {"status": "active", "close_reason": "Entrée en EHPAD"},
+                 {"priorities": "Changer", "close_reason": "Entrée en EHPAD"}):
+        response = caller.patch(plan_url(plan), json=body, headers=tag(plan))
+        assert response.status_code == 422, (body, response.json)
+        assert list(response.json["errors"]) == ["close_reason"], body
+    reread = caller.get(plan_url(plan)).json
+    assert (reread["status"], reread["priorities"], reread["version"]) == (
+        "active", "Rester à domicile", version)
+
+
+def test_closing_with_a_reason_closes_the_plan(api, case_manager):
+    plan = make_care_plan(status="active")
+    version = plan.version
+    caller = api(case_manager)
     response = caller.patch(plan_url(plan), json={"status": "closed",
-                                                  "close_reason": "Entrée en EHPAD"},
+                                                  "close_reason": "  Entrée en EHPAD "},
                             headers=tag(plan))
     assert response.status_code == 200, response.json
     assert (response.json["status"], response.json["close_reason"]) == ("closed",
                                                                         "Entrée en EHPAD")
+    assert response.headers["ETag"] == f'"{plan.id}-{response.json["version"]}"'
+    assert response.json["version"] == version + 1
+    events = [r["event"] for r in caller.get(plan_url(plan, "/revisions")).json["items"]]
+    assert events[0] == "closed"
     response = caller.patch(plan_url(plan), json={"status": "draft"}, headers=tag(plan))
+    assert response.status_code == 422
     assert list(response.json["errors"]) == ["status"]
+    assert caller.get(plan_url(plan)).json["status"] == "closed"
 
 
 # -- Lists -------------------------------------------------------------------------------------
@@ -324,8 +359,6 @@ def test_reading_a_plan_is_audited(api, admin):
         "care_plan", str(plan.id), admin.email)
 
 
-@pytest.mark.skipif(not importlib.util.find_spec("coordinator.careplans.printing"),
-                    reason="the printing module is not there yet")
 def test_printing_answers_the_pdf_and_is_audited(api, gp_user, gp_provider):
     plan = make_care_plan(make_patient(gp_id=gp_provider.id, consent_share=True),
                           status="active")
