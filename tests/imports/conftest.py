@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from coordinator.core.context import Actor
-from coordinator.imports import engine
+from coordinator.extensions import db
+from coordinator.imports import background, engine, progress
 
 DATA = Path(__file__).parent / "data"
 ORDER = ("providers", "patients", "enrollments")  # the examples, in dependency order
@@ -55,3 +56,26 @@ def examples(session):
         return reports
 
     return load
+
+
+@pytest.fixture
+def inline_imports(monkeypatch):
+    """Run the background import inside the request (the test's transaction), not a thread."""
+    launched = []
+
+    def launch(app, report_id, path, actor, options, locale):
+        launched.append(report_id)
+        progress.begin(report_id, 1)
+        background.execute(db.session, report_id, path, actor, options, locale)
+
+    monkeypatch.setattr(background, "launch", launch)
+    return launched
+
+
+def upload(client, kind: str, content: bytes, file_name: str = "file.csv", **options):
+    token = client.csrf_token("/imports/new")
+    data = {"csrf_token": token, "kind": kind,
+            "file": (io.BytesIO(content), file_name)}
+    data.update({name: "y" for name, value in options.items() if value})
+    return client.post("/imports/new", data=data, content_type="multipart/form-data",
+                       headers={"Accept-Language": "en"})

@@ -7,35 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.extensions import db
-from coordinator.imports import background, progress
+from coordinator.imports import progress
 from coordinator.imports.models import ImportReport
 from coordinator.providers.models import Provider
-from tests.imports.conftest import example
+from tests.imports.conftest import example, upload
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def inline_imports(monkeypatch):
-    """Run the background import inside the request (the test's transaction), not a thread."""
-    launched = []
-
-    def launch(app, report_id, path, actor, options, locale):
-        launched.append(report_id)
-        progress.begin(report_id, 1)
-        background.execute(db.session, report_id, path, actor, options, locale)
-
-    monkeypatch.setattr(background, "launch", launch)
-    return launched
-
-
-def upload(client, kind: str, content: bytes, file_name: str = "file.csv", **options):
-    token = client.csrf_token("/imports/new")
-    data = {"csrf_token": token, "kind": kind,
-            "file": (io.BytesIO(content), file_name)}
-    data.update({name: "y" for name, value in options.items() if value})
-    return client.post("/imports/new", data=data, content_type="multipart/form-data",
-                       headers=EN)
 
 
 def test_upload_progress_report_flow(client, logged_in, admin, session, inline_imports):
@@ -194,7 +171,9 @@ def test_pages_need_no_inline_script_or_style(client, logged_in, admin, inline_i
     logged_in(admin)
     location = upload(client, "providers", b"external_id,kind\nP1,gp\n").headers["Location"]
     for path in ("/imports/", "/imports/new", location):
-        page = client.get(path).get_data(as_text=True)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
         assert " style=" not in page, path
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == [], path
 
