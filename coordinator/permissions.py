@@ -160,6 +160,12 @@ def patient_scope(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def in_caseload(user: User, patient: Patient | None) -> bool:
+    """One patient of the caseload (the rule of `caseload_scope`)."""
+    return patient is not None and can_view_patient(user, patient) and \
+        patient.case_manager_id == user.id
+
+
 def caseload_scope(user: User) -> ColumnElement[bool]:
     """The patients of a case manager's caseload (worklists, caseload calendar, no-shows, day
     list): the patients they may open whose case manager they are."""
@@ -281,10 +287,16 @@ def bookable_provider_scope(patient: Patient) -> ColumnElement[bool]:
 
 
 def can_record_outcome(user: User, appointment: Appointment | None) -> bool:
-    """An appointment's outcome (one at a time or a day's list at once) is recorded by staff
-    who may open the patient's record."""
+    """An appointment's outcome is recorded, on its page, by staff who may open the patient's
+    record."""
     return appointment is not None and is_staff(user) and \
         can_view_patient(user, appointment.patient)
+
+
+def can_record_outcomes_in_bulk(user: User, appointment: Appointment | None) -> bool:
+    """A day's list records the outcomes of the case manager's own caseload only."""
+    return can_record_outcome(user, appointment) and appointment is not None and \
+        in_caseload(user, appointment.patient)
 
 
 # -- Imports -----------------------------------------------------------------------------------

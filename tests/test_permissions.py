@@ -181,6 +181,17 @@ def test_outcomes_are_recorded_by_staff_who_open_the_record(case_manager, other_
     assert not p.can_record_outcome(case_manager, None)
 
 
+def test_a_days_list_records_the_outcomes_of_ones_own_caseload(case_manager, mine,
+                                                                colleague_patient):
+    own, colleagues = appointment_of(mine), appointment_of(colleague_patient)
+    assert p.in_caseload(case_manager, mine)
+    assert not p.in_caseload(case_manager, colleague_patient)
+    assert p.can_record_outcomes_in_bulk(case_manager, own)
+    assert p.can_record_outcome(case_manager, colleagues)
+    assert not p.can_record_outcomes_in_bulk(case_manager, colleagues)
+    assert not p.can_record_outcomes_in_bulk(case_manager, None)
+
+
 def test_calendars_name_only_the_patients_one_may_open(case_manager, mine, elsewhere):
     assert p.can_open_patient_calendar(case_manager, mine)
     assert not p.can_open_patient_calendar(case_manager, elsewhere)

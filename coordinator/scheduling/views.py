@@ -26,7 +26,7 @@ from coordinator.permissions import (
     CASE_MANAGER,
     PATIENT_STAFF,
     abort_if_hidden,
-    can_record_outcome,
+    can_record_outcomes_in_bulk,
     can_view_patient,
     require,
 )
@@ -374,7 +374,7 @@ def day():
         chosen_ones = db.session.scalars(select(Appointment).options(
             joinedload(Appointment.patient)).where(Appointment.id.in_(outcomes))).all()
         if len(chosen_ones) != len(outcomes) or \
-                not all(can_record_outcome(current_user, a) for a in chosen_ones):
+                not all(can_record_outcomes_in_bulk(current_user, a) for a in chosen_ones):
             abort(404)
         with unit_of_work() as work:
             count = services.record_outcomes(db.session, current_actor(), outcomes)
