@@ -37,6 +37,7 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     IMPORT_MAX_BYTES = 512 * 1024 * 1024  # CSV import uploads (their route only)
+    IMPORT_BATCH_SIZE = 2000  # rows validated and written together (one progress step)
 
     # Security
     WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook (bearer-token API exempt)
@@ -74,9 +75,26 @@ class Config:
     # Background jobs: the scheduler starts only where asked (`COORDINATOR_SCHEDULER=true`);
     # several processes may run one, each slot of a job still runs once (see README).
     SCHEDULER_ENABLED = False
-    # Batch printing renders in worker processes, one per core by default; with several web
+    # Background work (imports, batch prints): items in the database, run by workers. The web
+    # process runs worker threads when WORKERS_IN_PROCESS is true (default: outside production,
+    # and always on SQLite); production runs `flask --app wsgi worker` processes instead.
+    WORKERS_IN_PROCESS: bool | None = None
+    WORKER_THREADS = 1  # items run at once per process
+    WORK_POLL_SECONDS = 1.0  # an idle worker looks for queued items this often
+    WORK_HEARTBEAT_SECONDS = 5.0  # a running item's heartbeat
+    WORK_STALE_SECONDS = 60.0  # silent this long: its worker is taken for dead
+    WORK_MAX_ATTEMPTS = 3  # claims of an item that keeps being interrupted, then failed
+    WORK_STOP_GRACE_SECONDS = 30.0  # a stopping worker waits this long for its item
+    WORK_STATE_DIR: str | None = None  # SQLite: live progress files (default: beside the file)
+    # Batch printing renders in worker processes, one per core by default; with several
     # processes on one host, give each a share (COORDINATOR_PRINT_WORKERS=1, say).
     PRINT_WORKERS: int | None = None
+    PRINT_IN_WORKER_PROCESSES = True  # False: render in the worker itself (tests)
+    # A document whose rendering takes longer fails (its batch with it) instead of holding a
+    # worker; a plan whose printed HTML is larger is rendered in the background, not in the
+    # request (a batch of one).
+    PRINT_RENDER_TIMEOUT_SECONDS = 120.0
+    PRINT_INLINE_MAX_BYTES = 150_000
     # Outbox e-mail: off unless COORDINATOR_SMTP_HOST is set (messages then stay in the app).
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
@@ -104,6 +122,8 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing for the suite
     WTF_CSRF_ENABLED = True
     SERVER_NAME = None
+    WORKERS_IN_PROCESS = False  # tests run the queued work themselves (coordinator.work.worker)
+    PRINT_IN_WORKER_PROCESSES = False
 
 
 class ProductionConfig(Config):

@@ -177,9 +177,11 @@ def backup_restore(source: Path, yes: bool) -> None:
 def register(app: Flask) -> None:
     from coordinator.imports.cli import import_command
     from coordinator.jobs.cli import jobs
+    from coordinator.work.cli import worker_command
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(import_command)
     app.cli.add_command(jobs)
     app.cli.add_command(backup)
+    app.cli.add_command(worker_command)

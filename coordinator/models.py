@@ -26,6 +26,7 @@ from coordinator.strata.models import (
     StratumAssignment,
     Territory,
 )
+from coordinator.work.models import WorkBlob, WorkItem
 
 __all__ = [
     "ApiToken",
@@ -54,4 +55,6 @@ __all__ = [
     "StratumAssignment",
     "Territory",
     "User",
+    "WorkBlob",
+    "WorkItem",
 ]

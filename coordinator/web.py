@@ -45,10 +45,12 @@ def init_app(app: Flask) -> None:
     from coordinator.auth import loaders
     from coordinator.auth.views import admin_bp
     from coordinator.auth.views import bp as auth_bp
+    from coordinator.careplans import work as careplan_work
     from coordinator.careplans.views import bp as careplans_bp
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks
     from coordinator.home.views import bp as home_bp
+    from coordinator.imports import work as import_work
     from coordinator.imports.views import bp as imports_bp
     from coordinator.jobs import scheduler
     from coordinator.jobs.views import bp as jobs_bp
@@ -57,6 +59,8 @@ def init_app(app: Flask) -> None:
     from coordinator.scheduling.calendar_views import bp as calendar_bp
     from coordinator.scheduling.views import bp as scheduling_bp
     from coordinator.strata.views import bp as programs_bp
+    from coordinator.work import registry as work_registry
+    from coordinator.work import worker as work_worker
 
     wire_extension_points(app)
     register_jobs(app)  # before the scheduler starts
@@ -72,6 +76,12 @@ def init_app(app: Flask) -> None:
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
+    # Background work: every kind registered here, by name, then the workers (threads of this
+    # process when configured; else `flask --app wsgi worker`).
+    kinds = work_registry.init_app(app)
+    import_work.register(kinds)
+    careplan_work.register(kinds)
+    work_worker.init_app(app)
     # The OpenAPI description is public: other teams build against it.
     permissions.declare(app, "api-docs.openapi_json", permissions.PUBLIC)
 
@@ -121,8 +131,7 @@ def register_jobs(app: Flask) -> None:
                "their review date."),
             "daily", careplans_jobs.review_overdue_plans),
         Job("purge_printed_documents",
-            _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours; "
-               "fail batches interrupted by a restart."),
+            _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours."),
             "daily", printing_jobs.purge_printed_documents),
         Job("deliver_outbox",
             _l("E-mail the pending messages of the outbox, each once (when SMTP is "

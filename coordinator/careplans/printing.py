@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,8 +25,10 @@ from coordinator.printing import batch as batches
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
 from coordinator.printing.models import BatchStatus, PrintBatch
+from coordinator.work import queue as work
 
 UPCOMING_DAYS = 90
+BATCH_KIND = "print_batch"  # its handler: careplans/work.py
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,11 @@ def filename(plan: CarePlan) -> str:
     return f"care-plan-{plan.patient_id}-{plan.plan_number}-r{plan.version}.pdf"
 
 
-def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str | None = None
-               ) -> PrintedPlan:
+def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str | None = None,
+               *, html: str | None = None) -> PrintedPlan:
     """The PDF of the plan's summary for this reader (audited); rendered once per revision
     and language, stamped at each print."""
-    rendered = printing.render(session, summary_html(session, plan))
+    rendered = printing.render(session, html or summary_html(session, plan))
     pdf = pdfs.stamp(rendered.pdf, stamp_text(reader_name or actor.label))
     audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
                  patient_id=plan.patient_id,
@@ -91,15 +93,32 @@ def plans_to_print(session: Session, user: User, *, caseload: bool,
     return sorted(plans, key=lambda plan: order[plan.id])
 
 
-def start_batch(session: Session, actor: Actor, plans: list[CarePlan]) -> PrintBatch:
-    """A batch print of these plans (each print audited now, with the batch's number)."""
+def start_batch(session: Session, actor: Actor, plans: list[CarePlan], reader_name: str
+                ) -> PrintBatch:
+    """A batch print of these plans, queued as background work in the reader's language (each
+    print audited now, with the batch's number); flushed, the caller commits."""
     batch = batches.start(session, actor.user_id, len(plans))
     batch.document_ids = [plan.id for plan in plans]
     for plan in plans:
         audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
                      patient_id=plan.patient_id,
                      summary=f"revision {plan.version} ({get_locale()}), batch {batch.id}")
+    batch.work_item_id = work.enqueue(session, BATCH_KIND, {
+        "batch_id": batch.id, "plan_ids": batch.document_ids, "locale": str(get_locale()),
+        "reader_name": reader_name}, created_by_id=actor.user_id, total=len(plans)).id
+    session.flush()
     return batch
+
+
+def print_plan_or_batch(session: Session, actor: Actor, plan: CarePlan, reader_name: str
+                        ) -> PrintedPlan | PrintBatch:
+    """The plan's PDF now when it is cached or small; else a batch of one, rendered in the
+    background (a large plan would hold the request for many seconds)."""
+    html = summary_html(session, plan)
+    if printing.cached(session, printing.cache_key(html)) is None and \
+            len(html.encode("utf-8")) > current_app.config["PRINT_INLINE_MAX_BYTES"]:
+        return start_batch(session, actor, [plan], reader_name)
+    return print_plan(session, actor, plan, reader_name, html=html)
 
 
 def batch_download(session: Session, actor: Actor, batch: PrintBatch,
@@ -119,24 +138,11 @@ def batch_download(session: Session, actor: Actor, batch: PrintBatch,
     return batch.pdf
 
 
-def batch_builder(plan_ids: list[int], locale: str, reader_name: str):
-    """What the background thread calls to get the documents of a batch, in the reader's
-    language."""
-
-    def build() -> tuple[list[str], str]:
-        from coordinator.extensions import db
-
-        with force_locale(locale):
-            plans = {plan.id: plan for plan in db.session.scalars(
-                select(CarePlan).where(CarePlan.id.in_(plan_ids)))}
-            htmls = [summary_html(db.session, plans[plan_id]) for plan_id in plan_ids
-                     if plan_id in plans]
-            return htmls, stamp_text(reader_name)
-
-    return build
-
-
-def launch_batch(batch: PrintBatch, plan_ids: list[int], reader_name: str) -> None:
-    batches.launch(current_app._get_current_object(), batch.id,
-                   batch_builder(plan_ids, str(get_locale()), reader_name))
-
+def batch_documents(session: Session, plan_ids: list[int], reader_name: str
+                    ) -> tuple[list[str], str]:
+    """The HTML of the batch's plans (in the current language) and the text stamped at the
+    foot of every page, for the batch's handler."""
+    plans = {plan.id: plan for plan in session.scalars(
+        select(CarePlan).where(CarePlan.id.in_(plan_ids)))}
+    htmls = [summary_html(session, plans[plan_id]) for plan_id in plan_ids if plan_id in plans]
+    return htmls, stamp_text(reader_name)

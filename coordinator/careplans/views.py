@@ -54,9 +54,10 @@ from coordinator.permissions import (
     is_staff,
     require,
 )
-from coordinator.printing.models import PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
+from coordinator.work import queue as work
 
 bp = Blueprint("careplans", __name__, url_prefix="/careplans")
 CHANGED_MEANWHILE = _l("The plan was changed meanwhile: check it, then try again.")
@@ -421,8 +422,11 @@ def print_preview(plan_id: int):
 @require(PLAN_READER)
 def print_pdf(plan_id: int):
     plan = _readable_plan(plan_id)
-    printed = plan_printing.print_plan(db.session, current_actor(), plan, current_user.full_name)
+    printed = plan_printing.print_plan_or_batch(db.session, current_actor(), plan,
+                                                current_user.full_name)
     db.session.commit()
+    if isinstance(printed, PrintBatch):  # too large to render in the request
+        return redirect(url_for("careplans.batch", batch_id=printed.id))
     return _pdf_response(printed.pdf, printed.filename)
 
 
@@ -447,9 +451,8 @@ def print_batch():
     if not plans:
         flash(_("Choose at least one plan to print."), "warning")
         return redirect(url_for("careplans.index"))
-    batch = plan_printing.start_batch(db.session, current_actor(), plans)
+    batch = plan_printing.start_batch(db.session, current_actor(), plans, current_user.full_name)
     db.session.commit()
-    plan_printing.launch_batch(batch, [plan.id for plan in plans], current_user.full_name)
     return redirect(url_for("careplans.batch", batch_id=batch.id))
 
 
@@ -459,20 +462,36 @@ def _own_batch(batch_id: int) -> PrintBatch:
     return batch
 
 
+# A batch is read by its owner only; a reader who is not an editor owns the batch of one
+# that a large plan's print became (see print_pdf).
 @bp.get("/print/<int:batch_id>")
-@require(PLAN_EDITOR)
+@require(PLAN_READER)
 def batch(batch_id: int):
-    return render_template("careplans/batch.html", batch=_own_batch(batch_id))
+    batch = _own_batch(batch_id)
+    return render_template("careplans/batch.html", batch=batch,
+                           progress=work.state(db.session, batch.work_item_id))
 
 
 @bp.get("/print/<int:batch_id>/progress")
-@require(PLAN_EDITOR)
+@require(PLAN_READER)
 def batch_progress(batch_id: int):
-    return render_template("careplans/_batch_progress.html", batch=_own_batch(batch_id))
+    batch = _own_batch(batch_id)
+    return render_template("careplans/_batch_progress.html", batch=batch,
+                           progress=work.state(db.session, batch.work_item_id))
+
+
+@bp.post("/print/<int:batch_id>/cancel")
+@require(PLAN_READER)
+def batch_cancel(batch_id: int):
+    batch = _own_batch(batch_id)
+    if batch.work_item_id is not None and batch.status == BatchStatus.RUNNING:
+        work.cancel(db.session, batch.work_item_id)
+        db.session.commit()
+    return redirect(url_for("careplans.batch", batch_id=batch.id))
 
 
 @bp.get("/print/<int:batch_id>/plans.pdf")
-@require(PLAN_EDITOR)
+@require(PLAN_READER)
 def batch_pdf(batch_id: int):
     batch = _own_batch(batch_id)
     pdf = plan_printing.batch_download(db.session, current_actor(), batch, current_user)

@@ -9,7 +9,8 @@ and the report keeps at most `MAX_STORED_MESSAGES` errors and warnings (all are 
 The engine owns its transaction (the one exception to "services never commit"): the whole file
 is imported in one transaction, then a dry run or a refused file is rolled back, and a clean
 import is committed together with its report. The report is stored in every case, after a
-rollback in a transaction of its own.
+rollback in a transaction of its own. Run as background work (`imports/work.py`), the engine
+leaves that last commit to the work mechanism, which commits it with the end of the item.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from coordinator.core.context import Actor
 from coordinator.core.time import local_today, utcnow
 from coordinator.imports.cells import CellError, Parser, text
 from coordinator.imports.models import ImportReport, ImportStatus
+from coordinator.work.context import Stopped
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ class ImportRun:
 
 def start_report(session: Session, actor: Actor, kind: str, file_name: str,
                  options: ImportOptions, file_size: int | None = None) -> ImportReport:
-    """Record that an import starts (status running); the caller commits."""
+    """Record that an import starts (status running: not finished); the caller commits."""
     report = ImportReport(
         kind=kind, file_name=(file_name or "-")[:255], file_size=file_size,
         user_id=actor.user_id, actor_label=actor.label, dry_run=options.dry_run,
@@ -141,11 +143,16 @@ def start_report(session: Session, actor: Actor, kind: str, file_name: str,
 
 def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
                options: ImportOptions, *, progress: Progress | None = None,
-               locale: str | None = None, batch_size: int = BATCH_SIZE) -> ImportReport:
+               locale: str | None = None, batch_size: int = BATCH_SIZE,
+               commit: bool = True) -> ImportReport:
     """Import `stream` as the report's kind, in one transaction, and store the report.
 
-    Commits: the data with its report when the import succeeds, else only the report. Messages
-    are written in `locale` (default: the current one).
+    Commits: the data with its report when the import succeeds, else only the report; with
+    `commit=False` the same is left flushed for the caller to commit (the background work
+    commits it together with the end of its item). Messages are written in `locale` (default:
+    the current one). When `progress` stops the import (`coordinator.work.context.Stopped`:
+    cancelled, or its worker is stopping) everything is rolled back, the report included, and
+    the exception goes on.
     """
     from coordinator.imports.kinds import KINDS
 
@@ -158,7 +165,11 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
             if status != ImportStatus.SUCCEEDED or options.dry_run:
                 session.rollback()
             _store(run, kind, status)
-            session.commit()
+            if commit:
+                session.commit()
+        except Stopped:
+            session.rollback()
+            raise
         except BaseException as error:
             session.rollback()
             if isinstance(error, Exception):
@@ -166,7 +177,8 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
             run.errors.add(None, None, _("The import stopped on an unexpected error: nothing was "
                                          "written. The error has been logged."))
             _store(run, kind, ImportStatus.FAILED)
-            session.commit()
+            if commit:
+                session.commit()
             if not isinstance(error, Exception):
                 raise
     return session.get(ImportReport, report_id)

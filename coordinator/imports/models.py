@@ -31,6 +31,7 @@ class ImportStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 STATUSES = tuple(ImportStatus)
@@ -40,9 +41,11 @@ STATUS_VALUES = ", ".join(f"'{status}'" for status in STATUSES)
 class ImportReport(db.Model):
     """One run of the import engine on one file.
 
-    `status`: running, then succeeded (rows written, or a dry run without blocking error),
-    rejected (the file or some rows were refused: nothing written) or failed (an unexpected
-    error: nothing written). `errors` and `warnings` hold at most the first
+    `status`: running (queued or running as background work: `work_item_id` tells its
+    progress), then succeeded (rows written, or a dry run without blocking error), rejected
+    (the file or some rows were refused: nothing written), failed (an unexpected error, or its
+    worker kept being stopped: nothing written) or cancelled (nothing written).
+    `errors` and `warnings` hold at most the first
     `engine.MAX_STORED_MESSAGES` entries ({"line", "column", "message"}); `error_count` counts
     them all.
     """
@@ -73,6 +76,9 @@ class ImportReport(db.Model):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
+    # The background work that runs it (imports from the web); None from the command line.
+    work_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_item.id", ondelete="SET NULL"), index=True)
 
     @property
     def is_finished(self) -> bool:

@@ -27,6 +27,8 @@ def outcome(report: ImportReport) -> str:
         return _("The import is running.")
     if report.status == ImportStatus.FAILED:
         return _("The import stopped on an unexpected error: nothing was written.")
+    if report.status == ImportStatus.CANCELLED:
+        return _("The import was cancelled: nothing was written.")
     if report.status == ImportStatus.REJECTED:
         if report.dry_run:
             return _("Dry run: this file would be refused. Nothing was written.")

@@ -1,15 +1,13 @@
 """CSV import pages: upload a file, follow its progress, read the reports.
 
-The upload is streamed to a temporary file and imported in a background thread (see
-`background`); the progress page polls a small fragment every second (htmx). The progress bar
-needs the polling to reach the process that received the file; the report is in the database.
+The upload is stored with a work item and imported by a background worker (see `work`); the
+progress page polls a small fragment every second (htmx), which reads the item's progress
+from any process.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -21,11 +19,13 @@ from coordinator import permissions
 from coordinator.core.pagination import paginate
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
-from coordinator.imports import background, engine, progress, reporting, services
+from coordinator.imports import engine, reporting, services
+from coordinator.imports import work as import_work
 from coordinator.imports.forms import ImportForm
 from coordinator.imports.kinds import KINDS
 from coordinator.imports.models import ImportReport, ImportStatus
 from coordinator.permissions import IMPORTER, abort_if_hidden, require
+from coordinator.work import queue as work
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -34,9 +34,11 @@ STATUS_LABELS = {
     ImportStatus.SUCCEEDED: _l("Succeeded"),
     ImportStatus.REJECTED: _l("Refused"),
     ImportStatus.FAILED: _l("Failed"),
+    ImportStatus.CANCELLED: _l("Cancelled on request"),
 }
 STATUS_CLASSES = {ImportStatus.RUNNING: "info", ImportStatus.SUCCEEDED: "success",
-                  ImportStatus.REJECTED: "danger", ImportStatus.FAILED: "danger"}
+                  ImportStatus.REJECTED: "danger", ImportStatus.FAILED: "danger",
+                  ImportStatus.CANCELLED: "secondary"}
 
 
 @bp.url_value_preprocessor
@@ -77,31 +79,15 @@ def new():
     form = ImportForm()
     if not form.validate_on_submit():
         return render_template("imports/new.html", form=form), 400 if form.errors else 200
-    path, size = _save_upload(form.file.data)
     options = engine.ImportOptions(
         dry_run=form.dry_run.data, skip_invalid=form.skip_invalid.data,
         accept_duplicates=form.accept_duplicates.data,
         territory_id=permissions.import_territory(current_user))
-    actor = current_actor()
     file_name = os.path.basename((form.file.data.filename or "").replace("\\", "/"))
-    report = engine.start_report(db.session, actor, form.kind.data, file_name, options, size)
+    report = import_work.start(db.session, current_actor(), form.kind.data, file_name, options,
+                               form.file.data.stream, str(get_locale()))
     db.session.commit()
-    background.launch(current_app._get_current_object(), report.id, path, actor, options,
-                      str(get_locale()))
     return redirect(url_for(".show", report_id=report.id))
-
-
-def _save_upload(upload) -> tuple[str, int]:
-    """Stream the uploaded file to a temporary file of our own (the request's is deleted when
-    the request ends, the import goes on): its path and size."""
-    with tempfile.NamedTemporaryFile(prefix="coordinator-import-", suffix=".csv",
-                                     delete=False) as handle:
-        try:
-            shutil.copyfileobj(upload.stream, handle, 1 << 20)
-        except BaseException:
-            os.unlink(handle.name)
-            raise
-        return handle.name, handle.tell()
 
 
 def _report_or_404(report_id: int) -> ImportReport:
@@ -115,7 +101,7 @@ def _report_or_404(report_id: int) -> ImportReport:
 def show(report_id: int):
     report = _report_or_404(report_id)
     return render_template("imports/show.html", report=report,
-                           progress=progress.get(report.id))
+                           progress=work.state(db.session, report.work_item_id))
 
 
 @bp.get("/<int:report_id>/progress")
@@ -124,4 +110,15 @@ def progress_fragment(report_id: int):
     """The progress bar while the import runs, then the report (the polling stops)."""
     report = _report_or_404(report_id)
     return render_template("imports/_progress.html", report=report,
-                           progress=progress.get(report.id))
+                           progress=work.state(db.session, report.work_item_id))
+
+
+@bp.post("/<int:report_id>/cancel")
+@require(IMPORTER)
+def cancel(report_id: int):
+    """Cancel the import (who may read the report may cancel it): nothing is written."""
+    report = _report_or_404(report_id)
+    if report.work_item_id is not None and not report.is_finished:
+        work.cancel(db.session, report.work_item_id)
+        db.session.commit()
+    return redirect(url_for(".show", report_id=report.id))

@@ -10,6 +10,6 @@ from coordinator.printing import services
 
 
 def purge_printed_documents(session: Session, now: datetime) -> dict[str, int]:
-    """Patient documents do not pile up: old cached PDFs and batch PDFs are deleted, and a
-    batch interrupted by a restart is failed (`services.purge`)."""
+    """Patient documents do not pile up: old cached PDFs and batch PDFs are deleted
+    (`services.purge`)."""
     return services.purge(session, now)

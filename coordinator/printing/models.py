@@ -17,6 +17,7 @@ class BatchStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class PrintedDocument(db.Model):
@@ -33,12 +34,14 @@ class PrintedDocument(db.Model):
 
 
 class PrintBatch(db.Model):
-    """Several documents printed into one PDF in the background; `done` of `total` tells the
-    progress to any process (the progress bar polls it)."""
+    """Several documents printed into one PDF as background work: `status` running (queued or
+    running: its work item tells the progress to any process) → succeeded | failed |
+    cancelled; `total` documents."""
 
     __tablename__ = "print_batch"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status_known"),
+        CheckConstraint("status IN ('running', 'succeeded', 'failed', 'cancelled')",
+                        name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +49,8 @@ class PrintBatch(db.Model):
     status: Mapped[BatchStatus] = mapped_column(enum_type(BatchStatus, 16),
                                                 default=BatchStatus.RUNNING)
     total: Mapped[int] = mapped_column(Integer)
-    done: Mapped[int] = mapped_column(Integer, default=0)
+    work_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_item.id", ondelete="SET NULL"), index=True)
     pages: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -54,7 +58,3 @@ class PrintBatch(db.Model):
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     # What was printed, so that a download checks again that the user may still read it all.
     document_ids: Mapped[list | None] = mapped_column(JSON)
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, self.done * 100 // self.total)

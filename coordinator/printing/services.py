@@ -67,25 +67,21 @@ def render(session: Session, html: str) -> Rendered:
 
 CACHE_DAYS = 30
 BATCH_HOURS = 24
-STALLED_MINUTES = 60
 
 
 def purge(session: Session, now: datetime) -> dict[str, int]:
     """Printed documents are not kept: cached PDFs unused for 30 days go, batch PDFs go after
-    24 hours, and a batch still "running" after an hour (its process was stopped) is failed."""
+    24 hours. (A batch interrupted by a restart is not left behind: its work item is run
+    again, see coordinator/work.)"""
     from datetime import timedelta
 
     from sqlalchemy import delete, update
 
-    from coordinator.printing.models import BatchStatus, PrintBatch
+    from coordinator.printing.models import PrintBatch
 
     cached = rowcount(session.execute(delete(PrintedDocument).where(
         PrintedDocument.created_at < now - timedelta(days=CACHE_DAYS))))
     expired = rowcount(session.execute(update(PrintBatch).where(
         PrintBatch.created_at < now - timedelta(hours=BATCH_HOURS), PrintBatch.pdf.is_not(None))
         .values(pdf=None)))
-    stalled = rowcount(session.execute(update(PrintBatch).where(
-        PrintBatch.status == BatchStatus.RUNNING,
-        PrintBatch.created_at < now - timedelta(minutes=STALLED_MINUTES))
-        .values(status=BatchStatus.FAILED, error="interrupted", finished_at=now)))
-    return {"cached_pdfs": cached, "batch_pdfs": expired, "stalled_batches": stalled}
+    return {"cached_pdfs": cached, "batch_pdfs": expired}

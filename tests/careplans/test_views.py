@@ -14,7 +14,7 @@ from coordinator.audit.models import AuditEntry
 from coordinator.careplans.models import CarePlan
 from coordinator.core.time import local_today
 from coordinator.extensions import db
-from coordinator.printing import batch as batches
+from coordinator.work import worker
 from tests import factories
 from tests.htmlform import form_fields
 
@@ -231,21 +231,17 @@ def test_english_reader_gets_an_english_summary(client, logged_in, team):
     assert "Care team" in text and "Printed on" in text
 
 
-def test_batch_print_of_the_caseload(client, logged_in, team, monkeypatch):
+def test_batch_print_of_the_caseload(client, logged_in, team):
     plans = [factories.make_care_plan(team["patient"], user=team["manager"], status="active")]
     for _i in range(2):
         patient = factories.make_patient(case_manager_id=team["manager"].id, gp_id=team["gp"].id)
         plans.append(factories.make_care_plan(patient, user=team["manager"], status="active"))
 
-    def inline(app, batch_id, build):
-        htmls, stamp = build()
-        batches.execute(db.session, batch_id, htmls, stamp, parallel=False)
-
-    monkeypatch.setattr(batches, "launch", inline)
     logged_in(team["manager"])
     token = client.csrf_token("/careplans/")
     response = client.post("/careplans/print", data={"csrf_token": token, "scope": "caseload"})
     assert response.status_code == 302
+    assert [info.kind for info in worker.drain(client.application)] == ["print_batch"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="batch-done"' in page
     pdf = client.get(response.headers["Location"] + "/plans.pdf")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from coordinator.core.context import Actor
-from coordinator.extensions import db
-from coordinator.imports import background, engine, progress
+from coordinator.imports import engine
+from coordinator.work import worker
 
 DATA = Path(__file__).parent / "data"
 ORDER = ("providers", "patients", "enrollments")  # the examples, in dependency order
@@ -59,17 +59,16 @@ def examples(session):
 
 
 @pytest.fixture
-def inline_imports(monkeypatch):
-    """Run the background import inside the request (the test's transaction), not a thread."""
-    launched = []
+def inline_imports(app):
+    """The uploads' background work, run by `upload` right after each upload, here, in the
+    test's transaction (not by a worker): the ids of the items run."""
+    ran: list[int] = []
+    _runs.append(lambda: ran.extend(info.id for info in worker.drain(app)))
+    yield ran
+    _runs.clear()
 
-    def launch(app, report_id, path, actor, options, locale):
-        launched.append(report_id)
-        progress.begin(report_id, 1)
-        background.execute(db.session, report_id, path, actor, options, locale)
 
-    monkeypatch.setattr(background, "launch", launch)
-    return launched
+_runs: list = []
 
 
 def upload(client, kind: str, content: bytes, file_name: str = "file.csv", **options):
@@ -77,5 +76,8 @@ def upload(client, kind: str, content: bytes, file_name: str = "file.csv", **opt
     data = {"csrf_token": token, "kind": kind,
             "file": (io.BytesIO(content), file_name)}
     data.update({name: "y" for name, value in options.items() if value})
-    return client.post("/imports/new", data=data, content_type="multipart/form-data",
-                       headers={"Accept-Language": "en"})
+    response = client.post("/imports/new", data=data, content_type="multipart/form-data",
+                           headers={"Accept-Language": "en"})
+    for run_queued in _runs:  # inline_imports
+        run_queued()
+    return response

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from coordinator import create_app
 from coordinator.extensions import db
 from coordinator.strata.services import load_reference_data
+from coordinator.work import worker
 from tests import dbutil, factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.live_database]
@@ -22,7 +23,9 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     url = dbutil.fresh_database(tmp_path_factory.mktemp("imports-live"))
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    # The web process runs the background work in threads of its own, as `make run` does.
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url,
+                      "WORKERS_IN_PROCESS": True, "WORK_POLL_SECONDS": 0.1})
     with app.app_context():
         flask_migrate.upgrade()
         load_reference_data(db.session)
@@ -33,6 +36,9 @@ def server(tmp_path_factory):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}", email
     httpd.shutdown()
+    threads = app.extensions.get(worker.THREADS_KEY)
+    if threads is not None:
+        threads.shutdown()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

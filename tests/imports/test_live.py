@@ -1,5 +1,6 @@
-"""The real thing: the upload returns at once, the import runs in a background thread with its
-own session, the progress fragment is polled until the report appears."""
+"""The real thing: the upload returns at once, the import runs as background work in a worker
+thread of the web process with its own session, the progress fragment is polled until the
+report appears."""
 
 import io
 import re
@@ -14,6 +15,7 @@ from coordinator.extensions import db
 from coordinator.imports.models import ImportReport
 from coordinator.providers.models import Provider
 from coordinator.strata.services import load_reference_data
+from coordinator.work import worker
 from tests import dbutil, factories
 from tests.conftest import CSRF_RE
 from tests.imports.conftest import example
@@ -24,7 +26,9 @@ pytestmark = pytest.mark.live_database
 @pytest.fixture
 def live_app(tmp_path):
     url = dbutil.fresh_database(tmp_path)
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
+    # The web process runs the background work in threads of its own, as `make run` does.
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url,
+                      "WORKERS_IN_PROCESS": True, "WORK_POLL_SECONDS": 0.1})
     with app.app_context():
         flask_migrate.upgrade()
         load_reference_data(db.session)
@@ -32,6 +36,9 @@ def live_app(tmp_path):
         email = factories.make_user(role="admin").email
         db.session.remove()
     yield app, email
+    threads = app.extensions.get(worker.THREADS_KEY)
+    if threads is not None:
+        threads.shutdown()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -63,7 +70,7 @@ def test_upload_then_follow_the_progress_until_the_report(live_app):
         if 'data-testid="import-report"' in body:
             break
         assert 'hx-trigger="every 1s"' in body and "<progress" in body
-        time.sleep(0.1)
+        time.sleep(0.2)
     else:
         pytest.fail("the import did not finish")
     assert "Created: 6" in body and "Imported." in body

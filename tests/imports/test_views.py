@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.extensions import db
-from coordinator.imports import progress
 from coordinator.imports.models import ImportReport
 from coordinator.providers.models import Provider
+from coordinator.work import worker
+from coordinator.work.models import WorkItem
 from tests.imports.conftest import example, upload
 
 EN = {"Accept-Language": "en"}
@@ -21,7 +22,10 @@ def test_upload_progress_report_flow(client, logged_in, admin, session, inline_i
     assert response.status_code == 302
     report = session.scalar(select(ImportReport))
     assert response.headers["Location"] == f"/imports/{report.id}"
-    assert inline_imports == [report.id]
+    assert inline_imports == [report.work_item_id]
+    item = session.get(WorkItem, report.work_item_id)
+    assert (item.status, item.attempts, item.done, item.total) == (
+        "succeeded", 1, len(example("providers")), len(example("providers")))
     assert (report.status, report.created, report.user_id, report.actor_label) == (
         "succeeded", 6, admin.id, admin.email)
     assert report.file_name == "providers.csv" and report.file_size == len(
@@ -38,24 +42,52 @@ def test_upload_progress_report_flow(client, logged_in, admin, session, inline_i
 
 def test_a_running_import_polls_its_progress(client, logged_in, admin, session):
     logged_in(admin)
+    item = WorkItem(kind="import", payload={}, status="running", attempts=1, done=420,
+                    total=1000, counts={"rows": 1234}, claimed_by="elsewhere")
+    session.add(item)
+    session.flush()
     report = ImportReport(kind="patients", file_name="big.csv", actor_label=admin.email,
                           user_id=admin.id, status="running", options={}, errors=[],
-                          warnings=[])
+                          warnings=[], work_item_id=item.id)
     session.add(report)
     session.commit()
-    progress.begin(report.id, 1000)
-    progress.update(report.id, 420, 1234)
-    try:
-        fragment = client.get(f"/imports/{report.id}/progress",
-                              headers=EN).get_data(as_text=True)
-    finally:
-        progress.end(report.id)
+    fragment = client.get(f"/imports/{report.id}/progress", headers=EN).get_data(as_text=True)
     assert f'hx-get="/imports/{report.id}/progress"' in fragment
     assert 'hx-trigger="every 1s"' in fragment
     assert '<progress class="w-100" max="100" value="42"' in fragment
-    assert "1,234 rows" in fragment
-    elsewhere = client.get(f"/imports/{report.id}", headers=EN).get_data(as_text=True)
-    assert "<progress" in elsewhere and "server process" in elsewhere
+    assert "1,234 rows" in fragment and 'data-testid="import-cancel"' in fragment
+    page = client.get(f"/imports/{report.id}", headers=EN).get_data(as_text=True)
+    assert "<progress" in page and "42 % of the file read" in page
+
+
+def test_a_queued_import_is_cancelled_at_once_and_writes_nothing(client, logged_in, admin,
+                                                                session):
+    logged_in(admin)
+    location = upload(client, "providers", example("providers")).headers["Location"]
+    report = session.scalar(select(ImportReport))
+    page = client.get(location, headers=EN).get_data(as_text=True)
+    assert "Waiting for a worker to start the import." in page
+    response = client.post(f"{location}/cancel", data={"csrf_token": client.csrf_token(location)},
+                           headers=EN)
+    assert response.status_code == 302
+    session.expire_all()
+    assert (report.status, session.get(WorkItem, report.work_item_id).status) == (
+        "cancelled", "cancelled")
+    assert worker.drain(client.application) == []
+    page = client.get(location, headers=EN).get_data(as_text=True)
+    assert "The import was cancelled: nothing was written." in page
+    assert session.scalar(select(Provider.id)) is None
+
+
+def test_another_users_import_cannot_be_cancelled(client, logged_in, make_user, session):
+    owner, other = make_user(role="case_manager"), make_user(role="case_manager")
+    logged_in(owner)
+    location = upload(client, "providers", example("providers")).headers["Location"]
+    client.post("/logout", data={"csrf_token": client.csrf_token("/")})
+    logged_in(other)
+    response = client.post(f"{location}/cancel", data={"csrf_token": client.csrf_token("/")})
+    assert response.status_code == 404
+    assert session.scalar(select(WorkItem.status)) == "queued"
 
 
 def test_errors_are_listed_by_line_and_column(client, logged_in, admin, inline_imports):
