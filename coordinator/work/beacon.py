@@ -78,6 +78,10 @@ class Beacon:
     def cancel_requested(self, item: WorkItem) -> bool:
         return bool(item.cancel_requested)
 
+    def asked_to_cancel(self, item_id: int) -> bool:
+        """Whether a request to cancel is recorded here, beside the row's flag."""
+        return False
+
     def clear(self, item_id: int) -> None:
         """Forget the live state of an item that ended."""
 
@@ -169,7 +173,10 @@ class FileBeacon(Beacon):
         return max(beats) if beats else None
 
     def cancel_requested(self, item) -> bool:
-        return bool(item.cancel_requested) or self._cancel_path(item.id).exists()
+        return bool(item.cancel_requested) or self.asked_to_cancel(item.id)
+
+    def asked_to_cancel(self, item_id) -> bool:
+        return self._cancel_path(item_id).exists()
 
     def clear(self, item_id) -> None:
         for path in (self._beat_path(item_id), self._cancel_path(item_id)):
@@ -202,6 +209,9 @@ class SessionBeacon(Beacon):
 
     def cancel_requested(self, item) -> bool:
         return self.outer.cancel_requested(item)
+
+    def asked_to_cancel(self, item_id) -> bool:
+        return self.outer.asked_to_cancel(item_id)
 
 
 def for_engine(engine: Engine, configured_directory: str | None = None) -> Beacon:

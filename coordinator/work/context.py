@@ -55,13 +55,15 @@ class ItemInfo:
     created_by_id: int | None
     status: str
     error: str | None = None
+    cancel_requested: bool = False  # when it was claimed
 
     @classmethod
     def of(cls, item: WorkItem) -> ItemInfo:
         return cls(id=item.id, kind=item.kind, payload=dict(item.payload or {}),
                    attempt=item.attempts, max_attempts=item.max_attempts,
                    claimed_by=item.claimed_by, created_by_id=item.created_by_id,
-                   status=item.status, error=item.error)
+                   status=item.status, error=item.error,
+                   cancel_requested=bool(item.cancel_requested))
 
     def ended(self, status: str, error: str | None = None) -> ItemInfo:
         return replace(self, status=status, error=error)
@@ -88,8 +90,8 @@ class WorkContext:
         self.done = 0
         self.total: int | None = None
         self.counts: dict[str, Any] | None = None
-        self._published = 0.0
-        self._cancelled = False
+        self._published = time.monotonic()  # the claim was a heartbeat
+        self._cancelled = info.cancel_requested or beacon.asked_to_cancel(info.id)
         self._lost = False
 
     @property

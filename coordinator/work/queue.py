@@ -190,31 +190,35 @@ def claim(session: Session, kinds: list[str], worker: str) -> ItemInfo | None:
     """Take the oldest queued item of these kinds for `worker`, and commit: exactly one worker
     gets each item. PostgreSQL: the candidate row is locked `FOR NO KEY UPDATE SKIP LOCKED`,
     so concurrent workers take different items without waiting; SQLite: one writer at a time,
-    and the update applies only while the item is still queued."""
+    and the update applies only while the item is still queued (a read first, so that an idle
+    worker never takes the write lock)."""
     if not kinds:
         return None
     queued = (WorkItem.status == WorkStatus.QUEUED.value, WorkItem.kind.in_(kinds))
-    anything = session.scalar(select(WorkItem.id).where(*queued).limit(1))
-    session.commit()  # ends the read: the claim below must be the first statement of its own
-    if anything is None:
-        return None
     pick = select(WorkItem.id).where(*queued).order_by(WorkItem.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True, key_share=True)
+    else:
+        anything = session.scalar(select(WorkItem.id).where(*queued).limit(1))
+        session.commit()  # ends the read: the claim must be the first statement of its own
+        if anything is None:
+            return None
     now = utcnow()
-    claimed = session.execute(
+    row = session.execute(
         update(WorkItem)
         .where(WorkItem.id == pick.scalar_subquery(), WorkItem.status == WorkStatus.QUEUED.value)
         .values(status=WorkStatus.RUNNING.value, claimed_by=worker,
                 attempts=WorkItem.attempts + 1, heartbeat_at=now, started_at=now)
-        .returning(WorkItem.id)
-        .execution_options(synchronize_session=False)).scalar()
-    if claimed is None:
-        session.commit()
-        return None
-    info = ItemInfo.of(session.get(WorkItem, claimed, populate_existing=True))
+        .returning(WorkItem.id, WorkItem.kind, WorkItem.payload, WorkItem.attempts,
+                   WorkItem.max_attempts, WorkItem.created_by_id, WorkItem.cancel_requested)
+        .execution_options(synchronize_session=False)).first()
     session.commit()
-    return info
+    if row is None:
+        return None
+    return ItemInfo(id=row.id, kind=row.kind, payload=dict(row.payload or {}),
+                    attempt=row.attempts, max_attempts=row.max_attempts, claimed_by=worker,
+                    created_by_id=row.created_by_id, status=WorkStatus.RUNNING.value,
+                    cancel_requested=bool(row.cancel_requested))
 
 
 def end(session: Session, info: ItemInfo, status: WorkStatus, *, result: dict | None = None,

@@ -137,8 +137,7 @@ class Worker:
         self._current = ctx
         started = time.monotonic()
         try:
-            ctx.publish()
-            ctx.checkpoint()
+            ctx.checkpoint()  # cancelled before it started
             result = kind.handler(ctx)
         except Cancelled:
             session.rollback()
@@ -261,14 +260,18 @@ class InProcessWorkers:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def start_in_process(app: Flask) -> InProcessWorkers | None:
+_starting = threading.Lock()
+
+
+def start_in_process(app: Flask) -> InProcessWorkers:
     """Start the application's worker threads in this process, once."""
-    running = app.extensions.get(THREADS_KEY)
-    if running is not None:
-        return running
-    workers = InProcessWorkers(app, int(app.config.get("WORKER_THREADS", 1)))
-    app.extensions[THREADS_KEY] = workers
-    workers.start()
+    with _starting:
+        running = app.extensions.get(THREADS_KEY)
+        if running is not None:
+            return running
+        workers = InProcessWorkers(app, int(app.config.get("WORKER_THREADS", 1)))
+        app.extensions[THREADS_KEY] = workers
+        workers.start()
     atexit.register(workers.shutdown, float(app.config.get("WORK_STOP_GRACE_SECONDS", 10)))
     logger.info("%d worker thread(s) started in this process", len(workers.threads))
     return workers
