@@ -222,6 +222,11 @@ def can_see_print_batch(user: User, batch: Any) -> bool:
     return batch is not None and user.is_authenticated and batch.user_id == user.id
 
 
+def can_cancel_print_batch(user: User, batch: Any) -> bool:
+    """Its owner cancels a batch print (no one else sees it)."""
+    return can_see_print_batch(user, batch)
+
+
 def shared_plan_scope(user: User) -> ColumnElement[bool]:
     """The SQL condition selecting the plans a GP or care-team professional may read (the
     rule of `can_read_plan`)."""
@@ -315,6 +320,11 @@ def can_read_import_report(user: User, report: Any) -> bool:
         return False
     return user.role == Role.ADMIN or (user.role == Role.CASE_MANAGER
                                        and report.user_id == user.id)
+
+
+def can_cancel_import(user: User, report: Any) -> bool:
+    """Who reads an import's report may cancel the import (its owner, an administrator)."""
+    return can_read_import_report(user, report)
 
 
 def import_report_scope(user: User, owner_column: Any) -> ColumnElement[bool]:

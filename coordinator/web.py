@@ -2,8 +2,8 @@
 error pages, CLI, and every extension point filled in one place, in the open — never by the side
 effect of importing a module or registering a blueprint: what higher layers add to lower
 domains (`wire_extension_points`: page context, the moves of a patient merge), the periodic
-jobs (`register_jobs`), the template globals (`templating.init_app`). Registering is
-idempotent: the same function twice changes nothing."""
+jobs (`register_jobs`), the kinds of background work (`register_work`), the template globals
+(`templating.init_app`). Registering is idempotent: the same function twice changes nothing."""
 
 from __future__ import annotations
 
@@ -45,12 +45,10 @@ def init_app(app: Flask) -> None:
     from coordinator.auth import loaders
     from coordinator.auth.views import admin_bp
     from coordinator.auth.views import bp as auth_bp
-    from coordinator.careplans import work as careplan_work
     from coordinator.careplans.views import bp as careplans_bp
     from coordinator.cli import register as register_cli
     from coordinator.core import errorpages, hooks
     from coordinator.home.views import bp as home_bp
-    from coordinator.imports import work as import_work
     from coordinator.imports.views import bp as imports_bp
     from coordinator.jobs import scheduler
     from coordinator.jobs.views import bp as jobs_bp
@@ -59,8 +57,6 @@ def init_app(app: Flask) -> None:
     from coordinator.scheduling.calendar_views import bp as calendar_bp
     from coordinator.scheduling.views import bp as scheduling_bp
     from coordinator.strata.views import bp as programs_bp
-    from coordinator.work import registry as work_registry
-    from coordinator.work import worker as work_worker
 
     wire_extension_points(app)
     register_jobs(app)  # before the scheduler starts
@@ -76,12 +72,7 @@ def init_app(app: Flask) -> None:
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
-    # Background work: every kind registered here, by name, then the workers (threads of this
-    # process when configured; else `flask --app wsgi worker`).
-    kinds = work_registry.init_app(app)
-    import_work.register(kinds)
-    careplan_work.register(kinds)
-    work_worker.init_app(app)
+    register_work(app)
     # The OpenAPI description is public: other teams build against it.
     permissions.declare(app, "api-docs.openapi_json", permissions.PUBLIC)
 
@@ -139,3 +130,18 @@ def register_jobs(app: Flask) -> None:
             "hourly", outbox_jobs.deliver_outbox),
     ):
         registry.register(app, job)
+
+
+def register_work(app: Flask) -> None:
+    """The kinds of background work (docs/architecture.md, "Background work"), each handler
+    written by its domain in `<domain>/work.py`; then the workers: threads of this process when
+    the configuration asks for them (`WORKERS_IN_PROCESS`), else `flask --app wsgi worker`
+    processes run them."""
+    from coordinator.careplans import work as careplan_work
+    from coordinator.imports import work as import_work
+    from coordinator.work import registry, worker
+
+    kinds = registry.init_app(app)
+    import_work.register(kinds)
+    careplan_work.register(kinds)
+    worker.init_app(app)

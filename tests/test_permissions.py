@@ -140,6 +140,8 @@ def test_a_print_batch_is_its_owners(case_manager, admin):
     assert p.can_see_print_batch(case_manager, batch)
     assert not p.can_see_print_batch(admin, batch)
     assert not p.can_see_print_batch(case_manager, None)
+    assert p.can_cancel_print_batch(case_manager, batch)
+    assert not p.can_cancel_print_batch(admin, batch)
 
 
 # -- Providers, bookings, outcomes, calendars ------------------------------------------------
@@ -217,6 +219,8 @@ def test_import_scope_and_reports(case_manager, admin, make_user):
     assert p.can_read_import_report(admin, own)
     assert not p.can_read_import_report(make_user(role="gp", territory_code=None), own)
     assert not p.can_read_import_report(case_manager, None)
+    assert p.can_cancel_import(case_manager, own) and p.can_cancel_import(admin, own)
+    assert not p.can_cancel_import(case_manager, theirs)
     rows = []
     for owner in (case_manager, admin):
         report = ImportReport(user_id=owner.id, kind="patients", file_name="x.csv",

@@ -46,6 +46,7 @@ from coordinator.permissions import (
     PLAN_EDITOR,
     PLAN_READER,
     abort_if_hidden,
+    can_cancel_print_batch,
     can_edit_plan,
     can_read_plan,
     can_read_plan_history,
@@ -483,7 +484,8 @@ def batch_progress(batch_id: int):
 @bp.post("/print/<int:batch_id>/cancel")
 @require(PLAN_READER)
 def batch_cancel(batch_id: int):
-    batch = _own_batch(batch_id)
+    batch = db.session.get(PrintBatch, batch_id)
+    abort_if_hidden(can_cancel_print_batch(current_user, batch))
     if batch.work_item_id is not None and batch.status == BatchStatus.RUNNING:
         work.cancel(db.session, batch.work_item_id)
         db.session.commit()

@@ -116,8 +116,9 @@ def progress_fragment(report_id: int):
 @bp.post("/<int:report_id>/cancel")
 @require(IMPORTER)
 def cancel(report_id: int):
-    """Cancel the import (who may read the report may cancel it): nothing is written."""
-    report = _report_or_404(report_id)
+    """Cancel the import: nothing is written."""
+    report = db.session.get(ImportReport, report_id)
+    abort_if_hidden(permissions.can_cancel_import(current_user, report))
     if report.work_item_id is not None and not report.is_finished:
         work.cancel(db.session, report.work_item_id)
         db.session.commit()

@@ -41,9 +41,10 @@ class Registry:
         self._kinds: dict[str, Kind] = {}
 
     def register(self, kind: Kind) -> None:
-        if kind.name in self._kinds:
-            raise ValueError(f"work kind {kind.name!r} is registered twice")
-        self._kinds[kind.name] = kind
+        """Add a kind; the same kind again changes nothing, another under a taken name is
+        refused."""
+        if self._kinds.setdefault(kind.name, kind) != kind:
+            raise ValueError(f"two kinds of work are named {kind.name!r}")
 
     def unregister(self, name: str) -> None:
         self._kinds.pop(name, None)
@@ -62,10 +63,9 @@ class Registry:
 
 
 def init_app(app: Flask) -> Registry:
-    """Give the application its (empty) registry; the domains then register their kinds."""
-    registry = Registry()
-    app.extensions[EXTENSION_KEY] = registry
-    return registry
+    """The application's registry (created empty the first time); the domains then register
+    their kinds."""
+    return app.extensions.setdefault(EXTENSION_KEY, Registry())
 
 
 def of(app: Flask | None = None) -> Registry:

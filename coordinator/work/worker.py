@@ -36,6 +36,7 @@ from coordinator.work.models import WorkStatus
 
 logger = logging.getLogger(__name__)
 THREADS_KEY = "coordinator.work.threads"
+STARTER_KEY = "coordinator.work.starter"
 TRANSIENT = (Retry, OperationalError, InterfaceError)
 
 
@@ -280,8 +281,9 @@ def start_in_process(app: Flask) -> InProcessWorkers:
 def init_app(app: Flask) -> None:
     """Start the worker threads with the first request when the configuration asks for them
     (not at import: a command such as `flask db upgrade` must not run work)."""
-    if not in_process_enabled(app):
+    if not in_process_enabled(app) or app.extensions.get(STARTER_KEY):
         return
+    app.extensions[STARTER_KEY] = True
 
     @app.before_request
     def _start_workers() -> None:

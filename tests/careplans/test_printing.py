@@ -157,3 +157,12 @@ def test_a_document_rendering_past_the_time_limit_fails_and_stops_the_renderers(
     for process in processes:
         process.join(10)
         assert not process.is_alive()
+
+
+def test_only_its_owner_cancels_a_batch(app, client, logged_in, case_manager, make_user, session):
+    location = _batch(client, logged_in, case_manager, _plans(case_manager, 1), run=False)
+    colleague = app.test_client()
+    colleague.login(make_user(role="case_manager", territory_code="DOUAISIS").email)
+    response = colleague.post(location + "/cancel", data={"csrf_token": colleague.csrf_token("/")})
+    assert response.status_code == 404
+    assert session.scalar(select(WorkItem.status)) == "queued"

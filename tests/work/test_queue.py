@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from coordinator import web
 from coordinator.core.time import utcnow
 from coordinator.printing.models import PrintedDocument
 from coordinator.work import queue, worker
 from coordinator.work import registry as registries
 from coordinator.work.context import Retry, WorkContext
 from coordinator.work.models import STATUS_VALUES, WorkBlob, WorkItem, WorkStatus
-from coordinator.work.registry import UnknownKind
+from coordinator.work.registry import Kind, UnknownKind
 from tests.work.conftest import write_document
 
 
@@ -28,8 +29,15 @@ def refreshed(session, item_id: int) -> WorkItem:
     return session.get(WorkItem, item_id, populate_existing=True)
 
 
-def test_the_application_factory_registers_every_kind(app):
-    assert {"import", "print_batch"} <= set(registries.of(app).names())
+def test_the_application_factory_registers_every_kind_once(app):
+    names = registries.of(app).names()
+    assert {"import", "print_batch"} <= set(names)
+    before_request = list(app.before_request_funcs.get(None, []))
+    web.register_work(app)  # wiring again adds nothing
+    assert registries.of(app).names() == names
+    assert app.before_request_funcs.get(None, []) == before_request
+    with pytest.raises(ValueError, match="two kinds of work are named 'import'"):
+        registries.of(app).register(Kind("import", lambda ctx: None))
     assert STATUS_VALUES == "'queued', 'running', 'succeeded', 'failed', 'cancelled'"
 
 
