@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
@@ -152,7 +153,7 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
     commits it together with the end of its item). Messages are written in `locale` (default:
     the current one). When `progress` stops the import (`coordinator.work.context.Stopped`:
     cancelled, or its worker is stopping) everything is rolled back, the report included, and
-    the exception goes on.
+    the exception goes on; so does a database error with `commit=False` (to be retried).
     """
     from coordinator.imports.kinds import KINDS
 
@@ -172,6 +173,8 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
             raise
         except BaseException as error:
             session.rollback()
+            if not commit and isinstance(error, OperationalError | InterfaceError):
+                raise  # the database went away or was busy: the background work retries it
             if isinstance(error, Exception):
                 logger.exception("import report %s failed", report_id)
             run.errors.add(None, None, _("The import stopped on an unexpected error: nothing was "

@@ -65,6 +65,8 @@ def enqueue(session: Session, kind: str, payload: dict, *, created_by_id: int | 
                     max_attempts=max_attempts or 3, attempts=0)
     session.add(item)
     session.flush()
+    if has_app_context():
+        beacon().clear(item.id)  # SQLite may give the id of a deleted item again: forget its state
     return item
 
 

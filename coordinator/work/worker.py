@@ -172,14 +172,26 @@ class Worker:
             return
         finally:
             self._current = None
-        ended = queue.end(session, info, WorkStatus.SUCCEEDED, result=result,
-                          progress=(ctx.done, ctx.total, ctx.counts))
+        try:
+            ended = queue.end(session, info, WorkStatus.SUCCEEDED, result=result,
+                              progress=(ctx.done, ctx.total, ctx.counts))
+            if ended:
+                session.commit()
+        except TRANSIENT as error:  # the commit of its work failed: nothing of it was written
+            session.rollback()
+            logger.warning("work item %s: its end could not be committed, queued again: %s",
+                           info.id, error)
+            if info.attempt < info.max_attempts:
+                self._commit(session, queue.requeue(session, info, give_back=False))
+            else:
+                self._end(info, WorkStatus.FAILED, error=f"{type(error).__name__}: {error}",
+                          ctx=ctx)
+            return
         if not ended:
             session.rollback()
             logger.warning("work item %s: %s lost its claim before the end; nothing committed",
                            info.id, self.name)
             return
-        session.commit()
         app_beacon.clear(info.id)
         logger.info("work item %s (%s) succeeded in %.1f s", info.id, info.kind,
                     time.monotonic() - started)
