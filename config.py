@@ -94,7 +94,7 @@ class Config:
     # worker; a plan whose printed HTML is larger is rendered in the background, not in the
     # request (a batch of one).
     PRINT_RENDER_TIMEOUT_SECONDS = 120.0
-    PRINT_INLINE_MAX_BYTES = 150_000
+    PRINT_INLINE_MAX_BYTES = 60_000  # about 150 goals; a demo plan is 4-20 kB
     # Outbox e-mail: off unless COORDINATOR_SMTP_HOST is set (messages then stay in the app).
     SMTP_HOST: str | None = None
     SMTP_PORT = 587

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import utcnow
@@ -279,20 +280,31 @@ def reap(session: Session, stale_after: timedelta, now: datetime | None = None) 
                       or_(WorkItem.heartbeat_at.is_(None), WorkItem.heartbeat_at < cutoff)))]
     session.commit()
     counts = {"requeued": 0, "failed": 0, "cancelled": 0}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for info, last_beat, cancel_asked in candidates:
         if last_beat is not None and last_beat >= cutoff:
             continue  # alive: its heartbeat is in the beacon (SQLite)
-        if cancel_asked:
-            done, key = end(session, info, WorkStatus.CANCELLED, error=CANCELLED,
-                            stale_before=cutoff), "cancelled"
-        elif info.attempt >= info.max_attempts:
-            done, key = end(session, info, WorkStatus.FAILED,
-                            error=INTERRUPTED.format(n=info.attempt),
-                            stale_before=cutoff), "failed"
-        else:
-            done, key = requeue(session, info, give_back=False, stale_before=cutoff), "requeued"
-        session.commit()
-        if done:
+        if postgres:
+            # A dead host's transaction may hold the report's row until PostgreSQL notices:
+            # rather than hang this worker, give up and try again at the next reap.
+            session.execute(text("SET LOCAL lock_timeout = '5s'"))
+        try:
+            if cancel_asked:
+                changed, key = end(session, info, WorkStatus.CANCELLED, error=CANCELLED,
+                                stale_before=cutoff), "cancelled"
+            elif info.attempt >= info.max_attempts:
+                changed, key = end(session, info, WorkStatus.FAILED,
+                                error=INTERRUPTED.format(n=info.attempt),
+                                stale_before=cutoff), "failed"
+            else:
+                changed, key = requeue(session, info, give_back=False,
+                                    stale_before=cutoff), "requeued"
+            session.commit()
+        except OperationalError as error:  # locked: the next reap tries again
+            session.rollback()
+            logger.warning("work item %s: not reaped yet (%s)", info.id, error)
+            continue
+        if changed:
             counts[key] += 1
             if key != "requeued":
                 the_beacon.clear(info.id)
