@@ -138,16 +138,21 @@ def start_gunicorn(command: list[str], env: dict, log: Path) -> subprocess.Popen
 
 def stop_gunicorn(server: subprocess.Popen | None) -> None:
     """Quick shutdown of the master and its workers (their own process group), then kill."""
-    if server is None or server.poll() is not None:
+    if server is None:
         return
-    try:
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+    with contextlib.suppress(ProcessLookupError):
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGINT)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+        deadline = time.monotonic() + 10  # workers the master left behind, if any
+        while time.monotonic() < deadline:
+            os.killpg(server.pid, 0)  # ProcessLookupError once the group is empty
+            time.sleep(0.2)
         os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 def request(port: int, method: str, path: str, headers: dict | None = None,

@@ -112,6 +112,8 @@ def test_the_check_finds_not_in_and_correlated_subqueries_and_passes_joins(sessi
         StratumAssignment.patient_id == Patient.id, StratumAssignment.end_date.is_(None)))
     assert explain_select(not_exists) == []
     assert explain_select(select(Patient.id).where(Patient.id.in_(open_rows))) == []
+    once = select(Patient.id).where(Patient.id == select(func.max(Patient.id)).scalar_subquery())
+    assert explain_select(once) == []  # an InitPlan: run once per statement
 
 
 @pytest.fixture
