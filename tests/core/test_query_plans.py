@@ -29,8 +29,8 @@ from sqlalchemy import event, exists, func, select
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today
 from coordinator.extensions import db
+from coordinator.patients import assignments
 from coordinator.patients.models import Patient
-from coordinator.strata import assignments
 from coordinator.strata.models import StratumAssignment
 from tests import dbutil
 from tests.factories import make_patient, program, stratum
