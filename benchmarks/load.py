@@ -15,9 +15,10 @@ over plain HTTP, as wrk does).
 
 It signs in as the demo case manager through the sign-in form, then runs wrk (Debian package
 `wrk`: `scripts/system-deps.sh bench`) on 127.0.0.1 against each page in turn, 8 connections
-for 8 s, each page right after 4 s of `/healthz`: its floor, measured beside it in the same run
-because a shared machine's load drifts. `load_report.lua` counts the answers that are not 2xx
-by status and reads the latency percentiles. Prints a markdown table for docs/performance.md.
+for 8 s, between runs of 4 s on `/healthz`: the page's floor is the mean of the two around it,
+measured beside it in the same run because a shared machine's load drifts. `load_report.lua`
+counts the answers that are not 2xx by status and reads the latency percentiles. Prints a
+markdown table for docs/performance.md.
 Bounded: every wrk run has its duration and a timeout, and gunicorn (its own process group) is
 stopped at the end, on an error or on Ctrl-C too, and gets SIGTERM if this script is killed.
 """
@@ -298,30 +299,32 @@ def non2xx_cell(result: Result) -> str:
     return cell
 
 
-def table(args, ids: dict, command: str, runs: list[tuple[Result, Result]],
+def table(args, ids: dict, command: str, floors: list[Result], results: list[Result],
           load: tuple[float, float, float]) -> str:
-    floors = sorted(floor.rate for floor, _ in runs)
+    """Each page against its floor: the mean of the /healthz runs just before and after it."""
+    rates = sorted(floor.rate for floor in floors)
     lines = [
         f"{date.today().isoformat()}, {args.database} ({ids['version']}), demo data; "
         f"`{command}`; wrk {args.threads} threads, {args.connections} connections, "
-        f"{args.duration} s per page, each after {args.floor_duration} s of `/healthz` (its "
-        f"floor); {os.cpu_count()} CPU, Python {platform.python_version()}; {commit()}; load "
-        f"average before the run {load[0]:.1f}. Floor: `/healthz` {floors[0]:,.0f} to "
-        f"{floors[-1]:,.0f} requests/s.",
+        f"{args.duration} s per page between runs of {args.floor_duration} s on `/healthz` "
+        f"(its floor: the mean of the two); {os.cpu_count()} CPU, Python "
+        f"{platform.python_version()}; {commit()}; load average before the run "
+        f"{load[0]:.1f}. `/healthz` {rates[0]:,.0f} to {rates[-1]:,.0f} requests/s.",
         "",
         f"| page ({args.database}) | 2xx requests/s | floor requests/s | % of floor | p50 ms "
         "| p95 ms | non-2xx | aim |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for floor, result in runs:
-        share = 100 * result.rate / floor.rate if floor.rate else 0
+    for before, result, after in zip(floors, results, floors[1:], strict=False):
+        floor = (before.rate + after.rate) / 2
+        share = 100 * result.rate / floor if floor else 0
         missed = [what for what, bad in (
             (f"p95 > {AIM_P95_MS} ms", result.p95_ms > AIM_P95_MS),
             (f"< {AIM_FLOOR_PERCENT} %", share < AIM_FLOOR_PERCENT),
             ("non-2xx", result.non2xx or result.socket_errors)) if bad]
         aim = "met" if not missed else "missed: " + ", ".join(missed)
         lines.append(f"| {result.page.label} `{result.page.path}` | {result.rate:,.1f} | "
-                     f"{floor.rate:,.0f} | {share:.1f} % | {result.p50_ms:.1f} | "
+                     f"{floor:,.0f} | {share:.1f} % | {result.p50_ms:.1f} | "
                      f"{result.p95_ms:.1f} | {non2xx_cell(result)} | {aim} |")
     return "\n".join(lines)
 
@@ -337,7 +340,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--duration", type=int, default=8, help="seconds per page (default 8)")
     parser.add_argument("--floor-duration", type=int, default=4,
-                        help="seconds of /healthz before each page (default 4)")
+                        help="seconds of /healthz before and after each page (default 4)")
     parser.add_argument("--timeout", type=int, default=30,
                         help="wrk's timeout per request in seconds (default 30)")
     parser.add_argument("--keep", action="store_true",
@@ -378,12 +381,14 @@ def main() -> None:
             warm_up(args.port, page, auth_headers(page, cookie, token))
         load = os.getloadavg()
         print(f"{command} (pid {server.pid}); load average {load[0]:.1f}; wrk on each page "
-              f"for {args.duration} s after {args.floor_duration} s of /healthz:",
+              f"for {args.duration} s between runs of {args.floor_duration} s on /healthz:",
               file=sys.stderr)
-        # The floor is measured just before each page: the machine is shared, its load drifts.
-        runs = [(measure(args, floor_page, {}, args.floor_duration),
-                 measure(args, page, auth_headers(page, cookie, token)))
-                for page in measured]
+        # The floor is measured around each page: the machine is shared, its load drifts.
+        floors = [measure(args, floor_page, {}, args.floor_duration)]
+        results = []
+        for page in measured:
+            results.append(measure(args, page, auth_headers(page, cookie, token)))
+            floors.append(measure(args, floor_page, {}, args.floor_duration))
         if server.poll() is not None:
             fail(f"gunicorn stopped during the run:\n{log.read_text()[-3000:]}")
         locked = sum("OperationalError) database is locked" in line
@@ -394,7 +399,7 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     if locked:
         print(f"gunicorn's log: {locked} 'database is locked' error(s)", file=sys.stderr)
-    print(table(args, ids, command, runs, load))
+    print(table(args, ids, command, floors, results, load))
 
 
 if __name__ == "__main__":
