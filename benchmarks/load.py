@@ -391,14 +391,16 @@ def main() -> None:
             floors.append(measure(args, floor_page, {}, args.floor_duration))
         if server.poll() is not None:
             fail(f"gunicorn stopped during the run:\n{log.read_text()[-3000:]}")
-        locked = sum("OperationalError) database is locked" in line
-                     for line in log.read_text(errors="replace").splitlines())
+        exceptions = re.split(r"^.*Exception on .*$", log.read_text(errors="replace"),
+                              flags=re.MULTILINE)[1:]  # one block per logged exception
+        locked = sum("database is locked" in block for block in exceptions)
     finally:
         stop_gunicorn(server)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    if locked:
-        print(f"gunicorn's log: {locked} 'database is locked' error(s)", file=sys.stderr)
+    if exceptions:
+        print(f"gunicorn's log: {len(exceptions)} exception(s) logged, {locked} of them "
+              "'database is locked'", file=sys.stderr)
     print(table(args, ids, command, floors, results, load))
 
 
