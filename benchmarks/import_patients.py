@@ -110,26 +110,29 @@ def write_patients(path: Path, count: int, enrollments: Path | None = None,
             out.write(";".join(patient[name] for name in PATIENT_COLUMNS) + "\n")
             if enrollments is None:
                 continue
-            start = max(patient["birth"], date(2018, 1, 1))
-            end = patient["deceased"] or TODAY
-            if (end - start).days < 60:
-                continue
-            for program in rng.sample(sorted(STRATA), rng.choice((1, 1, 1, 2))):
-                first = start + timedelta(days=rng.randrange((end - start).days // 2))
-                links.write(f"{patient['external_id']},{program},"
-                            f"{rng.choice(STRATA[program])},{first.isoformat()},\n")
+            for program, stratum, effective, reason in enrollment_rows(patient, rng):
+                links.write(f"{patient['external_id']},{program},{stratum},"
+                            f"{effective.isoformat()},{reason}\n")
                 written += 1
-                if rng.random() < 0.3:
-                    later = first + timedelta(days=rng.randrange(1, (end - first).days))
-                    links.write(f"{patient['external_id']},{program},"
-                                f"{rng.choice(STRATA[program])},{later.isoformat()},"
-                                "reviewed\n")
-                    written += 1
-                if patient["deceased"] and rng.random() < 0.8:
-                    links.write(f"{patient['external_id']},{program},exit,"
-                                f"{patient['deceased'].isoformat()},deceased\n")
-                    written += 1
     return count, written
+
+
+def enrollment_rows(patient: dict, rng: random.Random):
+    """(program, stratum code or "exit", effective date, reason) of one patient's timelines,
+    each program's rows by date: one to two programs, some transitions, exits for most of the
+    deceased; none for a patient followed less than 60 days."""
+    start = max(patient["birth"], date(2018, 1, 1))
+    end = patient["deceased"] or TODAY
+    if (end - start).days < 60:
+        return
+    for program in rng.sample(sorted(STRATA), rng.choice((1, 1, 1, 2))):
+        first = start + timedelta(days=rng.randrange((end - start).days // 2))
+        yield program, rng.choice(STRATA[program]), first, ""
+        if rng.random() < 0.3:
+            later = first + timedelta(days=rng.randrange(1, (end - first).days))
+            yield program, rng.choice(STRATA[program]), later, "reviewed"
+        if patient["deceased"] and rng.random() < 0.8:
+            yield program, "exit", patient["deceased"], "deceased"
 
 
 def rss_mb() -> float:

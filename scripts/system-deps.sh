@@ -2,12 +2,16 @@
 # Install the Debian packages Coordinator needs when they are missing.
 #   scripts/system-deps.sh run    WeasyPrint's libraries and fonts (PDF printing)
 #   scripts/system-deps.sh test   the same, plus Chromium for the browser tests
+#   scripts/system-deps.sh bench  the same, plus wrk (the HTTP load generator of benchmarks/load.py)
 set -euo pipefail
 what=${1:-run}
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2)
-if [ "$what" = "test" ]; then
-  packages+=(chromium)
-fi
+case "$what" in
+  run) ;;
+  test) packages+=(chromium) ;;
+  bench) packages+=(wrk) ;;
+  *) echo "usage: $0 run | test | bench" >&2; exit 2 ;;
+esac
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
