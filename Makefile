@@ -7,7 +7,7 @@ PORT   ?= 5000
 export PORT
 
 .PHONY: run test test-only install install-dev system-deps system-deps-test translations \
-        extract-messages lint typecheck serve clean
+        extract-messages lint typecheck serve clean mutation
 
 ## run: install, migrate, load reference and demo data, serve on http://127.0.0.1:$(PORT)
 run: install
@@ -55,6 +55,16 @@ extract-messages:
 	$(BIN)/pybabel update -i coordinator/translations/messages.pot -d coordinator/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python scripts/english_catalog.py
+
+## mutation: mutation testing (mutmut, [tool.mutmut] in pyproject.toml; long, not in CI). By
+##   default the permission module (about 20 minutes on two shared cores); choose with e.g.
+##   MUTANTS='coordinator.scheduling.rules.*'. `rm -rf mutants` first for a fresh score.
+MUTANTS ?= coordinator.permissions.*
+mutation: install-dev
+	mkdir -p mutants && rm -f mutants/migrated.sqlite3
+	COORDINATOR_TEST_DB_TEMPLATE=$(CURDIR)/mutants/migrated.sqlite3 \
+	  $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),"$(m)")
+	$(BIN)/mutmut results
 
 lint:
 	$(BIN)/ruff check .

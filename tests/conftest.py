@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from pathlib import Path
 
 import flask_migrate
 import pytest
+import sqlalchemy
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -16,6 +20,10 @@ from coordinator.strata.services import load_reference_data
 from tests import dbutil, factories, querycount
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# `make mutation` runs the selected tests once per mutant, each time in a new pytest session:
+# there the migrated SQLite database is built once, kept at this path, and copied by the next
+# sessions instead of migrating again (the schema is the migrations' all the same).
+DB_TEMPLATE = os.environ.get("COORDINATOR_TEST_DB_TEMPLATE")
 
 
 class Client(FlaskClient):
@@ -43,7 +51,10 @@ def database_url(tmp_path_factory):
     if dbutil.is_postgres():
         dbutil.reset_postgres_schema(dbutil.TEST_DATABASE_URL)
         return dbutil.TEST_DATABASE_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    if DB_TEMPLATE and Path(DB_TEMPLATE).exists():
+        shutil.copyfile(DB_TEMPLATE, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +63,24 @@ def app(database_url):
     application = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url})
     application.test_client_class = Client
     with application.app_context():
-        flask_migrate.upgrade()
-        load_reference_data(db.session)
-        db.session.commit()
+        if not sqlalchemy.inspect(db.engine).has_table("alembic_version"):
+            flask_migrate.upgrade()
+            load_reference_data(db.session)
+            db.session.commit()
+            _keep_as_template(database_url)
         db.session.remove()
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+def _keep_as_template(url: str) -> None:
+    if not DB_TEMPLATE or not url.startswith("sqlite:///"):
+        return
+    db.engine.dispose()  # the last connection closed: the WAL is written back into the file
+    partial = Path(f"{DB_TEMPLATE}.{os.getpid()}")
+    shutil.copyfile(url.removeprefix("sqlite:///"), partial)
+    partial.replace(DB_TEMPLATE)  # atomic: a concurrent session reads a whole file or none
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from flask_login import AnonymousUserMixin
+from flask import Flask
+from flask.views import MethodView, View
+from flask_login import AnonymousUserMixin, login_user
 from sqlalchemy import select
+from werkzeug.exceptions import Forbidden
 
 from coordinator import permissions as p
+from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan
 from coordinator.core.context import Actor
 from coordinator.extensions import db
@@ -54,6 +58,88 @@ def p_time(minutes: int = 0):
     from datetime import UTC, datetime, timedelta
 
     return datetime(2026, 6, 1, 8, tzinfo=UTC) + timedelta(minutes=minutes)
+
+
+# -- Policies of routes ------------------------------------------------------------------------
+
+def test_a_role_policy_permits_its_roles_only(admin, case_manager, council):
+    policy = p.roles(Role.COUNCIL, Role.ADMIN)
+    assert policy.permits(admin) and policy.permits(council)
+    assert not policy.permits(case_manager)
+    assert not policy.permits(AnonymousUserMixin())
+    # Policies compare by name: the same roles make the same policy, in any order.
+    assert policy == p.PROGRAM_EDITOR and policy.name == "role:admin,council"
+    assert p.roles(Role.ADMIN) != policy
+
+
+def test_a_guarded_view_answers_its_policy(app, admin, case_manager):
+    view = p.require(p.ADMIN)(lambda: "shown")
+    assert p.policy_of(view) is p.ADMIN
+    with app.test_request_context("/"):
+        assert view().status_code == 302  # anonymous: to the sign-in page
+        login_user(case_manager)
+        with pytest.raises(Forbidden):
+            view()
+        login_user(admin)
+        assert view() == "shown"
+
+
+def test_a_third_party_view_gets_its_declared_policy(app, admin, case_manager):
+    other = Flask("third_party")
+    other.add_url_rule("/spec", "spec", lambda: "spec")
+    p.declare(other, "spec", p.ADMIN)
+    view = other.view_functions["spec"]
+    assert p.policy_of(view) is p.ADMIN
+    with app.test_request_context("/"):
+        login_user(case_manager)
+        with pytest.raises(Forbidden):
+            view()
+        login_user(admin)
+        assert view() == "spec"
+
+
+def test_a_class_view_has_a_policy_only_when_every_method_declares_one():
+    class Undeclared(MethodView):
+        def get(self): ...
+
+    class Declared(MethodView):
+        get = p.require(p.ADMIN)(lambda self: None)
+        post = p.require(p.ADMIN)(lambda self: None)
+
+    class PerMethod(MethodView):
+        get = p.require(p.PATIENT_STAFF)(lambda self: None)
+        post = p.require(p.ADMIN)(lambda self: None)
+
+    class HalfDeclared(MethodView):
+        get = p.require(p.ADMIN)(lambda self: None)
+
+        def post(self): ...
+
+    class Dispatching(View):
+        methods = ["GET"]
+
+        def dispatch_request(self): ...
+
+    assert p.policy_of(lambda: None) is None
+    assert p.policy_of(Undeclared.as_view("undeclared")) is None
+    assert p.policy_of(Declared.as_view("declared")) is p.ADMIN
+    assert p.policy_of(PerMethod.as_view("per_method")).name == "per-method"
+    assert p.policy_of(HalfDeclared.as_view("half")) is None
+    assert p.policy_of(Dispatching.as_view("dispatching")) is None
+
+
+def test_templates_ask_policies_for_the_signed_in_user_or_a_given_one(app, admin,
+                                                                       case_manager):
+    assert p.can(p.ADMIN, admin)
+    assert not p.can(p.ADMIN, case_manager)
+    with app.test_request_context("/"):
+        assert not p.can(p.ADMIN)
+        login_user(admin)
+        assert p.can(p.ADMIN)
+        assert not p.can(p.ADMIN, case_manager)
+        login_user(case_manager)
+        assert not p.can(p.ADMIN)
+        assert p.can(p.ADMIN, admin)
 
 
 # -- Patients --------------------------------------------------------------------------------
@@ -109,6 +195,24 @@ def test_plan_history_is_for_staff_who_read_the_plan(case_manager, admin, other_
     assert not p.can_read_plan_history(case_manager, None)
 
 
+def test_a_shared_plan_is_read_through_ones_own_provider_record_only(make_user):
+    """A GP account linked to no provider record is nobody's GP (not the GP of the patients
+    without one), and a role other than GP or professional reads no shared plan even when its
+    account names a provider of the care team."""
+    nurse = make_provider(kind="nurse")
+    no_gp = make_patient(gp_id=None, consent_share=True)
+    plan = make_care_plan(no_gp, status="active", team=[{"provider_id": nurse.id}])
+    unlinked_gp = make_user(role="gp", provider_id=None, territory_code=None)
+    council = make_user(role="council", territory_code="DOUAISIS", provider_id=nurse.id)
+    nurse_user = make_user(role="professional", provider_id=nurse.id, territory_code=None)
+    assert p.can_read_plan(nurse_user, plan)
+    for user in (unlinked_gp, council):
+        assert not p.can_read_plan(user, plan), user.role
+        query = select(CarePlan.id).join(Patient, Patient.id == CarePlan.patient_id) \
+            .where(p.shared_plan_scope(user), CarePlan.id == plan.id)
+        assert list(db.session.scalars(query)) == [], user.role
+
+
 def test_only_a_case_manager_who_opens_the_record_starts_a_plan(case_manager, admin,
                                                                 other_case_manager, mine):
     assert p.can_start_plan(case_manager, mine)
@@ -159,6 +263,7 @@ def test_case_managers_manage_their_territorys_providers_only(case_manager, admi
     assert not p.can_edit_provider(case_manager, provider_there)
     assert p.can_edit_provider(admin, provider_there)
     assert not p.can_edit_provider(council, provider_here)
+    assert not p.can_edit_provider(AnonymousUserMixin(), provider_here)
     assert p.can_open_provider_calendar(case_manager, provider_here)
     assert not p.can_open_provider_calendar(case_manager, provider_there)
     assert not p.can_open_provider_calendar(case_manager, None)

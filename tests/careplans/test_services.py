@@ -13,6 +13,7 @@ from coordinator.careplans.models import CarePlan, CarePlanRevision, RevisionImm
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.time import local_today
 from coordinator.patients.models import ConsentEvent
+from coordinator.patients.services import record_consent
 from tests.factories import case_plan_actor, make_care_plan, make_patient, make_provider, stratum
 
 
@@ -267,6 +268,45 @@ def test_revise_as_new_version_starts_a_draft_with_the_same_goals(session, actor
     assert active.status == "active"
 
 
+@pytest.mark.parametrize("review_in_days, review_kept", [(-1, False), (0, True)])
+def test_a_new_version_keeps_the_content_and_asks_the_agreement_again(
+        session, actor, gp, review_in_days, review_kept):
+    """What a new version takes from the plan it revises: its stratum, assessment, care team
+    and goals; the patient's consent of today; a review date or goal target date that has
+    passed is dropped (one of today stays); the agreement is asked again."""
+    patient = make_patient(gp_id=gp.id, consent_share=True)
+    nurse = make_provider(kind="nurse")
+    today = local_today()
+    hf3 = stratum("HF-3")
+    active = make_care_plan(
+        patient, status="active", stratum_id=hf3.id,
+        assessment={"social": {"summary": "Vit seule", "needs": "Portage des repas"}},
+        team=[{"provider_id": nurse.id, "role": "Infirmière référente"}],
+        goals=[{"description": "Marcher", "domain": "autonomy",
+                "target_date": today + timedelta(days=30)},
+               {"description": "Peser", "domain": "health",
+                "target_date": today + timedelta(days=30)}])
+    # Time passed: the review date and the first goal's target date have come.
+    active.plan_date = today - timedelta(days=90)
+    active.review_date = today + timedelta(days=review_in_days)
+    active.goals[0].target_date = today - timedelta(days=1)
+    active.goals[1].target_date = today
+    session.flush()
+    record_consent(session, actor, patient, False)  # withdrawn after the agreement
+
+    draft = services.revise_as_new_version(session, actor, active)
+
+    assert (draft.stratum_id, draft.plan_date) == (hf3.id, today)
+    assert (draft.assessment("social").summary, draft.assessment("social").needs) == (
+        "Vit seule", "Portage des repas")
+    assert (nurse.id, "Infirmière référente") in {(m.provider_id, m.role) for m in draft.team}
+    assert (draft.agreement_on, draft.agreement_method) == (None, None)
+    assert draft.sharing_agreed is False
+    assert draft.review_date == (today if review_kept else None)
+    assert [(g.description, g.target_date) for g in draft.goals] == [
+        ("Marcher", None), ("Peser", today)]
+
+
 def test_activating_the_new_version_closes_the_previous_in_the_same_transaction(
         session, actor, patient):
     previous = make_care_plan(patient, status="active")
@@ -301,6 +341,20 @@ def test_closing_needs_a_reason(session, actor, patient):
     errors = errors_of(lambda: services.close_plan(session, actor, plan, "  ", plan.version))
     assert list(errors) == ["close_reason"]
     assert plan.status == "active"
+
+
+def test_closing_records_its_day_and_its_changes_and_happens_once(session, actor, patient):
+    plan = make_care_plan(patient, status="active")
+    with pytest.raises(ConflictError):
+        services.close_plan(session, actor, plan, "Fin de prise en charge", plan.version - 1)
+    services.close_plan(session, actor, plan, " Fin de prise en charge ", plan.version)
+    assert (plan.status, plan.closed_on, plan.close_reason) == (
+        "closed", local_today(), "Fin de prise en charge")
+    closing = services.revisions(session, plan)[0]
+    assert closing.event == "closed"
+    assert {"Status", "Closed on", "Reason for closing"} <= set(closing.changed)
+    again = errors_of(lambda: services.close_plan(session, actor, plan, "Encore", plan.version))
+    assert list(again) == ["status"]
 
 
 def test_a_closed_plan_cannot_be_saved(session, actor, patient):
@@ -381,6 +435,17 @@ def test_an_empty_comment_is_refused(session, actor, patient):
     errors = errors_of(lambda: services.add_comment(session, actor, plan, "  \n "))
     assert list(errors) == ["body"]
     assert services.comments(session, plan) == []
+
+
+def test_a_comment_is_neither_missing_nor_longer_than_its_maximum(session, actor, patient):
+    plan = make_care_plan(patient, status="active")
+    for body in (None, ""):
+        assert list(errors_of(
+            lambda body=body: services.add_comment(session, actor, plan, body))) == ["body"]
+    too_long = "x" * (services.MAX_COMMENT + 1)
+    assert "body" in errors_of(lambda: services.add_comment(session, actor, plan, too_long))
+    longest = services.add_comment(session, actor, plan, "x" * services.MAX_COMMENT)
+    assert services.comments(session, plan) == [longest]
 
 
 def test_a_comment_is_stored_with_its_author_and_date_and_audited(
