@@ -21,6 +21,9 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # SQLite (the embedded default): how long a write waits for the one before it, in seconds.
+    # Web writes take milliseconds; a long import holds the lock while it writes.
+    SQLITE_BUSY_TIMEOUT = 30
 
     # Sessions and cookies
     SESSION_COOKIE_NAME = "coordinator_session"

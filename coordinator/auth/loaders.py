@@ -46,7 +46,8 @@ def load_user_from_token(req) -> User | None:
     user = services.user_for_token(db.session, secret)
     if user is not None:
         g.token_auth = True
-        db.session.commit()  # records last_used_at
+        if db.session.dirty:
+            db.session.commit()  # records last_used_at (at most once a minute per token)
     return user
 
 
