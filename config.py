@@ -24,6 +24,8 @@ class Config:
     # SQLite (the embedded default): how long a write waits for the one before it, in seconds.
     # Web writes take milliseconds; a long import holds the lock while it writes.
     SQLITE_BUSY_TIMEOUT = 30
+    # /healthz: how long its write probe waits for another writer's lock ("busy" past that).
+    HEALTHZ_TIMEOUT = 2
 
     # Sessions and cookies
     SESSION_COOKIE_NAME = "coordinator_session"

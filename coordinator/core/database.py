@@ -1,4 +1,6 @@
-"""The database under concurrent use: SQLite transactions that wait for the writer before them.
+"""The database under concurrent use: SQLite transactions that wait for the writer before them,
+the errors that mean "the database is unavailable" (answered 503), and the write probe of
+/healthz.
 
 SQLite has one writer at a time. A transaction started by a plain (deferred) `BEGIN` reads, then
 asks for the write lock when it first writes; if another connection committed in between,
@@ -15,12 +17,14 @@ SAVEPOINTs count as writes: a nested transaction is always inside an immediate o
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _DEFERRED = "coordinator_deferred_transaction"  # key of Connection.info: reads only so far
@@ -83,3 +87,85 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "rollback")
     def _on_end(connection):
         connection.info.pop(_DEFERRED, None)
+
+
+# SQLite's primary result codes of a database that cannot serve (SQLITE_ERROR, a bad statement
+# such as "no such column", is a bug: it stays a 500).
+_SQLITE_UNAVAILABLE = frozenset({
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB,
+})
+
+
+def _codes(error: BaseException) -> tuple[int | None, str | None]:
+    original = getattr(error, "orig", None)
+    return (getattr(original, "sqlite_errorcode", None),
+            getattr(original, "sqlstate", None) or getattr(original, "pgcode", None))
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database cannot serve now (busy, unreachable, read-only,
+    full, gone mid-request): the request is answered 503 and may be tried again."""
+    if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlite_code, sqlstate = _codes(error)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    # PostgreSQL: connection, shutdown, resources, locks, timeouts (OperationalError), and a
+    # server in read-only mode (a standby, default_transaction_read_only)
+    return isinstance(error, exc.OperationalError) or sqlstate == "25006"
+
+
+def is_busy(error: BaseException) -> bool:
+    """A lock held by another writer (SQLite's busy timeout, PostgreSQL's lock timeout)."""
+    sqlite_code, sqlstate = _codes(error)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return sqlstate in ("55P03", "57014")  # lock_not_available, query_canceled (timeout)
+
+
+def probe_writes(session: Session, timeout: float, busy_timeout: float) -> str:
+    """Whether the database answers and accepts writes: "ok", "busy" (another writer held the
+    lock for `timeout` seconds: it works, requests wait), "read_only" (a write is refused) or
+    "unreachable". The probe writes nothing: an UPDATE matching no row, rolled back, still
+    needs a writable database (SQLite: a write transaction; PostgreSQL: not read-only).
+    `busy_timeout`: SQLite's usual wait, restored after the probe's shorter one."""
+    dialect = session.get_bind().dialect.name
+    try:
+        session.execute(text("SELECT 1"))
+    except exc.SQLAlchemyError:
+        rollback(session)
+        return "unreachable"
+    try:
+        if dialect == "sqlite":
+            _set_busy_timeout(session, timeout)
+        elif dialect == "postgresql":
+            session.execute(text(f"SET LOCAL lock_timeout = {int(timeout * 1000)}"))
+            session.execute(text(f"SET LOCAL statement_timeout = {int(timeout * 1000)}"))
+        session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
+    except exc.SQLAlchemyError as error:
+        return "busy" if is_busy(error) else "read_only"
+    else:
+        return "ok"
+    finally:
+        if dialect == "sqlite":
+            _set_busy_timeout(session, busy_timeout)
+        rollback(session)
+
+
+def _set_busy_timeout(session: Session, seconds: float) -> None:
+    try:
+        session.execute(text(f"PRAGMA busy_timeout={int(seconds * 1000)}"))
+    except exc.SQLAlchemyError:
+        rollback(session)
+
+
+def rollback(session: Session) -> None:
+    """Roll back, whatever the state of the connection (gone: the pool replaces it)."""
+    with contextlib.suppress(exc.SQLAlchemyError):
+        session.rollback()
