@@ -5,14 +5,17 @@ the errors that mean "the database is unavailable" (answered 503), and the write
 SQLite has one writer at a time. A transaction started by a plain (deferred) `BEGIN` reads, then
 asks for the write lock when it first writes; if another connection committed in between,
 SQLite refuses the upgrade at once (`database is locked`) and `busy_timeout` never applies.
-So a transaction that may write starts with `BEGIN IMMEDIATE`, which takes the write lock
-first and waits for it up to `busy_timeout` (as Rails 7.1 and Django 5.1's `transaction_mode`
-do). That is every transaction except those of a GET, HEAD or OPTIONS request: these read
-without taking the lock (WAL: readers never wait for the writer, a page stays readable while a
-long import writes) and, at their first write (the audit entry of a read, a token's last use),
-restart as `BEGIN IMMEDIATE` before it. Nothing was written yet, so the restart loses nothing; the
-write then runs after the reads, as it would in autocommit reads followed by an atomic block.
-SAVEPOINTs count as writes: a nested transaction is always inside an immediate one.
+So a write transaction starts with `BEGIN IMMEDIATE`, which takes the write lock first and
+waits for it up to `busy_timeout` (as Rails 7.1 and Django 5.1's `transaction_mode` do):
+- a POST, PUT, PATCH or DELETE request begins `BEGIN IMMEDIATE`: it is meant to change
+  something, and its reads, checks and writes are one serialized transaction (two saves with
+  the same version: the second reads the first's result and answers a conflict);
+- every other transaction (a GET's, a job's, an import's, a command's) reads without the lock
+  (WAL: readers never wait for the writer; a page stays readable while an import writes, an
+  e-mail or a PDF is not sent or rendered holding it) and, at its first write (an audit entry,
+  a token's last use, a SAVEPOINT), restarts as `BEGIN IMMEDIATE` before it. Nothing was
+  written yet, so the restart loses nothing; its reads were made just before, as in PostgreSQL's
+  READ COMMITTED, which production runs (versions and unique indexes catch what changed).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFERRED = "coordinator_deferred_transaction"  # key of Connection.info: reads only so far
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 _WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -42,8 +45,8 @@ def is_read(statement: str) -> bool:
     return False
 
 
-def _may_defer() -> bool:
-    return has_request_context() and request.method in READING_METHODS
+def _writes_from_the_start() -> bool:
+    return has_request_context() and request.method in WRITING_METHODS
 
 
 def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
@@ -64,11 +67,11 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.info.pop(_DEFERRED, None)
-        if _may_defer():
+        if _writes_from_the_start():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
             connection.exec_driver_sql("BEGIN")
             connection.info[_DEFERRED] = True
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_cursor_execute(connection, cursor, statement, parameters, context, many):

@@ -1,6 +1,7 @@
-"""SQLite's transactions (coordinator/core/database.py): a transaction that may write takes the
-write lock when it begins (`BEGIN IMMEDIATE`) and waits for it; a GET's transaction reads
-without it and takes it at its first write; SAVEPOINTs work in both."""
+"""SQLite's transactions (coordinator/core/database.py): a writing request's transaction takes
+the write lock when it begins (`BEGIN IMMEDIATE`) and waits for it; any other transaction (a
+GET's, a job's or a command's) reads without it and takes it at its first write; SAVEPOINTs
+work in both."""
 
 from __future__ import annotations
 
@@ -69,10 +70,9 @@ def provider_count() -> int:
 
 @pytest.mark.live_database
 @sqlite_only
-@pytest.mark.parametrize("method", ["POST", None])
-def test_a_transaction_that_may_write_takes_the_lock_when_it_begins(live, method):
-    context = live.app.test_request_context(method=method) if method else live.app.app_context()
-    with context:
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_writing_requests_transaction_takes_the_lock_when_it_begins(live, method):
+    with live.app.test_request_context(method=method):
         provider_count()  # only read so far
         assert not lock_is_free(live)
         db.session.rollback()
@@ -80,10 +80,18 @@ def test_a_transaction_that_may_write_takes_the_lock_when_it_begins(live, method
         db.session.remove()
 
 
+def contexts(live) -> dict:
+    return {"GET": lambda: live.app.test_request_context(method="GET"),
+            "HEAD": lambda: live.app.test_request_context(method="HEAD"),
+            "no request (job, import, command)": live.app.app_context}
+
+
 @pytest.mark.live_database
 @sqlite_only
-def test_a_get_reads_without_the_lock_and_takes_it_at_its_first_write(live):
-    with live.app.test_request_context(method="GET"):
+@pytest.mark.parametrize("context", ["GET", "HEAD", "no request (job, import, command)"])
+def test_other_transactions_read_without_the_lock_and_take_it_at_their_first_write(live,
+                                                                                   context):
+    with contexts(live)[context]():
         before = provider_count()
         assert lock_is_free(live)  # readers never hold the writer's lock
         with other_writer(live) as connection:  # another process writes meanwhile
@@ -100,8 +108,9 @@ def test_a_get_reads_without_the_lock_and_takes_it_at_its_first_write(live):
 
 @pytest.mark.live_database
 @sqlite_only
-def test_savepoints_work_in_a_get_and_outside_requests(live):
-    for context in (live.app.test_request_context(method="GET"), live.app.app_context()):
+def test_savepoints_work_in_every_kind_of_transaction(live):
+    for context in (live.app.test_request_context(method="GET"),
+                    live.app.test_request_context(method="POST"), live.app.app_context()):
         with context:
             before = provider_count()
             with db.session.begin_nested():  # the SAVEPOINT takes the lock first
