@@ -23,12 +23,14 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import event, exc, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session
 
+AnySession = Session | scoped_session[Any]  # db.session is a scoped session
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFERRED = "coordinator_deferred_transaction"  # key of Connection.info: reads only so far
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
@@ -54,7 +56,7 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     transactions (SAVEPOINT included) on a SQLite engine."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, connection_record):
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
@@ -65,7 +67,7 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         connection.info.pop(_DEFERRED, None)
         if _writes_from_the_start():
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -74,11 +76,12 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
             connection.info[_DEFERRED] = True
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _before_cursor_execute(connection, cursor, statement, parameters, context, many):
+    def _before_cursor_execute(connection: Connection, cursor: Any, statement: str,
+                               parameters: Any, context: Any, many: bool) -> None:
         if connection.info.get(_DEFERRED) and not is_read(statement):
             # The first write of a transaction that only read: take the write lock first.
             connection.info.pop(_DEFERRED)
-            dbapi_connection = connection.connection.dbapi_connection
+            dbapi_connection = cursor.connection  # sqlite3's, of this very statement
             dbapi_connection.execute("COMMIT")  # ends the reads: nothing was written
             try:
                 dbapi_connection.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout
@@ -88,7 +91,7 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
-    def _on_end(connection):
+    def _on_end(connection: Connection) -> None:
         connection.info.pop(_DEFERRED, None)
 
 
@@ -132,7 +135,7 @@ def is_busy(error: BaseException) -> bool:
     return sqlstate in ("55P03", "57014")  # lock_not_available, query_canceled (timeout)
 
 
-def probe_writes(session: Session, timeout: float, busy_timeout: float) -> str:
+def probe_writes(session: AnySession, timeout: float, busy_timeout: float) -> str:
     """Whether the database answers and accepts writes: "ok", "busy" (another writer held the
     lock for `timeout` seconds: it works, requests wait), "read_only" (a write is refused) or
     "unreachable". The probe writes nothing: an UPDATE matching no row, rolled back, still
@@ -161,14 +164,14 @@ def probe_writes(session: Session, timeout: float, busy_timeout: float) -> str:
         rollback(session)
 
 
-def _set_busy_timeout(session: Session, seconds: float) -> None:
+def _set_busy_timeout(session: AnySession, seconds: float) -> None:
     try:
         session.execute(text(f"PRAGMA busy_timeout={int(seconds * 1000)}"))
     except exc.SQLAlchemyError:
         rollback(session)
 
 
-def rollback(session: Session) -> None:
+def rollback(session: AnySession) -> None:
     """Roll back, whatever the state of the connection (gone: the pool replaces it)."""
     with contextlib.suppress(exc.SQLAlchemyError):
         session.rollback()
