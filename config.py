@@ -21,6 +21,11 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # SQLite (the embedded default): how long a write waits for the one before it, in seconds.
+    # Web writes take milliseconds; a long import holds the lock while it writes.
+    SQLITE_BUSY_TIMEOUT = 30
+    # /healthz: how long its write probe waits for another writer's lock ("busy" past that).
+    HEALTHZ_TIMEOUT = 2
 
     # Sessions and cookies
     SESSION_COOKIE_NAME = "coordinator_session"

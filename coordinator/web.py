@@ -7,34 +7,18 @@ jobs (`register_jobs`), the kinds of background work (`register_work`), the temp
 
 from __future__ import annotations
 
-import sqlite3
-
-from flask import Flask
-from sqlalchemy import event
+from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
 from coordinator import permissions
+from coordinator.core import database
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite: foreign keys on, WAL journal, and real transactions (SAVEPOINT included)."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, connection_record):
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+    """SQLite: foreign keys on, WAL journal, transactions that wait for the writer before them
+    (`SQLITE_BUSY_TIMEOUT` seconds) and real SAVEPOINTs (see coordinator/core/database.py)."""
+    if engine.dialect.name == "sqlite":
+        database.configure_sqlite(engine, current_app.config["SQLITE_BUSY_TIMEOUT"])
 
 
 def init_app(app: Flask) -> None:

@@ -33,6 +33,7 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, uid)
     if user is None or not user.is_active or user.session_version != version:
         return None
+    remember_locale(user)
     return user
 
 
@@ -46,8 +47,16 @@ def load_user_from_token(req) -> User | None:
     user = services.user_for_token(db.session, secret)
     if user is not None:
         g.token_auth = True
-        db.session.commit()  # records last_used_at
+        remember_locale(user)
+        if db.session.dirty:
+            db.session.commit()  # records last_used_at (at most once a minute per token)
     return user
+
+
+def remember_locale(user: User) -> None:
+    """The user's language, kept for the request: choosing the language of a page or an error
+    never needs the database (which may be what failed)."""
+    g.user_locale = user.locale
 
 
 @login_manager.unauthorized_handler

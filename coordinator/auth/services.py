@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from coordinator.strata.models import Territory
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "cdt_"  # noqa: S105 - a prefix, not a secret
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how precisely a token's last use is kept
 # Compared against when the e-mail is unknown, so that both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
 
@@ -207,7 +209,8 @@ def issue_token(session: Session, user: User, actor: Actor, label: str = "") -> 
 
 
 def user_for_token(session: Session, secret: str) -> User | None:
-    """The active user owning this unrevoked token, or None."""
+    """The active user owning this unrevoked token, or None. Its last use is recorded at most
+    once per `TOKEN_USE_RESOLUTION`: a read request does not write for it each time."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.scalar(
@@ -217,7 +220,9 @@ def user_for_token(session: Session, secret: str) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
     return token.user
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy import exc
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
-from coordinator.extensions import db
+from coordinator.core import database
+from coordinator.extensions import db, login_manager
+
+RETRY_AFTER_SECONDS = 5  # told to clients when the database is busy or unavailable
 
 TITLES: dict[int | None, str] = {
     400: _l("Bad request"),
@@ -36,6 +40,8 @@ MESSAGES = {
     429: _l("Too many sign-in attempts. Wait a few minutes, then try again."),
     500: _l("Something went wrong on our side. The error has been logged; "
             "please try again later."),
+    503: _l("The database is busy or unavailable, so this request could not be completed. "
+            "Try again in a moment."),
 }
 
 
@@ -67,8 +73,48 @@ def _api_errors(error: HTTPException) -> dict:
 
 
 def handle_http_error(error: HTTPException) -> Response:
+    """The error page or JSON error. Never needs the database: when building the answer does
+    (the signed-in user in the navigation), it is answered without it."""
+    original = getattr(error, "original_exception", None)
+    if isinstance(error, InternalServerError) and original is not None and \
+            database.is_unavailable(original):
+        return _unavailable(original)
     if error.code is not None and error.code >= 500:
-        db.session.rollback()
+        database.rollback(db.session)
+    try:
+        return _respond(error)
+    except exc.SQLAlchemyError:
+        _without_database()
+        return _respond(error)
+
+
+def handle_database_error(error: exc.SQLAlchemyError) -> Response:
+    """A database that cannot serve now (locked past the busy timeout, unreachable, read-only,
+    full, gone mid-request) answers 503, everything of the request rolled back; any other
+    database error is a bug, left to Flask (logged, 500)."""
+    if not database.is_unavailable(error):
+        raise error
+    current_app.logger.warning("database unavailable on %s %s: %s", request.method,
+                               request.path, error, exc_info=error)
+    return _unavailable(error)
+
+
+def _unavailable(error: BaseException) -> Response:
+    database.rollback(db.session)
+    _without_database()
+    response = _respond(ServiceUnavailable())
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _without_database() -> None:
+    """From here on the request does not touch the database: the page shows no signed-in user
+    (its attributes would be reloaded) and the language is the session's or the browser's."""
+    g.database_unavailable = True
+    g._login_user = login_manager.anonymous_user()
+
+
+def _respond(error: HTTPException) -> Response:
     if request.path.startswith("/api/"):
         response = jsonify({"errors": _api_errors(error)})
         response.status_code = error.code or 500
@@ -88,3 +134,5 @@ def handle_http_error(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     # Unexpected exceptions reach this handler as InternalServerError after Flask logged them.
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(exc.DBAPIError, handle_database_error)
+    app.register_error_handler(exc.TimeoutError, handle_database_error)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 
 def select_locale() -> str:
@@ -12,13 +13,27 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # command line, jobs: the instance's default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    user_locale = getattr(current_user, "locale", None) if current_user else None
+    user_locale = _user_locale()
     if user_locale and user_locale in languages:
         return user_locale
     if session.get("locale") in languages:
         return session["locale"]
     best = request.accept_languages.best_match(languages)
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _user_locale() -> str | None:
+    """The signed-in user's language, kept on `g` by the sign-in loaders. Loads the user when
+    nothing did yet, unless the database is known to be unavailable (an error page then takes
+    the session's or the browser's language rather than waiting for the database again)."""
+    if "user_locale" not in g and not g.get("database_unavailable"):
+        try:
+            user = current_user._get_current_object()  # the loader keeps its locale on g
+            if "user_locale" not in g:  # anonymous, or signed in during this request
+                g.user_locale = getattr(user, "locale", None)
+        except SQLAlchemyError:
+            g.database_unavailable = True
+    return g.get("user_locale")
 
 
 class Localized:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
-from sqlalchemy import text
 
 from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
 from coordinator.careplans import lists as plan_lists
+from coordinator.core import database, health
 from coordinator.core.forms import LanguageForm, WorklistFilterForm
 from coordinator.core.pagination import count, paginate
 from coordinator.core.time import local_today, utcnow
@@ -98,11 +98,12 @@ def set_language():
 @bp.get("/healthz")
 @require(PUBLIC)
 def healthz():
-    """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any database failure means "not healthy"
-        db.session.rollback()
-        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"})
-
+    """Readiness, for load balancers and monitoring: 200 when the database answers and accepts
+    writes and no other part (the background workers' heartbeat) fails, else 503; the body
+    gives the status of each part (see core/health.py)."""
+    config = current_app.config
+    parts = {"database": database.probe_writes(db.session, config["HEALTHZ_TIMEOUT"],
+                                               config["SQLITE_BUSY_TIMEOUT"])}
+    parts.update(health.statuses(current_app))
+    ready = health.healthy(parts)
+    return jsonify({"status": "ok" if ready else "unavailable", **parts}), 200 if ready else 503

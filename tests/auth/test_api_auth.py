@@ -1,12 +1,14 @@
 """The JSON API accepts a bearer token or the browser session."""
 
 import hashlib
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from coordinator.auth import services
 from coordinator.auth.models import ApiToken
 from coordinator.core.context import Actor
+from coordinator.extensions import db
 
 
 def issue(session, user):
@@ -64,3 +66,36 @@ def test_openapi_description_is_published(client):
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/me" in spec["paths"]
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_a_tokens_last_use_is_written_at_most_once_a_minute(client, session, case_manager,
+                                                            monkeypatch):
+    """A read request does not write for its token each time (a write per request is what made
+    concurrent API reads fail on SQLite)."""
+    secret = issue(session, case_manager)
+    headers = {"Authorization": f"Bearer {secret}"}
+    token = session.scalar(select(ApiToken))
+    assert token.last_used_at is None
+    statements: list[str] = []
+
+    def updates() -> list[str]:
+        return [s for s in statements if s.startswith("UPDATE api_token")]
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        first = session.scalar(select(ApiToken.last_used_at))
+        assert first is not None and len(updates()) == 1
+        for _ in range(3):
+            assert client.get("/api/v1/me", headers=headers).status_code == 200
+        assert len(updates()) == 1 and session.scalar(select(ApiToken.last_used_at)) == first
+        later = first + services.TOKEN_USE_RESOLUTION + timedelta(seconds=1)
+        monkeypatch.setattr(services, "utcnow", lambda: later)
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        assert len(updates()) == 2
+        assert session.scalar(select(ApiToken.last_used_at)) == later
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from coordinator.core import health
 from coordinator.extensions import db
 
 HOME_TITLES = {
@@ -113,10 +114,34 @@ def test_500_page_without_stack_trace(app, client, logged_in, admin, monkeypatch
     assert "secret internals" not in body and "Traceback" not in body
 
 
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_the_database_and_the_workers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "workers": "unknown"}
+
+
+@pytest.mark.parametrize("workers,code", [("ok", 200), ("unknown", 200), ("stale", 503)])
+def test_healthz_answers_503_when_a_registered_part_fails(app, client, workers, code):
+    health.register(app, "workers", lambda: workers)
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.extensions[health._KEY].pop("workers")
+    assert response.status_code == code
+    assert response.json["workers"] == workers
+    assert response.json["status"] == ("ok" if code == 200 else "unavailable")
+
+
+def test_healthz_reports_a_check_that_raises_as_an_error(app, client):
+    def broken():
+        raise RuntimeError("no heartbeat table")
+
+    health.register(app, "workers", broken)
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.extensions[health._KEY].pop("workers")
+    assert response.status_code == 503 and response.json["workers"] == "error"
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(client, monkeypatch):
