@@ -53,8 +53,9 @@ class _FormReader(HTMLParser):
 
     def handle_data(self, data):
         if self._textarea:
-            self.fields[self._textarea] += data.lstrip("\n") if not self.fields[self._textarea] \
-                else data
+            # a browser drops the line break that follows <textarea> (WTForms writes \r\n)
+            self.fields[self._textarea] += data.removeprefix("\r").removeprefix("\n") \
+                if not self.fields[self._textarea] else data
 
 
 def form_fields(html: str, testid: str | None = None) -> dict[str, str]:

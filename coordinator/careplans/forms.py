@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from coordinator.careplans import limits
 from coordinator.careplans.labels import (
     ACTION_STATUS_LABELS,
     AGREEMENT_LABELS,
@@ -35,8 +36,14 @@ from coordinator.core.forms import optional_int
 BLANK_GOALS = 2
 BLANK_ACTIONS = 2
 BLANK_MEMBERS = 2
+# A list holds a few more rows than the limit, so that a page over it is refused by the
+# service (named on the list) rather than cut short by WTForms, which drops the rows after
+# `max_entries` without a word.
+SPARE_ROWS = 10
 
-TEXT = [Optional(), Length(max=4000)]
+
+def _text(limit: int) -> list:
+    return [Optional(), Length(max=limit)]
 
 
 def _choices(labels: dict) -> list:
@@ -44,13 +51,15 @@ def _choices(labels: dict) -> list:
 
 
 class AssessmentForm(Form):
-    summary = TextAreaField(_l("Summary"), validators=TEXT, render_kw={"rows": 2})
-    needs = TextAreaField(_l("Needs identified"), validators=TEXT, render_kw={"rows": 2})
+    summary = TextAreaField(_l("Summary"), validators=_text(limits.ASSESSMENT_TEXT["summary"]),
+                            render_kw={"rows": 2})
+    needs = TextAreaField(_l("Needs identified"),
+                          validators=_text(limits.ASSESSMENT_TEXT["needs"]), render_kw={"rows": 2})
 
 
 class ActionForm(Form):
     id = HiddenField(filters=[optional_int])
-    description = StringField(_l("Action"), validators=[Optional(), Length(max=1000)])
+    description = StringField(_l("Action"), validators=_text(limits.ACTION_TEXT["description"]))
     responsible = SelectField(_l("Responsible"), choices=_choices(RESPONSIBLE_LABELS))
     provider_id = SelectField(_l("Provider"), coerce=optional_int, validate_choice=False)
     interval_days = IntegerField(_l("Every (days)"), validators=[Optional(), NumberRange(1)])
@@ -70,15 +79,16 @@ class ActionForm(Form):
 class GoalForm(Form):
     id = HiddenField(filters=[optional_int])
     domain = SelectField(_l("Domain"), choices=[("", "—"), *DOMAIN_LABELS.items()])
-    problem = TextAreaField(_l("Need or problem"), validators=[Optional(), Length(max=2000)],
+    problem = TextAreaField(_l("Need or problem"), validators=_text(limits.GOAL_TEXT["problem"]),
                             render_kw={"rows": 2})
-    description = TextAreaField(_l("Goal"), validators=[Optional(), Length(max=2000)],
+    description = TextAreaField(_l("Goal"), validators=_text(limits.GOAL_TEXT["description"]),
                                 render_kw={"rows": 2})
-    measure = StringField(_l("Measure"), validators=[Optional(), Length(max=300)])
+    measure = StringField(_l("Measure"), validators=_text(limits.GOAL_TEXT["measure"]))
     target_date = DateField(_l("Target date"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=_choices(GOAL_STATUS_LABELS))
-    status_reason = StringField(_l("Reason"), validators=[Optional(), Length(max=1000)])
-    actions = FieldList(FormField(ActionForm), max_entries=40)
+    status_reason = StringField(_l("Reason"), validators=_text(limits.GOAL_TEXT["status_reason"]))
+    actions = FieldList(FormField(ActionForm),
+                        max_entries=limits.MAX_ACTIONS_PER_GOAL + SPARE_ROWS)
     remove = BooleanField(_l("Remove this goal and its actions"))
 
     def data_for_service(self) -> dict:
@@ -93,7 +103,7 @@ class GoalForm(Form):
 
 class MemberForm(Form):
     provider_id = SelectField(_l("Provider"), coerce=optional_int, validate_choice=False)
-    role = StringField(_l("Role in the plan"), validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Role in the plan"), validators=_text(limits.MEMBER_TEXT["role"]))
 
 
 class PlanForm(FlaskForm):
@@ -102,28 +112,37 @@ class PlanForm(FlaskForm):
     review_date = DateField(_l("Review date"), validators=[Optional()])
     coordinator_id = SelectField(_l("Coordinator (case manager)"), coerce=optional_int,
                                  validate_choice=False)
-    caregiver_name = StringField(_l("Main caregiver"), validators=[Optional(), Length(max=200)])
+    caregiver_name = StringField(_l("Main caregiver"),
+                                 validators=_text(limits.PLAN_TEXT["caregiver_name"]))
     caregiver_relation = StringField(_l("Caregiver's relation"),
-                                     validators=[Optional(), Length(max=100)])
-    caregiver_phone = StringField(_l("Caregiver's phone"), validators=[Optional(), Length(max=40)])
+                                     validators=_text(limits.PLAN_TEXT["caregiver_relation"]))
+    caregiver_phone = StringField(_l("Caregiver's phone"),
+                                  validators=_text(limits.PLAN_TEXT["caregiver_phone"]))
     legal_protection = SelectField(_l("Legal protection"),
                                    choices=_choices(LEGAL_PROTECTION_LABELS))
     legal_protection_details = StringField(_l("Legal protection details"),
-                                           validators=[Optional(), Length(max=300)],
+                                           validators=_text(
+                                               limits.PLAN_TEXT["legal_protection_details"]),
                                            description=_l("Who exercises it, since when."))
-    expectations = TextAreaField(_l("Expectations"), validators=TEXT, render_kw={"rows": 3},
+    expectations = TextAreaField(_l("Expectations"),
+                                 validators=_text(limits.PLAN_TEXT["expectations"]),
+                                 render_kw={"rows": 3},
                                  description=_l("In the patient's own words."))
-    priorities = TextAreaField(_l("Priorities"), validators=TEXT, render_kw={"rows": 3},
+    priorities = TextAreaField(_l("Priorities"), validators=_text(limits.PLAN_TEXT["priorities"]),
+                               render_kw={"rows": 3},
                                description=_l("What matters most to the patient now."))
-    life_project = TextAreaField(_l("Life project"), validators=TEXT, render_kw={"rows": 3})
-    current_help = TextAreaField(_l("Help and services in place"), validators=TEXT,
+    life_project = TextAreaField(_l("Life project"),
+                                 validators=_text(limits.PLAN_TEXT["life_project"]),
+                                 render_kw={"rows": 3})
+    current_help = TextAreaField(_l("Help and services in place"),
+                                 validators=_text(limits.PLAN_TEXT["current_help"]),
                                  render_kw={"rows": 3})
     agreement_on = DateField(_l("Date of the patient's agreement"), validators=[Optional()])
     agreement_method = SelectField(_l("Way the patient agreed"),
                                    choices=[("", "—"), *AGREEMENT_LABELS.items()])
     sharing_agreed = BooleanField(_l("The patient agrees to share the plan with the care team"))
-    goals = FieldList(FormField(GoalForm), max_entries=60)
-    team = FieldList(FormField(MemberForm), max_entries=60)
+    goals = FieldList(FormField(GoalForm), max_entries=limits.MAX_GOALS + SPARE_ROWS)
+    team = FieldList(FormField(MemberForm), max_entries=limits.MAX_TEAM + SPARE_ROWS)
 
     def data_for_service(self) -> dict:
         data = {name: self[name].data for name in (
@@ -154,14 +173,15 @@ class VersionForm(FlaskForm):
 
 class CloseForm(VersionForm):
     close_reason = TextAreaField(_l("Reason for closing"),
-                                 validators=[DataRequired(), Length(max=2000)],
+                                 validators=[DataRequired(), Length(max=limits.CLOSE_REASON)],
                                  render_kw={"rows": 2})
     closed_on = DateField(_l("Closed on"), validators=[Optional()])
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(_l("Comment for the case manager"),
-                         validators=[DataRequired(), Length(max=4000)], render_kw={"rows": 3})
+                         validators=[DataRequired(), Length(max=limits.COMMENT)],
+                         render_kw={"rows": 3})
 
 
 class BatchPrintForm(FlaskForm):

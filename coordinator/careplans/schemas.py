@@ -4,6 +4,8 @@
 are already ISO strings) plus the plan's comments. The write schemas only parse and shape the
 input: enumerations and dates here, every rule of a plan in `coordinator.careplans.services`.
 Errors of nested rows are named with dots, as the API answers them: `goals.0.actions.1.status`.
+The sizes of `coordinator.careplans.limits` are declared here too (maxItems, maxLength in the
+OpenAPI description); the service checks the same numbers for every other caller.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from coordinator.careplans import limits
 from coordinator.careplans.models import (
     ACTION_STATUSES,
     AGREEMENT_METHODS,
@@ -24,6 +27,10 @@ from coordinator.careplans.models import (
 )
 
 TOO_LONG = _l("At most {max} characters.")
+TOO_MANY_GOALS = _l("At most {max} goals in a plan.")
+TOO_MANY_ACTIONS = _l("At most {max} actions per goal.")
+TOO_MANY_MEMBERS = _l("At most {max} members in the care team, the patient's GP and the "
+                      "providers of the actions included.")
 # The services' own messages for the same choices (already translated).
 CHOICE_MESSAGES = {
     "domain": _l("Choose a domain of the assessment."),
@@ -201,8 +208,8 @@ class _InputSchema(ma.Schema):
 class CarePlanDomainInputSchema(_InputSchema):
     """One domain of the assessment: both parts are replaced (a part absent is emptied)."""
 
-    summary = _text()
-    needs = _text()
+    summary = _text(limits.ASSESSMENT_TEXT["summary"])
+    needs = _text(limits.ASSESSMENT_TEXT["needs"])
 
 
 CarePlanAssessmentInputSchema = _InputSchema.from_dict(
@@ -214,7 +221,7 @@ class CarePlanActionInputSchema(_InputSchema):
     """An action; `id` keeps an existing one, rows without it are added."""
 
     id = ma.fields.Integer(allow_none=True)
-    description = _text()
+    description = _text(limits.ACTION_TEXT["description"])
     responsible = _choice(RESPONSIBLES, "responsible", allow_none=True)
     provider_id = ma.fields.Integer(allow_none=True, metadata={
         "description": "An active provider of the directory, when a provider is responsible."})
@@ -229,21 +236,25 @@ class CarePlanGoalInputSchema(_InputSchema):
 
     id = ma.fields.Integer(allow_none=True)
     domain = _choice(ASSESSMENT_DOMAINS, "domain", allow_none=True)
-    problem = _text()
-    description = _text()
-    measure = _text(300)
+    problem = _text(limits.GOAL_TEXT["problem"])
+    description = _text(limits.GOAL_TEXT["description"])
+    measure = _text(limits.GOAL_TEXT["measure"])
     target_date = ma.fields.Date(allow_none=True, metadata={
         "description": "Not before the plan date."})
     status = _choice(GOAL_STATUSES, "goal_status", allow_none=True)
-    status_reason = _text(metadata={"description": "Required when the goal is abandoned."})
-    actions = ma.fields.List(ma.fields.Nested(CarePlanActionInputSchema))
+    status_reason = _text(limits.GOAL_TEXT["status_reason"],
+                          metadata={"description": "Required when the goal is abandoned."})
+    actions = ma.fields.List(
+        ma.fields.Nested(CarePlanActionInputSchema),
+        validate=ma.validate.Length(max=limits.MAX_ACTIONS_PER_GOAL, error=TOO_MANY_ACTIONS),
+        metadata={"description": f"At most {limits.MAX_ACTIONS_PER_GOAL} actions."})
 
 
 class CarePlanMemberInputSchema(_InputSchema):
     """A provider of the care team (the patient's GP and the providers of actions are added)."""
 
     provider_id = ma.fields.Integer(allow_none=True)
-    role = _text(200)
+    role = _text(limits.MEMBER_TEXT["role"])
 
 
 class _CarePlanContentSchema(_InputSchema):
@@ -253,25 +264,33 @@ class _CarePlanContentSchema(_InputSchema):
     review_date = ma.fields.Date(allow_none=True)
     coordinator_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "An active case manager of the territory."})
-    caregiver_name = _text(200)
-    caregiver_relation = _text(100)
-    caregiver_phone = _text(40)
+    caregiver_name = _text(limits.PLAN_TEXT["caregiver_name"])
+    caregiver_relation = _text(limits.PLAN_TEXT["caregiver_relation"])
+    caregiver_phone = _text(limits.PLAN_TEXT["caregiver_phone"])
     legal_protection = _choice(LEGAL_PROTECTIONS, "legal_protection")
-    legal_protection_details = _text(300)
-    expectations = _text()
-    priorities = _text()
-    life_project = _text()
-    current_help = _text()
+    legal_protection_details = _text(limits.PLAN_TEXT["legal_protection_details"])
+    expectations = _text(limits.PLAN_TEXT["expectations"])
+    priorities = _text(limits.PLAN_TEXT["priorities"])
+    life_project = _text(limits.PLAN_TEXT["life_project"])
+    current_help = _text(limits.PLAN_TEXT["current_help"])
     agreement_on = ma.fields.Date(allow_none=True, metadata={
         "description": "Date of the patient's agreement; needed to activate the plan."})
     agreement_method = _choice(AGREEMENT_METHODS, "agreement_method", allow_none=True)
     sharing_agreed = ma.fields.Boolean()
     assessment = ma.fields.Nested(CarePlanAssessmentInputSchema, metadata={
         "description": "The domains sent are replaced; the others are kept."})
-    goals = ma.fields.List(ma.fields.Nested(CarePlanGoalInputSchema), metadata={
-        "description": "Replaces the goals: rows with an id keep that goal."})
-    team = ma.fields.List(ma.fields.Nested(CarePlanMemberInputSchema), metadata={
-        "description": "Replaces the care team."})
+    goals = ma.fields.List(
+        ma.fields.Nested(CarePlanGoalInputSchema),
+        validate=ma.validate.Length(max=limits.MAX_GOALS, error=TOO_MANY_GOALS),
+        metadata={"description": "Replaces the goals: rows with an id keep that goal. At most "
+                                 f"{limits.MAX_GOALS} goals, and {limits.MAX_ACTIONS} actions "
+                                 "in all (422 on `goals` otherwise)."})
+    team = ma.fields.List(
+        ma.fields.Nested(CarePlanMemberInputSchema),
+        validate=ma.validate.Length(max=limits.MAX_TEAM, error=TOO_MANY_MEMBERS),
+        metadata={"description": f"Replaces the care team. At most {limits.MAX_TEAM} members, "
+                                 "the patient's GP and the providers of the actions (added "
+                                 "to it) included."})
 
 
 class CarePlanCreateSchema(_CarePlanContentSchema):
@@ -288,4 +307,4 @@ class CarePlanUpdateSchema(_CarePlanContentSchema):
     status = _choice(PLAN_STATUSES, "status",
                      "active: activate a draft (the patient's agreement recorded); closed: "
                      "close the plan, with close_reason. The current status changes nothing.")
-    close_reason = _text(metadata={"description": "Why the plan is closed."})
+    close_reason = _text(limits.CLOSE_REASON, metadata={"description": "Why the plan is closed."})

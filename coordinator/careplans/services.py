@@ -16,7 +16,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
-from coordinator.careplans import documents
+from coordinator.careplans import documents, limits
 from coordinator.careplans.models import (
     ACTION_STATUSES,
     AGREEMENT_METHODS,
@@ -48,7 +48,7 @@ from coordinator.strata.models import Stratum, StratumAssignment
 TEXTS = ("expectations", "priorities", "life_project", "current_help")
 OPTIONAL_TEXTS = ("caregiver_name", "caregiver_relation", "caregiver_phone",
                   "legal_protection_details", "agreement_method")
-MAX_COMMENT = 4000
+MAX_COMMENT = limits.COMMENT
 
 
 # -- Suggestions from the program -----------------------------------------------------------------
@@ -258,6 +258,83 @@ def _check_team(session: Session, plan: CarePlan | None, team: list,
     return kept
 
 
+# -- Sizes (careplans/limits.py) -----------------------------------------------------------------
+
+def _check_counts(goals: list | None, team: list | None) -> None:
+    """At most MAX_GOALS goals, MAX_ACTIONS_PER_GOAL actions in each and MAX_ACTIONS in all,
+    MAX_TEAM team rows (blank rows not counted): a plan over them is refused at once, before
+    anything of it is looked at."""
+    problems: list = []
+    kept = [(row, goal) for row, goal in enumerate(goals or []) if not _goal_is_blank(goal)]
+    if len(kept) > limits.MAX_GOALS:
+        raise_problems([("goals", _l("At most %(max)d goals in a plan.",
+                                     max=limits.MAX_GOALS))])
+    total = 0
+    for row, goal in kept:
+        actions = [a for a in goal.get("actions") or [] if not _action_is_blank(a)]
+        total += len(actions)
+        if len(actions) > limits.MAX_ACTIONS_PER_GOAL:
+            problems.append((f"goals-{row}-actions",
+                             _l("At most %(max)d actions per goal.",
+                                max=limits.MAX_ACTIONS_PER_GOAL)))
+    if total > limits.MAX_ACTIONS:
+        problems.append(("goals", _l("At most %(max)d actions in a plan, all goals together.",
+                                     max=limits.MAX_ACTIONS)))
+    if len({m.get("provider_id") for m in team or []} - {None}) > limits.MAX_TEAM:
+        problems.append(("team", _team_too_large()))
+    raise_problems(problems)
+
+
+def _team_too_large() -> object:
+    return _l("At most %(max)d members in the care team, the patient's GP and the providers of "
+              "the actions included.", max=limits.MAX_TEAM)
+
+
+def _too_long(key: str, text: object, limit: int, problems: list) -> None:
+    if limits.too_long(text, limit):
+        problems.append((key, _l("At most %(max)d characters: this text has %(length)d.",
+                                 max=limit, length=len(str(text).strip()))))
+
+
+def _check_lengths(values: dict, assessment: dict | None, goals: list | None,
+                   team: list | None, problems: list) -> None:
+    """The length of every text sent, keyed like the other problems of its field
+    (`priorities`, `assessment-health-summary`, `goals-2-actions-0-description`, `team-1-role`)."""
+    for name, limit in limits.PLAN_TEXT.items():
+        _too_long(name, values.get(name), limit, problems)
+    for domain, parts in (assessment or {}).items():
+        for part, limit in limits.ASSESSMENT_TEXT.items():
+            _too_long(f"assessment-{domain}-{part}", (parts or {}).get(part), limit, problems)
+    for row, goal in enumerate(goals or []):
+        for name, limit in limits.GOAL_TEXT.items():
+            _too_long(f"goals-{row}-{name}", goal.get(name), limit, problems)
+        for action_row, action in enumerate(goal.get("actions") or []):
+            for name, limit in limits.ACTION_TEXT.items():
+                _too_long(f"goals-{row}-actions-{action_row}-{name}", action.get(name), limit,
+                          problems)
+    for row, member in enumerate(team or []):
+        for name, limit in limits.MEMBER_TEXT.items():
+            _too_long(f"team-{row}-{name}", member.get(name), limit, problems)
+
+
+def _check_team_size(plan: CarePlan | None, patient: Patient,
+                     goals: list[tuple[int, dict]] | None, team: list[dict] | None,
+                     problems: list) -> None:
+    """The care team as it will be saved (see `_apply_team`): the members given (or kept),
+    the patient's GP and every provider of an action."""
+    members = {m["provider_id"] for m in team} if team is not None else \
+        {m.provider_id for m in plan.team} if plan is not None else set()
+    if patient.gp_id:
+        members.add(patient.gp_id)
+    if goals is not None:
+        members |= {action.get("provider_id") for _row, goal in goals
+                    for action in goal.get("actions") or [] if not _action_is_blank(action)}
+    elif plan is not None:
+        members |= {action.provider_id for goal in plan.goals for action in goal.actions}
+    if len(members - {None}) > limits.MAX_TEAM:
+        problems.append(("team", _team_too_large()))
+
+
 def _check_coordinator(session: Session, values: dict, patient: Patient, problems: list) -> None:
     coordinator_id = values.get("coordinator_id")
     if coordinator_id is None:
@@ -356,10 +433,12 @@ def _content(data: dict) -> tuple:
 
 def _validate(session: Session, patient: Patient, plan: CarePlan | None, values: dict,
               goals: list | None, team: list | None,
-              kept_on: frozenset = frozenset()) -> tuple:
-    """Check the content; `kept_on` are providers already chosen on the plan a new version
-    continues (they stay allowed even if inactive since)."""
+              kept_on: frozenset = frozenset(), assessment: dict | None = None) -> tuple:
+    """Check the content, its size first (`limits.py`); `kept_on` are providers already chosen
+    on the plan a new version continues (they stay allowed even if inactive since)."""
+    _check_counts(goals, team)
     problems: list = []
+    _check_lengths(values, assessment, goals, team, problems)
     merged = {name: getattr(plan, name) for name in documents.SCALARS} if plan else {}
     merged |= values
     merged.setdefault("legal_protection", "none")
@@ -371,6 +450,8 @@ def _validate(session: Session, patient: Patient, plan: CarePlan | None, values:
         _check_goals(session, plan, _goals_input(plan), merged.get("plan_date"), problems)
     kept_team = _check_team(session, plan, team, problems, kept_on) \
         if team is not None else None
+    if goals is not None or team is not None:
+        _check_team_size(plan, patient, kept_goals, kept_team, problems)
     raise_problems(problems)
     return kept_goals, kept_team
 
@@ -443,7 +524,7 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
         raise_problems([("supersedes_id", _l("This plan belongs to another patient."))])
     kept_on = frozenset(_providers_of(previous)) if previous is not None else frozenset()
     kept_goals, kept_team = _validate(session, patient, None, values, goals or [], team or [],
-                                      kept_on)
+                                      kept_on, data.get("assessment"))
     number = (session.scalar(select(func.max(CarePlan.plan_number))
                              .where(CarePlan.patient_id == patient.id)) or 0) + 1
     supersedes_id = data.get("supersedes_id")
@@ -469,7 +550,8 @@ def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
                                              "a new version.")]})
     before = documents.document(session, plan)
     values, goals, team = _content(data)
-    kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team)
+    kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team,
+                                      assessment=data.get("assessment"))
     _apply(session, plan, values, kept_goals, kept_team)
     _apply_assessment(plan, data.get("assessment"))
     if plan.status == PlanStatus.ACTIVE:
@@ -553,6 +635,7 @@ def close_plan(session: Session, actor: Actor, plan: CarePlan, reason: str | Non
         problems.append(("status", _l("The plan is already closed.")))
     if _blank(reason):
         problems.append(("close_reason", _l("Say why the plan is closed.")))
+    _too_long("close_reason", reason, limits.CLOSE_REASON, problems)
     closed_on = closed_on or local_today()
     if closed_on < plan.plan_date:
         problems.append(("closed_on", _l("The plan cannot close before its date.")))

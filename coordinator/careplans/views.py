@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from coordinator.auth import services as auth_services
-from coordinator.careplans import documents, lists, services
+from coordinator.careplans import documents, limits, lists, services
 from coordinator.careplans import printing as plan_printing
 from coordinator.careplans.forms import (
     BLANK_ACTIONS,
@@ -110,15 +110,20 @@ def _chosen_providers(form: PlanForm) -> set[int]:
 
 def _prepare(form: PlanForm, patient: Patient, blanks: bool) -> None:
     """Blank rows to add goals, actions and team members; the choices of every select."""
-    if blanks:
+    if blanks:  # as many as the limits leave room for
+        room = limits.MAX_ACTIONS - sum(len(goal.form.actions) for goal in form.goals)
         for goal in form.goals:
-            for _i in range(1 if len(goal.form.actions) else BLANK_ACTIONS):
+            wanted = 1 if len(goal.form.actions) else BLANK_ACTIONS
+            for _i in range(max(0, min(wanted, room, limits.MAX_ACTIONS_PER_GOAL
+                                       - len(goal.form.actions)))):
                 goal.form.actions.append_entry()
-        for _i in range(BLANK_GOALS):
+                room -= 1
+        for _i in range(min(BLANK_GOALS, limits.MAX_GOALS - len(form.goals))):
             goal = form.goals.append_entry()
-            for _j in range(BLANK_ACTIONS):
+            for _j in range(max(0, min(BLANK_ACTIONS, room))):
                 goal.form.actions.append_entry()
-        for _i in range(BLANK_MEMBERS):
+                room -= 1
+        for _i in range(min(BLANK_MEMBERS, limits.MAX_TEAM - len(form.team))):
             form.team.append_entry()
     choices = _provider_choices(patient, _chosen_providers(form))
     for goal in form.goals:
@@ -238,6 +243,12 @@ def edit(plan_id: int):
     if plan.status == PlanStatus.CLOSED:
         flash(_("A closed plan cannot be changed: revise it as a new version."), "warning")
         return redirect(url_for("careplans.show", plan_id=plan.id))
+    if _over_the_limits(plan):
+        flash(_("This plan is larger than a plan may be (at most %(goals)d goals, %(actions)d "
+                "actions, %(team)d care team members): it cannot be edited in this form. "
+                "Reduce it through the API.", goals=limits.MAX_GOALS,
+                actions=limits.MAX_ACTIONS, team=limits.MAX_TEAM), "warning")
+        return redirect(url_for("careplans.show", plan_id=plan.id))
     form = PlanForm()
     if request.method == "GET":
         _fill(form, documents.document(db.session, plan))
@@ -261,6 +272,14 @@ def edit(plan_id: int):
     status = 400 if request.method == "POST" else 200
     return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
                            strata=[], stratum=None), status
+
+
+def _over_the_limits(plan: CarePlan) -> bool:
+    """A plan saved before the limits of `limits.py` may hold more rows than the form takes
+    (WTForms would drop the rest without a word)."""
+    return len(plan.goals) > limits.MAX_GOALS or len(plan.team) > limits.MAX_TEAM or any(
+        len(goal.actions) > limits.MAX_ACTIONS_PER_GOAL for goal in plan.goals) or \
+        sum(len(goal.actions) for goal in plan.goals) > limits.MAX_ACTIONS
 
 
 def _conflict(plan: CarePlan, form: PlanForm, mine: dict):
