@@ -100,6 +100,11 @@ class Config:
     # request (a batch of one).
     PRINT_RENDER_TIMEOUT_SECONDS = 120.0
     PRINT_INLINE_MAX_BYTES = 60_000  # about 150 goals; a demo plan is 4-20 kB
+    # A document printed inside a web request (a plan's PDF, up to PRINT_INLINE_MAX_BYTES of
+    # HTML) renders in a child process stopped after this many seconds: the reader gets an error
+    # page (503) instead of a web worker held for minutes. 0 renders in the web process itself,
+    # without a limit.
+    PRINT_REQUEST_TIMEOUT_SECONDS: float = 20
     # Outbox e-mail: off unless COORDINATOR_SMTP_HOST is set (messages then stay in the app).
     SMTP_HOST: str | None = None
     SMTP_PORT = 587

@@ -12,6 +12,7 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_smorest import abort
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
@@ -62,6 +63,7 @@ from coordinator.permissions import (
     readable_plan_scope,
     require,
 )
+from coordinator.printing.pdf import PrintFailed
 
 blp = ApiBlueprint(
     "api_careplans", __name__, url_prefix="/api/v1/careplans",
@@ -182,6 +184,22 @@ def api_field_names() -> Iterator[None]:
     except ValidationError as error:
         raise ValidationError({api_field(key): messages
                                for key, messages in error.errors.items()}) from error
+
+
+PRINT_FAILED = ("The plan could not be printed now: its rendering took longer than the time "
+                "limit, failed, or could not be stored (a full disk). Nothing was written; "
+                "`Retry-After` says when to try again, when that may help.")
+
+
+@contextmanager
+def print_failures() -> Iterator[None]:
+    """A print that failed answers 503 with its reason (`pdf.PrintFailed`)."""
+    try:
+        yield
+    except PrintFailed as error:
+        db.session.rollback()
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+        abort(503, messages={"_request": [error.user_message()]}, headers=headers)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
@@ -312,13 +330,17 @@ class CarePlanPdf(MethodView):
                               "asks for application/json.")
     @blp.doc(responses={200: {"content": PDF_CONTENT}})
     @blp.alt_response(404, schema=ErrorsSchema, description=NOT_FOUND)
+    @blp.alt_response(503, schema=ErrorsSchema, description=PRINT_FAILED)
     def get(self, plan_id):
         """Print a plan (audited)
 
-        Answers `application/pdf` unless the Accept header prefers `application/json`.
+        Answers `application/pdf` unless the Accept header prefers `application/json`. The
+        PDF is rendered within a time limit (`COORDINATOR_PRINT_REQUEST_TIMEOUT_SECONDS`, 20 s
+        by default): a plan that takes longer answers 503, as does a rendering that fails or a
+        PDF that cannot be stored; nothing is written then, and the next print starts afresh.
         """
         plan = _readable(plan_id)
-        with service_errors(plan, RENAMES), api_field_names():
+        with service_errors(plan, RENAMES), api_field_names(), print_failures():
             printed = printing.print_plan(db.session, current_actor(), plan,
                                           current_user.full_name)
             db.session.commit()

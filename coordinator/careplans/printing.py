@@ -71,8 +71,10 @@ def filename(plan: CarePlan) -> str:
 def print_plan(session: Session, actor: Actor, plan: CarePlan, reader_name: str | None = None,
                *, html: str | None = None) -> PrintedPlan:
     """The PDF of the plan's summary for this reader (audited); rendered once per revision
-    and language, stamped at each print."""
-    rendered = printing.render(session, html or summary_html(session, plan))
+    and language, within the request's time limit, stamped at each print. `pdf.PrintFailed`
+    when it cannot be printed now (nothing written, not audited)."""
+    rendered = printing.render(session, html or summary_html(session, plan),
+                               current_app.config["PRINT_REQUEST_TIMEOUT_SECONDS"] or None)
     pdf = pdfs.stamp(rendered.pdf, stamp_text(reader_name or actor.label))
     audit.record(session, actor, AuditAction.PRINT, "care_plan", plan.id,
                  patient_id=plan.patient_id,

@@ -56,6 +56,7 @@ from coordinator.permissions import (
     require,
 )
 from coordinator.printing.models import BatchStatus, PrintBatch
+from coordinator.printing.pdf import PrintFailed
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
 from coordinator.work import queue as work
@@ -442,12 +443,24 @@ def print_preview(plan_id: int):
 @require(PLAN_READER)
 def print_pdf(plan_id: int):
     plan = _readable_plan(plan_id)
-    printed = plan_printing.print_plan_or_batch(db.session, current_actor(), plan,
-                                                current_user.full_name)
+    try:
+        printed = plan_printing.print_plan_or_batch(db.session, current_actor(), plan,
+                                                    current_user.full_name)
+    except PrintFailed as error:  # too long, failed, or not stored
+        return _print_failed(error)
     db.session.commit()
     if isinstance(printed, PrintBatch):  # too large to render in the request
         return redirect(url_for("careplans.batch", batch_id=printed.id))
     return _pdf_response(printed.pdf, printed.filename)
+
+
+def _print_failed(error: PrintFailed):
+    """The error page of a print that failed (503): what happened, what to do; nothing
+    written."""
+    db.session.rollback()
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return render_template("errors/error.html", code=503, title=_("Service unavailable"),
+                           message=error.user_message()), 503, headers
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:

@@ -1,11 +1,13 @@
 """The one place that calls WeasyPrint, and the PDF chores around it (stamping, merging,
-counting pages)."""
+counting pages); what a print that failed tells its reader (`PrintFailed`)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
@@ -43,6 +45,57 @@ def render_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf()
+
+
+def render_pdf_within(html: str, seconds: float) -> bytes:
+    """`render_pdf` in a child process, killed after `seconds` (see renderer.py)."""
+    from coordinator.printing import renderer
+
+    return renderer.call(render_pdf, html, seconds=seconds)
+
+
+# -- A print that failed: the reader is told, nothing was written --------------------------------
+
+class PrintFailed(Exception):
+    """A document could not be printed now; nothing of the print was kept (503)."""
+
+    retry_after: int | None = None
+
+    def user_message(self) -> str:
+        return _("The document could not be printed: the PDF renderer failed. Nothing was "
+                 "changed. Try again; if it fails again, tell your administrator.")
+
+
+class RenderFailed(PrintFailed):
+    """WeasyPrint raised, or the process rendering the document died."""
+
+
+class RenderTimedOut(PrintFailed):
+    """The rendering took longer than the time limit and was stopped."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"the rendering took longer than {seconds:g} s")
+        self.seconds = seconds
+
+    def user_message(self) -> str:
+        return ngettext("The document took longer than %(num)d second to print and was "
+                        "stopped, so as not to hold the server. Nothing was changed. Try again "
+                        "later, or print the print preview from your browser.",
+                        "The document took longer than %(num)d seconds to print and was "
+                        "stopped, so as not to hold the server. Nothing was changed. Try again "
+                        "later, or print the print preview from your browser.",
+                        max(1, round(self.seconds)))
+
+
+class NotStored(PrintFailed):
+    """The rendered document could not be written (the disk is full, say)."""
+
+    retry_after = 60
+
+    def user_message(self) -> str:
+        return _("The document could not be printed: the server could not store it (its disk "
+                 "may be full). Nothing was changed. Try again in a few minutes; if it fails "
+                 "again, tell your administrator.")
 
 
 def page_count(pdf: bytes) -> int:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, undefer
 
 from coordinator.core.rows import rowcount
 from coordinator.printing import pdf as pdfs
 from coordinator.printing.models import PrintedDocument
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,23 +49,39 @@ def cached(session: Session, key: str) -> Rendered | None:
 
 
 def store(session: Session, key: str, pdf: bytes) -> Rendered:
-    """Keep a rendered PDF; a concurrent render of the same document keeps the first one."""
+    """Keep a rendered PDF; a concurrent render of the same document keeps the first one. A
+    write that fails (the disk is full) leaves no entry (its savepoint is rolled back) and
+    raises `pdf.NotStored`."""
     pages = pdfs.page_count(pdf)
     try:
         with session.begin_nested():
             session.add(PrintedDocument(key=key, pdf=pdf, pages=pages))
     except IntegrityError:
         pass
+    except (OSError, OperationalError) as error:
+        log.error("a rendered PDF could not be stored: %s", error)
+        raise pdfs.NotStored(str(error)) from error
     return Rendered(pdf, pages, False)
 
 
-def render(session: Session, html: str) -> Rendered:
-    """The PDF of `html`, from the cache when this very HTML was rendered before."""
+def render(session: Session, html: str, time_limit: float | None = None) -> Rendered:
+    """The PDF of `html`, from the cache when this very HTML was rendered before. With a
+    `time_limit` (seconds) it is rendered in a child process killed when the limit passes
+    (`pdf.RenderTimedOut`); without, in this process. A failed rendering raises
+    `pdf.RenderFailed`, a failed cache write `pdf.NotStored`: nothing is written then."""
     key = cache_key(html)
     hit = cached(session, key)
     if hit is not None:
         return hit
-    return store(session, key, pdfs.render_pdf(html))
+    if time_limit:
+        pdf = pdfs.render_pdf_within(html, time_limit)
+    else:
+        try:
+            pdf = pdfs.render_pdf(html)
+        except Exception as error:  # WeasyPrint's errors have no common class
+            log.exception("a document could not be rendered")
+            raise pdfs.RenderFailed(str(error)) from error
+    return store(session, key, pdf)
 
 
 CACHE_DAYS = 30
