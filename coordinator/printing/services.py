@@ -58,10 +58,22 @@ def store(session: Session, key: str, pdf: bytes) -> Rendered:
             session.add(PrintedDocument(key=key, pdf=pdf, pages=pages))
     except IntegrityError:
         pass
-    except (OSError, OperationalError) as error:
+    except OperationalError as error:
+        if not _disk_full(error):
+            raise  # busy, gone...: the database's own error answer (core/errorpages.py)
+        log.error("a rendered PDF could not be stored: %s", error)
+        raise pdfs.NotStored(str(error)) from error
+    except OSError as error:
         log.error("a rendered PDF could not be stored: %s", error)
         raise pdfs.NotStored(str(error)) from error
     return Rendered(pdf, pages, False)
+
+
+def _disk_full(error: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100)."""
+    original = error.orig
+    return getattr(original, "sqlite_errorname", None) == "SQLITE_FULL" or \
+        getattr(original, "sqlstate", None) == "53100" or "disk is full" in str(original)
 
 
 def render(session: Session, html: str, time_limit: float | None = None) -> Rendered:

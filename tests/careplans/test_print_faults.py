@@ -192,6 +192,8 @@ def full_disk(app):
                                              sqlite3.OperationalError("database or disk is "
                                                                       "full")),
     }
+    errors["locked"] = lambda: OperationalError("INSERT INTO printed_document", {},
+                                                sqlite3.OperationalError("database is locked"))
     state = {"error": None, "refused": 0}
 
     def refuse(conn, cursor, statement, parameters, context, executemany):
@@ -217,6 +219,18 @@ def test_a_full_disk_on_the_cache_write_leaves_no_entry_and_the_next_print_cache
     assert _state(plan) == before
     full_disk["error"] = None
     _prints_again(reader, plan, before)
+
+
+def test_another_database_error_on_the_cache_write_is_not_called_a_full_disk(
+        reader, plan, full_disk):
+    """A database busy past its timeout is the database's own 503 (core/errorpages.py)."""
+    before = _state(plan)
+    full_disk["error"] = "locked"
+    response = reader.get(_pdf_url(plan))
+    assert response.status_code == 503
+    assert "disque" not in response.get_data(as_text=True)
+    full_disk["error"] = None
+    assert _state(plan) == before
 
 
 def test_a_full_disk_in_the_api_answers_503_with_retry_after(client, session, plan,
