@@ -5,6 +5,7 @@ with a message naming the field, and nothing is written."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -246,6 +247,20 @@ def test_the_api_refuses_20000_goals_with_a_422_naming_the_list(
     assert response.json == {"errors": {"goals": ["50 objectifs au maximum dans un plan."]}}
     assert db.session.scalar(select(func.count()).select_from(CarePlan)
                              .where(CarePlan.patient_id == patient.id)) == 0
+
+
+def test_the_api_refuses_a_list_too_long_before_reading_its_rows(client, session, case_manager,
+                                                                 patient):
+    """600,000 rows, none of them a goal (1.2 MB), are refused on their count alone: no row is
+    read (each would be named)."""
+    headers = _caller(client, session, case_manager)
+    body = json.dumps({"patient_id": patient.id, "plan_date": date.today().isoformat(),
+                       "goals": [1] * 600_000}, separators=(",", ":")).encode()
+    started = time.monotonic()
+    response = client.post(URL, headers=headers, data=body, content_type="application/json")
+    assert time.monotonic() - started < 5  # 0.13 s; 42 s and a 25 MB answer, rows read
+    assert response.status_code == 422
+    assert response.json == {"errors": {"goals": ["50 objectifs au maximum dans un plan."]}}
 
 
 def test_the_api_names_each_field_over_its_limit(client, session, case_manager, patient):
