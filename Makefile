@@ -7,7 +7,7 @@ PORT   ?= 5000
 export PORT
 
 .PHONY: run test test-only install install-dev system-deps system-deps-test translations \
-        extract-messages lint typecheck serve clean mutation
+        extract-messages lint typecheck fuzz serve clean mutation
 
 ## run: install, migrate, load reference and demo data, serve on http://127.0.0.1:$(PORT)
 run: install
@@ -69,6 +69,10 @@ mutation: install-dev
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+
+## fuzz: schemathesis against a live server on a fresh SQLite database (scripts/fuzz.py)
+fuzz: install-dev
+	$(BIN)/python scripts/fuzz.py
 
 ## typecheck: mypy over the core, the services and the permission module (files in pyproject.toml)
 typecheck:

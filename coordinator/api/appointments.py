@@ -32,6 +32,7 @@ from coordinator.api.common import (
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
+from coordinator.core import fields
 from coordinator.core.time import NonexistentLocalTime, as_utc
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -78,8 +79,8 @@ AppointmentPageSchema = page_schema(AppointmentSchema, "AppointmentPage")
 
 
 class AppointmentListArgsSchema(PageArgsSchema):
-    patient = ma.fields.Integer(metadata={"description": "Patient id."})
-    provider = ma.fields.Integer(metadata={"description": "Provider id."})
+    patient = fields.Id(metadata={"description": "Patient id."})
+    provider = fields.Id(metadata={"description": "Provider id."})
     status = ma.fields.String(
         validate=ma.validate.OneOf(STATUSES, error=_l("Choose a known status.")),
         metadata={"enum": list(STATUSES)})

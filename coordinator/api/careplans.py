@@ -48,6 +48,7 @@ from coordinator.careplans.schemas import (
     CarePlanUpdateSchema,
     PrintedPlanSchema,
 )
+from coordinator.core import fields
 from coordinator.core.errors import ValidationError
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -85,7 +86,7 @@ PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binar
 
 
 class CarePlanListArgsSchema(PageArgsSchema):
-    patient = ma.fields.Integer(metadata={"description": "Patient id."})
+    patient = fields.Id(metadata={"description": "Patient id."})
     status = ma.fields.String(
         validate=ma.validate.OneOf(PLAN_STATUSES, error=_l("Choose a known status.")),
         metadata={"enum": list(PLAN_STATUSES)})

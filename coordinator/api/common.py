@@ -6,6 +6,7 @@ with the API's field names; `_request` when no field is at fault.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -20,6 +21,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm.exc import StaleDataError
 from webargs.flaskparser import FlaskParser
 
+from coordinator.core.bounds import MAX_PAGE
 from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.pagination import MAX_PER_PAGE, Page, paginate
 from coordinator.extensions import ApiErrorSchema, db
@@ -96,8 +98,9 @@ class PageArgsSchema(ma.Schema):
 
     page = ma.fields.Integer(
         load_default=1,
-        validate=ma.validate.Range(min=1, error=_l("Pages are numbered from 1.")),
-        metadata={"description": "Page number, from 1."})
+        validate=ma.validate.Range(min=1, max=MAX_PAGE,
+                                   error=_l("Pages are numbered from 1 to {max}.")),
+        metadata={"description": f"Page number, from 1 to {MAX_PAGE}."})
     per_page = ma.fields.Integer(
         load_default=lambda: current_app.config["PER_PAGE"],
         validate=ma.validate.Range(min=1, max=MAX_PER_PAGE,
@@ -172,12 +175,34 @@ def precondition_failed(record) -> NoReturn:
           "with its new ETag.")]}, headers={"ETag": etag(record)})
 
 
+# One entity-tag of If-Match as RFC 9110 writes it: optionally weak, then a quoted string.
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
+
+
+def if_match_tags() -> list[tuple[bool, str]] | None:
+    """The entity-tags of If-Match as (weak, tag), read strictly; None when the header is not
+    a comma-separated list of entity-tags (`*` is handled by `conditional`)."""
+    header = request.headers.get("If-Match", "")
+    tags: list[tuple[bool, str]] = []
+    for part in header.split(","):
+        if not part.strip():
+            continue
+        match = _ENTITY_TAG.fullmatch(part)
+        if match is None:
+            return None
+        tags.append((match.group(1) is not None, match.group(2)))
+    return tags or None
+
+
 def expected_version(record) -> int:
-    """The version of `record` the If-Match header names; 412 when it names none."""
+    """The version of `record` the If-Match header names; 412 when it names none (an empty or
+    malformed tag never matches; a weakened one — proxies compressing the answer weaken ETags —
+    matches as the tag it names)."""
     versions = []
-    for tag in request.if_match.as_set(include_weak=True):
+    for _weak, tag in if_match_tags() or ():
         record_id, _sep, version = tag.rpartition("-")
-        if record_id == str(record.id) and version.isdigit():
+        if record_id == str(record.id) and version.isdigit() and \
+                version.isascii() and len(version) <= 10:
             versions.append(int(version))
     if not versions:
         precondition_failed(record)
@@ -191,7 +216,8 @@ def conditional(blp: Blueprint) -> Callable:
     def decorator(view):
         @wraps(view)
         def checked(*args, **kwargs):
-            if not request.if_match or request.if_match.star_tag:
+            if not request.headers.get("If-Match", "").strip() or \
+                    request.headers["If-Match"].strip() == "*":
                 abort(428, messages={"If-Match": [
                     _("Send the ETag of the version you read in the If-Match header.")]})
             return view(*args, **kwargs)

@@ -18,6 +18,7 @@ from coordinator.api.common import (
     service_errors,
     unprocessable,
 )
+from coordinator.core import fields
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients import assignments
@@ -48,7 +49,7 @@ EnrollmentPageSchema = page_schema(EnrollmentSchema, "EnrollmentPage")
 
 
 class EnrollmentListArgsSchema(PageArgsSchema):
-    patient = ma.fields.Integer(metadata={"description": "Patient id."})
+    patient = fields.Id(metadata={"description": "Patient id."})
     program = ma.fields.String(metadata={"description": "Program code."})
     stratum = ma.fields.String(metadata={"description": "Stratum code."})
     current = ma.fields.Boolean(metadata={"description": "true: the open row of each timeline "

@@ -23,6 +23,7 @@ from coordinator.api.common import (
     service_errors,
     tagged,
 )
+from coordinator.core import fields
 from coordinator.core.errors import DuplicateSuspected
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -63,13 +64,13 @@ class PatientListArgsSchema(PageArgsSchema):
     name = ma.fields.String(metadata={"description": "Start of the birth or used name, then of "
                                                      "the first names (accents and case "
                                                      "ignored)."})
-    birth_date = ma.fields.Date()
+    birth_date = fields.Date()
     nir = ma.fields.String()
     territory = ma.fields.String(metadata={"description": "Territory code."})
     program = ma.fields.String(metadata={"description": "Program code: patients currently in "
                                                         "one of its strata."})
     stratum = ma.fields.String(metadata={"description": "Stratum code: patients currently in it."})
-    case_manager = ma.fields.Integer(metadata={"description": "Id of the case manager."})
+    case_manager = fields.Id(metadata={"description": "Id of the case manager."})
 
 
 def _visible(patient_id: int) -> Patient:

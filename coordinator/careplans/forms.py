@@ -7,12 +7,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,7 +29,7 @@ from coordinator.careplans.labels import (
     RESPONSIBLE_LABELS,
 )
 from coordinator.careplans.models import ASSESSMENT_DOMAINS
-from coordinator.core.forms import optional_int
+from coordinator.core.forms import DateField, IntegerField, optional_int
 
 BLANK_GOALS = 2
 BLANK_ACTIONS = 2

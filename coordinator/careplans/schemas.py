@@ -25,6 +25,7 @@ from coordinator.careplans.models import (
     PLAN_STATUSES,
     RESPONSIBLES,
 )
+from coordinator.core import fields
 
 TOO_LONG = _l("At most {max} characters.")
 TOO_MANY_GOALS = _l("At most {max} goals in a plan.")
@@ -234,26 +235,26 @@ CarePlanAssessmentInputSchema = _InputSchema.from_dict(
 class CarePlanActionInputSchema(_InputSchema):
     """An action; `id` keeps an existing one, rows without it are added."""
 
-    id = ma.fields.Integer(allow_none=True)
+    id = fields.Id(allow_none=True)
     description = _text(limits.ACTION_TEXT["description"])
     responsible = _choice(RESPONSIBLES, "responsible", allow_none=True)
-    provider_id = ma.fields.Integer(allow_none=True, metadata={
+    provider_id = fields.Id(allow_none=True, metadata={
         "description": "An active provider of the directory, when a provider is responsible."})
-    interval_days = ma.fields.Integer(allow_none=True)
-    occurrences = ma.fields.Integer(allow_none=True)
-    due_date = ma.fields.Date(allow_none=True)
+    interval_days = fields.Integer(allow_none=True)
+    occurrences = fields.Integer(allow_none=True)
+    due_date = fields.Date(allow_none=True)
     status = _choice(ACTION_STATUSES, "status", allow_none=True)
 
 
 class CarePlanGoalInputSchema(_InputSchema):
     """A goal; `id` keeps an existing one, rows without it are added. Blank rows are dropped."""
 
-    id = ma.fields.Integer(allow_none=True)
+    id = fields.Id(allow_none=True)
     domain = _choice(ASSESSMENT_DOMAINS, "domain", allow_none=True)
     problem = _text(limits.GOAL_TEXT["problem"])
     description = _text(limits.GOAL_TEXT["description"])
     measure = _text(limits.GOAL_TEXT["measure"])
-    target_date = ma.fields.Date(allow_none=True, metadata={
+    target_date = fields.Date(allow_none=True, metadata={
         "description": "Not before the plan date."})
     status = _choice(GOAL_STATUSES, "goal_status", allow_none=True)
     status_reason = _text(limits.GOAL_TEXT["status_reason"],
@@ -267,16 +268,16 @@ class CarePlanGoalInputSchema(_InputSchema):
 class CarePlanMemberInputSchema(_InputSchema):
     """A provider of the care team (the patient's GP and the providers of actions are added)."""
 
-    provider_id = ma.fields.Integer(allow_none=True)
+    provider_id = fields.Id(allow_none=True)
     role = _text(limits.MEMBER_TEXT["role"])
 
 
 class _CarePlanContentSchema(_InputSchema):
     """What a case manager writes in a plan."""
 
-    plan_date = ma.fields.Date()
-    review_date = ma.fields.Date(allow_none=True)
-    coordinator_id = ma.fields.Integer(
+    plan_date = fields.Date()
+    review_date = fields.Date(allow_none=True)
+    coordinator_id = fields.Id(
         allow_none=True, metadata={"description": "An active case manager of the territory."})
     caregiver_name = _text(limits.PLAN_TEXT["caregiver_name"])
     caregiver_relation = _text(limits.PLAN_TEXT["caregiver_relation"])
@@ -287,10 +288,10 @@ class _CarePlanContentSchema(_InputSchema):
     priorities = _text(limits.PLAN_TEXT["priorities"])
     life_project = _text(limits.PLAN_TEXT["life_project"])
     current_help = _text(limits.PLAN_TEXT["current_help"])
-    agreement_on = ma.fields.Date(allow_none=True, metadata={
+    agreement_on = fields.Date(allow_none=True, metadata={
         "description": "Date of the patient's agreement; needed to activate the plan."})
     agreement_method = _choice(AGREEMENT_METHODS, "agreement_method", allow_none=True)
-    sharing_agreed = ma.fields.Boolean()
+    sharing_agreed = fields.Boolean()
     assessment = ma.fields.Nested(CarePlanAssessmentInputSchema, metadata={
         "description": "The domains sent are replaced; the others are kept."})
     goals = BoundedList(
@@ -308,8 +309,8 @@ class _CarePlanContentSchema(_InputSchema):
 class CarePlanCreateSchema(_CarePlanContentSchema):
     """A new draft plan for a patient (one draft at a time per patient)."""
 
-    patient_id = ma.fields.Integer(required=True)
-    stratum_id = ma.fields.Integer(allow_none=True, metadata={
+    patient_id = fields.Id(required=True)
+    stratum_id = fields.Id(allow_none=True, metadata={
         "description": "The stratum the plan is made for."})
 
 

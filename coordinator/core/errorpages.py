@@ -24,6 +24,7 @@ TITLES: dict[int | None, str] = {
     409: _l("Conflict"),
     412: _l("Precondition failed"),
     413: _l("Too large"),
+    414: _l("Address too long"),
     422: _l("Invalid data"),
     428: _l("Precondition required"),
     429: _l("Too many attempts"),
@@ -56,20 +57,38 @@ def _message(error: HTTPException) -> str:
     return str(TITLES.get(error.code, error.name))
 
 
-def _api_errors(error: HTTPException) -> dict:
+LOCATIONS = ("json", "query", "querystring", "form", "headers", "view_args", "files")
+
+
+def _api_errors(error: HTTPException) -> dict[str, list[str]]:
+    """`{field: [message, ...]}`: webargs' locations dropped, nested errors named with dots
+    (`goals.0.status`), a lone message made a list, `_request` when no field is at fault."""
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") or data.get("errors")
     if isinstance(messages, dict):
-        # webargs nests errors by location ("json", "query"): the field names are what matter
-        flat: dict = {}
+        flat: dict[str, list[str]] = {}
         for location, fields in messages.items():
-            if location in ("json", "query", "form", "headers", "view_args", "files") and \
-                    isinstance(fields, dict):
-                flat.update(fields)
+            if location in LOCATIONS:
+                _flatten(fields, "", flat)
             else:
-                flat[location] = fields
-        return flat
+                _flatten({location: fields}, "", flat)
+        if flat:
+            return flat
     return {"_request": [_message(error)]}
+
+
+def _flatten(messages: object, prefix: str, flat: dict[str, list[str]]) -> None:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            own = str(key) in ("_schema", "_request")
+            name = prefix if own and prefix else ("_request" if own else
+                                                  ".".join(filter(None, (prefix, str(key)))))
+            _flatten(value, name, flat)
+    elif isinstance(messages, list | tuple):
+        for message in messages:
+            _flatten(message, prefix, flat)
+    elif messages is not None:
+        flat.setdefault(prefix or "_request", []).append(str(messages))
 
 
 def handle_http_error(error: HTTPException) -> Response:

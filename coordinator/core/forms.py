@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, SelectField, fields
+from wtforms.form import BaseForm
+from wtforms.validators import StopValidation
+
+from coordinator.core.bounds import MAX_ID, date_problem, int_problem
 
 LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
 
@@ -13,7 +19,30 @@ def optional_int(value: str | int | None) -> int | None:
     """Coerce a select's value to an id, the empty choice to None."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(value)  # no such record: the choice is invalid
+    return number
+
+
+def _refuse_out_of_range(field: fields.Field, problem: Any) -> None:
+    if problem:
+        field.data = None
+        raise StopValidation(str(problem))
+
+
+class DateField(fields.DateField):
+    """WTForms' DateField, between 1900-01-01 and 2100-12-31 (`core/bounds.py`)."""
+
+    def pre_validate(self, form: BaseForm) -> None:
+        _refuse_out_of_range(self, date_problem(self.data))
+
+
+class DateTimeLocalField(fields.DateTimeLocalField):
+    """WTForms' DateTimeLocalField, on a day between 1900-01-01 and 2100-12-31."""
+
+    def pre_validate(self, form: BaseForm) -> None:
+        _refuse_out_of_range(self, date_problem(self.data))
 
 
 class WorklistFilterForm(FlaskForm):
@@ -27,3 +56,10 @@ class WorklistFilterForm(FlaskForm):
 class LanguageForm(FlaskForm):
     locale = SelectField(choices=LANGUAGE_CHOICES)
     next = HiddenField()
+
+
+class IntegerField(fields.IntegerField):
+    """WTForms' IntegerField, within the integers the database holds."""
+
+    def pre_validate(self, form: BaseForm) -> None:
+        _refuse_out_of_range(self, int_problem(self.data))

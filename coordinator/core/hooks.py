@@ -1,15 +1,20 @@
-"""Request hooks: body encoding check, CSRF, idle-session expiry, security headers."""
+"""Request hooks: body encoding check, CSRF, idle-session expiry, the bounds of input (text,
+JSON bodies), security headers."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from coordinator.core import bounds
 from coordinator.core.time import utcnow
 from coordinator.extensions import csrf, login_manager
 
@@ -32,14 +37,95 @@ def _check_body_encoding() -> None:
                                  "Check the encoding of what you sent."))
 
 
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
 def _check_csrf() -> None:
-    """Every browser form carries a CSRF token; API calls authenticated by bearer token don't."""
+    """Every browser form carries a CSRF token; API calls authenticated by bearer token don't,
+    nor anonymous API calls (there is no session to forge: the view answers 401)."""
     if request.method not in MUTATING:
         return
-    if request.path.startswith("/api/") and request.headers.get("Authorization", "").lower(
-    ).startswith("bearer "):
+    if _is_api() and (request.headers.get("Authorization", "").lower().startswith("bearer ")
+                      or not current_user.is_authenticated):
         return
     csrf.protect()
+
+
+class InputRefused(HTTPException):
+    """Input out of bounds: the message on its field, for the API's JSON error shape
+    (`data["messages"]`, as flask-smorest's errors carry them) and for the error page."""
+
+    def __init__(self, code: int, field: str, message: Any):
+        super().__init__(description=_("%(field)s: %(message)s", field=field, message=message))
+        self.code = code
+        self.data = {"messages": {field: [str(message)]}}
+
+
+def _refuse(code: int, field: str, message: Any) -> NoReturn:
+    raise InputRefused(code, field, message)
+
+
+def _check_text() -> None:
+    """No NUL character or lone surrogate in a path segment (no such record: 404), a query
+    string or a form field (422 naming the parameter on the API, 400 on pages)."""
+    for value in (request.view_args or {}).values():
+        if bounds.text_problem(value):
+            abort(404)
+    code = 422 if _is_api() else 400
+    for name, value in request.args.items(multi=True):
+        for text in (name, value):
+            if bounds.text_problem(text):
+                _refuse(code, name if text is value else "_request", bounds.text_problem(text))
+    if request.method in MUTATING and request.mimetype in ("application/x-www-form-urlencoded",
+                                                           "multipart/form-data"):
+        for name, value in request.form.items(multi=True):
+            if bounds.text_problem(name) or bounds.text_problem(value):
+                _refuse(code, name, bounds.NUL_OR_SURROGATE)
+
+
+def _check_json_body() -> None:
+    """An API body: at most MAX_JSON_BYTES (413), nested at most MAX_JSON_DEPTH deep (400),
+    and text the database can store (422 naming the field, `goals.0.description`). A body that
+    is not JSON is left to the view's parser (400)."""
+    if request.method not in MUTATING or not request.is_json:
+        return
+    limit = current_app.config.get("MAX_JSON_BYTES", bounds.MAX_JSON_BYTES)
+    if (request.content_length or 0) > limit:
+        abort(413)
+    body = request.get_data(cache=True)
+    if len(body) > limit:
+        abort(413)
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        data = None
+        too_deep = True
+    except ValueError:
+        return
+    else:
+        too_deep = bounds.json_depth_exceeds(data)
+    if too_deep:
+        _refuse(400, "_request", _("The JSON body is nested too deeply (at most %(n)d levels).",
+                                   n=bounds.MAX_JSON_DEPTH))
+    field = bounds.forbidden_text_in(data)
+    if field is not None:
+        _refuse(422, field, bounds.NUL_OR_SURROGATE)
+
+
+def _check_input() -> None:
+    """The bounds of `core/bounds.py` on what the request carries: an address too long is 414
+    (answered here in the API's shape, whatever the server in front allows). Anonymous API
+    calls are then left to the view, which answers 401 before it reads anything."""
+    address = request.environ.get("RAW_URI") or request.full_path
+    if len(address) > bounds.MAX_URL_CHARS:
+        _refuse(414, "_request", _("The address is too long (at most %(n)d characters): send "
+                                   "fewer or shorter parameters.", n=bounds.MAX_URL_CHARS))
+    if _is_api() and not current_user.is_authenticated:
+        return
+    _check_text()
+    if _is_api():
+        _check_json_body()
 
 
 def _expire_idle_session() -> Response | None:
@@ -70,7 +156,11 @@ def _before_request() -> Response | None:
         return None
     _check_body_encoding()
     _check_csrf()
-    return _expire_idle_session()
+    expired = _expire_idle_session()
+    if expired is not None:
+        return expired
+    _check_input()
+    return None
 
 
 def _security_headers(response: Response) -> Response:
@@ -90,5 +180,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # Ids in URLs stay within the database's integers: a larger one is no record (404).
+    app.url_map.converters["int"] = bounds.IdConverter
     app.before_request(_before_request)
     app.after_request(_security_headers)

@@ -8,6 +8,8 @@ from flask import current_app, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from coordinator.core.bounds import MAX_PAGE
+
 MAX_PER_PAGE = 500
 
 
@@ -46,7 +48,7 @@ def count(session: Session, query: Select) -> int:
 def paginate(session: Session, query: Select, page: int | None = None,
              per_page: int | None = None) -> Page:
     """One page of `query`: its rows and the total count, counted in SQL."""
-    page = max(1, page if page is not None else _int_arg("page", 1))
+    page = min(max(1, page if page is not None else _int_arg("page", 1)), MAX_PAGE)
     per_page = per_page if per_page is not None else _int_arg(
         "per_page", current_app.config["PER_PAGE"])
     per_page = min(max(1, per_page), MAX_PER_PAGE)

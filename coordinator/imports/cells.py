@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
+from coordinator.core.bounds import date_problem, text_problem
 from coordinator.core.time import NonexistentLocalTime, as_utc
 
 Parser = Callable[[str], object]
@@ -26,6 +27,21 @@ class CellError(ValueError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+def check_text(cell: str) -> None:
+    """Any cell: no NUL character (the databases cannot store it); the engine applies it to
+    every cell before the column's parser."""
+    problem = text_problem(cell)
+    if problem:
+        raise CellError(problem)
+
+
+def _in_range(value: date | datetime) -> date | datetime:
+    problem = date_problem(value)
+    if problem:
+        raise CellError(problem)
+    return value
 
 
 def text(max_length: int | None = None) -> Parser:
@@ -73,18 +89,20 @@ def yes_no(cell: str) -> bool:
 
 
 def parse_date(cell: str) -> date:
-    """`YYYY-MM-DD`, or `DD/MM/YYYY` as French spreadsheets write it."""
+    """`YYYY-MM-DD`, or `DD/MM/YYYY` as French spreadsheets write it, from 1900 to 2100."""
+    value: date | None = None
     try:
         if _ISO_DATE.fullmatch(cell):
-            return date.fromisoformat(cell)
-        match = _FRENCH_DATE.fullmatch(cell)
-        if match:
+            value = date.fromisoformat(cell)
+        elif match := _FRENCH_DATE.fullmatch(cell):
             day, month, year = match.groups()
-            return date(int(year), int(month), int(day))
+            value = date(int(year), int(month), int(day))
     except ValueError:
         raise CellError(_l("“%(value)s” is not a valid date.", value=cell[:40])) from None
-    raise CellError(_l("“%(value)s” is not a date: write YYYY-MM-DD or DD/MM/YYYY.",
-                       value=cell[:40]))
+    if value is None:
+        raise CellError(_l("“%(value)s” is not a date: write YYYY-MM-DD or DD/MM/YYYY.",
+                           value=cell[:40]))
+    return _in_range(value)
 
 
 def parse_datetime(cell: str) -> datetime:
@@ -97,6 +115,7 @@ def parse_datetime(cell: str) -> datetime:
         moment = datetime.fromisoformat(cell)
     except ValueError:
         raise CellError(_l("“%(value)s” is not a valid date-time.", value=cell[:40])) from None
+    _in_range(moment)
     try:
         return as_utc(moment)
     except NonexistentLocalTime:

@@ -32,7 +32,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today, utcnow
-from coordinator.imports.cells import CellError, Parser, text
+from coordinator.imports.cells import CellError, Parser, check_text, text
 from coordinator.imports.models import ImportReport, ImportStatus
 from coordinator.work.context import Stopped
 
@@ -370,6 +370,7 @@ def _parse(run: ImportRun, layout: _Layout, record: list[str], line: int) -> Row
             continue
         filled = True
         try:
+            check_text(cell)
             values[column.name] = column.parse(cell)
         except CellError as error:
             values[column.name] = None

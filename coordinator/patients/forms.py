@@ -6,17 +6,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from coordinator.core.forms import optional_int
+from coordinator.core.forms import DateField, IntegerField, optional_int
 
 SEX_CHOICES = [("F", _l("Female")), ("M", _l("Male")), ("U", _l("Unknown"))]
 IDENTITY_CHOICES = [("provisional", _l("Provisional")), ("qualified", _l("Qualified"))]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from coordinator.core import fields
 from coordinator.patients.validation import IDENTITY_STATUSES
 
 TOO_LONG = _l("At most {max} characters.")
@@ -67,7 +68,7 @@ class PatientUpdateSchema(ma.Schema):
     birth_name = _text(200, allow_none=False)
     used_name = _text(200)
     first_names = _text(200, allow_none=False)
-    birth_date = ma.fields.Date()
+    birth_date = fields.Date()
     sex = ma.fields.String(metadata={"enum": ["F", "M", "U"]})
     birth_place_insee = ma.fields.String(
         allow_none=True, metadata={"description": "INSEE commune code, e.g. 59178."})
@@ -77,22 +78,22 @@ class PatientUpdateSchema(ma.Schema):
     postal_code = _text(10)
     city = _text(100)
     territory_code = ma.fields.String(metadata={"description": "Territory code, e.g. DOUAISIS."})
-    gp_id = ma.fields.Integer(allow_none=True,
+    gp_id = fields.Id(allow_none=True,
                               metadata={"description": "A provider of kind gp, active."})
-    case_manager_id = ma.fields.Integer(
+    case_manager_id = fields.Id(
         allow_none=True, metadata={"description": "An active case manager of the territory."})
-    consent_share = ma.fields.Boolean(
+    consent_share = fields.Boolean(
         metadata={"description": "Consent to share the care plan; a change is kept in the "
                                  "consent history."})
-    consent_date = ma.fields.Date(
+    consent_date = fields.Date(
         allow_none=True,
         metadata={"description": "Effective date of a consent change (default: today)."})
     trusted_person_name = _text(200)
     trusted_person_relation = _text(100)
     trusted_person_phone = _text(40)
-    advance_directives = ma.fields.Boolean()
-    advance_directives_date = ma.fields.Date(allow_none=True)
-    deceased_date = ma.fields.Date(allow_none=True)
+    advance_directives = fields.Boolean()
+    advance_directives_date = fields.Date(allow_none=True)
+    deceased_date = fields.Date(allow_none=True)
 
 
 class PatientCreateSchema(PatientUpdateSchema):
@@ -100,11 +101,11 @@ class PatientCreateSchema(PatientUpdateSchema):
 
     birth_name = _text(200, allow_none=False, required=True)
     first_names = _text(200, allow_none=False, required=True)
-    birth_date = ma.fields.Date(required=True)
+    birth_date = fields.Date(required=True)
     sex = ma.fields.String(required=True, metadata={"enum": ["F", "M", "U"]})
     territory_code = ma.fields.String(required=True,
                                       metadata={"description": "Territory code, e.g. DOUAISIS."})
-    confirm_duplicate = ma.fields.Boolean(
+    confirm_duplicate = fields.Boolean(
         load_default=False,
         metadata={"description": "Register the patient although a likely duplicate exists."})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from coordinator.core import fields
 from coordinator.providers.models import PROVIDER_KINDS
 
 TOO_LONG = _l("At most {max} characters.")
@@ -57,7 +58,7 @@ class ProviderUpdateSchema(ma.Schema):
     address = _text(300)
     postal_code = _text(10)
     city = _text(100)
-    is_active = ma.fields.Boolean(
+    is_active = fields.Boolean(
         metadata={"description": "false deactivates the provider (providers are never "
                                  "deleted through the API)."})
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from coordinator.core.bounds import date_problem
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -31,8 +32,6 @@ from coordinator.scheduling.models import CalendarFeed
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-YEARS = range(1900, 2201)  # beyond, a date is a typo (and a grid would overflow `date`)
-
 
 def _period() -> calendar.Period:
     """The period asked for by `?view=week|month&date=YYYY-MM-DD` (this week by default)."""
@@ -44,8 +43,10 @@ def _period() -> calendar.Period:
             else local_today()
     except ValueError:
         anchor = None
-    if anchor is None or anchor.year not in YEARS:
+    if anchor is None:
         abort(400, description=_("Give the date as YYYY-MM-DD."))
+    if date_problem(anchor):  # beyond, a date is a typo (and a grid would overflow `date`)
+        abort(400, description=str(date_problem(anchor)))
     return calendar.period(view, anchor)
 
 

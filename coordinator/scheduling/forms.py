@@ -6,20 +6,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coordinator.core.forms import optional_int
+from coordinator.core.forms import DateField, DateTimeLocalField, IntegerField, optional_int
 from coordinator.scheduling.labels import KIND_LABELS, REASON_LABELS, STATUS_LABELS
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]

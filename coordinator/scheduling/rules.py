@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement
 
+from coordinator.core.bounds import date_problem
 from coordinator.core.time import PARIS
 from coordinator.scheduling.models import (
     MAX_MINUTES,
@@ -22,6 +23,7 @@ from coordinator.scheduling.models import (
 )
 
 DEFAULT_MINUTES = 30
+BOOKING_HORIZON_YEARS = 2  # an appointment is booked at most this far ahead
 # The statuses that say what happened: recorded only once the appointment has started.
 HAPPENED = (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW)
 # What an appointment that has its outcome keeps: history is not rewritten.
@@ -51,6 +53,36 @@ def after_death_problem(deceased_date: date | None, starts_at: datetime | None) 
             starts_at.astimezone(PARIS).date() > deceased_date:
         return _l("The patient died on %(date)s: no appointment after that day.",
                   date=deceased_date.isoformat())
+    return None
+
+
+def horizon(now: datetime) -> date:
+    """The last Paris day an appointment may start on when booked at `now`."""
+    today = now.astimezone(PARIS).date()
+    try:
+        return today.replace(year=today.year + BOOKING_HORIZON_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + BOOKING_HORIZON_YEARS, day=28)
+
+
+def starts_at_problem(starts_at: datetime | None, *, birth_date: date | None,
+                      deceased_date: date | None, now: datetime) -> Any:
+    """When an appointment may start, on every path (pages, API, series, import): on a day of
+    1900-2100, not before the patient's birth nor after their death (Paris days), and at most
+    two years ahead. Past appointments of any age are accepted: registries import history."""
+    if starts_at is None:
+        return None
+    day = starts_at.astimezone(PARIS).date() if starts_at.tzinfo else starts_at.date()
+    if date_problem(day):
+        return date_problem(day)
+    if birth_date is not None and day < birth_date:
+        return _l("The patient was born on %(date)s: no appointment before that day.",
+                  date=birth_date.isoformat())
+    if after_death_problem(deceased_date, starts_at):
+        return after_death_problem(deceased_date, starts_at)
+    if day > horizon(now):
+        return _l("Appointments are booked at most %(years)d years ahead (until %(date)s).",
+                  years=BOOKING_HORIZON_YEARS, date=horizon(now).isoformat())
     return None
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from coordinator.core import bounds, fields
 from coordinator.scheduling.models import (
     APPOINTMENT_KINDS,
     MAX_MINUTES,
@@ -41,7 +42,7 @@ def _choice(values: tuple[str, ...], message, **kwargs) -> ma.fields.String:
 
 
 def _datetime(description: str, **kwargs) -> ma.fields.DateTime:
-    return ma.fields.DateTime(error_messages={"invalid": INVALID_DATETIME},
+    return fields.DateTime(error_messages={"invalid": INVALID_DATETIME},
                               metadata={"description": description}, **kwargs)
 
 
@@ -53,14 +54,20 @@ class DateOrDateTime(ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs) -> date | datetime:
         cell = super()._deserialize(value, attr, data, **kwargs).strip()
+        parsed: date | datetime | None = None
         try:
             if len(cell) == 10:
-                return date.fromisoformat(cell)
-            if "T" in cell or " " in cell:
-                return datetime.fromisoformat(cell)
+                parsed = date.fromisoformat(cell)
+            elif "T" in cell or " " in cell:
+                parsed = datetime.fromisoformat(cell)
         except ValueError:
             pass
-        raise self.make_error("invalid")
+        if parsed is None:
+            raise self.make_error("invalid")
+        problem = bounds.date_problem(parsed)
+        if problem:
+            raise ma.ValidationError(str(problem))
+        return parsed
 
 
 # -- Reading -----------------------------------------------------------------------------------
@@ -126,19 +133,19 @@ class TransitionConflictSchema(ma.Schema):
 class AppointmentCreateSchema(ma.Schema):
     """A new appointment: its length as `duration_minutes` (default 30) or as `ends_at`."""
 
-    patient_id = ma.fields.Integer(required=True)
-    provider_id = ma.fields.Integer(required=True,
+    patient_id = fields.Id(required=True)
+    provider_id = fields.Id(required=True,
                                     metadata={"description": "An active provider."})
     kind = _choice(APPOINTMENT_KINDS, _l("Choose a consultation, a home visit, a "
                                          "teleconsultation or a group session."),
                    load_default=AppointmentKind.CONSULTATION)
     starts_at = _datetime(PARIS_TIME, required=True)
-    duration_minutes = ma.fields.Integer(
+    duration_minutes = fields.Integer(
         metadata={"description": f"1 to {MAX_MINUTES} minutes (default 30); or send ends_at."})
     ends_at = _datetime(f"After starts_at, at most {MAX_MINUTES} minutes later. {PARIS_TIME}")
     place = _text(300)
     notes = _text()
-    action_id = ma.fields.Integer(
+    action_id = fields.Id(
         allow_none=True, metadata={"description": "An action of the patient's care plan."})
     overlap_reason = _text(metadata={"description": "Why the appointment is booked although it "
                                                     "overlaps others of the patient or the "

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core import extending
+from coordinator.core.bounds import date_problem
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.rows import rowcount
@@ -60,6 +61,9 @@ def _instant(value: datetime | None, key: str, problems: list) -> datetime | Non
     if value is None:
         problems.append((key, _l("Give the date and time.")))
         return None
+    if date_problem(value):
+        problems.append((key, date_problem(value)))
+        return None
     try:
         return as_utc(value)
     except NonexistentLocalTime:
@@ -100,9 +104,10 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
         if data.get("patient_id") is not None else None
     if patient is None or patient.merged_into_id is not None:
         problems.append((key_prefix + "patient_id", _l("Unknown patient.")))
-    elif rules.after_death_problem(patient.deceased_date, starts_at):
-        problems.append((key_prefix + "starts_at",
-                         rules.after_death_problem(patient.deceased_date, starts_at)))
+    elif starts_problem := rules.starts_at_problem(
+            starts_at, birth_date=patient.birth_date, deceased_date=patient.deceased_date,
+            now=utcnow()):
+        problems.append((key_prefix + "starts_at", starts_problem))
     if data.get("action_id") is not None and patient is not None and \
             not _action_of(session, data["action_id"], patient.id):
         problems.append((key_prefix + "action_id",

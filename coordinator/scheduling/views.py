@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from coordinator.core.bounds import MAX_ID, date_problem
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import local_today, utcnow
@@ -366,11 +367,16 @@ def day():
         chosen = date.fromisoformat(request.values.get("date", ""))
     except ValueError:
         chosen = local_today()
+    if date_problem(chosen):
+        abort(400, description=str(date_problem(chosen)))
     form = DayOutcomesForm()
     if form.validate_on_submit():
         outcomes = {int(key.removeprefix("outcome-")): value
                     for key, value in request.form.items()
-                    if key.startswith("outcome-") and key[8:].isdigit() and value}
+                    if key.startswith("outcome-") and key[8:].isascii() and key[8:].isdigit()
+                    and value}
+        if any(appointment_id > MAX_ID for appointment_id in outcomes):
+            abort(404)
         chosen_ones = db.session.scalars(select(Appointment).options(
             joinedload(Appointment.patient)).where(Appointment.id.in_(outcomes))).all()
         if len(chosen_ones) != len(outcomes) or \

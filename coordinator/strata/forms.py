@@ -12,7 +12,6 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import NumberInput
 
+from coordinator.core.forms import IntegerField
 from coordinator.strata import services
 from coordinator.strata.vocabulary import PROVIDER_KIND_LABELS, PROVIDER_KINDS
 

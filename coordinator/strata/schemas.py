@@ -11,6 +11,8 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from coordinator.core import fields
+
 
 class FollowUpItemSchema(ma.Schema):
     """One line of a stratum's follow-up template: e.g. nurse, every 14 days, 6 times."""
@@ -84,16 +86,16 @@ class EnrollmentCreateSchema(ma.Schema):
     `program_code` and a reason). History rows are never rewritten: the date must come after the
     patient's latest row in that program."""
 
-    patient_id = ma.fields.Integer(required=True)
+    patient_id = fields.Id(required=True)
     stratum_code = ma.fields.String(
         metadata={"description": "The stratum to enter (not with exit)."})
     program_code = ma.fields.String(
         metadata={"description": "The program to exit (with exit: true); with a stratum_code, "
                                  "the program it must belong to."})
-    is_exit = ma.fields.Boolean(data_key="exit", load_default=False,
+    is_exit = fields.Boolean(data_key="exit", load_default=False,
                                 metadata={"description": "true: end the enrollment in "
                                                          "program_code."})
-    effective_date = ma.fields.Date(required=True)
+    effective_date = fields.Date(required=True)
     reason = ma.fields.String(allow_none=True,
                               validate=ma.validate.Length(
                                   max=2000, error=_l("At most {max} characters.")))

@@ -242,7 +242,7 @@ def test_an_outcome_needs_a_started_appointment_and_history_is_not_rewritten(ses
                                                                               examples):
     examples("providers", "patients")
     report = run(session, "appointments", appointments(
-        "F-1,PAT-001,PRV-001,2099-07-01T09:00,,,attended"))
+        f"F-1,PAT-001,PRV-001,{datetime.now(UTC).year + 1}-07-01T09:00,,,attended"))
     assert report.status == "rejected"
     assert [e["column"] for e in report.errors] == ["status"]
     run(session, "appointments", appointments("P-1,PAT-001,PRV-001,2026-07-01T09:00,,,attended"))

@@ -39,7 +39,7 @@ def test_an_invalid_nir_is_a_row_error(session, examples):
 def test_identity_rules_of_the_registry(session, examples):
     examples("providers")
     report = run(session, "patients", patients(
-        "A1,,DUPONT,Jacques,2999-01-01,X,DOUAISIS,",
+        "A1,,DUPONT,Jacques,2099-01-01,X,DOUAISIS,",
         "A2,,DUPONT,Jacques,1948-03-14,M,DOUAISIS,PRV-002",
         "A3,,DUPONT,Jacques,1948-03-14,M,DOUAISIS,PRV-404"))
     assert messages(report) == [

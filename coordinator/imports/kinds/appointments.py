@@ -48,7 +48,7 @@ class AppointmentsKind(UpsertKind):
     fetch = ("patient_id", "duration_minutes", "status", *OUTCOME_FIELDS)
     references = (
         Reference("patient_external_id", Patient,
-                  ("id", "territory_id", "merged_into_id", "deceased_date")),
+                  ("id", "territory_id", "merged_into_id", "birth_date", "deceased_date")),
         Reference("provider_external_id", Provider, ("id", "is_active")),
     )
     columns = (
@@ -128,12 +128,13 @@ class AppointmentsKind(UpsertKind):
 
     @staticmethod
     def _check_alive(run: ImportRun, row: Row, patient) -> None:
-        """No appointment after the day of the patient's death (Paris days)."""
+        """Not before the patient's birth nor after their death, at most two years ahead."""
         if patient is None:
             return
-        after_death = rules.after_death_problem(patient.deceased_date, row.values["starts_at"])
-        if after_death:
-            run.problem(row, "starts_at", after_death)
+        problem = rules.starts_at_problem(row.values["starts_at"], birth_date=patient.birth_date,
+                                          deceased_date=patient.deceased_date, now=run.now)
+        if problem:
+            run.problem(row, "starts_at", problem)
 
     @staticmethod
     def _status(run: ImportRun, row: Row, current) -> dict:
