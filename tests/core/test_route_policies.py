@@ -2,6 +2,8 @@
 
 import re
 
+from werkzeug.routing.converters import NumberConverter
+
 from coordinator.permissions import PUBLIC, policy_of
 
 EXEMPT = {"static", "auth.login", "home.healthz"}
@@ -22,8 +24,7 @@ def _example_url(rule) -> str:
     record is looked up, so any value will do)."""
     path = rule.rule
     for name, converter in rule._converters.items():
-        value = "1" if type(converter).__name__ in ("IntegerConverter", "FloatConverter") \
-            else "x"
+        value = "1" if isinstance(converter, NumberConverter) else "x"
         path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)
     return path
 
