@@ -11,6 +11,7 @@ from coordinator.careplans.models import (
     CarePlanMember,
     CarePlanRevision,
 )
+from coordinator.hl7.models import Hl7Message
 from coordinator.imports.models import ImportReport  # noqa: F401 - registers its table
 from coordinator.jobs.models import JobRun
 from coordinator.outbox.models import OutboxMessage
@@ -18,6 +19,7 @@ from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.printing.models import PrintBatch, PrintedDocument
 from coordinator.providers.models import Provider
 from coordinator.scheduling.models import Appointment, CalendarFeed, FollowUpRound
+from coordinator.stays.models import ClinicalEvent, Stay, StayDiagnosis
 from coordinator.strata.models import (
     FollowUpTemplateItem,
     Program,
@@ -26,9 +28,11 @@ from coordinator.strata.models import (
     StratumAssignment,
     Territory,
 )
+from coordinator.tasks.models import AlertAcknowledgement, Contact, Task
 from coordinator.work.models import WorkBlob, WorkItem
 
 __all__ = [
+    "AlertAcknowledgement",
     "ApiToken",
     "Appointment",
     "AuditEntry",
@@ -40,9 +44,12 @@ __all__ = [
     "CarePlanGoal",
     "CarePlanMember",
     "CarePlanRevision",
+    "ClinicalEvent",
     "ConsentEvent",
+    "Contact",
     "FollowUpRound",
     "FollowUpTemplateItem",
+    "Hl7Message",
     "JobRun",
     "OutboxMessage",
     "Patient",
@@ -51,8 +58,11 @@ __all__ = [
     "Program",
     "ProgramIndicator",
     "Provider",
+    "Stay",
+    "StayDiagnosis",
     "Stratum",
     "StratumAssignment",
+    "Task",
     "Territory",
     "User",
     "WorkBlob",

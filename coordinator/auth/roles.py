@@ -13,6 +13,7 @@ class Role(StrEnum):
     PROFESSIONAL = "professional"  # another provider of a care team (nurse, dietitian...)
     COUNCIL = "council"
     ADMIN = "admin"
+    INTEGRATION = "integration"  # a hospital system: may send HL7 v2 messages, nothing else
 
     @property
     def label(self):
@@ -29,4 +30,5 @@ ROLE_LABELS = {
     Role.PROFESSIONAL: _l("Care-team professional"),
     Role.COUNCIL: _l("Territorial clinical council"),
     Role.ADMIN: _l("Administrator"),
+    Role.INTEGRATION: _l("Integration (hospital system)"),
 }

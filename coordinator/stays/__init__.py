@@ -1,1 +1,1 @@
-"""Hospital stays: admissions, discharges, readmissions."""
+"""Hospital stays, clinical events, readmissions and LACE (issue #13)."""
