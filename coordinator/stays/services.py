@@ -254,19 +254,24 @@ def _diagnoses(value: Any, main: str | None, problems: list) -> list[str]:
     return codes
 
 
-def _check_days(name: str, moment: datetime | None, patient: Patient, problems: list,
-                what: str) -> None:
+def _check_days(name: str, moment: datetime | None, patient: Patient, problems: list) -> None:
     """Not before the patient's birth, not after the day of their death."""
     day = local_day(moment)
     if day is None:
         return
+    admission = name == "admitted_at"
     if patient.birth_date and day < patient.birth_date:
-        problems.append((name, _l("The patient was born on %(birth)s: the %(what)s cannot be "
-                                  "before.", birth=patient.birth_date.isoformat(), what=what)))
+        birth = patient.birth_date.isoformat()
+        problems.append((name, _l("The patient was born on %(birth)s: the admission cannot be "
+                                  "before.", birth=birth) if admission else
+                         _l("The patient was born on %(birth)s: the discharge cannot be "
+                            "before.", birth=birth)))
     elif patient.deceased_date and day > patient.deceased_date:
-        problems.append((name, _l("The patient died on %(death)s: the %(what)s cannot be after "
-                                  "that day.", death=patient.deceased_date.isoformat(),
-                                  what=what)))
+        death = patient.deceased_date.isoformat()
+        problems.append((name, _l("The patient died on %(death)s: the admission cannot be "
+                                  "after that day.", death=death) if admission else
+                         _l("The patient died on %(death)s: the discharge cannot be after "
+                            "that day.", death=death)))
 
 
 def clean_stay(values: dict, patient: Patient) -> tuple[dict, list]:
@@ -308,8 +313,8 @@ def clean_stay(values: dict, patient: Patient) -> tuple[dict, list]:
         problems.append(("discharge_destination",
                          _l("A destination goes with a discharge: give its date, or leave the "
                             "destination empty.")))
-    _check_days("admitted_at", admitted, patient, problems, _l("admission"))
-    _check_days("discharged_at", discharged, patient, problems, _l("discharge"))
+    _check_days("admitted_at", admitted, patient, problems)
+    _check_days("discharged_at", discharged, patient, problems)
     main = _code(values.get("main_diagnosis"), "main_diagnosis", problems)
     cleaned.update(
         admitted_at=admitted, discharged_at=discharged,
