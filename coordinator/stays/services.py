@@ -420,7 +420,7 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
                and item.external_id != item.stay.external_id}
     stored: dict[str, Stay] = {}
     if wanted | renamed:
-        stored = {stay.external_id: stay for stay in session.scalars(
+        stored = {stay.external_id or "": stay for stay in session.scalars(
             select(Stay).options(selectinload(Stay.diagnoses))
             .where(Stay.external_id.in_(sorted(wanted | renamed))))}
     spans = _spans(session, {item.patient.id for item in items})
@@ -673,7 +673,7 @@ def record_events(session: Session, items: Sequence[EventInput], *, source: Stay
     wanted = {item.external_id for item in items if item.external_id}
     stored: dict[str, ClinicalEvent] = {}
     if wanted:
-        stored = {event.external_id: event for event in session.scalars(
+        stored = {event.external_id or "": event for event in session.scalars(
             select(ClinicalEvent).where(ClinicalEvent.external_id.in_(sorted(wanted))))}
     written: list[tuple[Outcome, ClinicalEvent]] = []
     for item, outcome in zip(items, outcomes, strict=True):
