@@ -372,3 +372,39 @@ def stay_reader_scope(user: User) -> ColumnElement[bool]:
         return Patient.merged_into_id.is_(None) & (Patient.gp_id == user.provider_id) & \
             Patient.consent_share.is_(True)
     return false()
+
+
+# --- metrics ---
+# The registry's figures (metrics.md): councils read their territory's with small cells
+# withheld; case managers their territory's (and their caseload's), exact; administrators every
+# territory's and the whole registry's. Every reader sees the comparison of the territories'
+# headline figures (withheld alike for a council): the experiment's shared learning.
+
+METRICS_READER = roles(Role.COUNCIL, Role.CASE_MANAGER, Role.ADMIN)
+
+
+def metrics_default_territory(user: User) -> int | None:
+    """The territory whose figures a reader gets when none is asked: their own; None (every
+    territory) for an administrator."""
+    return None if user.role == Role.ADMIN else user.territory_id
+
+
+def can_read_territory_metrics(user: User, territory_id: int | None) -> bool:
+    """Whose detailed figures a reader may read: an administrator any territory's and the whole
+    registry's (None); a council or a case manager their own territory's only."""
+    if not METRICS_READER.permits(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.territory_id is not None and territory_id == user.territory_id
+
+
+def reads_exact_metrics(user: User) -> bool:
+    """Case managers and administrators see exact figures; a council's small cells are
+    withheld (and anyone else's, should another role ever read them)."""
+    return bool(user.is_authenticated and user.role in STAFF_ROLES)
+
+
+def can_compare_territories(user: User) -> bool:
+    """Every metrics reader sees the territories' headline figures side by side."""
+    return METRICS_READER.permits(user)

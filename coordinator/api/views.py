@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         careplans,
         enrollments,
         events,
+        metrics,
         patients,
         programs,
         providers,
@@ -40,3 +41,5 @@ def register(app: Flask) -> None:
     # --- stays ---
     for module in (stays, events):
         api.register_blueprint(module.blp)
+    # --- metrics ---
+    api.register_blueprint(metrics.blp)

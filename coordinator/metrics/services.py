@@ -22,7 +22,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
+from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
 from coordinator.core.time import local_today, utcnow
 from coordinator.metrics import figures
@@ -184,6 +187,18 @@ def compare_territories(session: Session, selection: Selection, *, exact: bool,
     return [assemble(raws.get((0, territory_id), figures.Raw()), reference, view, exact=exact,
                      territory=code)
             for territory_id, code in territories]
+
+
+def audit_read(session: Session, actor: Actor, selection: Selection, what: str) -> None:
+    """A read of the figures is audited with what was asked."""
+    audit.record(session, actor, AuditAction.READ, what, summary=str(selection.period),
+                 details={"from": selection.period.first.isoformat(),
+                          "to": selection.period.last.isoformat(),
+                          "territory": selection.territory.code if selection.territory else None,
+                          "program": selection.program.code if selection.program else None,
+                          "stratum": selection.stratum.code if selection.stratum else None,
+                          "caseload_of": selection.caseload_of.id if selection.caseload_of
+                          else None})
 
 
 # -- No-show rates of one patient or provider (calendars) -----------------------------------------

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from coordinator.metrics import services
+from tests.api.conftest import api  # noqa: F401  (the API caller fixture)
 from tests.imports.conftest import run_example
 
 # metrics.md, "Worked example": the files imported in this order.
