@@ -73,6 +73,7 @@ def bounds(values: Mapping[str, int], states: Mapping[str, State],
            equations: Sequence[Equation]) -> dict[str, tuple[float, float]]:
     """The interval of every cell that can be deduced from the published cells, the way each
     withheld one is shown and the sums (interval propagation to a fixed point)."""
+    equations = nested(equations)
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     for key, value in values.items():
@@ -113,9 +114,25 @@ def _smallest(values: Mapping[str, int], states: Mapping[str, State],
     return min(candidates, key=lambda key: (values[key], key)) if candidates else None
 
 
+def nested(equations: Sequence[Equation]) -> list[Equation]:
+    """The same equations with every breakdown included in a larger one replaced, in the larger
+    one, by its total: T = a + b + c and U = a + b become T = U + c and U = a + b. Interval
+    propagation over such a tree of sums is exact (it finds c = T - U); over the overlapping
+    sums it would miss what their difference tells."""
+    result: list[Equation] = []
+    for equation in sorted(equations, key=lambda e: (len(e.parts), e.total)):
+        parts = list(equation.parts)
+        for smaller in result:
+            if smaller.parts and set(smaller.parts) <= set(parts) and smaller.total not in parts:
+                parts = [p for p in parts if p not in smaller.parts] + [smaller.total]
+        result.append(Equation(equation.total, tuple(parts)))
+    return result
+
+
 def protect(values: Mapping[str, int], equations: Sequence[Equation] = ()) -> dict[str, State]:
     """The state of every cell: small cells withheld, then complementary cells until no withheld
-    cell can be worked out from the rest."""
+    cell can be worked out from the rest. Breakdowns are either disjoint or included in one
+    another (a table's columns, a sub-total of some strata)."""
     missing = {key for equation in equations for key in equation.cells} - set(values)
     if missing:
         raise KeyError(f"cells without a value: {sorted(missing)}")
