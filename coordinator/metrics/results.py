@@ -180,10 +180,7 @@ class MetricsResult:
     @property
     def suppressed(self) -> bool:
         """Whether anything is withheld in it."""
-        return any(item.suppressed for item in (
-            self.population, self.transitions, self.no_show, self.readmission_30d,
-            self.followup_7d, self.care_plan_coverage, self.plans_review_overdue,
-            *self.indicators, self.followed, self.not_followed))
+        return any(item.suppressed for _, item in self.cells())
 
     def cells(self) -> Iterator[tuple[str, Count | Rate]]:
         """Every count and rate with its path (`no_show.attended`, `followed.no_show.rate`):
@@ -407,8 +404,8 @@ def assemble(raw: Raw, reference: Reference, view: View, *, exact: bool,
     # Transitions: each program's add up to every program's; a stratum's cohort stands alone.
     for direction, index in (("up", 0), ("down", 1)):
         if stratum is not None:
-            value = raw.transitions.get(stratum.program_id, (0, 0))[index]
-            cells.add(f"{direction}/cohort", value)
+            cells.add(f"{direction}/cohort",
+                      raw.transitions.get(stratum.program_id, (0, 0))[index])
         else:
             cells.total(f"{direction}/all", [
                 cells.add(f"{direction}/program:{p.id}", raw.transitions.get(p.id, (0, 0))[index])

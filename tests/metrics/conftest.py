@@ -43,7 +43,7 @@ class Registry:
 
         self.session = session
         self.factories = factories
-        self.provider = factories.make_provider("nurse")
+        self.provider_id = factories.make_provider("nurse").id
         self._plans: dict[int, int] = {}
 
     def patient(self, territory: str = "DOUAISIS", born: date = date(1950, 6, 15),
@@ -88,7 +88,7 @@ class Registry:
         from coordinator.scheduling.models import Appointment
 
         start = as_utc(starts)
-        appointment = Appointment(patient_id=patient.id, provider_id=self.provider.id,
+        appointment = Appointment(patient_id=patient.id, provider_id=self.provider_id,
                                   starts_at=start, duration_minutes=minutes,
                                   ends_at=start + timedelta(minutes=minutes), status=status)
         self.session.add(appointment)
