@@ -25,10 +25,12 @@ to a date (`days_after`).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import Date, and_, case, or_, select, update
+from sqlalchemy import Date, FromClause, Select, Update, and_, case, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -52,24 +54,24 @@ class days_after(FunctionElement):
     _traverse_internals = [*FunctionElement._traverse_internals,
                            ("days", InternalTraversal.dp_plain_obj)]
 
-    def __init__(self, day, days: int):
+    def __init__(self, day: ColumnElement[Any], days: int):
         self.days = int(days)
         super().__init__(day)
 
 
 @compiles(days_after)
-def _days_after_default(element, compiler, **kw):
+def _days_after_default(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
     (day,) = list(element.clauses)
     return f"({compiler.process(day, **kw)} + {element.days:d})"
 
 
 @compiles(days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw):
+def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
     (day,) = list(element.clauses)
     return f"date({compiler.process(day, **kw)}, '{element.days:+d} days')"
 
 
-def index_stay_condition(stay) -> ColumnElement[bool]:
+def index_stay_condition(stay: FromClause) -> ColumnElement[bool]:
     """Whether a row of `stay` (the table or an alias) is an index stay."""
     return and_(
         stay.c.discharged_at.is_not(None),
@@ -79,7 +81,7 @@ def index_stay_condition(stay) -> ColumnElement[bool]:
     )
 
 
-def readmission_condition(index, readmission) -> ColumnElement[bool]:
+def readmission_condition(index: FromClause, readmission: FromClause) -> ColumnElement[bool]:
     """Whether the row `readmission` readmits the row `index` (both aliases of `stay`), given
     that `index` is an index stay."""
     return and_(
@@ -92,9 +94,12 @@ def readmission_condition(index, readmission) -> ColumnElement[bool]:
     )
 
 
-def _statement():
-    stay = Stay.__table__
-    other = stay.alias("other")
+def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
+    """The flags the stays of these patients (None: every stay) should have: rows of
+    (stay_id, is_index_stay, readmitted_by_id, readmission_of_id). Public so that a check or a
+    report can compare it with what is stored."""
+    stay = Stay.__table__.alias("s")
+    other = Stay.__table__.alias("other")
     first_readmission = (
         select(other.c.id)
         .where(readmission_condition(stay, other))
@@ -112,10 +117,34 @@ def _statement():
     is_index = index_stay_condition(stay)
     may_readmit = and_(stay.c.cancelled_at.is_(None),
                        stay.c.admission_mode == AdmissionMode.EMERGENCY.value)
-    return update(stay).values(
-        is_index_stay=case((is_index, True), else_=False),
-        readmitted_by_id=case((is_index, first_readmission), else_=None),
-        readmission_of_id=case((may_readmit, readmitted_index), else_=None),
+    query = select(
+        stay.c.id.label("stay_id"),
+        case((is_index, True), else_=False).label("is_index_stay"),
+        case((is_index, first_readmission), else_=None).label("readmitted_by_id"),
+        case((may_readmit, readmitted_index), else_=None).label("readmission_of_id"),
+    )
+    if patient_ids is not None:
+        query = query.where(stay.c.patient_id.in_(list(patient_ids)))
+    return query
+
+
+def _statement(patient_ids: list[int] | None) -> Update:
+    """One UPDATE of the stays whose flags differ from what they should be (rows already
+    right are not written: on PostgreSQL every row written is a new row version and an entry
+    in each of the table's indexes)."""
+    target = Stay.__table__
+    new = flags_query(patient_ids).subquery("new")
+    return (
+        update(target)
+        .where(target.c.id == new.c.stay_id,
+               or_(target.c.is_index_stay != new.c.is_index_stay,
+                   target.c.readmitted_by_id.is_distinct_from(new.c.readmitted_by_id),
+                   target.c.readmission_of_id.is_distinct_from(new.c.readmission_of_id)))
+        .values(is_index_stay=new.c.is_index_stay,
+                readmitted_by_id=new.c.readmitted_by_id,
+                readmission_of_id=new.c.readmission_of_id,
+                # derived columns: the stay itself is not changed (no `onupdate` of updated_at)
+                updated_at=target.c.updated_at)
     )
 
 
@@ -128,14 +157,11 @@ def recompute(session: Session, patient_ids: Collection[int] | None) -> None:
     """Set `is_index_stay`, `readmission_of_id` and `readmitted_by_id` of every stay of these
     patients (None: of every patient) from their stays as they are in the session."""
     session.flush()
-    statement = _statement()
-    stay = Stay.__table__
     if patient_ids is None:
-        session.execute(statement)
+        session.execute(_statement(None))
     else:
-        ids = sorted(set(patient_ids))
-        for batch in _batches(ids):
-            session.execute(statement.where(stay.c.patient_id.in_(batch)))
+        for batch in _batches(sorted(set(patient_ids))):
+            session.execute(_statement(batch))
     _expire_loaded(session, None if patient_ids is None else set(patient_ids))
 
 
