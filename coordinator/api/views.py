@@ -30,8 +30,10 @@ def register(app: Flask) -> None:
         patients,
         programs,
         providers,
+        tasks,
     )
 
     api.register_blueprint(account)
-    for module in (patients, providers, programs, enrollments, careplans, appointments):
+    for module in (patients, providers, programs, enrollments, careplans, appointments,
+                   tasks):
         api.register_blueprint(module.blp)
