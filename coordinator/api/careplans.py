@@ -46,6 +46,7 @@ from coordinator.careplans.schemas import (
     CarePlanRevisionSchema,
     CarePlanSchema,
     CarePlanUpdateSchema,
+    PrintBatchSchema,
     PrintedPlanSchema,
 )
 from coordinator.core import fields
@@ -60,11 +61,14 @@ from coordinator.permissions import (
     can_edit_plan,
     can_read_plan,
     can_read_plan_history,
+    can_see_print_batch,
     can_start_plan,
     readable_plan_scope,
     require,
 )
+from coordinator.printing.models import BatchStatus, PrintBatch
 from coordinator.printing.pdf import PrintFailed
+from coordinator.work import queue as work
 
 blp = ApiBlueprint(
     "api_careplans", __name__, url_prefix="/api/v1/careplans",
@@ -187,6 +191,10 @@ def api_field_names() -> Iterator[None]:
                                for key, messages in error.errors.items()}) from error
 
 
+PRINT_QUEUED = ("The plan is too large to print within a request: it is being rendered in the "
+                "background. `Location` names the print to poll.")
+BATCH_NOT_FOUND = "No such print, or it is not the caller's."
+PRINT_NOT_READY = "The print has not succeeded (still running, failed, cancelled or expired)."
 PRINT_FAILED = ("The plan could not be printed now: its rendering took longer than the time "
                 "limit, failed, or could not be stored (a full disk). Nothing was written; "
                 "`Retry-After` says when to try again, when that may help.")
@@ -331,6 +339,7 @@ class CarePlanPdf(MethodView):
                               "asks for application/json.")
     @blp.doc(responses={200: {"content": PDF_CONTENT}})
     @blp.alt_response(404, schema=ErrorsSchema, description=NOT_FOUND)
+    @blp.alt_response(202, schema=PrintBatchSchema, description=PRINT_QUEUED)
     @blp.alt_response(503, schema=ErrorsSchema, description=PRINT_FAILED)
     def get(self, plan_id):
         """Print a plan (audited)
@@ -339,13 +348,80 @@ class CarePlanPdf(MethodView):
         PDF is rendered within a time limit (`COORDINATOR_PRINT_REQUEST_TIMEOUT_SECONDS`, 20 s
         by default): a plan that takes longer answers 503, as does a rendering that fails or a
         PDF that cannot be stored; nothing is written then, and the next print starts afresh.
+        A plan too large to render within a request (over `COORDINATOR_PRINT_INLINE_MAX_BYTES`
+        of HTML, and not printed before) answers 202: it is rendered by the background workers;
+        poll the print at `Location`, then download its PDF.
         """
         plan = _readable(plan_id)
         with service_errors(plan, RENAMES), api_field_names(), print_failures():
-            printed = printing.print_plan(db.session, current_actor(), plan,
-                                          current_user.full_name)
+            printed = printing.print_plan_or_batch(db.session, current_actor(), plan,
+                                                   current_user.full_name)
             db.session.commit()
+        if isinstance(printed, PrintBatch):
+            location = url_for("api_careplans.PrintBatchResource", batch_id=printed.id)
+            return Response(PrintBatchSchema().dumps(_batch_state(printed)), status=202,
+                            mimetype="application/json", headers={"Location": location})
         if _wants_json():
             return {"filename": printed.filename, "content_type": "application/pdf",
                     "data": base64.b64encode(printed.pdf).decode("ascii")}
         return _pdf_response(printed.pdf, printed.filename)
+
+
+# -- Background prints -------------------------------------------------------------------------
+
+def _own_batch(batch_id: int) -> PrintBatch:
+    """A print of the caller's (`can_see_print_batch`); 404 otherwise."""
+    batch = db.session.get(PrintBatch, batch_id)
+    abort_if_hidden(can_see_print_batch(current_user, batch))
+    return batch
+
+
+def _batch_state(batch: PrintBatch) -> dict:
+    progress = work.state(db.session, batch.work_item_id)
+    return {"id": batch.id, "status": batch.status.value, "total": batch.total,
+            "done": progress.done if progress else
+            (batch.total if batch.status == BatchStatus.SUCCEEDED else 0),
+            "pages": batch.pages, "error": batch.error, "created_at": batch.created_at,
+            "finished_at": batch.finished_at,
+            "pdf_url": url_for("api_careplans.PrintBatchPdf", batch_id=batch.id)
+            if batch.status == BatchStatus.SUCCEEDED else None}
+
+
+@blp.route("/prints/<int:batch_id>")
+class PrintBatchResource(MethodView):
+
+    @require(PLAN_READER)
+    @blp.response(200, PrintBatchSchema)
+    @blp.alt_response(404, schema=ErrorsSchema, description=BATCH_NOT_FOUND)
+    def get(self, batch_id):
+        """A background print: its progress and, once it has succeeded, where its PDF is"""
+        return _batch_state(_own_batch(batch_id))
+
+
+@blp.route("/prints/<int:batch_id>/pdf")
+class PrintBatchPdf(MethodView):
+
+    @require(PLAN_READER)
+    @blp.response(200, PrintedPlanSchema,
+                  description="The PDF, as an attachment; in JSON (base64) when the client "
+                              "asks for application/json.")
+    @blp.doc(responses={200: {"content": PDF_CONTENT}})
+    @blp.alt_response(404, schema=ErrorsSchema, description=BATCH_NOT_FOUND)
+    @blp.alt_response(409, schema=ErrorsSchema, description=PRINT_NOT_READY)
+    def get(self, batch_id):
+        """Download a background print's PDF (audited for each patient)"""
+        batch = _own_batch(batch_id)
+        if batch.status != BatchStatus.SUCCEEDED:
+            abort(409, messages={"_request": [str(_l(
+                "The print has not succeeded: its status is %(status)s.",
+                status=batch.status.value))]})
+        pdf = printing.batch_download(db.session, current_actor(), batch, current_user)
+        if pdf is None:  # expired, or a plan in it is no longer readable
+            abort(409, messages={"_request": [str(_l(
+                "The print is no longer available: print the plans again."))]})
+        db.session.commit()
+        filename = f"print-{batch.id}.pdf"
+        if _wants_json():
+            return {"filename": filename, "content_type": "application/pdf",
+                    "data": base64.b64encode(pdf).decode("ascii")}
+        return _pdf_response(pdf, filename)

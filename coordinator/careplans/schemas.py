@@ -207,6 +207,23 @@ class PrintedPlanSchema(ma.Schema):
     data = ma.fields.String(metadata={"description": "The PDF, base64-encoded."})
 
 
+class PrintBatchSchema(ma.Schema):
+    """A print rendered in the background (a batch, or one plan too large to render within a
+    request): poll it, then download its PDF."""
+
+    id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": ["running", "succeeded", "failed",
+                                                 "cancelled"]})
+    total = ma.fields.Integer(metadata={"description": "Documents in the batch."})
+    done = ma.fields.Integer(metadata={"description": "Documents rendered so far."})
+    pages = ma.fields.Integer(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    finished_at = ma.fields.DateTime(allow_none=True)
+    pdf_url = ma.fields.String(allow_none=True, metadata={
+        "description": "Where to download the PDF once the batch has succeeded."})
+
+
 # -- Writing -----------------------------------------------------------------------------------
 
 class _InputSchema(ma.Schema):

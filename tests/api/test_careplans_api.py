@@ -374,3 +374,38 @@ def test_printing_answers_the_pdf_and_is_audited(api, gp_user, gp_provider):
     assert as_json["content_type"] == "application/pdf"
     assert base64.b64decode(as_json["data"]).startswith(b"%PDF")
     assert caller.get(plan_url(make_care_plan(), "/pdf")).status_code == 404
+
+
+def test_a_plan_too_large_for_a_request_is_printed_in_the_background(api, app, gp_user,
+                                                                     gp_provider, make_user,
+                                                                     monkeypatch):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from coordinator.work import worker
+
+    patient = make_patient(gp_id=gp_provider.id, consent_share=True)
+    plan = make_care_plan(patient, status="active")
+    monkeypatch.setitem(app.config, "PRINT_INLINE_MAX_BYTES", 1000)
+    caller = api(gp_user)
+    queued = caller.get(plan_url(plan, "/pdf"))
+    assert queued.status_code == 202
+    location = queued.headers["Location"]
+    assert queued.json["status"] == "running" and queued.json["pdf_url"] is None
+    assert location == f"/api/v1/careplans/prints/{queued.json['id']}"
+    assert caller.get(location + "/pdf").status_code == 409  # not rendered yet
+    # Another reader of the plan does not see the caller's print.
+    admin = make_user(role="admin")
+    assert api(admin).get(location).status_code == 404
+
+    assert worker.drain(app)
+    state = caller.get(location).json
+    assert state["status"] == "succeeded" and state["done"] == state["total"] == 1
+    pdf = caller.get(state["pdf_url"])
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
+    assert patient.birth_name.upper() in text.upper()
+    assert "export" in [e.action for e in audit_entries(patient_id=patient.id)]
+    # Rendered once, it is cached: the next print of the same content answers at once.
+    assert caller.get(plan_url(plan, "/pdf")).status_code == 200
