@@ -335,3 +335,40 @@ def import_report_scope(user: User, owner_column: Any) -> ColumnElement[bool]:
         return owner_column == user.id
     return false()
 
+
+
+# --- stays ---
+# Hospital stays and clinical events are patient data: staff who may open the record read and
+# change them; a GP reads those of their own patients who consented to share; councils never
+# (they read aggregates), nor care-team professionals, nor integration accounts (they only send
+# HL7 messages).
+
+STAY_READER = roles(Role.CASE_MANAGER, Role.ADMIN, Role.GP)
+STAY_EDITOR = PATIENT_STAFF
+
+
+def can_read_stays(user: User, patient: Patient | None) -> bool:
+    """Who reads a patient's stays and clinical events: staff who may open the record, and the
+    patient's GP while the patient's consent to share stands."""
+    if not user.is_authenticated or patient is None or patient.merged_into_id is not None:
+        return False
+    if user.role in STAFF_ROLES:
+        return can_view_patient(user, patient)
+    return user.role == Role.GP and user.provider_id is not None and \
+        patient.gp_id == user.provider_id and bool(patient.consent_share)
+
+
+def can_edit_stays(user: User, patient: Patient | None) -> bool:
+    """Who records and changes a patient's stays and events: staff who may open the record."""
+    return is_staff(user) and can_view_patient(user, patient)
+
+
+def stay_reader_scope(user: User) -> ColumnElement[bool]:
+    """The SQL condition (over Patient) selecting the patients whose stays and events `user`
+    may list: the rule of `can_read_stays` as a query."""
+    if user.role in STAFF_ROLES:
+        return patient_scope(user)
+    if user.role == Role.GP and user.provider_id is not None:
+        return Patient.merged_into_id.is_(None) & (Patient.gp_id == user.provider_id) & \
+            Patient.consent_share.is_(True)
+    return false()

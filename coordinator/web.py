@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     from coordinator.providers.views import bp as providers_bp
     from coordinator.scheduling.calendar_views import bp as calendar_bp
     from coordinator.scheduling.views import bp as scheduling_bp
+    from coordinator.stays.views import bp as stays_bp
     from coordinator.strata.views import bp as programs_bp
 
     wire_extension_points(app)
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
-                      jobs_bp):
+                      jobs_bp, stays_bp):
         app.register_blueprint(blueprint)
     register_api(app)
     register_cli(app)
@@ -78,6 +79,20 @@ def wire_extension_points(app: Flask) -> None:
     # At a merge of two records of a patient, after the patients' own moves, in this order.
     extending.provide(app, merge.MOVE_RECORDS, plan_services.move_plans)
     extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
+    wire_stays(app)
+
+
+def wire_stays(app: Flask) -> None:
+    """Hospital stays: the record's "Hospital stays" section, and the merge mover of stays and
+    clinical events (after the appointments)."""
+    from coordinator.core import extending
+    from coordinator.patients import merge
+    from coordinator.patients import services as patient_services
+    from coordinator.stays import services as stay_services
+    from coordinator.stays import views as stay_views
+
+    extending.provide(app, patient_services.RECORD_SECTIONS, stay_views.record_section)
+    extending.provide(app, merge.MOVE_RECORDS, stay_services.move_stays)
 
 
 def register_jobs(app: Flask) -> None:

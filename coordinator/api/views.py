@@ -27,11 +27,16 @@ def register(app: Flask) -> None:
         appointments,
         careplans,
         enrollments,
+        events,
         patients,
         programs,
         providers,
+        stays,
     )
 
     api.register_blueprint(account)
     for module in (patients, providers, programs, enrollments, careplans, appointments):
+        api.register_blueprint(module.blp)
+    # --- stays ---
+    for module in (stays, events):
         api.register_blueprint(module.blp)
