@@ -436,8 +436,7 @@ def seed_hospital(session: Session, rng: random.Random, today: date) -> dict:
                     .where(Patient.case_manager_id.is_not(None),
                            Patient.merged_into_id.is_(None))
                     .order_by(Patient.id))]
-    caseload = sorted((c for c in caseload if c.deceased_date is None),
-                      key=lambda c: (c.level > 1, c.patient_id))  # the level-1 patients first
+    caseload = [c for c in caseload if c.deceased_date is None]
     stays: list[Stay] = []
     events: list[dict] = []
 
@@ -480,11 +479,15 @@ def seed_hospital(session: Session, rng: random.Random, today: date) -> dict:
         designed.add(dead.patient_id)
         add_stay(dead, _instant(dead.deceased_date - timedelta(days=9), 21, 40),
                  _instant(dead.deceased_date, 6, 15), "emergency", "death")
-    scenarios = iter(caseload)
+    # Who: the followed patients (levels 2 and 3) are the ones admitted and readmitted; the
+    # discharges without any follow-up booked are of patients at level 1 (no series), when
+    # the caseload has some.
     cases: dict[str, _Candidate] = {}
-    for days_ago, case in ((2, "open"), (4, "readmitted"), (1, "home"), (9, "contacted"),
-                           (13, "overdue")):
-        candidate = next(scenarios, None)
+    for days_ago, case, followed in ((2, "open", True), (4, "readmitted", True),
+                                     (1, "home", False), (9, "contacted", True),
+                                     (13, "overdue", False)):
+        candidate = min((c for c in caseload if c.patient_id not in designed),
+                        key=lambda c: ((c.level > 1) != followed, c.patient_id), default=None)
         if candidate is None:
             break
         designed.add(candidate.patient_id)

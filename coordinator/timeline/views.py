@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
+from flask_babel import format_time
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -24,9 +25,12 @@ bp = Blueprint("timeline", __name__)
 
 
 @bp.context_processor
-def _labels() -> dict:
+def _helpers() -> dict:
+    """For the timeline's templates: its labels, and a time of day in the reader's locale
+    (Paris time)."""
     return {"timeline_labels": {"kind": KIND_LABELS, "entry": ENTRY_LABELS,
-                                "plan_event": PLAN_EVENT_LABELS}}
+                                "plan_event": PLAN_EVENT_LABELS},
+            "time_of_day": lambda moment: format_time(moment, "short")}
 
 
 def record_link(session: Session, patient: Patient) -> dict | None:
