@@ -82,7 +82,6 @@ def wire_extension_points(app: Flask) -> None:
     extending.provide(app, merge.MOVE_RECORDS, plan_services.move_plans)
     extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
     wire_stays(app)
-    wire_tasks(app)
     wire_timeline(app)
 
 
@@ -97,6 +96,7 @@ def wire_stays(app: Flask) -> None:
 
     extending.provide(app, patient_services.RECORD_SECTIONS, stay_views.record_section)
     extending.provide(app, merge.MOVE_RECORDS, stay_services.move_stays)
+    wire_tasks(app)
 
 
 def wire_tasks(app: Flask) -> None:
@@ -106,12 +106,13 @@ def wire_tasks(app: Flask) -> None:
     from coordinator.patients import merge
     from coordinator.patients import services as patient_services
     from coordinator.scheduling import services as scheduling
+    from coordinator.stays import services as stay_services
     from coordinator.tasks import protocol
     from coordinator.tasks import services as task_services
 
     # `stays.services.STAY_CHANGED` (the stays' own constant; the same name): each change of
     # a stay, its readmission flags and LACE recomputed, brings its tasks in line.
-    extending.provide(app, "stays.changed", protocol.on_stay_changed)
+    extending.provide(app, stay_services.STAY_CHANGED, protocol.on_stay_changed)
     # Every recorded outcome (page, day list, API, import): an attended visit resolves tasks.
     extending.provide(app, scheduling.APPOINTMENT_OUTCOME, task_services.on_outcomes_recorded)
     extending.provide(app, patient_services.RECORD_PAGE, task_services.record_page_context)

@@ -118,6 +118,8 @@ class TaskCloseSchema(ma.Schema):
         metadata={"enum": [s.value for s in CLOSING]})
     note = ma.fields.String(
         required=True,
-        validate=ma.validate.Length(min=1, max=NOTE_MAX,
-                                    error=_l("From {min} to {max} characters.")),
-        metadata={"description": "Why it is closed."})
+        validate=[ma.validate.Length(min=1, max=NOTE_MAX,
+                                     error=_l("From {min} to {max} characters.")),
+                  # Not only spaces (a JSON Schema pattern matches anywhere in the text).
+                  ma.validate.Regexp(r"[\s\S]*\S", error=_l("Write a note saying why."))],
+        metadata={"description": "Why it is closed (not only spaces)."})

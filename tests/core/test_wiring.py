@@ -75,11 +75,12 @@ def test_two_jobs_of_one_name_are_refused(app):
 def test_the_tasks_follow_stays_outcomes_and_the_record_page(app):
     from coordinator.patients.services import RECORD_PAGE
     from coordinator.scheduling.services import APPOINTMENT_OUTCOME
+    from coordinator.stays.services import STAY_CHANGED
     from coordinator.tasks import protocol
     from coordinator.tasks import services as task_services
 
     with app.app_context():
         # The name `stays.services.STAY_CHANGED` holds.
-        assert extending.providers("stays.changed") == [protocol.on_stay_changed]
+        assert extending.providers(STAY_CHANGED) == [protocol.on_stay_changed]
         assert extending.providers(APPOINTMENT_OUTCOME) == [task_services.on_outcomes_recorded]
         assert task_services.record_page_context in extending.providers(RECORD_PAGE)
