@@ -240,15 +240,14 @@ class Worker:
             thread.join(self.heartbeat + 5)
             try:
                 beacon.worker_left(self.name)
-            except Exception:  # the database is away: its heartbeat grows old instead
-                logger.warning("worker %s: could not record its stop", self.name,
-                               exc_info=True)
+            except Exception as error:  # the database is away: its heartbeat grows old instead
+                logger.warning("worker %s: its stop not recorded: %s", self.name, error)
 
     def _beat(self, beacon: Beacon, started: datetime) -> None:
         try:
             beacon.worker_beat(self.name, started)
-        except Exception:  # the database is away, say: the next beat tries again
-            logger.warning("worker %s: heartbeat not recorded", self.name, exc_info=True)
+        except Exception as error:  # the database is away, say: the next beat tries again
+            logger.warning("worker %s: heartbeat not recorded: %s", self.name, error)
 
     def _beat_loop(self, done: threading.Event, beacon: Beacon, started: datetime) -> None:
         while not done.wait(self.heartbeat):
