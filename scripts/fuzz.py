@@ -73,19 +73,27 @@ def flask(env: dict, *args: str) -> str:
     return result.stdout
 
 
-def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_up(base: str, server: subprocess.Popen, token: str, timeout: float = 60) -> None:
+    """Wait until our server answers, and make sure it is ours: on a shared machine another
+    process may have taken the port between `free_port` and gunicorn's bind (gunicorn then
+    retries, then stops), so our token must be known there too."""
     deadline = time.monotonic() + timeout
+    me = urllib.request.Request(f"{base}/api/v1/me",  # noqa: S310 - http on the loopback
+                                headers={"Authorization": f"Bearer {token}"})
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server stopped (exit {server.returncode})")
         try:
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-                if answer.status == 200:
+            with urllib.request.urlopen(me, timeout=5) as answer:  # noqa: S310 - loopback
+                if answer.status == 200 and server.poll() is None:
                     return
+        except urllib.error.HTTPError as error:
+            if error.code == 401:
+                raise SystemExit(f"another server answers on {base}: run again") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.5)
-    raise SystemExit(f"the server did not answer {url} within {timeout} s")
+    raise SystemExit(f"the server did not answer {base} within {timeout} s")
 
 
 def cases_of(output: str) -> tuple[int, int]:
@@ -184,9 +192,14 @@ def main() -> int:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     results = {}
     try:
-        wait_until_up(f"{base}/api/v1/openapi.json", server)
+        wait_until_up(base, server, next(iter(tokens.values())))
         for role in roles:
             results[role] = run_schemathesis(base, role, tokens[role], seconds, args, workdir)
+    except SystemExit:  # the server did not start: say why
+        stop(server)
+        log.seek(0)
+        print("".join(log.readlines()[-40:]), end="")
+        raise
     finally:
         stop(server)
         log.flush()
