@@ -118,7 +118,8 @@ def test_a_field_that_takes_null_lists_null_among_its_values(spec):
 
 def test_the_answers_link_to_what_a_client_does_next(spec):
     """A record's ETag (from its creation, its read, its last change) is what its PATCH wants in
-    If-Match: the description says so with links (schemathesis' stateful tests follow them)."""
+    If-Match, a queued print's id where to poll it: the description says so with links (which
+    schemathesis' stateful tests follow)."""
     linked = {}
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
