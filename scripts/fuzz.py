@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -126,13 +127,18 @@ def run_schemathesis(base: str, role: str, token: str, seconds: int, args,
     lines: list[str] = []
     with subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as fuzzer:
-        for line in fuzzer.stdout:
-            print(line, end="", flush=True)
-            lines.append(line)
-            if time.monotonic() - started > seconds + 60:
-                print(f"schemathesis as {role} ran past {seconds + 60} s: stopped")
-                fuzzer.kill()
-        code = fuzzer.wait()
+        # Its --max-time ends the fuzzing; this ends a run that hangs past it, silent or not.
+        limit = threading.Timer(seconds + 60, fuzzer.kill)
+        limit.start()
+        try:
+            for line in fuzzer.stdout:
+                print(line, end="", flush=True)
+                lines.append(line)
+            code = fuzzer.wait()
+        finally:
+            limit.cancel()
+    if code == -signal.SIGKILL:
+        print(f"schemathesis as {role} ran past {seconds + 60} s: stopped")
     cases, failures = cases_of("".join(lines))
     print(f"== {role}: {cases} test cases, {failures} failure(s), exit {code}, "
           f"{time.monotonic() - started:.0f} s ==", flush=True)
