@@ -411,3 +411,17 @@ def can_acknowledge_alert(user: User, stay: Stay | None) -> bool:
     patient's record (the alerts are shown on the caseload's worklist)."""
     return stay is not None and user.is_authenticated and user.role == Role.CASE_MANAGER and \
         can_view_patient(user, stay.patient)
+
+
+# --- timeline ---
+# A patient's timeline (stays, appointments, strata, plan revisions, contacts, tasks on one
+# page) is seen by exactly who may open the patient's record: administrators, and the case
+# managers of the patient's territory. GPs do not open registry records (they read the shared
+# plans), so they do not open the timeline either; councils never (they read aggregates).
+
+TIMELINE_READER = PATIENT_STAFF
+
+
+def can_view_timeline(user: User, patient: Patient | None) -> bool:
+    """The patient's timeline: the rule of the record itself (`can_view_patient`)."""
+    return can_view_patient(user, patient)

@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     from coordinator.stays.views import bp as stays_bp
     from coordinator.strata.views import bp as programs_bp
     from coordinator.tasks.views import bp as tasks_bp
+    from coordinator.timeline.views import bp as timeline_bp
 
     wire_extension_points(app)
     register_jobs(app)  # before the scheduler starts
@@ -53,7 +54,7 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
-                      jobs_bp, stays_bp, tasks_bp):
+                      jobs_bp, stays_bp, tasks_bp, timeline_bp):
         app.register_blueprint(blueprint)
     register_api(app)
     register_cli(app)
@@ -81,6 +82,7 @@ def wire_extension_points(app: Flask) -> None:
     extending.provide(app, merge.MOVE_RECORDS, plan_services.move_plans)
     extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
     wire_stays(app)
+    wire_timeline(app)
 
 
 def wire_stays(app: Flask) -> None:
@@ -115,6 +117,16 @@ def wire_tasks(app: Flask) -> None:
     extending.provide(app, scheduling.APPOINTMENT_OUTCOME, task_services.on_outcomes_recorded)
     extending.provide(app, patient_services.RECORD_PAGE, task_services.record_page_context)
     extending.provide(app, merge.MOVE_RECORDS, task_services.move_tasks)
+
+
+def wire_timeline(app: Flask) -> None:
+    """The patient's timeline (`coordinator/timeline/`): the record's link to it, after the
+    record's other sections."""
+    from coordinator.core import extending
+    from coordinator.patients import services as patient_services
+    from coordinator.timeline import views as timeline_views
+
+    extending.provide(app, patient_services.RECORD_SECTIONS, timeline_views.record_link)
 
 
 def register_jobs(app: Flask) -> None:
@@ -161,12 +173,14 @@ def register_work(app: Flask) -> None:
     """The kinds of background work (docs/architecture.md, "Background work"), each handler
     written by its domain in `<domain>/work.py`; then the workers: threads of this process when
     the configuration asks for them (`WORKERS_IN_PROCESS`), else `flask --app wsgi worker`
-    processes run them."""
+    processes run them; and their heartbeat in /healthz."""
     from coordinator.careplans import work as careplan_work
     from coordinator.imports import work as import_work
+    from coordinator.work import health as work_health
     from coordinator.work import registry, worker
 
     kinds = registry.init_app(app)
     import_work.register(kinds)
     careplan_work.register(kinds)
     worker.init_app(app)
+    work_health.register(app)  # /healthz "workers": their heartbeat, against the queue
