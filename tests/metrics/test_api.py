@@ -167,3 +167,19 @@ def test_the_openapi_description_names_the_parameters_and_nullable_counts(client
     assert schema["properties"]["rate"]["maximum"] == 1
     assert set(schema["required"]) == {"attended", "no_show", "rate", "outcome_missing",
                                        "suppressed"}
+
+
+def test_the_imported_examples_are_the_spec_s():
+    """The worked example imports tests/imports/data: the files of ../shared/spec/examples."""
+    from pathlib import Path
+
+    from tests.imports.conftest import DATA
+    from tests.metrics.conftest import EXAMPLE_ORDER
+
+    spec = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "examples"
+    if not spec.is_dir():
+        spec = Path("/work/shared/spec/examples")
+    if not spec.is_dir():
+        pytest.skip("the shared spec is not beside this checkout")
+    for kind in EXAMPLE_ORDER:
+        assert (DATA / f"{kind}.csv").read_bytes() == (spec / f"{kind}.csv").read_bytes(), kind
