@@ -16,6 +16,7 @@ from coordinator.jobs import registry
 from coordinator.patients import merge
 from coordinator.scheduling.services import move_appointments
 from coordinator.scheduling.views import bp as scheduling_bp
+from coordinator.hl7.services import move_messages
 from coordinator.stays.services import move_stays
 
 JOB_NAMES = ["mark_outcome_missing", "appointment_reminders", "review_overdue_plans",
@@ -33,7 +34,7 @@ def _registered(application) -> tuple[list[str], list, dict]:
 def test_the_application_has_its_movers_jobs_and_template_globals(app):
     names, movers, template_globals = _registered(app)
     assert names == JOB_NAMES
-    assert movers == [move_plans, move_appointments, move_stays]
+    assert movers == [move_plans, move_appointments, move_stays, move_messages]
     for name in ("can", "policies", "Role", "current_locale", "today", *DOMAIN_GLOBALS):
         assert name in template_globals, name
     assert {"date", "datetime", "number"} <= set(app.jinja_env.filters)
