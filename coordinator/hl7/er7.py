@@ -390,12 +390,10 @@ class Er7Message:
                                                "separator and encoding characters): "
                                                "%(problem)s.", problem=str(failure)),
                            Location("MSH", 1, 2)) from failure
-        if len(set(encoding_chars[key] for key in
-                   ("FIELD", "COMPONENT", "SUBCOMPONENT", "REPETITION", "ESCAPE"))) < 5 or \
-                any(char.isalnum() or char.isspace() for char in
-                    (encoding_chars["FIELD"], encoding_chars["COMPONENT"],
-                     encoding_chars["REPETITION"], encoding_chars["ESCAPE"],
-                     encoding_chars["SUBCOMPONENT"])):
+        delimiters = [encoding_chars[key] for key in
+                      ("FIELD", "COMPONENT", "SUBCOMPONENT", "REPETITION", "ESCAPE")]
+        if len(set(delimiters)) < 5 or any(char.isalnum() or char.isspace()
+                                           for char in delimiters):
             raise rejected(DATA_TYPE_ERROR, _l("The encoding characters of MSH-1 and MSH-2 "
                                                "are not valid."), Location("MSH", 1, 2))
         version = (version or "").strip()

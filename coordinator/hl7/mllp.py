@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -157,7 +156,7 @@ class Handler(socketserver.BaseRequestHandler):
                 while True:
                     try:
                         data = self.request.recv(65536)
-                    except (TimeoutError, socket.timeout):
+                    except TimeoutError:
                         log.info("MLLP: %s silent for %.0f s: connection closed", peer,
                                  server.idle_timeout)
                         return

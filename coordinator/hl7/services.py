@@ -46,6 +46,7 @@ from coordinator.core.bounds import text_problem
 from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
 from coordinator.core.normalize import fold
+from coordinator.core.rows import rowcount
 from coordinator.core.time import utcnow
 from coordinator.hl7 import ack, adt, er7
 from coordinator.hl7.er7 import Er7Error, Er7Message, Location
@@ -472,6 +473,7 @@ def reject(session: Session, actor: Actor, message: Hl7Message, note: str | None
 
 def move_messages(session: Session, keep: Patient, merged: Patient) -> dict:
     """At a merge of two records: the messages of the merged record are the kept one's."""
-    moved = session.execute(update(Hl7Message).where(Hl7Message.patient_id == merged.id)
-                            .values(patient_id=keep.id)).rowcount
-    return {"hl7_messages": moved or 0}
+    moved = rowcount(session.execute(update(Hl7Message)
+                                     .where(Hl7Message.patient_id == merged.id)
+                                     .values(patient_id=keep.id)))
+    return {"hl7_messages": moved}

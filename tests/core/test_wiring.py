@@ -12,11 +12,11 @@ from coordinator.careplans.services import move_plans
 from coordinator.careplans.views import bp as careplans_bp
 from coordinator.core import extending
 from coordinator.extensions import db
+from coordinator.hl7.services import move_messages
 from coordinator.jobs import registry
 from coordinator.patients import merge
 from coordinator.scheduling.services import move_appointments
 from coordinator.scheduling.views import bp as scheduling_bp
-from coordinator.hl7.services import move_messages
 from coordinator.stays.services import move_stays
 
 JOB_NAMES = ["mark_outcome_missing", "appointment_reminders", "review_overdue_plans",

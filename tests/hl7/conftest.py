@@ -50,10 +50,10 @@ def adt(event: str = "A01", *, control: str | None = None, ins: str | None = Non
     pv1[36] = disposition
     pv1[44] = admitted
     pv1[45] = discharged
+    control = control_id() if control is None else control
     segments = [
         f"MSH|^~\\&|{application}|{facility}|COORDINATOR|ARS|20260305221500+0100||"
-        f"ADT^{event}^{structure}|{control_id() if control is None else control}|{processing}|{version}||||||"
-        f"{charset}",
+        f"ADT^{event}^{structure}|{control}|{processing}|{version}||||||{charset}",
         f"EVN||20260305221500||||{admitted}",
         f"PID|||{'~'.join(identifiers)}||{name}||{birth}|{sex}",
         "PV1|" + "|".join(pv1[1:]),

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEntry
 from coordinator.extensions import db
 from coordinator.hl7.models import Hl7Message, MessageStatus
-from coordinator.stays.models import Stay
 from coordinator.hl7.services import Sender
+from coordinator.stays.models import Stay
 from tests.factories import make_patient, territory
 from tests.hl7.conftest import adt, code, hospital_patient, send
 
