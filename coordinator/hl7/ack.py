@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from hl7apy.core import Segment
 
@@ -28,6 +29,7 @@ from coordinator.hl7.er7 import Location
 DEFAULT_CHARS = {"FIELD": "|", "COMPONENT": "^", "SUBCOMPONENT": "&", "REPETITION": "~",
                  "ESCAPE": "\\", "SEGMENT": "\r", "GROUP": "\r"}
 MAX_REASON = 500
+SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.8")
 
 
 @dataclass
@@ -54,30 +56,42 @@ def _segment(name: str, values: dict[int, str], version: str) -> str:
     return segment.to_er7(encoding_chars=DEFAULT_CHARS)
 
 
+@lru_cache(maxsize=256)
+def _header(application: str, facility: str, sending_application: str, sending_facility: str,
+            message_type: str, processing_id: str, version: str, charset: str) -> list[str]:
+    """The MSH of the ACKs answering one sender's messages of one event, built by hl7apy once:
+    its fields, MSH-7 and MSH-10 (the instant and the ACK's own id) left to fill."""
+    msh = _segment("MSH", {
+        3: er7.escape(application, DEFAULT_CHARS),
+        4: er7.escape(facility, DEFAULT_CHARS),
+        5: sending_application.replace("|", "\\F\\"),  # sent back as received (ER7)
+        6: sending_facility.replace("|", "\\F\\"),
+        9: message_type,
+        11: processing_id,
+        12: version,
+        18: charset,
+    }, version)
+    return msh.split("|")
+
+
 def build(answered: Answered, code: str, *, application: str, facility: str,
           condition: str | None = None, reason: str | None = None,
           location: Location | None = None, now: datetime | None = None) -> str:
     """The ACK (ER7, segments separated by CR) of a message."""
-    version = answered.version if answered.version in ("2.3", "2.3.1", "2.4", "2.5", "2.5.1",
-                                                       "2.6", "2.7", "2.8") else "2.5"
+    version = answered.version if answered.version in SUPPORTED_VERSIONS else "2.5"
     moment = (now or utcnow()).astimezone(PARIS)
     text = er7.escape(reason[:MAX_REASON], DEFAULT_CHARS) if reason else ""
     event = answered.trigger_event if answered.trigger_event.isalnum() else ""
-    msh = _segment("MSH", {
-        3: er7.escape(application, DEFAULT_CHARS),
-        4: er7.escape(facility, DEFAULT_CHARS),
-        5: answered.sending_application,  # sent back as received (ER7)
-        6: answered.sending_facility,
-        7: moment.strftime("%Y%m%d%H%M%S%z"),
-        9: f"ACK^{event}^ACK" if event else "ACK",
-        10: "ACK" + moment.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper(),
-        11: answered.processing_id if answered.processing_id.isalpha() else "P",
-        12: version,
-        18: answered.charset if answered.charset else "",
-    }, version)
-    segments = [msh, _segment("MSA", {1: code, 2: er7.escape(answered.control_id,
-                                                                DEFAULT_CHARS), 3: text},
-                              version)]
+    fields = list(_header(application, facility, answered.sending_application,
+                          answered.sending_facility, f"ACK^{event}^ACK" if event else "ACK",
+                          answered.processing_id if answered.processing_id.isalpha() else "P",
+                          version, answered.charset))
+    fields += [""] * (11 - len(fields))
+    fields[6] = moment.strftime("%Y%m%d%H%M%S%z")  # MSH-7 (MSH-1 is the separator itself)
+    fields[9] = "ACK" + moment.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper()
+    segments = ["|".join(fields),
+                _segment("MSA", {1: code, 2: er7.escape(answered.control_id, DEFAULT_CHARS),
+                                 3: text}, version)]
     if code != er7.ACCEPTED:
         name = er7.CONDITION_NAMES.get(condition or "", "")
         segments.append(_segment("ERR", {

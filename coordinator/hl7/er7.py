@@ -263,12 +263,29 @@ def _known_segment(name: str, version: str) -> bool:
     return True
 
 
+_CHAR_KEYS = ("FIELD", "COMPONENT", "SUBCOMPONENT", "REPETITION", "ESCAPE")
+
+
+@lru_cache(maxsize=4096)
+def _field(text: str, name: str, version: str, chars: tuple[str, ...]) -> Field:
+    """A field's text parsed by hl7apy, once: the same text of the same field (a facility, a
+    message type, a ward, a diagnosis) recurs from message to message, and what is read of it
+    is read only (`Field` keeps what it has read)."""
+    encoding_chars = dict(zip(_CHAR_KEYS, chars, strict=True))
+    encoding_chars.update(SEGMENT="\r", GROUP="\r")
+    element = parse_field(text, name=name, version=version, encoding_chars=encoding_chars,
+                          validation_level=TOLERANT, force_varies=True)
+    return Field(element, encoding_chars)
+
+
 class Field:
-    """One repetition of a field, parsed by hl7apy, read by component and subcomponent."""
+    """One repetition of a field, parsed by hl7apy, read by component and subcomponent (each
+    text read once: parsed fields are shared by the messages that carry the same text)."""
 
     def __init__(self, element: Any, encoding_chars: dict):
         self._element = element
         self._chars = encoding_chars
+        self._texts: dict[tuple[int, int | None], str] = {}
 
     @staticmethod
     def _child(element: Any, position: int) -> Any:
@@ -285,16 +302,18 @@ class Field:
     def text(self, component: int = 1, subcomponent: int | None = None) -> str:
         """The unescaped text of a component (or of one of its subcomponents), '' when
         absent."""
+        key = (component, subcomponent)
+        if key not in self._texts:
+            self._texts[key] = self._read(component, subcomponent)
+        return self._texts[key]
+
+    def _read(self, component: int, subcomponent: int | None) -> str:
         part = self._child(self._element, component)
         if part is not None and subcomponent is not None:
             part = self._child(part, subcomponent) if part.children else None
         if part is None:
             return ""
         return unescape(part.to_er7(encoding_chars=self._chars), self._chars).strip()
-
-    def whole(self) -> str:
-        """The field's ER7 text as received (for display)."""
-        return self._element.to_er7(encoding_chars=self._chars)
 
 
 class Segment:
@@ -324,20 +343,18 @@ class Segment:
         if not text:
             return []
         chars = self.message.encoding_chars
+        key = tuple(chars[name] for name in _CHAR_KEYS)
         name = f"{self.name}_{number}"
         fields = []
         for repetition in text.split(chars["REPETITION"]):
             if not repetition:
                 continue
             try:
-                element = parse_field(repetition, name=name, version=self.message.version,
-                                      encoding_chars=chars, validation_level=TOLERANT,
-                                      force_varies=True)
+                fields.append(_field(repetition, name, self.message.version, key))
             except HL7apyException as failure:
                 raise error(DATA_TYPE_ERROR, _l("This field cannot be read: %(problem)s.",
                                                  problem=str(failure)),
                             self.location(number)) from failure
-            fields.append(Field(element, chars))
         return fields
 
     def first(self, number: int) -> Field | None:

@@ -186,13 +186,8 @@ def parse_networks(values: Sequence[str]) -> list[ipaddress.IPv4Network | ipaddr
 
 
 def serve(app: Flask, host: str, port: int, *, territory_id: int | None = None,
-          allowed: Sequence[str] = (), ready: Callable[[tuple[str, int]], None] | None = None
-          ) -> Listener:
-    """Start listening; `ready` is told the address bound (port 0: a free port). Returns the
-    listener, serving in the calling thread until `shutdown()`."""
-    listener = Listener(app, (host, port),
-                        lambda peer: Sender.listener(peer, territory_id),
-                        parse_networks(allowed))
-    if ready is not None:
-        ready(listener.server_address[:2])
-    return listener
+          allowed: Sequence[str] = ()) -> Listener:
+    """A listener bound to (host, port) (port 0: a free port, in `server_address`); it serves
+    in the calling thread once `serve_forever()` is called, until `shutdown()`."""
+    return Listener(app, (host, port), lambda peer: Sender.listener(peer, territory_id),
+                    parse_networks(allowed))

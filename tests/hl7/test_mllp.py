@@ -78,7 +78,7 @@ class MllpClient:
         self.sock.close()
 
 
-def _start(tmp_path):
+def _start(tmp_path, *options: str):
     url = dbutil.fresh_database(tmp_path)
     app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -92,12 +92,13 @@ def _start(tmp_path):
     env.update({"COORDINATOR_ENV": "development", "DATABASE_URL": url,
                 "COORDINATOR_INSTANCE_PATH": str(tmp_path), "COORDINATOR_SCHEDULER": "false",
                 "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen([str(FLASK), "--app", "wsgi", "hl7-listener", "--port", "0"],  # noqa: S603
+    command = [str(FLASK), "--app", "wsgi", "hl7-listener", "--port", "0", *options]
+    process = subprocess.Popen(command,  # noqa: S603
                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     assert line.startswith("HL7 MLLP listener on "), line + process.stderr.read()
-    return Listener(app, url, process, int(line.rsplit(":", 1)[1]))
+    return Listener(app, url, process, int(line.rsplit(":", 1)[1].split()[0]))
 
 
 def _stop(started: Listener) -> None:
@@ -122,8 +123,8 @@ def listener(tmp_path_factory):
 
 
 @pytest.fixture
-def own_listener(tmp_path):
-    started = _start(tmp_path)
+def own_listener(tmp_path, request):
+    started = _start(tmp_path, *getattr(request, "param", ()))
     yield started
     _stop(started)
 
@@ -231,3 +232,28 @@ def test_the_listener_stops_on_sigterm(own_listener):
     own_listener.process.send_signal(signal.SIGTERM)
     assert own_listener.process.wait(timeout=TIMEOUT) == 0
     assert "1 message(s)" in own_listener.process.stdout.read()
+
+
+@pytest.mark.parametrize("own_listener", [("--workers", "2")], indirect=True)
+def test_several_processes_serve_the_port(own_listener):
+    nirs = [_patient(own_listener)[1] for _ in range(4)]
+    codes: list[str] = []
+
+    def hospital(index: int, nir: str) -> None:
+        client = own_listener.connect()
+        try:
+            codes.extend(ack.code_of(client.send(adt("A01", ins=nir, control=f"W{index}",
+                                                     visit=f"W{index}")))
+                         for _ in range(2))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=hospital, args=item) for item in enumerate(nirs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert codes == ["AA"] * 8  # the second of each pair: a resent message, the same ACK
+    assert len(own_listener.read(select(Stay))) == 4
+    own_listener.process.send_signal(signal.SIGTERM)
+    assert own_listener.process.wait(timeout=TIMEOUT) == 0
