@@ -167,10 +167,18 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return data.decode("latin-1"), "8859/1"  # pragma: no cover - Latin-1 decodes every byte
 
 
+# Typographic characters of French texts that 8859/1 lacks, written as their plain forms.
+_PLAIN = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+                        "…": "...", "\u202f": " ", "œ": "oe", "Œ": "OE"})
+
+
 def encode(text: str, charset: str) -> bytes:
-    """An answer in the character set of the message it answers (characters it lacks are
-    replaced by '?')."""
-    return text.encode(python_codec(charset) or "utf-8", "replace")
+    """An answer in the character set of the message it answers (typographic characters it
+    lacks in their plain forms, any other replaced by '?')."""
+    codec = python_codec(charset) or "utf-8"
+    if codec != "utf-8":
+        text = text.translate(_PLAIN)
+    return text.encode(codec, "replace")
 
 
 def normalise(text: str) -> str:

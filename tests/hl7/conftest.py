@@ -7,6 +7,7 @@ import itertools
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
@@ -82,9 +83,11 @@ MLLP_SENDER = Sender.listener("127.0.0.1")
 SETTINGS = Settings()
 
 
-def send(message: str | bytes, sender: Sender = MLLP_SENDER):
-    """Receive a message as the listener does (committed), return the receipt."""
-    return inbox.process(db.session, message, sender, SETTINGS)
+def send(message: str | bytes, sender: Sender = MLLP_SENDER, locale: str = "en"):
+    """Receive a message as the listener does (committed), return the receipt; its texts in
+    English (the listener answers in the instance's language, French by default)."""
+    with force_locale(locale):
+        return inbox.process(db.session, message, sender, SETTINGS)
 
 
 def code(receipt) -> str:

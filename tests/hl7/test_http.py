@@ -18,14 +18,19 @@ URL = "/api/v1/hl7v2"
 ER7 = "x-application/hl7-v2+er7"
 
 
-def post(client, secret: str | None, body, content_type: str = ER7):
+def post(client, secret: str | None, body, content_type: str = ER7, language: str = "en"):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    headers["Accept-Language"] = language
     return client.post(URL, data=body, headers=headers, content_type=content_type)
 
 
+def text_of(response) -> str:
+    return response.data.decode(response.mimetype_params.get("charset", "utf-8"))
+
+
 def msa(response) -> list[str]:
-    text = response.get_data(as_text=True)
-    return next(line for line in text.split("\r") if line.startswith("MSA|")).split("|")
+    return next(line for line in text_of(response).split("\r")
+                if line.startswith("MSA|")).split("|")
 
 
 def test_an_integration_account_sends_a01_then_a03_and_reads_the_acks(app, client,
@@ -52,7 +57,13 @@ def test_errors_are_acks_too(app, client, integration, token):
     response = post(client, token(integration), adt("A05", control="H3"))
     assert response.status_code == 200
     assert msa(response)[1] == "AR"
-    assert "ERR|" in response.get_data(as_text=True)
+    assert "ERR|" in text_of(response)
+
+
+def test_the_reasons_are_in_the_language_of_the_sender(app, client, integration, token):
+    response = post(client, token(integration), adt("A05", control="H4"), language="fr")
+    # In 8859/1 (MSH-18), the typographic apostrophe is written as a plain one.
+    assert "L'événement A05 n'est pas pris en charge" in text_of(response)
 
 
 def test_the_body_must_be_er7(app, client, integration, token):
@@ -89,7 +100,7 @@ def test_an_account_limited_to_a_territory_sends_for_its_patients_only(app, clie
     elsewhere = hospital_patient(territory_code="CORNOUAILLE")
     response = post(client, token(douaisis), adt("A01", ins=elsewhere.nir, control="T1"))
     assert msa(response)[1] == "AE"
-    text = response.get_data(as_text=True)
+    text = text_of(response)
     reason = text.split("ERR|", 1)[1].split("|")[-1].strip()
     assert reason == "This message cannot be applied with this account: nothing was changed."
     assert "CORNOUAILLE" not in text

@@ -115,7 +115,7 @@ def test_a_link_the_stays_rules_refuse_is_shown_and_changes_nothing(app, case_ma
     response = post_form(client, f"/hl7/{message.id}/link", {"patient_id": patient.id},
                          f"/hl7/{message.id}")
     assert response.status_code == 400
-    assert "overlaps" in response.get_data(as_text=True)
+    assert "chevauche" in response.get_data(as_text=True)  # the stays rule, in French
     db.session.refresh(message)
     assert message.status == MessageStatus.PENDING
 
