@@ -438,7 +438,8 @@ class Er7Message:
             name, rest = line[:3], line[3:]
             if (rest and not rest.startswith(separator)) or not SEGMENT_NAME.match(name) or \
                     not _known_segment(name, version):
-                shown = line[:12] + ("…" if len(line) > 12 else "")
+                head = line.split(separator, 1)[0]
+                shown = head[:12] + ("…" if len(head) > 12 else "")
                 message.broken = error(
                     SEGMENT_SEQUENCE_ERROR,
                     _l("Segment %(number)d (%(text)s) is not an HL7 v2 segment.",
