@@ -22,7 +22,8 @@ from coordinator.hl7.services import Sender, Settings
 from coordinator.permissions import HL7_SENDER, require
 
 MEDIA_TYPE = "x-application/hl7-v2+er7"
-ACCEPTED_TYPES = (MEDIA_TYPE, "application/hl7-v2+er7")
+# text/plain too: what many HTTP senders (and generic clients, API fuzzers) send HL7 as.
+ACCEPTED_TYPES = (MEDIA_TYPE, "application/hl7-v2+er7", "text/plain")
 ER7_EXAMPLE = "".join((  # the example of docs/hl7.md
     "MSH|^~\\&|SIH|CH_DOUAI^590000021^M|COORDINATOR|ARS|20260305221500+0100||ADT^A01^ADT_A01|MSG000123|P|2.5^FRA^2.10||||||8859/1\r",
     "EVN||20260305221500||||202603052210\r",
@@ -35,9 +36,10 @@ ACK_EXAMPLE = "".join((
     "MSH|^~\\&|COORDINATOR|COORDINATOR|SIH|CH_DOUAI^590000021^M|20260305221501+0100||ACK^A01^ACK|ACK20260305221501A1B2C3D4|P|2.5||||||8859/1\r",
     "MSA|AA|MSG000123\r",
 ))
-ER7_CONTENT = {MEDIA_TYPE: {"schema": {"type": "string", "minLength": 1,
-                                       "maxLength": 1024 * 1024},
-                            "example": ER7_EXAMPLE}}
+ER7_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 1024 * 1024}
+# The example under text/plain only: API tools (schemathesis) serialize no other text type.
+ER7_CONTENT = {MEDIA_TYPE: {"schema": ER7_SCHEMA},
+               "text/plain": {"schema": ER7_SCHEMA, "example": ER7_EXAMPLE}}
 ACK_CONTENT = {MEDIA_TYPE: {"schema": {"type": "string"}, "example": ACK_EXAMPLE}}
 
 blp = ApiBlueprint(
