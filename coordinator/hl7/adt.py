@@ -9,8 +9,10 @@ as the values `coordinator.stays.services.record_stay` takes. Every problem is a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -146,7 +148,7 @@ class Adt:
         return "; ".join(str(identifier) for identifier in self.identifiers)[:300]
 
 
-def _unique(values) -> list[str]:
+def _unique(values: Iterable[str]) -> list[str]:
     seen: list[str] = []
     for value in values:
         if value and value not in seen:
@@ -154,7 +156,7 @@ def _unique(values) -> list[str]:
     return seen
 
 
-def _required(segment: Segment, number: int, what, component: int = 1) -> str:
+def _required(segment: Segment, number: int, what: Any, component: int = 1) -> str:
     value = segment.text(number, component)
     if not value:
         raise er7.error(er7.REQUIRED_FIELD_MISSING,
@@ -226,7 +228,7 @@ def check_header(header: Header, message: Er7Message) -> None:
 
 # -- PID, PV1, ZFM, DG1 ------------------------------------------------------------------------
 
-def _single(message: Er7Message, name: str, what) -> Segment:
+def _single(message: Er7Message, name: str, what: Any) -> Segment:
     found = message.all(name)
     if not found:
         raise er7.error(er7.SEGMENT_SEQUENCE_ERROR,
@@ -269,7 +271,7 @@ def _day(segment: Segment, number: int) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _moment(segment: Segment | None, number: int, what) -> date | datetime | None:
+def _moment(segment: Segment | None, number: int, what: Any) -> date | datetime | None:
     if segment is None:
         return None
     text = segment.text(number)

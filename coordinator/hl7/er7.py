@@ -168,8 +168,8 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
 
 
 # Typographic characters of French texts that 8859/1 lacks, written as their plain forms.
-_PLAIN = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-                        "…": "...", "\u202f": " ", "œ": "oe", "Œ": "OE"})
+_PLAIN = str.maketrans({"’": "'", "\u2018": "'", "“": '"', "”": '"', "\u2013": "-",
+                        "\u2014": "-", "…": "...", "\u202f": " ", "œ": "oe", "Œ": "OE"})
 
 
 def encode(text: str, charset: str) -> bytes:

@@ -13,6 +13,7 @@ commit, and only then hand back the ACK (an ACK never announces an effect that i
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exc
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordinator.core import database
+from coordinator.core.database import AnySession
 from coordinator.hl7 import er7, services
 from coordinator.hl7.services import Receipt, Sender, Settings
 
@@ -27,12 +29,12 @@ log = logging.getLogger(__name__)
 RETRIES = 2  # a unique control id met at commit: read again (then it is a resent message)
 
 
-def process(session: Session, data: bytes | str, sender: Sender, settings: Settings, *,
+def process(session: AnySession, data: bytes | str, sender: Sender, settings: Settings, *,
             declared_charset: str | None = None) -> Receipt:
     """Receive, commit, answer (see the module)."""
     for attempt in range(RETRIES):
         try:
-            receipt = services.receive(session, data, sender, settings=settings,
+            receipt = services.receive(cast(Session, session), data, sender, settings=settings,
                                        declared_charset=declared_charset)
             session.commit()
             return receipt

@@ -47,5 +47,5 @@ def test_the_openapi_example_is_the_documented_one():
     from coordinator.api import hl7v2
 
     _template, admission, answer, _discharge = examples()
-    assert hl7v2.ER7_EXAMPLE == admission
-    assert hl7v2.ACK_EXAMPLE == answer
+    assert admission == hl7v2.ER7_EXAMPLE
+    assert answer == hl7v2.ACK_EXAMPLE
