@@ -31,6 +31,8 @@ from coordinator.providers.models import Provider
 if TYPE_CHECKING:
     from coordinator.auth.models import User
     from coordinator.scheduling.models import Appointment
+    from coordinator.stays.models import Stay
+    from coordinator.tasks.models import Task
 
 
 class Acting(Protocol):
@@ -374,6 +376,57 @@ def stay_reader_scope(user: User) -> ColumnElement[bool]:
         return Patient.merged_into_id.is_(None) & (Patient.gp_id == user.provider_id) & \
             Patient.consent_share.is_(True)
     return false()
+# --- tasks ---
+# Tasks (the transition-of-care protocol), contacts with patients and worklist alerts. Who may
+# open a patient's record sees their tasks and contacts: case managers those of their
+# territory's patients, administrators all; GPs, care-team professionals, councils and
+# integration accounts none (403 on the lists, 404 on a record).
+
+TASK_STAFF = PATIENT_STAFF  # the task pages and /api/v1/tasks
+ALERT_HANDLER = CASE_MANAGER  # the worklist's alerts are a case manager's
+
+
+def can_view_task(user: User, task: Task | None) -> bool:
+    """A task is seen by the staff who may open its patient's record."""
+    return task is not None and is_staff(user) and can_view_patient(user, task.patient)
+
+
+def task_scope(user: User) -> ColumnElement[bool]:
+    """The tasks `user` may list (over Task joined to its Patient): `can_view_task` as SQL."""
+    return patient_scope(user) if user.is_authenticated and user.role in STAFF_ROLES \
+        else false()
+
+
+def can_change_task(user: User, task: Task | None) -> bool:
+    """Closing a task by hand (done or no longer needed, with a note): whoever sees it."""
+    return can_view_task(user, task)
+
+
+def can_record_contact(user: User, patient: Patient | None) -> bool:
+    """A contact with a patient (a call, a visit...) is recorded by the staff who may open
+    the record."""
+    return patient is not None and is_staff(user) and can_view_patient(user, patient)
+
+
+def can_acknowledge_alert(user: User, stay: Stay | None) -> bool:
+    """A worklist alert about a stay is acknowledged by a case manager who may open the
+    patient's record (the alerts are shown on the caseload's worklist)."""
+    return stay is not None and user.is_authenticated and user.role == Role.CASE_MANAGER and \
+        can_view_patient(user, stay.patient)
+
+
+# --- timeline ---
+# A patient's timeline (stays, appointments, strata, plan revisions, contacts, tasks on one
+# page) is seen by exactly who may open the patient's record: administrators, and the case
+# managers of the patient's territory. GPs do not open registry records (they read the shared
+# plans), so they do not open the timeline either; councils never (they read aggregates).
+
+TIMELINE_READER = PATIENT_STAFF
+
+
+def can_view_timeline(user: User, patient: Patient | None) -> bool:
+    """The patient's timeline: the rule of the record itself (`can_view_patient`)."""
+    return can_view_patient(user, patient)
 
 
 # --- hl7 ---

@@ -32,10 +32,12 @@ def register(app: Flask) -> None:
         programs,
         providers,
         stays,
+        tasks,
     )
 
     api.register_blueprint(account)
-    for module in (patients, providers, programs, enrollments, careplans, appointments):
+    for module in (patients, providers, programs, enrollments, careplans, appointments,
+                   tasks):
         api.register_blueprint(module.blp)
     # --- stays ---
     for module in (stays, events):

@@ -17,8 +17,9 @@ Receiving a message (`receive`), in one transaction the caller commits before it
    the stay of that visit number (PV1-19) already known. No record, or several: the message waits
    in the reconciliation list (AA, `pending`) of its territory's case managers;
 5. found: A01, A02, A03, A08 record the stay whose external id is the visit number (created or
-   updated, `stays.services.record_stay`), A11 cancels its admission, A13 its discharge; the
-   message is `applied` (AA).
+   updated, `stays.services.record_stay`), A11 cancels its admission, A13 its discharge; an A01
+   of a cancelled admission restores it (`restore_admission`: the A11 was a mistake), any other
+   event about it is an error; the message is `applied` (AA).
 
 An integration account limited to a territory sends for that territory's patients only: a
 message whose patient is a record of another territory is an error (AE) that names neither the
@@ -338,6 +339,10 @@ def apply(session: Session, content: adt.Adt, patient: Patient, actor: Actor) ->
             return stay_services.cancel_admission(session, stay, actor=actor,
                                                   source=StaySource.HL7)
         return stay_services.cancel_discharge(session, stay, actor=actor, source=StaySource.HL7)
+    if stay is not None and stay.cancelled_at is not None and content.event != adt.ADMIT:
+        raise er7.error(er7.UNKNOWN_KEY_IDENTIFIER,
+                        _l("The admission of visit %(number)s was cancelled (A11): send its A01 "
+                           "again to restore it.", number=content.visit_number), visit)
     values = dict(content.values)
     if stay is None:
         if values.get("admitted_at") is None:
@@ -348,6 +353,9 @@ def apply(session: Session, content: adt.Adt, patient: Patient, actor: Actor) ->
         values.setdefault("admission_mode", AdmissionMode.PLANNED.value)
     try:
         with session.begin_nested():
+            if stay is not None and stay.cancelled_at is not None:  # an A01 after an A11
+                stay_services.restore_admission(session, stay, actor=actor,
+                                                source=StaySource.HL7)
             return stay_services.record_stay(session, patient=patient, values=values,
                                              source=StaySource.HL7, actor=actor,
                                              external_id=content.visit_number, stay=stay)

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, select, union_all, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from coordinator.stays import charlson
 from coordinator.stays.models import (
@@ -87,7 +88,7 @@ def is_high_risk(lace_score: int | None) -> bool:
     return lace_score is not None and lace_score >= HIGH_RISK
 
 
-def components(stay: Stay) -> dict[str, int] | None:
+def components(stay: Stay) -> dict[str, int | None] | None:
     """The stored LACE of a stay as the API and the pages show it: {"score", "length",
     "acuity", "comorbidity", "emergency_visits"}; None while it has none (open, cancelled)."""
     if stay.lace_score is None:
@@ -126,7 +127,7 @@ def refresh(session: Session, stay_ids: Collection[int] | None) -> None:
     _expire_loaded(session, None if stay_ids is None else set(stay_ids))
 
 
-def _refresh(session: Session, which) -> None:
+def _refresh(session: Session, which: ColumnElement[bool]) -> None:
     stays = session.execute(
         select(_STAY.c.id, _STAY.c.patient_id, _STAY.c.admitted_at, _STAY.c.admitted_on,
                _STAY.c.discharged_on, _STAY.c.admission_mode, _STAY.c.cancelled_at)
@@ -137,7 +138,7 @@ def _refresh(session: Session, which) -> None:
     unscored = [row.id for row in stays if row not in scored]
     if unscored:
         session.execute(update(_STAY).where(_STAY.c.id.in_(unscored))
-                        .values(dict.fromkeys(COLUMNS)))
+                        .values({**dict.fromkeys(COLUMNS), "updated_at": _STAY.c.updated_at}))
     if not scored:
         return
     patients = sorted({row.patient_id for row in scored})
@@ -160,7 +161,8 @@ def _refresh(session: Session, which) -> None:
         update(_STAY).where(_STAY.c.id == bindparam("row_id")).values(
             lace_score=bindparam("new_score"), lace_length=bindparam("new_length"),
             lace_acuity=bindparam("new_acuity"), lace_comorbidity=bindparam("new_comorbidity"),
-            lace_emergency_visits=bindparam("new_emergency_visits")),
+            lace_emergency_visits=bindparam("new_emergency_visits"),
+            updated_at=_STAY.c.updated_at),  # derived: the stay itself is not changed
         values)
 
 

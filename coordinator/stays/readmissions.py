@@ -12,23 +12,33 @@
   qualify (latest discharge, then highest id). A cancelled stay gets neither flag and counts
   for no other stay.
 
-`recompute(session, patient_ids)` rewrites the three columns of every stay of those patients
-(None: every stay) with one UPDATE per batch of patients, whose values are correlated
-subqueries on the same table: no stay is loaded into Python. The local days are the stored
-`admitted_on` / `discharged_on` columns (see `Stay`): SQLite has no time zones and the
-conversion in SQL would differ between the databases, while a stored day is computed once by
-the same zoneinfo calendar the rest of the application uses, is the same on both databases and
-keeps the window an indexable comparison. The only SQL that differs by database is adding days
-to a date (`days_after`).
+`recompute(session, patient_ids)` sets the three columns of every stay of those patients
+(None: every stay) with one UPDATE per batch of 1,000 patients, whose values are correlated
+subqueries on the same table (each a probe of the `(patient_id, admitted_at)` index): no stay
+is loaded into Python, and only the stays whose flags change are written.
+
+Local days. The instants are stored as naive UTC; the window counts Europe/Paris days. SQLite
+has no time zones (its 'localtime' is the server process's zone), and PostgreSQL's
+`AT TIME ZONE 'Europe/Paris'` has no SQLite twin short of a Python function registered on
+every connection or the EU summer-time rule written out in SQL (wrong before 1996 and the day
+the rule changes). So the days are stored: `Stay.admitted_on` / `Stay.discharged_on`
+(migration 0010), set by the model whenever `admitted_at` / `discharged_at` is assigned, with
+zoneinfo — the calendar `core.time` uses everywhere else. They are the same on both databases,
+keep the window a plain indexable comparison, and serve the LACE length of stay too. The only
+SQL that differs by database is adding days to a date (`days_after`). A writer that bypasses
+the ORM (a bulk `insert()` / `update()` of `admitted_at`) must set the days itself, as
+`benchmarks/readmissions.py` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import Date, and_, case, or_, select, update
+from sqlalchemy import Date, FromClause, Select, Update, and_, case, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -52,24 +62,24 @@ class days_after(FunctionElement):
     _traverse_internals = [*FunctionElement._traverse_internals,
                            ("days", InternalTraversal.dp_plain_obj)]
 
-    def __init__(self, day, days: int):
+    def __init__(self, day: ColumnElement[Any], days: int):
         self.days = int(days)
         super().__init__(day)
 
 
 @compiles(days_after)
-def _days_after_default(element, compiler, **kw):
+def _days_after_default(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
     (day,) = list(element.clauses)
     return f"({compiler.process(day, **kw)} + {element.days:d})"
 
 
 @compiles(days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw):
+def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
     (day,) = list(element.clauses)
     return f"date({compiler.process(day, **kw)}, '{element.days:+d} days')"
 
 
-def index_stay_condition(stay) -> ColumnElement[bool]:
+def index_stay_condition(stay: FromClause) -> ColumnElement[bool]:
     """Whether a row of `stay` (the table or an alias) is an index stay."""
     return and_(
         stay.c.discharged_at.is_not(None),
@@ -79,7 +89,7 @@ def index_stay_condition(stay) -> ColumnElement[bool]:
     )
 
 
-def readmission_condition(index, readmission) -> ColumnElement[bool]:
+def readmission_condition(index: FromClause, readmission: FromClause) -> ColumnElement[bool]:
     """Whether the row `readmission` readmits the row `index` (both aliases of `stay`), given
     that `index` is an index stay."""
     return and_(
@@ -92,9 +102,11 @@ def readmission_condition(index, readmission) -> ColumnElement[bool]:
     )
 
 
-def _statement():
-    stay = Stay.__table__
-    other = stay.alias("other")
+def _flags(stay: FromClause) -> tuple[ColumnElement[Any], ColumnElement[Any],
+                                     ColumnElement[Any]]:
+    """The three flags a row of `stay` (the table or an alias) should have, as SQL expressions
+    correlated to it: is_index_stay, readmitted_by_id, readmission_of_id."""
+    other = Stay.__table__.alias("other")
     first_readmission = (
         select(other.c.id)
         .where(readmission_condition(stay, other))
@@ -112,11 +124,46 @@ def _statement():
     is_index = index_stay_condition(stay)
     may_readmit = and_(stay.c.cancelled_at.is_(None),
                        stay.c.admission_mode == AdmissionMode.EMERGENCY.value)
-    return update(stay).values(
-        is_index_stay=case((is_index, True), else_=False),
-        readmitted_by_id=case((is_index, first_readmission), else_=None),
-        readmission_of_id=case((may_readmit, readmitted_index), else_=None),
+    return (case((is_index, True), else_=False),
+            case((is_index, first_readmission), else_=None),
+            case((may_readmit, readmitted_index), else_=None))
+
+
+def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
+    """The flags the stays of these patients (None: every stay) should have: rows of
+    (stay_id, is_index_stay, readmitted_by_id, readmission_of_id). Public so that a check or a
+    report can compare them with what is stored."""
+    stay = Stay.__table__.alias("s")
+    is_index, readmitted_by, readmission_of = _flags(stay)
+    query = select(stay.c.id.label("stay_id"), is_index.label("is_index_stay"),
+                   readmitted_by.label("readmitted_by_id"),
+                   readmission_of.label("readmission_of_id"))
+    if patient_ids is not None:
+        query = query.where(stay.c.patient_id.in_(list(patient_ids)))
+    return query
+
+
+def _statement(patient_ids: list[int] | None) -> Update:
+    """One UPDATE, in the table's order, of the stays whose flags differ from what they should
+    be: rows already right are not written (on PostgreSQL a row written is a new row version
+    and an entry in each of the table's five indexes). The condition tests `is_index_stay`
+    first: OR stops at its first true operand, so a stay whose index flag changes has its
+    subqueries evaluated once (to be set), one whose flags are right once (to be compared)."""
+    stay = Stay.__table__
+    is_index, readmitted_by, readmission_of = _flags(stay)
+    statement = (
+        update(stay)
+        .where(or_(stay.c.is_index_stay != is_index,
+                   stay.c.readmitted_by_id.is_distinct_from(readmitted_by),
+                   stay.c.readmission_of_id.is_distinct_from(readmission_of)))
+        .values(is_index_stay=is_index, readmitted_by_id=readmitted_by,
+                readmission_of_id=readmission_of,
+                # derived columns: the stay itself is not changed (no `onupdate` of updated_at)
+                updated_at=stay.c.updated_at)
     )
+    if patient_ids is not None:
+        statement = statement.where(stay.c.patient_id.in_(patient_ids))
+    return statement
 
 
 def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -128,14 +175,11 @@ def recompute(session: Session, patient_ids: Collection[int] | None) -> None:
     """Set `is_index_stay`, `readmission_of_id` and `readmitted_by_id` of every stay of these
     patients (None: of every patient) from their stays as they are in the session."""
     session.flush()
-    statement = _statement()
-    stay = Stay.__table__
     if patient_ids is None:
-        session.execute(statement)
+        session.execute(_statement(None))
     else:
-        ids = sorted(set(patient_ids))
-        for batch in _batches(ids):
-            session.execute(statement.where(stay.c.patient_id.in_(batch)))
+        for batch in _batches(sorted(set(patient_ids))):
+            session.execute(_statement(batch))
     _expire_loaded(session, None if patient_ids is None else set(patient_ids))
 
 

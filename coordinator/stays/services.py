@@ -1,6 +1,8 @@
 """Hospital stays and clinical events: their rules, written once for the pages, the API, the CSV
-import and the HL7 v2 feed, which all call `record_stay` / `record_stays`, `cancel_admission`,
-`cancel_discharge` and `record_event` / `record_events`.
+import and the HL7 v2 feed, which all call `record_stay` / `record_stays`, `cancel_admission`
+(and `restore_admission`), `cancel_discharge` and `record_event` / `record_events`. A cancelled
+stay is kept and counts nowhere; recording it again (same `external_id`) changes its fields and
+leaves it cancelled until `restore_admission`.
 
 A stay is checked as a whole, the values given merged over what is stored (an update changes
 only the fields it gives):
@@ -47,7 +49,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.core import extending
 from coordinator.core.bounds import date_problem, text_problem
 from coordinator.core.context import Actor
-from coordinator.core.errors import ConflictError, ValidationError
+from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.normalize import fold
 from coordinator.core.rows import rowcount
 from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
@@ -526,6 +528,30 @@ def cancel_admission(session: Session, stay: Stay, *, actor: Actor | str, source
         return stay
     stay.cancelled_at = utcnow()
     _after_one(session, _actor(actor), stay, CANCELLED, source, "admission cancelled")
+    return stay
+
+
+def restore_admission(session: Session, stay: Stay, *, actor: Actor | str,
+                      source: StaySource, expected_version: int | None = None) -> Stay:
+    """Undo a cancelled admission (an A11 sent in error, then the A01 again): the stay counts
+    again, announced as admitted (or discharged, when it has its discharge); refused (on
+    `admitted_at`) when it now overlaps another stay of the patient in the same facility. On a
+    stay that is not cancelled it changes nothing."""
+    if expected_version is not None and stay.version != expected_version:
+        raise ConflictError(stay.version)
+    if stay.cancelled_at is None:
+        return stay
+    span = _Span(stay.id, stay.facility_name, stay.facility_finess, stay.admitted_at,
+                 stay.discharged_at)
+    others = [other for key, other in _spans(session, {stay.patient_id})[stay.patient_id].items()
+              if key != stay.id]
+    overlap = _overlap_problem(span, others)
+    if overlap:
+        raise_problems([overlap])
+    stay.cancelled_at = None
+    _after_one(session, _actor(actor), stay,
+               DISCHARGED if stay.discharged_at is not None else ADMITTED, source,
+               "admission restored")
     return stay
 
 

@@ -275,3 +275,52 @@ def test_bad_events_are_refused_naming_the_field(api, case_manager, patient):
         response = caller.post(EVENTS, json={**base, **changes}, headers=EN)
         assert response.status_code == 422, (changes, response.json)
         assert list(response.json["errors"]) == [field], (changes, response.json)
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+
+def test_the_openapi_description_says_exactly_what_is_answered(client):
+    from tests.api.test_openapi import resolve
+
+    spec = client.get("/api/v1/openapi.json").json
+    stay = spec["components"]["schemas"]["Stay"]
+    assert set(stay["properties"]) == ITEM_FIELDS == set(stay["required"])
+    assert stay["additionalProperties"] is False
+    lace = stay["properties"]["lace"]["anyOf"]
+    assert {"type": "object", "nullable": True} in lace
+    assert set(spec["components"]["schemas"]["Lace"]["required"]) == {
+        "score", "length", "acuity", "comorbidity", "emergency_visits"}
+    for nullable in ("discharged_at", "discharge_destination", "readmission_of",
+                     "readmitted_by", "main_diagnosis", "external_id", "facility_finess"):
+        assert stay["properties"][nullable]["nullable"] is True, nullable
+    for path, key in (("stays", "stay_id"), ("events", "event_id")):
+        listed = spec["paths"][f"/api/v1/{path}"]["get"]
+        page = resolve(spec, resolve(spec, listed["responses"]["200"])["content"][
+            "application/json"]["schema"])
+        assert set(page["properties"]) == {"items", "total", "page", "per_page"}
+        assert {"patient", "from", "to"} <= {p["name"] for p in listed["parameters"]}
+        patch = spec["paths"][f"/api/v1/{path}/{{{key}}}"]["patch"]
+        assert {"404", "412", "422", "428"} <= set(patch["responses"])
+        assert "ETag" in spec["paths"][f"/api/v1/{path}/{{{key}}}"]["get"]["responses"][
+            "200"]["headers"]
+    assert "open" in {p["name"] for p in spec["paths"]["/api/v1/stays"]["get"]["parameters"]}
+
+
+def test_a_list_runs_as_many_queries_for_50_stays_as_for_5(api, admin, count_queries):
+    caller = api(admin)
+
+    def add(number: int) -> None:
+        for _n in range(number):
+            record(make_patient(), diagnoses=["E11", "N18"])
+
+    add(5)
+    caller.get(URL)
+    with count_queries() as few:
+        assert len(caller.get(URL).json["items"]) == 5
+    add(45)
+    with count_queries() as many:
+        assert len(caller.get(URL).json["items"]) == 50
+    assert many.count == few.count, many.report()
+    with count_queries() as few_events:
+        caller.get(EVENTS)
+    assert few_events.count <= few.count

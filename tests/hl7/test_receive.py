@@ -404,6 +404,19 @@ def test_a11_cancels_the_admission(app):
     assert stay.cancelled_at is not None and not stay.is_open
 
 
+def test_an_a01_after_an_a11_restores_the_admission(app):
+    patient = hospital_patient()
+    send(adt("A01", ins=patient.nir))
+    send(adt("A11", ins=patient.nir))
+    refused = send(adt("A03", ins=patient.nir, discharged="202603121100"))
+    assert code(refused) == "AE"
+    assert "cancelled" in segment(refused.ack, "ERR")[8]
+    receipt = send(adt("A01", ins=patient.nir, location="USIC^1^1"))
+    assert code(receipt) == "AA"
+    [stay] = stays()
+    assert stay.cancelled_at is None and stay.is_open and stay.location == "USIC 1 1"
+
+
 def test_cancelling_an_unknown_stay_is_an_error(app):
     patient = hospital_patient()
     for event in ("A11", "A13"):

@@ -246,6 +246,21 @@ def test_a_cancelled_admission_counts_nowhere(patient, announced):
     assert len(announced) == 3
 
 
+def test_a_cancelled_admission_is_restored_unless_it_overlaps_now(patient, announced):
+    stay = record(patient)
+    services.cancel_admission(db.session, stay, actor=ACTOR, source=StaySource.HL7)
+    services.restore_admission(db.session, stay, actor=ACTOR, source=StaySource.HL7)
+    assert (stay.cancelled_at, stay.is_index_stay, announced[-1]) == (None, True,
+                                                                      (stay.id, "discharged"))
+    services.restore_admission(db.session, stay, actor=ACTOR, source=StaySource.HL7)
+    assert len(announced) == 3  # not cancelled: nothing to restore
+    services.cancel_admission(db.session, stay, actor=ACTOR, source=StaySource.HL7)
+    record(patient, admitted_at=datetime(2026, 3, 6))  # in its place, meanwhile
+    with pytest.raises(ValidationError) as raised:
+        services.restore_admission(db.session, stay, actor=ACTOR, source=StaySource.HL7)
+    assert list(raised.value.messages()) == ["admitted_at"]
+
+
 def test_a_readmission_after_a_death_or_a_transfer_is_none(patient):
     transfer = record(patient, admitted_at=datetime(2026, 3, 1), discharged_at=datetime(2026, 3, 3),
                       discharge_destination="transfer")
