@@ -4,7 +4,7 @@ duplicate control id), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -57,6 +57,23 @@ def test_an_admission_then_a_discharge_open_then_close_the_stay(app):
     assert stay.discharge_destination == "home"
     assert not stay.is_open
     assert stay.lace_score is not None  # derived at discharge by the stays service
+
+
+def test_a_discharge_home_of_a_caseload_patient_gives_the_case_manager_two_tasks(
+        app, case_manager):
+    from coordinator.tasks.models import Task
+
+    patient = hospital_patient(case_manager_id=case_manager.id)
+    today = datetime.now(UTC)
+    admitted, discharged = today - timedelta(days=6), today - timedelta(hours=2)
+    send(adt("A01", ins=patient.nir, admitted=admitted.strftime("%Y%m%d%H%M+0000")))
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+    send(adt("A03", ins=patient.nir, discharged=discharged.strftime("%Y%m%d%H%M+0000"),
+             disposition="01"))
+    tasks = list(db.session.scalars(select(Task).order_by(Task.kind)))
+    assert [task.kind for task in tasks] == ["discharge_contact", "discharge_visit"]
+    assert {task.assignee_id for task in tasks} == {case_manager.id}
+    assert all(task.stay_id == stays()[0].id for task in tasks)
 
 
 def test_the_ack_names_the_message_and_the_sender(app):
