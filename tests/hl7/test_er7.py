@@ -123,3 +123,21 @@ def test_a_frame_too_large_is_marked_and_its_start_kept():
     assert found.too_large and found.payload.startswith(b"MSH|")
     [after] = list(deframer.feed(frame(b"MSH|ok")))
     assert not after.too_large and after.payload == b"MSH|ok"
+
+
+def test_the_listener_takes_connections_from_the_allowed_networks_only(app):
+    from coordinator.hl7.mllp import serve
+
+    listener = serve(app, "127.0.0.1", 0, allowed=["10.20.0.0/16", "192.168.1.7"])
+    try:
+        assert listener.server_address[1] > 0
+        assert listener.verify_request(None, ("10.20.3.4", 5000))
+        assert listener.verify_request(None, ("192.168.1.7", 5000))
+        assert not listener.verify_request(None, ("127.0.0.1", 5000))
+    finally:
+        listener.server_close()
+    everyone = serve(app, "127.0.0.1", 0)
+    try:
+        assert everyone.verify_request(None, ("203.0.113.9", 5000))
+    finally:
+        everyone.server_close()
