@@ -5,7 +5,8 @@ MLLP (HL7 v2 "minimal lower layer protocol") frames each message as
 ACK, framed the same way, before the sender sends the next one. Here:
 
 - each connection is served by a thread of its own (several senders at once), each with its
-  application context and database session;
+  application context and database session; on SQLite (one writer at a time) the connections
+  of a process take turns, on PostgreSQL they work at once;
 - each message is received, **committed**, and only then acknowledged (`inbox.process`): a
   listener stopped or killed midway has sent no ACK for what it did not store, and the sender
   sends that message again (its control id makes the resend harmless);
@@ -125,6 +126,11 @@ class Listener(socketserver.ThreadingTCPServer):
         self.idle_timeout = float(app.config.get("HL7_IDLE_TIMEOUT_SECONDS", 300))
         self.counts = {"connections": 0, "messages": 0}
         self._lock = threading.Lock()
+        # SQLite has one writer at a time: the connections of a process take turns (rather
+        # than wait for each other's write lock, holding the interpreter between them).
+        with app.app_context():
+            self.one_at_a_time = threading.Lock() if db.engine.dialect.name == "sqlite" \
+                else None
         super().__init__(address, Handler)
 
     def verify_request(self, request, client_address) -> bool:  # type: ignore[no-untyped-def]
@@ -178,7 +184,10 @@ class Handler(socketserver.BaseRequestHandler):
                 er7.APPLICATION_INTERNAL_ERROR,
                 _l("The message is larger than %(n)d bytes: it is not taken.",
                    n=self.server.max_bytes)), settings)
-        return inbox.process(db.session, received.payload, sender, settings)
+        if self.server.one_at_a_time is None:
+            return inbox.process(db.session, received.payload, sender, settings)
+        with self.server.one_at_a_time:
+            return inbox.process(db.session, received.payload, sender, settings)
 
 
 def parse_networks(values: Sequence[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
