@@ -42,3 +42,7 @@ def register(app: Flask) -> None:
     # --- stays ---
     for module in (stays, events):
         api.register_blueprint(module.blp)
+    # --- hl7 ---
+    from coordinator.api import hl7v2
+
+    api.register_blueprint(hl7v2.blp)
