@@ -193,12 +193,14 @@ def register_work(app: Flask) -> None:
     """The kinds of background work (docs/architecture.md, "Background work"), each handler
     written by its domain in `<domain>/work.py`; then the workers: threads of this process when
     the configuration asks for them (`WORKERS_IN_PROCESS`), else `flask --app wsgi worker`
-    processes run them."""
+    processes run them; and their heartbeat in /healthz."""
     from coordinator.careplans import work as careplan_work
     from coordinator.imports import work as import_work
+    from coordinator.work import health as work_health
     from coordinator.work import registry, worker
 
     kinds = registry.init_app(app)
     import_work.register(kinds)
     careplan_work.register(kinds)
     worker.init_app(app)
+    work_health.register(app)  # /healthz "workers": their heartbeat, against the queue

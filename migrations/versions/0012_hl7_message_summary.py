@@ -2,8 +2,8 @@
 about as the hospital sent it (name, birth date, sex, identifiers, visit number), shown by the
 reconciliation list.
 
-Revision ID: 0010_hl7
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 12:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0010_hl7'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
