@@ -105,6 +105,7 @@ def start_listener(url: str, workdir: Path, workers: int) -> tuple[subprocess.Po
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     if not line.startswith("HL7 MLLP listener on "):
+        process.kill()
         raise SystemExit(f"the listener did not start: {line}")
     return process, int(line.rsplit(":", 1)[1].split()[0])
 

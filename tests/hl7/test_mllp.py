@@ -97,7 +97,9 @@ def _start(tmp_path, *options: str):
                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
-    assert line.startswith("HL7 MLLP listener on "), line + process.stderr.read()
+    if not line.startswith("HL7 MLLP listener on "):
+        process.kill()
+        raise AssertionError(line + process.communicate(timeout=TIMEOUT)[1])
     return Listener(app, url, process, int(line.rsplit(":", 1)[1].split()[0]))
 
 
