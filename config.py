@@ -115,6 +115,12 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_SENDER = "coordinator@localhost"
     SMTP_TIMEOUT = 30
+    # HL7 v2 ADT feed (docs/hl7.md): how the ACKs name this registry (MSH-3, MSH-4), the largest
+    # message taken (MLLP frame or HTTP body), and how long an MLLP connection may stay silent.
+    HL7_APPLICATION = "COORDINATOR"
+    HL7_FACILITY = "COORDINATOR"
+    HL7_MAX_MESSAGE_BYTES = 1024 * 1024
+    HL7_IDLE_TIMEOUT_SECONDS = 300.0
 
     TESTING = False
     DEBUG = False

@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
                       jobs_bp, stays_bp, tasks_bp, timeline_bp):
         app.register_blueprint(blueprint)
+    register_hl7(app)
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
@@ -83,6 +84,7 @@ def wire_extension_points(app: Flask) -> None:
     extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
     wire_stays(app)
     wire_timeline(app)
+    wire_hl7(app)
 
 
 def wire_stays(app: Flask) -> None:
@@ -127,6 +129,24 @@ def wire_timeline(app: Flask) -> None:
     from coordinator.timeline import views as timeline_views
 
     extending.provide(app, patient_services.RECORD_SECTIONS, timeline_views.record_link)
+
+
+def wire_hl7(app: Flask) -> None:
+    """The HL7 v2 feed: at a merge of two records, the messages follow the patient (after the
+    stays)."""
+    from coordinator.core import extending
+    from coordinator.hl7 import services as hl7_services
+    from coordinator.patients import merge
+
+    extending.provide(app, merge.MOVE_RECORDS, hl7_services.move_messages)
+
+
+def register_hl7(app: Flask) -> None:
+    """The reconciliation list's pages (the MLLP listener is a command: coordinator/cli.py; the
+    HTTP endpoint an API resource: coordinator/api/views.py)."""
+    from coordinator.hl7.views import bp
+
+    app.register_blueprint(bp)
 
 
 def register_jobs(app: Flask) -> None:
