@@ -8,7 +8,7 @@ patient changes, in SQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,9 +23,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from coordinator.core.time import utcnow
+from coordinator.core.time import PARIS, utcnow
 from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
@@ -74,6 +74,15 @@ def _values(values) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+def local_day(moment: datetime | None) -> date | None:
+    """The Europe/Paris day of an instant (an aware one; a naive one is taken as UTC, as stored)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS).date()
+
+
 class Stay(db.Model):
     __tablename__ = "stay"
     __table_args__ = (
@@ -84,6 +93,8 @@ class Stay(db.Model):
                         name="discharge_after_admission"),
         Index("ix_stay_patient_admitted", "patient_id", "admitted_at"),
         Index("ix_stay_discharged", "discharged_at"),
+        CheckConstraint("(discharged_at IS NULL) = (discharged_on IS NULL)",
+                        name="discharge_day_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +106,11 @@ class Stay(db.Model):
     admitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     admission_mode: Mapped[AdmissionMode] = mapped_column(enum_type(AdmissionMode, 16))
     discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The Europe/Paris local days of admitted_at and discharged_at, kept in step with them by
+    # the validators below (zoneinfo, the one Paris calendar of core.time): the readmission
+    # window and the length of stay count local days in SQL, alike on SQLite and PostgreSQL.
+    admitted_on: Mapped[date] = mapped_column(Date)
+    discharged_on: Mapped[date | None] = mapped_column(Date)
     discharge_destination: Mapped[DischargeDestination | None] = mapped_column(
         enum_type(DischargeDestination, 20))
     main_diagnosis: Mapped[str | None] = mapped_column(String(8))  # ICD-10, normalised "I50.9"
@@ -123,6 +139,15 @@ class Stay(db.Model):
         back_populates="stay", order_by="StayDiagnosis.position", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("admitted_at", "discharged_at")
+    def _keep_local_day(self, key: str, value: datetime | None) -> datetime | None:
+        day = local_day(value)
+        if key == "admitted_at":
+            self.admitted_on = day  # type: ignore[assignment]
+        else:
+            self.discharged_on = day
+        return value
 
     @property
     def is_open(self) -> bool:

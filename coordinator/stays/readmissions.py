@@ -1,0 +1,173 @@
+"""30-day readmission flags of the stays, in SQL (metrics.md, readmission_30d, to the letter).
+
+- An **index stay** is a discharged stay, not cancelled, whose discharge destination is neither
+  `death` nor `transfer` (a discharge without a destination is an index stay: its destination
+  is neither).
+- An index stay S is **readmitted** by another non-cancelled stay R of the same patient when R
+  is an `emergency` admission, `R.admitted_at >= S.discharged_at` and the local days
+  (Europe/Paris) of R's admission and S's discharge are 0 to 30 days apart. Planned and transfer
+  admissions never readmit; a readmission can itself be an index stay; R may still be open.
+- `readmitted_by_id` of S: the first such R (earliest admission, then lowest id).
+  `readmission_of_id` of R: the index stay it readmits, the most recent one when several
+  qualify (latest discharge, then highest id). A cancelled stay gets neither flag and counts
+  for no other stay.
+
+`recompute(session, patient_ids)` rewrites the three columns of every stay of those patients
+(None: every stay) with one UPDATE per batch of patients, whose values are correlated
+subqueries on the same table: no stay is loaded into Python. The local days are the stored
+`admitted_on` / `discharged_on` columns (see `Stay`): SQLite has no time zones and the
+conversion in SQL would differ between the databases, while a stored day is computed once by
+the same zoneinfo calendar the rest of the application uses, is the same on both databases and
+keeps the window an indexable comparison. The only SQL that differs by database is adding days
+to a date (`days_after`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Date, FromClause, Select, Update, and_, case, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from coordinator.stays.models import NOT_INDEX_DESTINATIONS, AdmissionMode, Stay
+
+WINDOW_DAYS = 30
+# Patients per UPDATE when a list is given (the IN list stays well under every bind limit).
+BATCH = 1000
+DERIVED = ("is_index_stay", "readmission_of_id", "readmitted_by_id")
+
+
+class days_after(FunctionElement):
+    """`day + days` for a DATE column and a constant number of days, on SQLite (ISO text:
+    `date(day, '+30 days')`) and PostgreSQL (`day + 30`)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "days_after"
+
+    _traverse_internals = [*FunctionElement._traverse_internals,
+                           ("days", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, day: ColumnElement[Any], days: int):
+        self.days = int(days)
+        super().__init__(day)
+
+
+@compiles(days_after)
+def _days_after_default(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {element.days:d})"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '{element.days:+d} days')"
+
+
+def index_stay_condition(stay: FromClause) -> ColumnElement[bool]:
+    """Whether a row of `stay` (the table or an alias) is an index stay."""
+    return and_(
+        stay.c.discharged_at.is_not(None),
+        stay.c.cancelled_at.is_(None),
+        or_(stay.c.discharge_destination.is_(None),
+            stay.c.discharge_destination.not_in([d.value for d in NOT_INDEX_DESTINATIONS])),
+    )
+
+
+def readmission_condition(index: FromClause, readmission: FromClause) -> ColumnElement[bool]:
+    """Whether the row `readmission` readmits the row `index` (both aliases of `stay`), given
+    that `index` is an index stay."""
+    return and_(
+        readmission.c.patient_id == index.c.patient_id,
+        readmission.c.id != index.c.id,
+        readmission.c.cancelled_at.is_(None),
+        readmission.c.admission_mode == AdmissionMode.EMERGENCY.value,
+        readmission.c.admitted_at >= index.c.discharged_at,
+        readmission.c.admitted_on <= days_after(index.c.discharged_on, WINDOW_DAYS),
+    )
+
+
+def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
+    """The flags the stays of these patients (None: every stay) should have: rows of
+    (stay_id, is_index_stay, readmitted_by_id, readmission_of_id). Public so that a check or a
+    report can compare it with what is stored."""
+    stay = Stay.__table__.alias("s")
+    other = Stay.__table__.alias("other")
+    first_readmission = (
+        select(other.c.id)
+        .where(readmission_condition(stay, other))
+        .order_by(other.c.admitted_at, other.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    readmitted_index = (
+        select(other.c.id)
+        .where(index_stay_condition(other), readmission_condition(other, stay))
+        .order_by(other.c.discharged_at.desc(), other.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    is_index = index_stay_condition(stay)
+    may_readmit = and_(stay.c.cancelled_at.is_(None),
+                       stay.c.admission_mode == AdmissionMode.EMERGENCY.value)
+    query = select(
+        stay.c.id.label("stay_id"),
+        case((is_index, True), else_=False).label("is_index_stay"),
+        case((is_index, first_readmission), else_=None).label("readmitted_by_id"),
+        case((may_readmit, readmitted_index), else_=None).label("readmission_of_id"),
+    )
+    if patient_ids is not None:
+        query = query.where(stay.c.patient_id.in_(list(patient_ids)))
+    return query
+
+
+def _statement(patient_ids: list[int] | None) -> Update:
+    """One UPDATE of the stays whose flags differ from what they should be (rows already
+    right are not written: on PostgreSQL every row written is a new row version and an entry
+    in each of the table's indexes)."""
+    target = Stay.__table__
+    new = flags_query(patient_ids).subquery("new")
+    return (
+        update(target)
+        .where(target.c.id == new.c.stay_id,
+               or_(target.c.is_index_stay != new.c.is_index_stay,
+                   target.c.readmitted_by_id.is_distinct_from(new.c.readmitted_by_id),
+                   target.c.readmission_of_id.is_distinct_from(new.c.readmission_of_id)))
+        .values(is_index_stay=new.c.is_index_stay,
+                readmitted_by_id=new.c.readmitted_by_id,
+                readmission_of_id=new.c.readmission_of_id,
+                # derived columns: the stay itself is not changed (no `onupdate` of updated_at)
+                updated_at=target.c.updated_at)
+    )
+
+
+def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), BATCH):
+        yield list(ids[start:start + BATCH])
+
+
+def recompute(session: Session, patient_ids: Collection[int] | None) -> None:
+    """Set `is_index_stay`, `readmission_of_id` and `readmitted_by_id` of every stay of these
+    patients (None: of every patient) from their stays as they are in the session."""
+    session.flush()
+    if patient_ids is None:
+        session.execute(_statement(None))
+    else:
+        for batch in _batches(sorted(set(patient_ids))):
+            session.execute(_statement(batch))
+    _expire_loaded(session, None if patient_ids is None else set(patient_ids))
+
+
+def _expire_loaded(session: Session, patient_ids: set[int] | None) -> None:
+    """The stays already loaded read their new flags on next access (no query until then)."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Stay) and (patient_ids is None
+                                           or instance.patient_id in patient_ids):
+            session.expire(instance, list(DERIVED))
