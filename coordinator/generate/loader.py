@@ -20,6 +20,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 
+def driver_connection(session: Session) -> Any:
+    """The DB-API connection (psycopg's, sqlite3's) of the session's transaction."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    return connection
+
+
 class Loader:
     """Writes rows; `seconds[table]` is the time spent writing each table."""
 
@@ -37,7 +44,7 @@ class PostgresLoader(Loader):
 
     def __init__(self, session: Session):
         super().__init__()
-        self.connection = session.connection().connection.driver_connection
+        self.connection = driver_connection(session)
         self.cursor = self.connection.cursor()
 
     def put(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -63,7 +70,7 @@ def copy_text(rows: list[tuple]) -> bytes:
 class SqliteLoader(Loader):
     def __init__(self, session: Session):
         super().__init__()
-        self.connection = session.connection().connection.driver_connection
+        self.connection = driver_connection(session)
         self.connection.execute("PRAGMA defer_foreign_keys=ON")
 
     def put(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:

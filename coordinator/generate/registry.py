@@ -199,7 +199,7 @@ class Life:
     created: int
     gp: int
     providers: dict[str, int] = field(default_factory=dict)
-    programs: list[tuple[ProgramInfo, list[tuple[int, int]]]] = field(default_factory=list)
+    programs: list[tuple[ProgramInfo, list[tuple[int, int, str]]]] = field(default_factory=list)
     segments: list[tuple[int, int, int, ProgramInfo | None]] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
     plans: list[Plan] = field(default_factory=list)
@@ -511,7 +511,7 @@ class ChunkWriter:
         """The patient's level (the highest of their programs) as constant segments."""
         if len(life.programs) == 1:
             program, steps = life.programs[0]
-            segments = []
+            segments: list[tuple[int, int, int, ProgramInfo | None]] = []
             for position, (day, level, _reason) in enumerate(steps):
                 last = steps[position + 1][0] if position + 1 < len(steps) else end
                 if last <= day:
@@ -529,7 +529,7 @@ class ChunkWriter:
                 if step[0] <= end:
                     bounds.add(step[0])
         days = sorted(bounds)
-        segments = []
+        segments = []  # the same shape as above
         for first, last in pairwise(days):
             best, best_program = 0, None
             for program, steps in life.programs:
@@ -562,6 +562,8 @@ class ChunkWriter:
         used_name = names.last[int(rng.random() * len(names.last))] \
             if life.sex == "F" and life.age > 25 and rng.random() < 0.35 else None
         birth = self.clock_day(life.birth)
+        number: str | None
+        place: str | None
         if rng.random() < 0.92:
             department = birth_department(rng, life.id - 1, territory)
             number, place = nir(life.id - 1, life.sex, birth[0], birth[1], department)
@@ -579,6 +581,7 @@ class ChunkWriter:
             consent_day = min(ctx.today, life.created + int(rng.random() * 60))
             if life.death is not None:
                 consent_day = min(consent_day, life.death)
+        consent_text = day_text(consent_day) if consent_day is not None else null
         trusted = rng.random() < 0.4
         directives = life.age >= 75 and rng.random() < 0.2
         created = self.clock.instant(life.created, 8 * 60 + int(rng.random() * 600))
@@ -590,7 +593,7 @@ class ChunkWriter:
             day_text(life.birth), life.sex, place, phone, email,
             territory.addresses[int(rng.random() * len(territory.addresses))], postal, city,
             str(territory.id), str(life.gp), str(case_manager[0]) if case_manager else null,
-            self.true if consent else self.false, day_text(consent_day) if consent else null,
+            self.true if consent else self.false, consent_text if consent else null,
             f"{names.first['F' if rng.random() < 0.6 else 'M'][int(rng.random() * 80)]} "
             f"{names.last[int(rng.random() * len(names.last))]}" if trusted else null,
             v.RELATIONS[int(rng.random() * len(v.RELATIONS))] if trusted else null,
@@ -600,9 +603,9 @@ class ChunkWriter:
             else null,
             day_text(life.death) if life.death is not None else null, null, created, created,
             "1"))
-        if consent:
+        if consent and consent_day is not None:
             self.chunk.rows["consent_event"].append((
-                str(ctx.ids("consent_event")), str(life.id), self.true, day_text(consent_day),
+                str(ctx.ids("consent_event")), str(life.id), self.true, consent_text,
                 self.clock.instant(consent_day, 10 * 60), AUTHOR))
 
     def clock_day(self, ordinal: int) -> tuple[int, int]:
@@ -620,7 +623,7 @@ class ChunkWriter:
 
     def _plan_periods(self, life: Life) -> list[tuple[int, int, int, ProgramInfo]]:
         """(first day, end day exclusive, level, program) of the periods that get a plan."""
-        periods = []
+        periods: list[tuple[int, int, int, ProgramInfo]] = []
         rng = self.rng
         for first, last, level, program in life.segments:
             if program is None:
@@ -849,7 +852,7 @@ class ChunkWriter:
             end = final
         factor = (1 + 0.5 * life.severity) / 365
         day = start
-        forced = None  # (day, mode) of the next stay when it is decided
+        forced: tuple[int, str, str | None] | None = None  # the next stay, when decided
         while True:
             if forced is not None:
                 day, mode, previous = forced

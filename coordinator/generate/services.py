@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
@@ -279,7 +280,7 @@ def _produce(ctx: Context, chosen: Options, text: bool,
         send(("chunk", done, seconds))
 
 
-def _child(ctx: Context, chosen: Options, channel) -> None:
+def _child(ctx: Context, chosen: Options, channel: Any) -> None:
     """The generating process: every chunk as COPY text into `channel`, then "done"."""
     try:
         _produce(ctx, chosen, True, channel.put)
@@ -344,7 +345,7 @@ def _chunks(ctx: Context, chosen: Options, loader: loaders.Loader, report: Repor
             child.join()
 
 
-def _sizes(connection, dialect: str, report: Report) -> None:
+def _sizes(connection: Connection, dialect: str, report: Report) -> None:
     if dialect == "postgresql":
         report.database_bytes = connection.scalar(text(
             "SELECT pg_database_size(current_database())"))

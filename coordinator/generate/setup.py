@@ -177,10 +177,10 @@ def _territory(session: Session, ctx: Context, rng: random.Random, fake: Faker,
 
     if not territory.hospitals:
         for index, (name, _weight) in enumerate(v.HOSPITALS.get(code, [])):
-            finess = f"{department}{int(model.id) * 1000 + index + 1:07d}"
+            hospital_finess = f"{department}{int(model.id) * 1000 + index + 1:07d}"
             town = territory.towns[min(index, len(territory.towns) - 1)]
-            add("hospital", name, name, None, finess, town)
-            territory.hospitals.append((name, finess))
+            add("hospital", name, name, None, hospital_finess, town)
+            territory.hospitals.append((name, hospital_finess))
     if not territory.hospitals:
         territory.hospitals.append((f"Centre hospitalier - {model.name}",
                                     f"{department}{8000000 + model.id:07d}"))
