@@ -194,9 +194,14 @@ UNUSABLE_PASSWORD_HASH = "!generated"  # noqa: S105 - matches no password: no si
                    "without it they cannot sign in.")
 @click.option("--chunk-size", type=int, default=5000, show_default=True,
               help="Patients generated and written together (the memory stays flat).")
+@click.option("--keep-indexes", is_flag=True,
+              help="PostgreSQL: keep the indexes during the load instead of rebuilding them "
+                   "after it (slower; for comparison).")
+@click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="PostgreSQL: processes generating the rows while this one copies them.")
 @with_appcontext
 def generate_command(patients, territories, territory_count, years, seed, today, database_url,
-                     append, password_prompt, chunk_size) -> None:
+                     append, password_prompt, chunk_size, keep_indexes, workers) -> None:
     """Generate a realistic registry (patients, providers, enrollments, care plans,
     appointments, stays, events), bulk-loaded, on an empty database."""
     from sqlalchemy import create_engine
@@ -226,7 +231,8 @@ def generate_command(patients, territories, territory_count, years, seed, today,
             territory_count=territory_count, years=years, seed=seed,
             today=today.date() if today else local_today(), chunk_size=chunk_size,
             password_hash=password_hash, known=generating.territory_codes(engine))
-        result = generating.generate(engine, chosen, append=append,
+        result = generating.generate(engine, chosen, append=append, keep_indexes=keep_indexes,
+                                     workers=workers,
                                      progress=lambda message: click.echo(message, err=True))
     except generating.GenerateError as error:
         click.echo(f"Error: {error}", err=True)

@@ -126,7 +126,6 @@ class Territory:
     providers: dict[str, list[int]]  # kind -> active provider ids
     gp_weights: list[float]  # cumulative, for bisect
     case_managers: list[tuple[int, str]]  # (user id, e-mail)
-    next_case_manager: int = 0
     provider_lists: list[tuple[str, list[int]]] = field(default_factory=list)  # but GPs
 
 
@@ -163,13 +162,28 @@ class Context:
     provider_names: dict[int, str]
     next_id: dict[str, int]
     names: Names
-    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Each chunk takes its ids of a table from its own block (`first_id + chunk index *
+    # stride`): chunks can then be generated in any order, by several processes, and give the
+    # same rows. The blocks leave gaps between the chunks' ids.
+    first_id: dict[str, int] = field(default_factory=dict)
+    strides: dict[str, int] = field(default_factory=dict)
 
     def ids(self, table: str, count: int = 1) -> int:
         """Reserve `count` ids of `table`; the first one."""
         first = self.next_id[table]
         self.next_id[table] = first + count
         return first
+
+    def start_chunk(self, index: int) -> None:
+        """The id counters at the start of chunk `index`'s blocks."""
+        for table, stride in self.strides.items():
+            self.next_id[table] = self.first_id[table] + index * stride
+
+    def check_chunk(self, index: int) -> None:
+        for table, stride in self.strides.items():
+            if self.next_id[table] > self.first_id[table] + (index + 1) * stride:
+                raise RuntimeError(f"chunk {index} used more {table} ids than its block "
+                                   f"({stride:,}): raise its bound in generate.setup")
 
 
 @dataclass
@@ -328,6 +342,7 @@ class ChunkWriter:
     """Builds the rows of one chunk of `count` patients from id `first_id`."""
 
     def __init__(self, ctx: Context, index: int, first_id: int, count: int):
+        ctx.start_chunk(index)
         self.ctx = ctx
         self.rng = random.Random(f"{ctx.seed}:{index}")
         self.first_id = first_id
@@ -651,9 +666,10 @@ class ChunkWriter:
                 territory = life.territory
                 if not territory.case_managers:
                     return
+                # spread over the territory's case managers by the patient's id (a chunk
+                # does not depend on the chunks before it)
                 life.case_manager = territory.case_managers[
-                    territory.next_case_manager % len(territory.case_managers)]
-                territory.next_case_manager += 1
+                    (life.id * 2654435761 >> 7) % len(territory.case_managers)]
             number += 1
             previous_closed = self._plan(life, number, plan_day, first, last, level, program)
 

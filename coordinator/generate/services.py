@@ -169,8 +169,11 @@ class _Steps:
 
 
 def generate(engine: Engine, chosen: Options, *, append: bool = False,
+             keep_indexes: bool = False, workers: int = 2,
              progress: Callable[[str], None] | None = None) -> Report:
-    """Write the registry; returns what was written and how long each part took."""
+    """Write the registry; returns what was written and how long each part took.
+    `keep_indexes`: PostgreSQL keeps the indexes and constraints during the load (they are
+    dropped and rebuilt otherwise, on an empty registry; always kept when appending)."""
     say = progress or (lambda message: None)
     report = Report()
     started = time.perf_counter()
@@ -203,8 +206,9 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             steps = _Steps(report, backend)
             with steps.step("setup"):
                 ctx, first_rows = prepare(session, chosen, codec)
+                _check_id_range(ctx, chosen)
             rebuild: dict[str, list[str]] = {}
-            if dialect == "postgresql" and not existing:
+            if dialect == "postgresql" and not existing and not keep_indexes:
                 rebuild = loaders.drop_secondary_structures(session, list(COLUMNS))
                 report.indexes_rebuilt = True
             loader: loaders.Loader = loaders.PostgresLoader(session) \
@@ -212,7 +216,8 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             with steps.step("rows"):
                 loader.put("user_account", USER_COLUMNS, first_rows["user_account"])
                 loader.put("provider", PROVIDER_COLUMNS, first_rows["provider"])
-                _chunks(ctx, chosen, loader, report, say)
+                _chunks(ctx, chosen, loader, report, say,
+                        max(1, min(workers, _chunk_count(chosen))))
             report.load_seconds = dict(loader.seconds)
             report.rows = dict(loader.rows)
             with steps.step("indexes"):
@@ -250,15 +255,14 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
     return report
 
 
-def _produce(ctx: Context, chosen: Options, text: bool,
-             send: Callable[[tuple], None]) -> None:
-    """Generate every chunk in order and send its rows table by table:
-    `("rows", table, count, payload)` (payload: COPY text when `text`, else the tuples), then
-    `("chunk", patients done, {step: seconds})`."""
-    first_id = ctx.ids("patient", chosen.patients)
-    done = 0
-    index = 0
-    while done < chosen.patients:
+def _produce(ctx: Context, chosen: Options, text: bool, send: Callable[[tuple], None],
+             worker: int = 0, workers: int = 1) -> None:
+    """Generate the chunks of this worker (every `workers`-th from `worker`) and send each
+    one's rows table by table: `("rows", table, count, payload)` (payload: COPY text when
+    `text`, else the tuples), then `("chunk", patients, {step: seconds})`."""
+    first_id = ctx.next_id["patient"]
+    for index in range(worker, _chunk_count(chosen), workers):
+        done = index * chosen.chunk_size
         count = min(chosen.chunk_size, chosen.patients - done)
         writer = ChunkWriter(ctx, index, first_id + done, count)
         seconds: dict[str, float] = {}
@@ -270,20 +274,31 @@ def _produce(ctx: Context, chosen: Options, text: bool,
             else:
                 getattr(writer, step)(lives)
             seconds[step] = time.process_time() - step_started
+        ctx.check_chunk(index)
         step_started = time.process_time()
         for table in COLUMNS:
             rows = writer.chunk.rows.get(table, [])
             send(("rows", table, len(rows), loaders.copy_text(rows) if text else rows))
         seconds["(COPY text)" if text else "(tuples)"] = time.process_time() - step_started
-        done += count
-        index += 1
-        send(("chunk", done, seconds))
+        send(("chunk", count, seconds))
 
 
-def _child(ctx: Context, chosen: Options, channel: Any) -> None:
-    """The generating process: every chunk as COPY text into `channel`, then "done"."""
+def _check_id_range(ctx: Context, chosen: Options) -> None:
+    """Every id block fits in an INTEGER column."""
+    for table, stride in ctx.strides.items():
+        if ctx.first_id[table] + _chunk_count(chosen) * stride >= 2**31:
+            raise GenerateError(f"So many patients and years would take {table} ids past "
+                                f"2^31: generate fewer, or in several --append runs.")
+
+
+def _chunk_count(chosen: Options) -> int:
+    return -(-chosen.patients // chosen.chunk_size)
+
+
+def _child(ctx: Context, chosen: Options, channel: Any, worker: int, workers: int) -> None:
+    """A generating process: its chunks as COPY text into `channel`, then "done"."""
     try:
-        _produce(ctx, chosen, True, channel.put)
+        _produce(ctx, chosen, True, channel.put, worker, workers)
     except BaseException:
         channel.put(("error", traceback.format_exc()))
         raise
@@ -294,8 +309,11 @@ class _Progress:
     def __init__(self, say: Callable[[str], None], loader: loaders.Loader, total: int):
         self.say, self.loader, self.total = say, loader, total
         self.last = time.perf_counter()
+        self.done = 0
 
-    def chunk(self, done: int) -> None:
+    def chunk(self, count: int) -> None:
+        self.done += count
+        done = self.done
         if time.perf_counter() - self.last > 10 or done == self.total:
             self.last = time.perf_counter()
             rows = self.loader.rows
@@ -304,10 +322,11 @@ class _Progress:
 
 
 def _chunks(ctx: Context, chosen: Options, loader: loaders.Loader, report: Report,
-            say: Callable[[str], None]) -> None:
-    """The chunks' rows into `loader`: generated in a child process on PostgreSQL (it builds
-    chunk N+1 while this process copies chunk N: no GIL between them), in this one on
-    SQLite (small registries; sqlite3 writes while holding the GIL anyway)."""
+            say: Callable[[str], None], workers: int) -> None:
+    """The chunks' rows into `loader`: on PostgreSQL generated by `workers` child processes
+    (they build the next chunks while this process copies one: no GIL between them, and two
+    cores), on SQLite in this process (small registries; sqlite3 writes while holding the
+    GIL anyway)."""
     progress = _Progress(say, loader, chosen.patients)
 
     def receive(message: tuple) -> None:
@@ -326,23 +345,29 @@ def _chunks(ctx: Context, chosen: Options, loader: loaders.Loader, report: Repor
         _produce(ctx, chosen, False, receive)
         return
     processes = multiprocessing.get_context("fork")
-    channel = processes.Queue(maxsize=32)
-    child = processes.Process(target=_child, args=(ctx, chosen, channel), daemon=True,
-                              name="generate-rows")
-    child.start()
+    channel = processes.Queue(maxsize=16 * workers)
+    children = [processes.Process(target=_child, args=(ctx, chosen, channel, worker, workers),
+                                  daemon=True, name=f"generate-rows-{worker}")
+                for worker in range(workers)]
+    for child in children:
+        child.start()
     try:
-        while True:
+        running = workers
+        while running:
             message = channel.get()
             if message[0] == "done":
-                break
-            if message[0] == "error":
-                raise RuntimeError(f"the generating process failed:\n{message[1]}")
-            receive(message)
-        child.join()
-    finally:
-        if child.is_alive():
-            child.terminate()
+                running -= 1
+            elif message[0] == "error":
+                raise RuntimeError(f"a generating process failed:\n{message[1]}")
+            else:
+                receive(message)
+        for child in children:
             child.join()
+    finally:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+                child.join()
 
 
 def _sizes(connection: Connection, dialect: str, report: Report) -> None:

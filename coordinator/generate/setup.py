@@ -49,6 +49,15 @@ USER_COLUMNS = ("id", "email", "full_name", "password_hash", "role", "territory_
                 "provider_id", "is_active", "locale", "created_at", "last_login_at",
                 "password_changed_at", "session_version")
 ORGANISATION_KINDS = ("home_care_service", "hospital", "association", "other")
+# At most this many rows of a table per patient and year of history (about four times what
+# the rates give), plus a constant: the size of each chunk's block of ids (see
+# registry.Context). The prevalent enrollments begin up to three years before the history.
+ROWS_PER_PATIENT_YEAR = {
+    "consent_event": (0, 2), "stratum_assignment": (1.5, 10), "care_plan": (0.3, 3),
+    "care_plan_assessment": (2, 20), "care_plan_goal": (2, 20), "care_plan_action": (2, 20),
+    "care_plan_member": (2, 20), "care_plan_revision": (2, 20), "stay": (2, 10),
+    "stay_diagnosis": (6, 20), "clinical_event": (14, 20), "appointment": (20, 50),
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,10 @@ def prepare(session: Session, options: Options, codec: Codec
         ctx.territories.append(territory)
     ctx.territory_weights = list(accumulate(weights))
     _programs(session, ctx)
+    years = options.years + 3
+    for table, (per_year, constant) in ROWS_PER_PATIENT_YEAR.items():
+        ctx.first_id[table] = ctx.next_id[table]
+        ctx.strides[table] = options.chunk_size * math.ceil(per_year * years + constant)
     return ctx, rows
 
 

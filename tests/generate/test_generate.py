@@ -21,6 +21,7 @@ from coordinator.patients.validation import check_nir
 from coordinator.scheduling.models import Appointment, AppointmentStatus
 from coordinator.stays.models import ClinicalEvent, Stay
 from coordinator.strata.models import Program, Stratum, StratumAssignment
+from tests import dbutil
 from tests.generate.conftest import PATIENTS, TODAY, close, fresh_app, generate
 
 pytestmark = pytest.mark.live_database
@@ -323,3 +324,22 @@ def test_refuses_a_database_without_its_schema(tmp_path, generated):
     result = generate(generated.app, "--patients", "5", "--database-url", url)
     assert result.exit_code == 1
     assert "run `flask --app wsgi init-db` on it first" in result.output
+
+
+def test_the_same_seed_gives_the_same_registry_whatever_the_number_of_workers(tmp_path):
+    if not dbutil.is_postgres():
+        pytest.skip("SQLite generates in the command's own process")
+    digests = []
+    for workers in ("1", "3"):
+        app, url = fresh_app(tmp_path / workers)
+        try:
+            result = generate(app, "--patients", "240", "--years", "1", "--today", TODAY,
+                              "--seed", "9", "--chunk-size", "100", "--workers", workers)
+            assert result.exit_code == 0, result.output
+            with app.app_context():
+                digests.append({table: db.session.scalar(text(
+                    f"SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) FROM {table} t"))  # noqa: S608
+                    for table in TABLES})
+        finally:
+            close(app, url)
+    assert digests[0] == digests[1]
