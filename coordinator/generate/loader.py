@@ -40,12 +40,14 @@ class Loader:
 
 class PostgresLoader(Loader):
     """COPY on the session's connection, in the caller's thread: the rows come as COPY text
-    already (built by the generating process, see services.py)."""
+    already (built by the generating process, see services.py). `frozen`: the tables
+    truncated in this transaction, copied with FREEZE (see `truncate_for_freeze`)."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, frozen: frozenset[str] = frozenset()):
         super().__init__()
         self.connection = driver_connection(session)
         self.cursor = self.connection.cursor()
+        self.frozen = frozen
 
     def put(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         self.put_text(table, columns, len(rows), copy_text(rows))
@@ -54,7 +56,9 @@ class PostgresLoader(Loader):
         if not count:
             return
         started = time.perf_counter()
-        with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        freeze = " WITH (FREEZE)" if table in self.frozen else ""
+        with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{freeze}") \
+                as copy:
             copy.write(payload)
         self.rows[table] += count
         self.seconds[table] += time.perf_counter() - started
@@ -98,6 +102,27 @@ def sqlite_pragmas(connection: Any) -> dict[str, Any]:
 def restore_sqlite_pragmas(connection: Any, previous: dict[str, Any]) -> None:
     for name, value in previous.items():
         connection.execute(f"PRAGMA {name}={int(value)}")
+
+
+def truncate_for_freeze(session: Session, tables: Sequence[str]) -> frozenset[str]:
+    """PostgreSQL writes the rows of `COPY ... FREEZE` frozen and all-visible (no later
+    VACUUM, no hint bits written by the first reader, index-only scans at once), on a table
+    truncated in the same transaction. TRUNCATE takes every table referring to the truncated
+    ones too: when all of them are empty, truncate them and return `tables`; else nothing."""
+    closure = set(tables)
+    while True:
+        referring = set(session.scalars(text(
+            "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint "
+            "WHERE contype = 'f' AND confrelid::regclass::text = ANY(:tables)"),
+            {"tables": sorted(closure)}))
+        if referring <= closure:
+            break
+        closure |= referring
+    for table in sorted(closure):
+        if session.scalar(text(f"SELECT EXISTS (SELECT 1 FROM {table})")):
+            return frozenset()
+    session.execute(text(f"TRUNCATE {', '.join(sorted(closure))}"))
+    return frozenset(tables)
 
 
 def drop_secondary_structures(session: Session, tables: Sequence[str]

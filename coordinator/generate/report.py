@@ -32,5 +32,10 @@ def table(report: Report) -> str:
     lines += ["", f"Total: {report.total_seconds:,.1f} s; database size "
                   f"{_mb(report.database_bytes)}; generator CPU {report.generator_cpu:,.1f} s; "
                   f"peak RSS {report.peak_rss_mb:,.0f} MB (this process); "
-                  f"indexes {'dropped and rebuilt' if report.indexes_rebuilt else 'kept'}."]
+                  f"indexes {'dropped and rebuilt' if report.indexes_rebuilt else 'kept'}"
+                  f"{'; rows copied frozen' if report.frozen else ''}."]
+    if report.statements:
+        lines += ["", "Slowest index and constraint statements:", ""]
+        for seconds, statement in sorted(report.statements, reverse=True)[:8]:
+            lines.append(f"- {seconds:.1f} s: `{statement}`")
     return "\n".join(lines)

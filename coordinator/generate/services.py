@@ -77,6 +77,8 @@ class Report:
     generator_cpu: float = 0.0  # this process and its children, seconds
     backend_cpu: dict[str, float] = field(default_factory=dict)
     indexes_rebuilt: bool = False
+    frozen: bool = False
+    statements: list[tuple[float, str]] = field(default_factory=list)
 
 
 def options(*, patients: int, territories: tuple[str, ...] | None, territory_count: int | None,
@@ -208,10 +210,14 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
                 ctx, first_rows = prepare(session, chosen, codec)
                 _check_id_range(ctx, chosen)
             rebuild: dict[str, list[str]] = {}
-            if dialect == "postgresql" and not existing and not keep_indexes:
-                rebuild = loaders.drop_secondary_structures(session, list(COLUMNS))
-                report.indexes_rebuilt = True
-            loader: loaders.Loader = loaders.PostgresLoader(session) \
+            frozen: frozenset[str] = frozenset()
+            if dialect == "postgresql" and not existing:
+                frozen = loaders.truncate_for_freeze(session, list(COLUMNS))
+                report.frozen = bool(frozen)
+                if not keep_indexes:
+                    rebuild = loaders.drop_secondary_structures(session, list(COLUMNS))
+                    report.indexes_rebuilt = True
+            loader: loaders.Loader = loaders.PostgresLoader(session, frozen) \
                 if dialect == "postgresql" else loaders.SqliteLoader(session)
             with steps.step("rows"):
                 loader.put("user_account", USER_COLUMNS, first_rows["user_account"])
@@ -223,10 +229,12 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             with steps.step("indexes"):
                 for table, statements in rebuild.items():
                     say(f"rebuilding the indexes and constraints of {table}")
-                    table_started = time.perf_counter()
                     for statement in statements:
+                        statement_started = time.perf_counter()
                         session.execute(text(statement))
-                    report.index_seconds[table] += time.perf_counter() - table_started
+                        seconds = time.perf_counter() - statement_started
+                        report.index_seconds[table] += seconds
+                        report.statements.append((seconds, statement))
             if dialect == "postgresql":
                 loaders.reset_sequences(session, ID_TABLES)
                 with steps.step("analyze"):
@@ -247,6 +255,12 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             session.close()
             if pragmas is not None:
                 loaders.restore_sqlite_pragmas(raw, pragmas)
+        if dialect == "postgresql":
+            # The flags and LACE scores rewrote most stays: reclaim the old row versions and
+            # mark the pages all-visible (the other tables were copied frozen).
+            with steps.step("vacuum"), engine.connect() as autocommit:
+                autocommit = autocommit.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.execute(text("VACUUM (ANALYZE) stay"))
         report.total_seconds = time.perf_counter() - started
         _sizes(connection, dialect, report)
     report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -94,6 +94,11 @@ def test_postgresql_rebuilt_and_validated_every_constraint(registry):
         "SELECT indexname FROM pg_indexes WHERE tablename = 'appointment'")))
     assert {"ix_appointment_patient_starts", "ix_appointment_provider_starts",
             "ix_appointment_status_ends"} <= names
+    # Copied frozen (and the stays vacuumed after their flags): every page all-visible.
+    for table in ("patient", "appointment", "clinical_event", "stay"):
+        pages, visible = registry.execute(text(
+            "SELECT relpages, relallvisible FROM pg_class WHERE relname = :t"), {"t": table}).one()
+        assert pages > 0 and visible == pages, table
     # The id sequences continue after the generated ids.
     next_id = registry.scalar(text("SELECT nextval(pg_get_serial_sequence('patient', 'id'))"))
     assert next_id == PATIENTS + 1
