@@ -31,7 +31,8 @@ def table(report: Report) -> str:
             lines.append(f"| {step} | {report.generate_seconds[step]:.1f} | |")
     lines += ["", f"Total: {report.total_seconds:,.1f} s; database size "
                   f"{_mb(report.database_bytes)}; generator CPU {report.generator_cpu:,.1f} s; "
-                  f"peak RSS {report.peak_rss_mb:,.0f} MB (this process); "
+                  f"peak RSS {report.peak_rss_mb:,.0f} MB (this process), "
+                  f"{report.peak_rss_workers_mb:,.0f} MB (a generating process); "
                   f"indexes {'dropped and rebuilt' if report.indexes_rebuilt else 'kept'}"
                   f"{'; rows copied frozen' if report.frozen else ''}."]
     if report.statements:

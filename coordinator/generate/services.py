@@ -74,6 +74,7 @@ class Report:
     database_bytes: int | None = None
     table_bytes: dict[str, int] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    peak_rss_workers_mb: float = 0.0  # the largest of the generating processes
     generator_cpu: float = 0.0  # this process and its children, seconds
     backend_cpu: dict[str, float] = field(default_factory=dict)
     indexes_rebuilt: bool = False
@@ -264,6 +265,7 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
         report.total_seconds = time.perf_counter() - started
         _sizes(connection, dialect, report)
     report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.peak_rss_workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     report.generator_cpu = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
                                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return report

@@ -18,7 +18,10 @@ from coordinator.extensions import db
 from coordinator.generate.registry import COLUMNS
 from coordinator.patients.models import Patient
 from coordinator.patients.validation import check_nir
+from coordinator.providers.models import PROVIDER_KINDS, Provider
+from coordinator.providers.validation import FINESS_RE, check_provider
 from coordinator.scheduling.models import Appointment, AppointmentStatus
+from coordinator.stays import icd10
 from coordinator.stays.models import ClinicalEvent, Stay
 from coordinator.strata.models import Program, Stratum, StratumAssignment
 from tests import dbutil
@@ -348,3 +351,23 @@ def test_the_same_seed_gives_the_same_registry_whatever_the_number_of_workers(tm
         finally:
             close(app, url)
     assert digests[0] == digests[1]
+
+
+def test_codes_and_provider_numbers_pass_the_domain_checks(registry):
+    codes = set(registry.scalars(select(Stay.main_diagnosis)))
+    codes |= set(registry.scalars(text("SELECT code FROM stay_diagnosis")))
+    codes |= set(registry.scalars(select(ClinicalEvent.code).where(
+        ClinicalEvent.event_type == "diagnosis")))
+    assert len(codes) > 20
+    for code in codes:
+        assert icd10.normalize(code) == code
+    providers = registry.execute(select(Provider.kind, Provider.name, Provider.rpps,
+                                        Provider.finess, Provider.territory_id)).all()
+    assert {row.kind for row in providers} == set(PROVIDER_KINDS)
+    for row in providers:
+        assert check_provider(kind=row.kind, name=row.name, rpps=row.rpps,
+                              finess=row.finess) == [], row
+    assert len({row.rpps for row in providers if row.rpps}) == \
+        len([row for row in providers if row.rpps])
+    for finess in registry.scalars(select(Stay.facility_finess).distinct()):
+        assert FINESS_RE.match(finess)
