@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from faker import Faker
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
-from coordinator.core.time import local_today
+from coordinator.core.time import PARIS, local_today
 from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
 from coordinator.patients.models import IdentityStatus, Patient
@@ -167,6 +168,7 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
     session.flush()
     counts["care_plans"] = seed_care_plans(session, rng, fake)
     counts["appointments"] = seed_appointments(session, rng)
+    counts |= seed_hospital(session, random.Random(seed + 13), today)
     return counts
 
 
@@ -345,3 +347,332 @@ def seed_demo(session: Session, hash_method: str) -> tuple[list[DemoAccount], di
     created = seed_accounts(session, hash_method)
     registry = seed_registry(session) if needs_demo_data(session) else {}
     return created, registry
+
+
+# -- Hospital stays, clinical events, contacts and tasks ----------------------------------------
+
+HOSPITAL_SHARE = {2: 0.28, 3: 0.50}  # level-2 and level-3 patients with stays (about 35 %)
+HISTORY_DAYS = 700
+# Main diagnoses by program (ICD-10, stored normalised), and the comorbidities further down.
+MAIN_DIAGNOSES = {"HF": ("I50.0", "I50.1", "I50.9", "I50.9"),
+                  "DIAB": ("E11.5", "E11.6", "E11.9", "E11.2"),
+                  "COPD": ("J44.1", "J44.1", "J44.0", "J44.9"),
+                  "POLY": ("I50.9", "J44.1", "N18.4", "E11.9", "N18.3")}
+CHRONIC_CODES = {"HF": "I50.9", "DIAB": "E11.9", "COPD": "J44.9", "POLY": "N18.3"}
+# Further diagnoses, weighted: hypertension, atrial fibrillation and obesity weigh nothing in
+# the Charlson index; the others 1 (heart failure, COPD, diabetes, infarction, dementia) or 2
+# (diabetes with complications, chronic kidney disease).
+COMORBIDITIES = {"I10": 30, "I48.9": 14, "E66.9": 10, "E11.9": 10, "J44.9": 6, "I50.9": 6,
+                 "I25.2": 5, "F03": 4, "E11.2": 5, "N18.3": 6, "N18.4": 4}
+REGIONAL_CENTRES = {"AUBE-SEZ": "CHU de Reims", "CORNOUAILLE": "CHU de Brest",
+                    "DEUX-SEVRES": "CHU de Poitiers", "DOUAISIS": "CHU de Lille",
+                    "HAUTE-SAONE": "CHU de Besançon"}
+CONTACT_NOTES = ("Va bien, pas de nouvelle plainte.", "Essoufflement stable, poids stable.",
+                 "Aidante fatiguée : répit à organiser.", "Rappeler la semaine prochaine.",
+                 "Traitement bien pris, RDV médecin traitant fixé.", None, None)
+
+
+@dataclass
+class _Candidate:
+    patient_id: int
+    territory_id: int
+    birth_date: date
+    deceased_date: date | None
+    case_manager_id: int | None
+    level: int
+    programs: list[str]
+
+
+def _instant(day: date, hour: int, minute: int = 0) -> datetime:
+    from coordinator.core.time import as_utc
+
+    return as_utc(datetime.combine(day, time(hour, minute)))
+
+
+def seed_hospital(session: Session, rng: random.Random, today: date) -> dict:
+    """Hospital stays for about a third of the level-2 and level-3 patients over the last two
+    years (emergency admissions mostly, some planned, a few transfers between hospitals; some
+    emergency readmissions within 30 days, some planned ones), with ICD-10 diagnoses; a death
+    at discharge; patients in hospital now; the ED visits, chronic diagnoses, HbA1c results and
+    influenza immunizations (about 55 % of those aged 65 or more) of the registry; the case
+    manager's contacts; and for the caseload, recent discharges whose transition-of-care tasks
+    the protocol creates (some resolved by a contact, some due, some overdue).
+
+    Stays are made through the models (their local days kept by the model), then their
+    readmission flags and LACE computed in SQL as for any stay; events and contacts are
+    bulk-inserted (demo history, not user actions). Returns what was added."""
+    from sqlalchemy import exists, insert, or_, update
+
+    from coordinator.providers.models import Provider
+    from coordinator.scheduling.models import Appointment, AppointmentStatus
+    from coordinator.stays import lace, readmissions
+    from coordinator.stays.models import ClinicalEvent, Stay, StayDiagnosis, StaySource
+    from coordinator.tasks import protocol
+    from coordinator.tasks.models import Contact, Task
+
+    territories = {t.id: t.code for t in session.scalars(select(Territory))}
+    hospitals: dict[int, list[tuple[str, str | None]]] = {}
+    for name, finess, territory_id in session.execute(
+            select(Provider.name, Provider.finess, Provider.territory_id)
+            .where(Provider.kind == "hospital").order_by(Provider.id)):
+        hospitals.setdefault(territory_id, []).append((name, finess))
+    candidates: dict[int, _Candidate] = {}
+    for patient_id, territory_id, birth, deceased, manager, level, program in session.execute(
+            select(Patient.id, Patient.territory_id, Patient.birth_date, Patient.deceased_date,
+                   Patient.case_manager_id, Stratum.level, Program.code)
+            .join(StratumAssignment, StratumAssignment.patient_id == Patient.id)
+            .join(Stratum, Stratum.id == StratumAssignment.stratum_id)
+            .join(Program, Program.id == Stratum.program_id)
+            .where(StratumAssignment.end_date.is_(None), Patient.merged_into_id.is_(None))
+            .order_by(Patient.id, Program.code)):
+        found = candidates.setdefault(patient_id, _Candidate(
+            patient_id, territory_id, birth, deceased, manager, level, []))
+        found.level = max(found.level, level)
+        found.programs.append(program)
+    caseload = [candidates.get(pid) or _Candidate(pid, tid, birth, deceased, manager, 1, [])
+                for pid, tid, birth, deceased, manager in session.execute(
+                    select(Patient.id, Patient.territory_id, Patient.birth_date,
+                           Patient.deceased_date, Patient.case_manager_id)
+                    .where(Patient.case_manager_id.is_not(None),
+                           Patient.merged_into_id.is_(None))
+                    .order_by(Patient.id))]
+    caseload = [c for c in caseload if c.deceased_date is None]
+    stays: list[Stay] = []
+    events: list[dict] = []
+
+    def facility(candidate: _Candidate, regional: bool = False) -> tuple[str, str | None]:
+        code = territories[candidate.territory_id]
+        if regional or not hospitals.get(candidate.territory_id):
+            return REGIONAL_CENTRES[code], f"{DEPARTMENTS[code]}{rng.randint(0, 9999999):07d}"
+        return rng.choice(hospitals[candidate.territory_id])
+
+    def diagnoses(candidate: _Candidate) -> tuple[str, list[str]]:
+        program = rng.choice(candidate.programs or ["POLY"])
+        main = rng.choice(MAIN_DIAGNOSES[program])
+        drawn = rng.choices(list(COMORBIDITIES), weights=list(COMORBIDITIES.values()),
+                            k=rng.choices((0, 1, 2, 3), weights=(35, 35, 20, 10))[0])
+        further = sorted({code for code in drawn if code[:3] != main[:3]})
+        return main, further
+
+    def add_stay(candidate: _Candidate, admitted: datetime, discharged: datetime | None,
+                 mode: str, destination: str | None, *, place=None, codes=None) -> Stay:
+        name, finess = place or facility(candidate)
+        main, further = codes or diagnoses(candidate)
+        stay = Stay(patient_id=candidate.patient_id, facility_name=name, facility_finess=finess,
+                    admitted_at=admitted, admission_mode=mode, discharged_at=discharged,
+                    discharge_destination=destination if discharged else None,
+                    main_diagnosis=main, source=StaySource.DEMO, created_by="seed-demo",
+                    diagnoses=[StayDiagnosis(code=code, position=position)
+                               for position, code in enumerate(further, 1)])
+        stays.append(stay)
+        if mode == "emergency":  # the ED visit that led to the admission
+            events.append(_event(candidate.patient_id, "ed_visit", "ed",
+                                 admitted.astimezone(PARIS).date(),
+                                 label="Passage aux urgences"))
+        return stay
+
+    # The designed cases first (every list of the demo shows something), then the others.
+    designed: set[int] = set()
+    dead = next((c for c in candidates.values() if c.deceased_date is not None
+                 and c.deceased_date > today - timedelta(days=HISTORY_DAYS)), None)
+    if dead is not None and dead.deceased_date is not None:
+        designed.add(dead.patient_id)
+        add_stay(dead, _instant(dead.deceased_date - timedelta(days=9), 21, 40),
+                 _instant(dead.deceased_date, 6, 15), "emergency", "death")
+    # Who: the followed patients (levels 2 and 3) are the ones admitted and readmitted; the
+    # discharges without any follow-up booked are of patients at level 1 (no series), when
+    # the caseload has some.
+    cases: dict[str, _Candidate] = {}
+    for days_ago, case, followed in ((2, "open", True), (4, "readmitted", True),
+                                     (1, "home", False), (9, "contacted", True),
+                                     (13, "overdue", False)):
+        candidate = min((c for c in caseload if c.patient_id not in designed),
+                        key=lambda c: ((c.level > 1) != followed, c.patient_id), default=None)
+        if candidate is None:
+            break
+        designed.add(candidate.patient_id)
+        cases[case] = candidate
+        out = today - timedelta(days=days_ago)
+        if case == "open":
+            add_stay(candidate, _instant(out, 23, 5), None, "emergency", None,
+                     codes=("I50.1", ["N18.4"]))
+        elif case == "readmitted":  # high LACE: 8 days, emergency, Charlson 5, 2 ED visits
+            add_stay(candidate, _instant(out - timedelta(days=30), 10), _instant(
+                out - timedelta(days=22), 11), "emergency", "home", codes=("I50.9", ["I10"]))
+            add_stay(candidate, _instant(out - timedelta(days=8), 3, 20), _instant(out, 14),
+                     "emergency", "home_with_services", codes=("I50.0", ["E11.2", "N18.4"]))
+            for before in (60, 95):
+                events.append(_event(candidate.patient_id, "ed_visit", "ed",
+                                     out - timedelta(days=before), label="Passage aux urgences"))
+        else:
+            mode = "planned" if case == "home" else "emergency"
+            add_stay(candidate, _instant(out - timedelta(days=rng.randint(2, 6)), 9),
+                     _instant(out, 16), mode, "home")
+
+    # A few more patients in hospital now, in other territories.
+    elsewhere = [c for c in candidates.values() if c.level == 3 and c.deceased_date is None
+                 and c.case_manager_id is None and c.patient_id not in designed]
+    for candidate in rng.sample(elsewhere, k=min(3, len(elsewhere))):
+        designed.add(candidate.patient_id)
+        add_stay(candidate, _instant(today - timedelta(days=rng.randint(1, 8)), 14), None,
+                 "emergency", None)
+    for candidate in candidates.values():
+        if candidate.patient_id in designed or rng.random() >= HOSPITAL_SHARE.get(
+                candidate.level, 0):
+            continue
+        _random_stays(rng, candidate, today, add_stay, facility)
+    session.add_all(stays)
+    session.flush()
+
+    events += _registry_events(session, rng, candidates, today)
+    contacts = _contacts(rng, caseload, cases.get("contacted"), today)
+    if events:
+        session.execute(insert(ClinicalEvent), events)
+    if contacts:
+        session.execute(insert(Contact), contacts)
+    readmissions.recompute(session, None)
+    lace.refresh(session, None)
+    # The patient was in hospital: the follow-ups of those days did not take place.
+    session.execute(
+        update(Appointment)
+        .where(Appointment.starts_at < _instant(today, 0),
+               Appointment.status.in_((AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW,
+                                       AppointmentStatus.SCHEDULED)),
+               exists(select(Stay.id).where(
+                   Stay.patient_id == Appointment.patient_id,
+                   Stay.admitted_at <= Appointment.starts_at,
+                   or_(Stay.discharged_at.is_(None), Stay.discharged_at > Appointment.starts_at))))
+        .values(status=AppointmentStatus.CANCELLED_PATIENT,
+                outcome_recorded_at=func.coalesce(Appointment.outcome_recorded_at,
+                                                  Appointment.starts_at),
+                outcome_recorded_by=func.coalesce(Appointment.outcome_recorded_by, "seed-demo"))
+        .execution_options(synchronize_session=False))
+    # The transition-of-care tasks of the caseload's discharges of the last 14 days.
+    recent = [stay for stay in stays if stay.discharged_on is not None
+              and stay.discharged_on >= today - timedelta(days=14)]
+    managed = {c.patient_id for c in caseload}
+    announced: set[int] = set()
+    for stay in sorted(recent, key=lambda s: s.patient_id):
+        if stay.patient_id in managed and stay.patient_id not in announced:
+            announced.add(stay.patient_id)
+            protocol.on_stay_changed(session, stay, "discharged", today=today)
+    session.flush()
+    return {"stays": len(stays), "clinical_events": len(events), "contacts": len(contacts),
+            "tasks": session.scalar(select(func.count()).select_from(Task)) or 0}
+
+
+def _event(patient_id: int, event_type: str, code: str, day: date, *, value=None,
+           label: str | None = None) -> dict:
+    from coordinator.stays.models import StaySource
+
+    return {"patient_id": patient_id, "event_type": event_type, "code": code,
+            "occurred_on": day, "value": value, "label": label, "source": StaySource.DEMO,
+            "created_by": "seed-demo", "version": 1}
+
+
+def _random_stays(rng: random.Random, candidate: _Candidate, today: date, add_stay,
+                  facility) -> None:
+    """One to three stays (sometimes a readmission chain, sometimes a transfer) of one patient
+    over the last two years, none after their death, none under way."""
+    last_day = (candidate.deceased_date or today) - timedelta(days=1)
+    day = today - timedelta(days=rng.randint(30, HISTORY_DAYS))
+    follow_up = False
+    for _ in range(rng.choices((1, 2, 3), weights=(55, 30, 15))[0]):
+        if follow_up:
+            mode = "emergency" if rng.random() < 0.8 else "planned"
+        else:
+            mode = rng.choices(("emergency", "planned", "transfer"), weights=(65, 30, 5))[0]
+        length = 0 if mode == "planned" and rng.random() < 0.15 else rng.choices(
+            (1, 2, 3, 5, 8, 11, 16), weights=(8, 14, 16, 24, 18, 12, 8))[0]
+        admitted = _instant(day, rng.randint(7, 22), rng.choice((0, 15, 30, 45)))
+        out_day = day + timedelta(days=length)
+        if out_day > last_day:
+            return
+        discharged = max(_instant(out_day, rng.randint(10, 17), rng.choice((0, 30))),
+                         admitted + timedelta(hours=4))
+        destination = rng.choices(("home", "home_with_services", "rehabilitation",
+                                   "nursing_home", "transfer", "other"),
+                                  weights=(58, 20, 9, 5, 5, 3))[0]
+        add_stay(candidate, admitted, discharged, mode, destination)
+        if destination == "transfer":  # to the regional centre, admitted the same day
+            transfer_out = out_day + timedelta(days=rng.choice((3, 6, 9)))
+            if transfer_out > last_day:
+                return
+            add_stay(candidate, discharged + timedelta(hours=2),
+                     _instant(transfer_out, 15), "transfer",
+                     rng.choice(("home", "home_with_services", "rehabilitation")),
+                     place=facility(candidate, regional=True))
+            out_day = transfer_out
+        follow_up = rng.random() < 0.4  # the next stay comes back within the month
+        day = out_day + timedelta(days=rng.randint(2, 28) if follow_up else
+                                  rng.randint(45, 260))
+        if day > last_day - timedelta(days=1):
+            return
+
+
+def _registry_events(session: Session, rng: random.Random, candidates: dict,
+                     today: date) -> list[dict]:
+    """The events that are not stays: ED visits that led to no admission, the chronic diagnosis
+    of each level-2/3 patient, two HbA1c results of the diabetic ones, and the influenza (and
+    some COVID-19) immunizations of the patients aged 65 or more."""
+    events = []
+    for candidate in candidates.values():
+        end = candidate.deceased_date or today
+        for program in candidate.programs:
+            events.append(_event(candidate.patient_id, "diagnosis", CHRONIC_CODES[program],
+                                 end - timedelta(days=rng.randint(400, 2500)),
+                                 label="Diagnostic posé par le médecin traitant"))
+            if program == "DIAB":
+                for months in (9, 3):
+                    events.append(_event(
+                        candidate.patient_id, "lab_result", "hba1c",
+                        end - timedelta(days=30 * months + rng.randint(0, 20)),
+                        value=Decimal(f"{rng.uniform(6.2, 9.8):.1f}"), label="HbA1c (%)"))
+        if rng.random() < 0.3:
+            for _ in range(rng.randint(1, 3)):
+                events.append(_event(candidate.patient_id, "ed_visit", "ed",
+                                     end - timedelta(days=rng.randint(5, 360)),
+                                     label="Passage aux urgences sans hospitalisation"))
+    season = date(today.year if today >= date(today.year, 10, 15) else today.year - 1, 10, 15)
+    for patient_id, birth, deceased in session.execute(
+            select(Patient.id, Patient.birth_date, Patient.deceased_date)
+            .where(Patient.merged_into_id.is_(None)).order_by(Patient.id)):
+        if birth > date(season.year - 65, season.month, season.day):
+            continue
+        for start in (season, date(season.year - 1, 10, 15)):
+            day = start + timedelta(days=rng.randint(0, 60))
+            if day > today or (deceased and day >= deceased) or rng.random() >= 0.55:
+                continue
+            events.append(_event(patient_id, "immunization", "influenza", day,
+                                 label="Vaccination antigrippale"))
+            if start == season and rng.random() < 0.35:
+                events.append(_event(patient_id, "immunization", "covid19", day,
+                                     label="Rappel COVID-19"))
+    return events
+
+
+def _contacts(rng: random.Random, caseload: list[_Candidate], contacted: _Candidate | None,
+              today: date) -> list[dict]:
+    """The case manager's calls and visits to the caseload over the last six months (before the
+    last two weeks: the recent discharges wait for theirs), and the call the day after the
+    discharge of 9 days ago."""
+    rows = []
+    for candidate in caseload:
+        day = today - timedelta(days=rng.randint(170, 185))
+        while day < today - timedelta(days=15):
+            outcome = rng.choices(("reached", "no_answer", "left_message", "wrong_number",
+                                   "refused"), weights=(70, 14, 10, 3, 3))[0]
+            rows.append({"patient_id": candidate.patient_id,
+                         "user_id": candidate.case_manager_id,
+                         "occurred_at": _instant(day, rng.randint(9, 17),
+                                                 rng.choice((0, 10, 20, 40))),
+                         "channel": "visit" if rng.random() < 0.2 else "phone",
+                         "outcome": outcome,
+                         "note": rng.choice(CONTACT_NOTES) if outcome == "reached" else None})
+            day += timedelta(days=rng.randint(21, 40))
+    if contacted is not None:
+        rows.append({"patient_id": contacted.patient_id, "user_id": contacted.case_manager_id,
+                     "occurred_at": _instant(today - timedelta(days=8), 10, 30),
+                     "channel": "phone", "outcome": "reached",
+                     "note": "Retour à domicile correct, infirmière passée ce matin."})
+    return rows

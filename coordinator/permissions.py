@@ -30,6 +30,8 @@ from coordinator.providers.models import Provider
 if TYPE_CHECKING:
     from coordinator.auth.models import User
     from coordinator.scheduling.models import Appointment
+    from coordinator.stays.models import Stay
+    from coordinator.tasks.models import Task
 
 
 class Acting(Protocol):
@@ -335,3 +337,91 @@ def import_report_scope(user: User, owner_column: Any) -> ColumnElement[bool]:
         return owner_column == user.id
     return false()
 
+
+
+# --- stays ---
+# Hospital stays and clinical events are patient data: staff who may open the record read and
+# change them; a GP reads those of their own patients who consented to share; councils never
+# (they read aggregates), nor care-team professionals, nor integration accounts (they only send
+# HL7 messages).
+
+STAY_READER = roles(Role.CASE_MANAGER, Role.ADMIN, Role.GP)
+STAY_EDITOR = PATIENT_STAFF
+
+
+def can_read_stays(user: User, patient: Patient | None) -> bool:
+    """Who reads a patient's stays and clinical events: staff who may open the record, and the
+    patient's GP while the patient's consent to share stands."""
+    if not user.is_authenticated or patient is None or patient.merged_into_id is not None:
+        return False
+    if user.role in STAFF_ROLES:
+        return can_view_patient(user, patient)
+    return user.role == Role.GP and user.provider_id is not None and \
+        patient.gp_id == user.provider_id and bool(patient.consent_share)
+
+
+def can_edit_stays(user: User, patient: Patient | None) -> bool:
+    """Who records and changes a patient's stays and events: staff who may open the record."""
+    return is_staff(user) and can_view_patient(user, patient)
+
+
+def stay_reader_scope(user: User) -> ColumnElement[bool]:
+    """The SQL condition (over Patient) selecting the patients whose stays and events `user`
+    may list: the rule of `can_read_stays` as a query."""
+    if user.role in STAFF_ROLES:
+        return patient_scope(user)
+    if user.role == Role.GP and user.provider_id is not None:
+        return Patient.merged_into_id.is_(None) & (Patient.gp_id == user.provider_id) & \
+            Patient.consent_share.is_(True)
+    return false()
+# --- tasks ---
+# Tasks (the transition-of-care protocol), contacts with patients and worklist alerts. Who may
+# open a patient's record sees their tasks and contacts: case managers those of their
+# territory's patients, administrators all; GPs, care-team professionals, councils and
+# integration accounts none (403 on the lists, 404 on a record).
+
+TASK_STAFF = PATIENT_STAFF  # the task pages and /api/v1/tasks
+ALERT_HANDLER = CASE_MANAGER  # the worklist's alerts are a case manager's
+
+
+def can_view_task(user: User, task: Task | None) -> bool:
+    """A task is seen by the staff who may open its patient's record."""
+    return task is not None and is_staff(user) and can_view_patient(user, task.patient)
+
+
+def task_scope(user: User) -> ColumnElement[bool]:
+    """The tasks `user` may list (over Task joined to its Patient): `can_view_task` as SQL."""
+    return patient_scope(user) if user.is_authenticated and user.role in STAFF_ROLES \
+        else false()
+
+
+def can_change_task(user: User, task: Task | None) -> bool:
+    """Closing a task by hand (done or no longer needed, with a note): whoever sees it."""
+    return can_view_task(user, task)
+
+
+def can_record_contact(user: User, patient: Patient | None) -> bool:
+    """A contact with a patient (a call, a visit...) is recorded by the staff who may open
+    the record."""
+    return patient is not None and is_staff(user) and can_view_patient(user, patient)
+
+
+def can_acknowledge_alert(user: User, stay: Stay | None) -> bool:
+    """A worklist alert about a stay is acknowledged by a case manager who may open the
+    patient's record (the alerts are shown on the caseload's worklist)."""
+    return stay is not None and user.is_authenticated and user.role == Role.CASE_MANAGER and \
+        can_view_patient(user, stay.patient)
+
+
+# --- timeline ---
+# A patient's timeline (stays, appointments, strata, plan revisions, contacts, tasks on one
+# page) is seen by exactly who may open the patient's record: administrators, and the case
+# managers of the patient's territory. GPs do not open registry records (they read the shared
+# plans), so they do not open the timeline either; councils never (they read aggregates).
+
+TIMELINE_READER = PATIENT_STAFF
+
+
+def can_view_timeline(user: User, patient: Patient | None) -> bool:
+    """The patient's timeline: the rule of the record itself (`can_view_patient`)."""
+    return can_view_patient(user, patient)

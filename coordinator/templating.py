@@ -16,6 +16,8 @@ from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
 from coordinator.core.time import PARIS, local_today
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import labels as appointment_labels
+from coordinator.stays.labels import STAY_LABELS
+from coordinator.tasks.labels import TaskLabels
 
 
 def in_paris(moment: datetime) -> datetime:
@@ -38,6 +40,10 @@ def init_app(app: Flask) -> None:
         kind_labels=PROVIDER_KIND_LABELS,
         domain_labels=DOMAIN_LABELS,
         plan_labels=TEMPLATE_LABELS,
+        # hospital stays and clinical events (the record's section, their forms)
+        stay_labels=STAY_LABELS,
+        # tasks, contacts and alerts (worklist, patient record, task pages)
+        task_labels=TaskLabels,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_decimal,

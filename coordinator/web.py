@@ -40,7 +40,10 @@ def init_app(app: Flask) -> None:
     from coordinator.providers.views import bp as providers_bp
     from coordinator.scheduling.calendar_views import bp as calendar_bp
     from coordinator.scheduling.views import bp as scheduling_bp
+    from coordinator.stays.views import bp as stays_bp
     from coordinator.strata.views import bp as programs_bp
+    from coordinator.tasks.views import bp as tasks_bp
+    from coordinator.timeline.views import bp as timeline_bp
 
     wire_extension_points(app)
     register_jobs(app)  # before the scheduler starts
@@ -51,7 +54,7 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
-                      jobs_bp):
+                      jobs_bp, stays_bp, tasks_bp, timeline_bp):
         app.register_blueprint(blueprint)
     register_api(app)
     register_cli(app)
@@ -78,13 +81,58 @@ def wire_extension_points(app: Flask) -> None:
     # At a merge of two records of a patient, after the patients' own moves, in this order.
     extending.provide(app, merge.MOVE_RECORDS, plan_services.move_plans)
     extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
+    wire_stays(app)
+    wire_timeline(app)
+
+
+def wire_stays(app: Flask) -> None:
+    """Hospital stays: the record's "Hospital stays" section, and the merge mover of stays and
+    clinical events (after the appointments)."""
+    from coordinator.core import extending
+    from coordinator.patients import merge
+    from coordinator.patients import services as patient_services
+    from coordinator.stays import services as stay_services
+    from coordinator.stays import views as stay_views
+
+    extending.provide(app, patient_services.RECORD_SECTIONS, stay_views.record_section)
+    extending.provide(app, merge.MOVE_RECORDS, stay_services.move_stays)
+    wire_tasks(app)
+
+
+def wire_tasks(app: Flask) -> None:
+    """The transition-of-care protocol and its tasks (`coordinator/tasks/`): what they follow
+    in the lower domains, and what they add to their pages."""
+    from coordinator.core import extending
+    from coordinator.patients import merge
+    from coordinator.patients import services as patient_services
+    from coordinator.scheduling import services as scheduling
+    from coordinator.stays import services as stay_services
+    from coordinator.tasks import protocol
+    from coordinator.tasks import services as task_services
+
+    # `stays.services.STAY_CHANGED` (the stays' own constant; the same name): each change of
+    # a stay, its readmission flags and LACE recomputed, brings its tasks in line.
+    extending.provide(app, stay_services.STAY_CHANGED, protocol.on_stay_changed)
+    # Every recorded outcome (page, day list, API, import): an attended visit resolves tasks.
+    extending.provide(app, scheduling.APPOINTMENT_OUTCOME, task_services.on_outcomes_recorded)
+    extending.provide(app, patient_services.RECORD_PAGE, task_services.record_page_context)
+    extending.provide(app, merge.MOVE_RECORDS, task_services.move_tasks)
+
+
+def wire_timeline(app: Flask) -> None:
+    """The patient's timeline (`coordinator/timeline/`): the record's link to it, after the
+    record's other sections."""
+    from coordinator.core import extending
+    from coordinator.patients import services as patient_services
+    from coordinator.timeline import views as timeline_views
+
+    extending.provide(app, patient_services.RECORD_SECTIONS, timeline_views.record_link)
 
 
 def register_jobs(app: Flask) -> None:
     """The one list of the periodic jobs (README, "Background jobs"): each a plain function of
     (session, now) written by its domain in `<domain>/jobs.py`. The jobs that write messages only
-    put them in the outbox; `deliver_outbox` e-mails them. Not listed yet: "patients discharged
-    without a follow-up" needs hospital stays (`stays/jobs.py`, with them)."""
+    put them in the outbox; `deliver_outbox` e-mails them."""
     from flask_babel import lazy_gettext as _l
 
     from coordinator.careplans import jobs as careplans_jobs
@@ -93,6 +141,7 @@ def register_jobs(app: Flask) -> None:
     from coordinator.outbox import jobs as outbox_jobs
     from coordinator.printing import jobs as printing_jobs
     from coordinator.scheduling import jobs as scheduling_jobs
+    from coordinator.tasks import jobs as tasks_jobs
 
     for job in (
         Job("mark_outcome_missing",
@@ -105,6 +154,10 @@ def register_jobs(app: Flask) -> None:
             _l("Tell each case manager which active care plans of their caseload are past "
                "their review date."),
             "daily", careplans_jobs.review_overdue_plans),
+        Job("discharged_without_followup",
+            _l("Tell each case manager which patients of their caseload were discharged in "
+               "the last 7 days with neither a contact nor a visit booked."),
+            "daily", tasks_jobs.discharged_without_followup),
         Job("purge_printed_documents",
             _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours."),
             "daily", printing_jobs.purge_printed_documents),

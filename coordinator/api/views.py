@@ -27,11 +27,18 @@ def register(app: Flask) -> None:
         appointments,
         careplans,
         enrollments,
+        events,
         patients,
         programs,
         providers,
+        stays,
+        tasks,
     )
 
     api.register_blueprint(account)
-    for module in (patients, providers, programs, enrollments, careplans, appointments):
+    for module in (patients, providers, programs, enrollments, careplans, appointments,
+                   tasks):
+        api.register_blueprint(module.blp)
+    # --- stays ---
+    for module in (stays, events):
         api.register_blueprint(module.blp)

@@ -20,6 +20,8 @@ from coordinator.permissions import AUTHENTICATED, PUBLIC, require
 from coordinator.scheduling import worklists as appointment_lists
 from coordinator.scheduling.models import Appointment
 from coordinator.strata import services as strata_services
+from coordinator.tasks import alerts as task_alerts
+from coordinator.tasks import lists as task_lists
 
 bp = Blueprint("home", __name__)
 
@@ -66,12 +68,20 @@ def _worklists(programs) -> dict:
             current_user, utcnow())),
         "no_shows": count(db.session, appointment_lists.no_shows(
             current_user, local_today()).where(Appointment.outreach_at.is_(None)))}
+    # The transition of care: alerts about stays, then the tasks, overdue first (by LACE).
+    today = local_today()
+    alerts = task_alerts.worklist_alerts(db.session, current_user, today)
+    tasks = paginate(db.session, task_lists.worklist(current_user, today), per_page=50)
+    overdue_count = count(db.session, task_lists.worklist(current_user, today)
+                          .where(task_lists.overdue(today)))
     worklists.audit_view(db.session, current_actor(),
                          len(caseload.items) + len(unstratified.items) + len(went_up)
-                         + len(reviews.items))
+                         + len(reviews.items) + len(tasks.items) + task_alerts.count(alerts))
     db.session.commit()
     return {"filter_form": form, "caseload": caseload, "unstratified": unstratified,
-            "went_up": went_up, "reviews": reviews, "followups": followups}
+            "went_up": went_up, "reviews": reviews, "followups": followups,
+            "alerts": alerts, "alert_count": task_alerts.count(alerts), "tasks": tasks,
+            "overdue_count": overdue_count}
 
 
 def _shared_plans() -> dict:

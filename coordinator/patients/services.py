@@ -13,6 +13,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
+from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, DuplicateSuspected, raise_problems
 from coordinator.core.normalize import fold, prefix_upper_bound
@@ -272,3 +273,12 @@ def audit_search(session: Session, actor: Actor, criteria: PatientSearch, total:
 # -- What higher layers add to the record page (extension points, wired in coordinator/web.py) --
 
 RECORD_PAGE = "patient.record_page"  # providers: f(session, patient) -> template context
+# Sections a higher domain adds to the record, after the care plans, in the order provided:
+# providers f(session, patient) -> {"template": "<domain>/<file>.html", ...its context} or None
+# (hospital stays and clinical events). The section's template reads `section`.
+RECORD_SECTIONS = "patient.record_sections"
+
+
+def record_sections(session: Session, patient: Patient) -> list[dict]:
+    return [section for function in extending.providers(RECORD_SECTIONS)
+            if (section := function(session=session, patient=patient))]

@@ -143,6 +143,7 @@ def _render_show(patient, assign_form=None, exit_form=None, status=200):
         exit_form=exit_form, consent_form=ConsentForm(formdata=None),
         consents=services.consent_history(db.session, patient),
         may_start_plan=can_start_plan(current_user, patient),
+        record_sections=services.record_sections(db.session, patient),
         **extending.context(services.RECORD_PAGE, session=db.session, patient=patient),
     ), status
 

@@ -3,7 +3,7 @@ checked lifecycle, reschedule (cancel and link), chase a no-show, move a follow-
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -241,7 +241,17 @@ def _check_version(appointment: Appointment, expected_version: int | None) -> No
 def record_outcome(session: Session, actor: Actor, appointment: Appointment, status: str,
                    expected_version: int | None = None, *,
                    no_show_reason: str | None = None) -> Appointment:
-    """Attended, no-show or cancelled: once, from `scheduled` only; who and when are kept."""
+    """Attended, no-show or cancelled: once, from `scheduled` only; who and when are kept.
+    Then announced to what follows outcomes (`APPOINTMENT_OUTCOME`)."""
+    _record_outcome(session, actor, appointment, status, expected_version,
+                    no_show_reason=no_show_reason)
+    outcomes_recorded(session, actor, [appointment.id])
+    return appointment
+
+
+def _record_outcome(session: Session, actor: Actor, appointment: Appointment, status: str,
+                    expected_version: int | None = None, *,
+                    no_show_reason: str | None = None) -> Appointment:
     _check_version(appointment, expected_version)
     if not rules.may_become(appointment.status, status):
         raise TransitionRefused(appointment.status, status)
@@ -274,7 +284,8 @@ def record_outcomes(session: Session, actor: Actor, outcomes: dict[int, str]) ->
                              _l("This appointment already has an outcome.")))
     raise_problems(problems)
     for appointment_id, status in outcomes.items():
-        record_outcome(session, actor, appointments[appointment_id], status)
+        _record_outcome(session, actor, appointments[appointment_id], status)
+    outcomes_recorded(session, actor, list(outcomes))  # once for the whole list
     return len(outcomes)
 
 
@@ -399,6 +410,19 @@ def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
 # -- What higher layers add (extension points, wired in coordinator/web.py) -----------------
 
 NO_SHOW_RATE = "appointments.no_show_rate"
+# Called after outcomes are recorded, on every path: one appointment (its page, the API, a
+# reschedule), a day's list, the appointments import (`outcomes_recorded` from its batch).
+# Providers: f(session, actor, appointment_ids) (the tasks an attended visit resolves).
+APPOINTMENT_OUTCOME = "scheduling.outcome_recorded"
+
+
+def outcomes_recorded(session: Session, actor: Actor, appointment_ids: Collection[int]) -> None:
+    """Announce that these appointments (flushed) have just received their outcome, whatever
+    it is: each provider of `APPOINTMENT_OUTCOME` reads what it needs, once for them all."""
+    if not appointment_ids:
+        return
+    for function in extending.providers(APPOINTMENT_OUTCOME):
+        function(session=session, actor=actor, appointment_ids=list(appointment_ids))
 
 
 def no_show_rate(session: Session, by: str, key: int) -> Any:

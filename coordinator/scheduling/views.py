@@ -20,7 +20,7 @@ from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
-from coordinator.core.viewhelpers import current_actor
+from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
@@ -73,14 +73,33 @@ def _naive(moment: datetime | None) -> datetime | None:
 
 # -- Booking one appointment -----------------------------------------------------------------
 
+def _care_team(patient: Patient) -> list[int]:
+    """The providers of the care team of the patient's active plan, in the plan's order."""
+    from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
+
+    return list(db.session.scalars(
+        select(CarePlanMember.provider_id)
+        .join(CarePlan, CarePlan.id == CarePlanMember.plan_id)
+        .where(CarePlan.patient_id == patient.id, CarePlan.status == PlanStatus.ACTIVE)
+        .order_by(CarePlanMember.position, CarePlanMember.id)))
+
+
 @bp.route("/patients/<int:patient_id>/new", methods=["GET", "POST"])
 @require(PATIENT_STAFF)
 def book(patient_id: int):
+    """Book one appointment. The providers of the active plan's care team come first;
+    `?prefill=care_team` chooses the first of them (a follow-up visit booked from a task or an
+    alert), `?next=` is where to go once booked."""
     patient = _patient(patient_id)
     form = AppointmentForm()
+    team = _care_team(patient)
+    providers = provider_services.active_providers(db.session, patient.territory_id)
+    providers.sort(key=lambda p: team.index(p.id) if p.id in team else len(team))
     form.provider_id.choices = [("", "—")] + [
-        (p.id, f"{p.name} — {PROVIDER_KIND_LABELS[p.kind]}")
-        for p in provider_services.active_providers(db.session, patient.territory_id)]
+        (p.id, f"{p.name} — {PROVIDER_KIND_LABELS[p.kind]}" +
+         (f" · {_('care team')}" if p.id in team else "")) for p in providers]
+    if request.method == "GET" and request.args.get("prefill") == "care_team":
+        form.provider_id.data = next((p.id for p in providers if p.id in team), None)
     overlaps, status = [], 200
     if form.validate_on_submit():
         data = {"patient_id": patient.id, "provider_id": form.provider_id.data,
@@ -94,7 +113,8 @@ def book(patient_id: int):
             overlaps, status = work.failure.overlaps, 409
         if work.ok:
             flash(_("Appointment booked."), "success")
-            return redirect(url_for("scheduling.patient_appointments", patient_id=patient.id))
+            return redirect(safe_next_url(request.args.get("next")) or
+                            url_for("scheduling.patient_appointments", patient_id=patient.id))
     if request.method == "POST" and status == 200:
         status = 400
     services.read_appointments(db.session, current_actor(), "booking_form", 0, patient.id)

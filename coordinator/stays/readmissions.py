@@ -12,14 +12,22 @@
   qualify (latest discharge, then highest id). A cancelled stay gets neither flag and counts
   for no other stay.
 
-`recompute(session, patient_ids)` rewrites the three columns of every stay of those patients
-(None: every stay) with one UPDATE per batch of patients, whose values are correlated
-subqueries on the same table: no stay is loaded into Python. The local days are the stored
-`admitted_on` / `discharged_on` columns (see `Stay`): SQLite has no time zones and the
-conversion in SQL would differ between the databases, while a stored day is computed once by
-the same zoneinfo calendar the rest of the application uses, is the same on both databases and
-keeps the window an indexable comparison. The only SQL that differs by database is adding days
-to a date (`days_after`).
+`recompute(session, patient_ids)` sets the three columns of every stay of those patients
+(None: every stay) with one UPDATE per batch of 1,000 patients, whose values are correlated
+subqueries on the same table (each a probe of the `(patient_id, admitted_at)` index): no stay
+is loaded into Python, and only the stays whose flags change are written.
+
+Local days. The instants are stored as naive UTC; the window counts Europe/Paris days. SQLite
+has no time zones (its 'localtime' is the server process's zone), and PostgreSQL's
+`AT TIME ZONE 'Europe/Paris'` has no SQLite twin short of a Python function registered on
+every connection or the EU summer-time rule written out in SQL (wrong before 1996 and the day
+the rule changes). So the days are stored: `Stay.admitted_on` / `Stay.discharged_on`
+(migration 0010), set by the model whenever `admitted_at` / `discharged_at` is assigned, with
+zoneinfo — the calendar `core.time` uses everywhere else. They are the same on both databases,
+keep the window a plain indexable comparison, and serve the LACE length of stay too. The only
+SQL that differs by database is adding days to a date (`days_after`). A writer that bypasses
+the ORM (a bulk `insert()` / `update()` of `admitted_at`) must set the days itself, as
+`benchmarks/readmissions.py` does.
 """
 
 from __future__ import annotations
@@ -94,11 +102,10 @@ def readmission_condition(index: FromClause, readmission: FromClause) -> ColumnE
     )
 
 
-def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
-    """The flags the stays of these patients (None: every stay) should have: rows of
-    (stay_id, is_index_stay, readmitted_by_id, readmission_of_id). Public so that a check or a
-    report can compare it with what is stored."""
-    stay = Stay.__table__.alias("s")
+def _flags(stay: FromClause) -> tuple[ColumnElement[Any], ColumnElement[Any],
+                                     ColumnElement[Any]]:
+    """The three flags a row of `stay` (the table or an alias) should have, as SQL expressions
+    correlated to it: is_index_stay, readmitted_by_id, readmission_of_id."""
     other = Stay.__table__.alias("other")
     first_readmission = (
         select(other.c.id)
@@ -117,35 +124,46 @@ def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
     is_index = index_stay_condition(stay)
     may_readmit = and_(stay.c.cancelled_at.is_(None),
                        stay.c.admission_mode == AdmissionMode.EMERGENCY.value)
-    query = select(
-        stay.c.id.label("stay_id"),
-        case((is_index, True), else_=False).label("is_index_stay"),
-        case((is_index, first_readmission), else_=None).label("readmitted_by_id"),
-        case((may_readmit, readmitted_index), else_=None).label("readmission_of_id"),
-    )
+    return (case((is_index, True), else_=False),
+            case((is_index, first_readmission), else_=None),
+            case((may_readmit, readmitted_index), else_=None))
+
+
+def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
+    """The flags the stays of these patients (None: every stay) should have: rows of
+    (stay_id, is_index_stay, readmitted_by_id, readmission_of_id). Public so that a check or a
+    report can compare them with what is stored."""
+    stay = Stay.__table__.alias("s")
+    is_index, readmitted_by, readmission_of = _flags(stay)
+    query = select(stay.c.id.label("stay_id"), is_index.label("is_index_stay"),
+                   readmitted_by.label("readmitted_by_id"),
+                   readmission_of.label("readmission_of_id"))
     if patient_ids is not None:
         query = query.where(stay.c.patient_id.in_(list(patient_ids)))
     return query
 
 
 def _statement(patient_ids: list[int] | None) -> Update:
-    """One UPDATE of the stays whose flags differ from what they should be (rows already
-    right are not written: on PostgreSQL every row written is a new row version and an entry
-    in each of the table's indexes)."""
-    target = Stay.__table__
-    new = flags_query(patient_ids).subquery("new")
-    return (
-        update(target)
-        .where(target.c.id == new.c.stay_id,
-               or_(target.c.is_index_stay != new.c.is_index_stay,
-                   target.c.readmitted_by_id.is_distinct_from(new.c.readmitted_by_id),
-                   target.c.readmission_of_id.is_distinct_from(new.c.readmission_of_id)))
-        .values(is_index_stay=new.c.is_index_stay,
-                readmitted_by_id=new.c.readmitted_by_id,
-                readmission_of_id=new.c.readmission_of_id,
+    """One UPDATE, in the table's order, of the stays whose flags differ from what they should
+    be: rows already right are not written (on PostgreSQL a row written is a new row version
+    and an entry in each of the table's five indexes). The condition tests `is_index_stay`
+    first: OR stops at its first true operand, so a stay whose index flag changes has its
+    subqueries evaluated once (to be set), one whose flags are right once (to be compared)."""
+    stay = Stay.__table__
+    is_index, readmitted_by, readmission_of = _flags(stay)
+    statement = (
+        update(stay)
+        .where(or_(stay.c.is_index_stay != is_index,
+                   stay.c.readmitted_by_id.is_distinct_from(readmitted_by),
+                   stay.c.readmission_of_id.is_distinct_from(readmission_of)))
+        .values(is_index_stay=is_index, readmitted_by_id=readmitted_by,
+                readmission_of_id=readmission_of,
                 # derived columns: the stay itself is not changed (no `onupdate` of updated_at)
-                updated_at=target.c.updated_at)
+                updated_at=stay.c.updated_at)
     )
+    if patient_ids is not None:
+        statement = statement.where(stay.c.patient_id.in_(patient_ids))
+    return statement
 
 
 def _batches(ids: Sequence[int]) -> Iterator[list[int]]:

@@ -39,6 +39,7 @@ from coordinator.patients.models import ConsentEvent
 from coordinator.providers.models import Provider
 from coordinator.scheduling import feeds
 from coordinator.scheduling.models import Appointment, FollowUpRound
+from coordinator.stays.models import Stay
 from coordinator.strata.models import (
     FollowUpTemplateItem,
     Program,
@@ -46,6 +47,9 @@ from coordinator.strata.models import (
     Stratum,
     StratumAssignment,
 )
+from coordinator.tasks import protocol
+from coordinator.tasks import services as task_services
+from coordinator.tasks.models import Contact
 from tests import factories
 
 SMALL, LARGE = 5, 50
@@ -117,11 +121,28 @@ def _provider(world: World, key: str = "provider", kind: str = "nurse") -> int:
     return world.ids[key]
 
 
+def _stay(patient_id: int, admitted: datetime, discharged: datetime | None = None,
+          lace: int | None = None, **extra) -> Stay:
+    """A hospital stay, announced to the transition-of-care protocol as the stays' service
+    does (its tasks made)."""
+    stay = Stay(patient_id=patient_id, facility_name="CH de Douai", admitted_at=admitted,
+                admission_mode="emergency", discharged_at=discharged,
+                discharge_destination="home" if discharged else None, lace_score=lace,
+                created_by="test", **extra)
+    db.session.add(stay)
+    db.session.flush()
+    protocol.on_stay_changed(db.session, stay, "discharged" if discharged else "admitted")
+    return stay
+
+
 def add_caseload(world: World, count: int) -> None:
     """The case manager's worklist: patients of the caseload whose stratum went up, each with
-    an active plan past its review, a no-show and an appointment without its outcome; and as
-    many patients of the territory without a stratum."""
+    an active plan past its review, a no-show, an appointment without its outcome and overdue
+    tasks of a discharge ten days ago; a patient discharged yesterday (without a follow-up:
+    an alert, and open tasks); a patient readmitted today (two alerts); and as many patients
+    of the territory without a stratum."""
     nurse = _provider(world)
+    now = utcnow()
     for _i in range(count):
         patient = _patient(case_manager_id=world.user_id)
         _assign(patient.id, "HF-1", TODAY - timedelta(days=100), TODAY - timedelta(days=11))
@@ -130,7 +151,27 @@ def add_caseload(world: World, count: int) -> None:
         plan.review_date = TODAY - timedelta(days=30)  # past its review since
         _appointment(patient.id, nurse, utcnow() - timedelta(days=3), "no_show")
         _appointment(patient.id, nurse, utcnow() - timedelta(days=2))
+        _stay(patient.id, now - timedelta(days=14), now - timedelta(days=10), lace=11)
+        discharged = _patient(case_manager_id=world.user_id)
+        _stay(discharged.id, now - timedelta(days=5), now - timedelta(days=1), lace=6)
+        readmitted = _patient(case_manager_id=world.user_id)
+        index = _stay(readmitted.id, now - timedelta(days=25), now - timedelta(days=20))
+        _stay(readmitted.id, now - timedelta(hours=2), readmission_of_id=index.id)
         _patient()
+    db.session.commit()
+
+
+def add_tasks(world: World, count: int) -> None:
+    """Tasks of the case manager (two per discharge), one of each pair done by a contact."""
+    now = utcnow()
+    for _i in range(count):
+        patient = _patient(case_manager_id=world.user_id)
+        _stay(patient.id, now - timedelta(days=8), now - timedelta(days=4), lace=12)
+        db.session.add(Contact(patient_id=patient.id, user_id=world.user_id,
+                               occurred_at=now - timedelta(days=3), channel="phone",
+                               outcome="no_answer"))
+        db.session.flush()
+        task_services.resolve_open_tasks(db.session, Actor.system("test"), [patient.id])
     db.session.commit()
 
 
@@ -210,6 +251,11 @@ def add_patient_history(world: World, count: int) -> None:
         _assign(patient_id, STRATA[world.rows % len(STRATA)], day)
         db.session.add(CarePlan(patient_id=patient_id, plan_number=world.rows, status="closed",
                                 plan_date=day, closed_on=day, close_reason="test"))
+        db.session.add(Contact(patient_id=patient_id, user_id=world.user_id,
+                               occurred_at=utcnow() - timedelta(days=world.rows),
+                               channel="phone", outcome="reached"))
+        moment = utcnow() - timedelta(days=2 * world.rows)
+        _stay(patient_id, moment - timedelta(hours=20), moment - timedelta(hours=2), lace=9)
     db.session.commit()
 
 
@@ -516,6 +562,9 @@ CASES = [
          _ids("plan", "/api/v1/careplans/{}/revisions"), api=True),
     Case("API appointments", "case_manager", add_api_appointments, "/api/v1/appointments",
          api=True),
+    Case("tasks (case manager)", "case_manager", add_tasks, "/tasks/?status=all"),
+    Case("tasks (administrator)", "admin", add_tasks, "/tasks/?status=all"),
+    Case("API tasks", "case_manager", add_tasks, "/api/v1/tasks?per_page=500", api=True),
 ]
 
 

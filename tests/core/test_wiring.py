@@ -16,11 +16,13 @@ from coordinator.jobs import registry
 from coordinator.patients import merge
 from coordinator.scheduling.services import move_appointments
 from coordinator.scheduling.views import bp as scheduling_bp
+from coordinator.stays.services import move_stays
+from coordinator.tasks.services import move_tasks
 
 JOB_NAMES = ["mark_outcome_missing", "appointment_reminders", "review_overdue_plans",
-             "purge_printed_documents", "deliver_outbox"]
+             "discharged_without_followup", "purge_printed_documents", "deliver_outbox"]
 DOMAIN_GLOBALS = ("appointment_kinds", "appointment_statuses", "no_show_reasons", "paris",
-                  "kind_labels", "domain_labels", "plan_labels")
+                  "kind_labels", "domain_labels", "plan_labels", "stay_labels", "task_labels")
 
 
 def _registered(application) -> tuple[list[str], list, dict]:
@@ -32,7 +34,7 @@ def _registered(application) -> tuple[list[str], list, dict]:
 def test_the_application_has_its_movers_jobs_and_template_globals(app):
     names, movers, template_globals = _registered(app)
     assert names == JOB_NAMES
-    assert movers == [move_plans, move_appointments]
+    assert movers == [move_plans, move_appointments, move_stays, move_tasks]
     for name in ("can", "policies", "Role", "current_locale", "today", *DOMAIN_GLOBALS):
         assert name in template_globals, name
     assert {"date", "datetime", "number"} <= set(app.jinja_env.filters)
@@ -68,3 +70,17 @@ def test_two_jobs_of_one_name_are_refused(app):
         registry.register(app, registry.Job("deliver_outbox", "Another", "daily",
                                             lambda session, now: {}))
     assert registry.names() == JOB_NAMES
+
+
+def test_the_tasks_follow_stays_outcomes_and_the_record_page(app):
+    from coordinator.patients.services import RECORD_PAGE
+    from coordinator.scheduling.services import APPOINTMENT_OUTCOME
+    from coordinator.stays.services import STAY_CHANGED
+    from coordinator.tasks import protocol
+    from coordinator.tasks import services as task_services
+
+    with app.app_context():
+        # The name `stays.services.STAY_CHANGED` holds.
+        assert extending.providers(STAY_CHANGED) == [protocol.on_stay_changed]
+        assert extending.providers(APPOINTMENT_OUTCOME) == [task_services.on_outcomes_recorded]
+        assert task_services.record_page_context in extending.providers(RECORD_PAGE)

@@ -66,6 +66,15 @@ def test_accept_duplicates(runner, session, tmp_path):
     assert accepted.exit_code == 0 and "Warnings (1):" in accepted.output
 
 
+def test_stays_and_events_import_after_the_registry(runner, session):
+    for kind in ("providers", "patients", "enrollments", "appointments", "stays", "events"):
+        result = invoke(runner, kind, str(DATA / f"{kind}.csv"))
+        assert result.exit_code == 0, result.output
+    assert "Created: 5" in result.output
+    again = invoke(runner, "stays", str(DATA / "stays.csv"))
+    assert again.exit_code == 0 and "Unchanged: 4" in again.output, again.output
+
+
 def test_unknown_kind_and_missing_file(runner, tmp_path):
-    assert invoke(runner, "stays", str(DATA / "stays.csv")).exit_code == 2
+    assert invoke(runner, "vaccines", str(DATA / "stays.csv")).exit_code == 2
     assert invoke(runner, "providers", str(tmp_path / "nope.csv")).exit_code == 2

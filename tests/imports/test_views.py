@@ -113,7 +113,7 @@ def test_options_reach_the_import(client, logged_in, admin, session, inline_impo
 def test_the_form_shows_field_errors(client, logged_in, admin):
     logged_in(admin)
     token = client.csrf_token("/imports/new")
-    response = client.post("/imports/new", data={"csrf_token": token, "kind": "stays"},
+    response = client.post("/imports/new", data={"csrf_token": token, "kind": "vaccines"},
                            content_type="multipart/form-data", headers=EN)
     assert response.status_code == 400
     page = response.get_data(as_text=True)

@@ -28,7 +28,7 @@ from coordinator.imports.kinds.base import (
 )
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
-from coordinator.scheduling import rules
+from coordinator.scheduling import rules, services
 from coordinator.scheduling.models import (
     APPOINTMENT_KINDS,
     STATUSES,
@@ -169,6 +169,18 @@ class AppointmentsKind(UpsertKind):
                     run, territories.get(plan.current["patient_id"])):
                 run.problem(plan.row, "external_id",
                             _l("This external_id belongs to a record of another territory."))
+
+    def after_write(self, run: ImportRun, created: list[Planned],
+                    updated: list[Planned]) -> None:
+        """The outcomes this batch recorded (a new appointment with its outcome, a scheduled one
+        given its outcome) are announced as the service announces its own, once per batch:
+        an attended visit resolves the tasks waiting for it."""
+        recorded = [plan.id for plan in created
+                    if plan.values.get("status", AppointmentStatus.SCHEDULED)
+                    != AppointmentStatus.SCHEDULED]
+        recorded += [plan.id for plan in updated if "status" in plan.changed]
+        services.outcomes_recorded(run.session, run.actor,
+                                   [record_id for record_id in recorded if record_id is not None])
 
     def creation_defaults(self, run: ImportRun) -> dict:
         return {"created_by": run.actor.label}
