@@ -18,8 +18,9 @@ Score = L + A + C + E, 0 to 19; 10 or more is high risk. Open and cancelled stay
 (the `lace_*` columns are NULL).
 
 `refresh(session, stay_ids)` reads the stays, the patients' codes and ED visits in a fixed
-number of queries per batch of stays (never one per stay), scores in Python (the Charlson table
-is a Python mapping) and writes every batch with one executemany UPDATE.
+number of queries per batch of 1,000 stays (never one per stay), scores in Python (the Charlson
+table is a Python mapping) and writes the stays whose values change with one executemany
+UPDATE per batch (`updated_at` and `version` untouched: derived values, not an edit).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ ED_LOOKBACK_DAYS = 183
 BATCH = 1000
 COLUMNS = ("lace_score", "lace_length", "lace_acuity", "lace_comorbidity",
            "lace_emergency_visits")
+_KEYS = ("score", "length", "acuity", "comorbidity", "emergency_visits")  # COLUMNS' points
 
 
 def length_points(days: int) -> int:
@@ -128,14 +130,16 @@ def refresh(session: Session, stay_ids: Collection[int] | None) -> None:
 
 
 def _refresh(session: Session, which: ColumnElement[bool]) -> None:
+    """Score the stays selected by `which`; write only those whose stored values differ."""
     stays = session.execute(
         select(_STAY.c.id, _STAY.c.patient_id, _STAY.c.admitted_at, _STAY.c.admitted_on,
-               _STAY.c.discharged_on, _STAY.c.admission_mode, _STAY.c.cancelled_at)
+               _STAY.c.discharged_on, _STAY.c.admission_mode, _STAY.c.cancelled_at,
+               *(_STAY.c[column] for column in COLUMNS))
         .where(which)).all()
-    if not stays:
-        return
     scored = [row for row in stays if row.discharged_on is not None and row.cancelled_at is None]
-    unscored = [row.id for row in stays if row not in scored]
+    scored_ids = {row.id for row in scored}
+    unscored = [row.id for row in stays if row.id not in scored_ids
+                and any(getattr(row, column) is not None for column in COLUMNS)]
     if unscored:
         session.execute(update(_STAY).where(_STAY.c.id.in_(unscored))
                         .values({**dict.fromkeys(COLUMNS), "updated_at": _STAY.c.updated_at}))
@@ -155,15 +159,17 @@ def _refresh(session: Session, which: ColumnElement[bool]) -> None:
                        mode=row.admission_mode, charlson_index=charlson.index(known),
                        ed_visits=_visits_before(visits[row.patient_id], row.admitted_on,
                                                 row.admission_mode))
-        values.append({"row_id": row.id, **{f"new_{key}": value
-                                             for key, value in points.items()}})
-    session.execute(
-        update(_STAY).where(_STAY.c.id == bindparam("row_id")).values(
-            lace_score=bindparam("new_score"), lace_length=bindparam("new_length"),
-            lace_acuity=bindparam("new_acuity"), lace_comorbidity=bindparam("new_comorbidity"),
-            lace_emergency_visits=bindparam("new_emergency_visits"),
-            updated_at=_STAY.c.updated_at),  # derived: the stay itself is not changed
-        values)
+        if tuple(points[key] for key in _KEYS) != tuple(getattr(row, c) for c in COLUMNS):
+            values.append({"row_id": row.id, **{f"new_{key}": points[key] for key in _KEYS}})
+    if values:
+        session.execute(
+            update(_STAY).where(_STAY.c.id == bindparam("row_id")).values(
+                lace_score=bindparam("new_score"), lace_length=bindparam("new_length"),
+                lace_acuity=bindparam("new_acuity"),
+                lace_comorbidity=bindparam("new_comorbidity"),
+                lace_emergency_visits=bindparam("new_emergency_visits"),
+                updated_at=_STAY.c.updated_at),  # derived: the stay itself is not changed
+            values)
 
 
 def _codes(session: Session, patients: list[int]) -> tuple[

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from coordinator.core.time import as_utc
 from coordinator.extensions import db
@@ -265,3 +265,29 @@ def test_recompute_issues_one_statement_whatever_the_number_of_stays(app, count_
     assert queries.count == 1, queries.report()
     assert db.session.scalars(select(Stay.is_index_stay).where(Stay.patient_id.in_(ids))).all() \
         == [True] * 18
+
+
+def test_a_recompute_of_every_stay_leaves_the_session_settings_as_they_were(app):
+    """On PostgreSQL the whole-table recompute runs without JIT and puts the setting back."""
+    patient = make_patient()
+    index = stay(patient, "2026-03-01T10:00", "2026-03-05T14:00")
+    again = stay(patient, "2026-03-20T10:00")
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(text("SET LOCAL jit = on"))
+    readmissions.recompute(db.session, None)
+    assert flags(index, again) == [(True, None, again.id), (False, index.id, None)]
+    if postgres:
+        assert db.session.execute(text("SELECT current_setting('jit')")).scalar() == "on"
+
+
+def test_the_flags_query_says_what_recompute_stores(app):
+    one, other = make_patient(), make_patient()
+    a = stay(one, "2026-03-01T10:00", "2026-03-05T14:00")
+    b = stay(one, "2026-03-20T10:00")
+    c = stay(other, "2026-03-01T10:00", "2026-03-05T14:00", destination=DEATH)
+    expected = {row.stay_id: (bool(row.is_index_stay), row.readmitted_by_id,
+                              row.readmission_of_id)
+                for row in db.session.execute(readmissions.flags_query([one.id, other.id]))}
+    assert expected == {a.id: (True, b.id, None), b.id: (False, None, a.id),
+                        c.id: (False, None, None)}
