@@ -1062,10 +1062,13 @@ class ChunkWriter:
 
     def _labs(self, life: Life, lab: tuple, steps: list, start: int, end: int) -> None:
         rng = self.rng
-        code, label, ranges, every = lab
+        code, label, ranges, every, from_level = lab
         day = max(start, steps[0][0]) + int(rng.random() * every)
         while day <= end:
             level = max(1, life.level(day))
+            if level < from_level:
+                day += every
+                continue
             low, high = ranges[level - 1]
             value = low + (high - low) * rng.random()
             self._event(life, "lab_result", code, day,

@@ -115,10 +115,11 @@ WARDS = {"I": "Cardiologie", "J": "Pneumologie", "E": "Endocrinologie", "S": "Or
          "H": "Ophtalmologie", "M": "Chirurgie orthopédique", "Z": "Hôpital de jour",
          "C": "Oncologie", "L": "Médecine polyvalente", "A": "Médecine polyvalente"}
 
-# Lab results: code, label, (low, high) of the value by level 1/2/3, every how many days.
+# Lab results: code, label, (low, high) of the value by level 1/2/3, every how many days, from
+# which level (HbA1c twice a year for every diabetic; NT-proBNP for established heart failure).
 LABS = {
-    "DIAB": ("hba1c", "HbA1c (%)", ((6.0, 7.2), (7.3, 9.5), (8.0, 11.5)), 120),
-    "HF": ("nt_probnp", "NT-proBNP (ng/L)", ((100, 400), (300, 1800), (1200, 6000)), 180),
+    "DIAB": ("hba1c", "HbA1c (%)", ((6.0, 7.2), (7.3, 9.5), (8.0, 11.5)), 180, 1),
+    "HF": ("nt_probnp", "NT-proBNP (ng/L)", ((100, 400), (300, 1800), (1200, 6000)), 180, 2),
 }
 CREATININE = ("creatinine", "Créatinine (µmol/L)", (55, 260), 365)
 
