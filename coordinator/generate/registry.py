@@ -50,8 +50,10 @@ NOW_MINUTE = 12 * 60  # "now" is today at noon (local time): the generator's fix
 FUTURE_DAYS = 42  # scheduled appointments this far ahead
 AUTHOR = "generate"  # the label of everything the generator writes
 
-# Pyramid: the severity of a patient, and the first level of an enrollment by severity.
-SEVERITY_WEIGHTS = (70, 25, 5)
+# Pyramid: the severity of a patient (0, 1, 2; cumulative weights under and from 75 years
+# old), and the first level of an enrollment by severity.
+SEVERITY_UNDER_75 = [72.0, 96.0, 100.0]
+SEVERITY_FROM_75 = [64.0, 93.0, 100.0]
 FIRST_LEVEL = ((0.88, 0.115, 0.005), (0.45, 0.50, 0.05), (0.10, 0.50, 0.40))
 # Transitions per year: (up, down) from each level, multiplied/divided by (1 + severity).
 UP_RATE = {1: 0.05, 2: 0.04, 3: 0.0}
@@ -353,10 +355,10 @@ class ChunkWriter:
         self.true = codec.true
         self.false = codec.false
         self.clock = ctx.clock
-        self.now = ctx.clock.instant(ctx.today, NOW_MINUTE)
         self.rows_appointment = self.chunk.rows["appointment"]
         self.rows_event = self.chunk.rows["clinical_event"]
         self._weights: dict[int, list[float]] = {}
+        self._ordinals: dict[tuple[int, int, int], int] = {}
 
     # -- the steps ------------------------------------------------------------------------
 
@@ -392,7 +394,7 @@ class ChunkWriter:
         age_now = _AGES[_pick(rng, _AGE_WEIGHTS)]
         birth = ctx.today - age_now * 365 - int(rng.random() * 365) - 1
         age = (ctx.start - birth) // 365
-        severity = _pick(rng, [72, 96, 100]) if age < 75 else _pick(rng, [64, 93, 100])
+        severity = _pick(rng, SEVERITY_UNDER_75 if age < 75 else SEVERITY_FROM_75)
         hazard = min(0.35, 0.0015 * math.exp((age - 50) * 0.085) * DEATH_SEVERITY[severity])
         history = ctx.today - ctx.start
         death = None
@@ -629,7 +631,7 @@ class ChunkWriter:
 
     def _phone(self, territory: Territory) -> str:
         rng = self.rng
-        prefix = territory_phone(territory) if rng.random() < 0.55 else \
+        prefix = v.PHONE_PREFIXES.get(territory.code, "01 40") if rng.random() < 0.55 else \
             ("06" if rng.random() < 0.6 else "07") + f" {int(rng.random() * 90) + 10}"
         return f"{prefix} {int(rng.random() * 100):02d} {int(rng.random() * 100):02d} " \
                f"{int(rng.random() * 100):02d}"
@@ -1076,7 +1078,11 @@ class ChunkWriter:
             day += every - 30 + int(rng.random() * 60)
 
     def _ordinal(self, year: int, month: int, day: int) -> int:
-        return date(year, month, day).toordinal()
+        key = (year, month, day)
+        ordinal = self._ordinals.get(key)
+        if ordinal is None:
+            ordinal = self._ordinals[key] = date(year, month, day).toordinal()
+        return ordinal
 
     def _diagnosis_event(self, life: Life, code: str | None, day: int) -> None:
         if code is None:
@@ -1239,6 +1245,3 @@ class ChunkWriter:
             outreach_by, booked_at, AUTHOR, version))
         return appointment_id
 
-
-def territory_phone(territory: Territory) -> str:
-    return v.PHONE_PREFIXES.get(territory.code, "01 40")

@@ -22,7 +22,6 @@ from coordinator.core.normalize import fold
 from coordinator.generate import vocabulary as v
 from coordinator.generate.clock import Clock, Codec
 from coordinator.generate.registry import (
-    AUTHOR,
     COLUMNS,
     FUTURE_DAYS,
     NOW_MINUTE,
@@ -294,4 +293,3 @@ def _case_managers(session: Session, ctx: Context, fake: Faker, model: Territory
     return managers
 
 
-__all__ = ["AUTHOR", "PROVIDER_COLUMNS", "USER_COLUMNS", "Options", "prepare"]
