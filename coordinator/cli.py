@@ -1,4 +1,4 @@
-"""Command-line commands: `flask --app wsgi init-db | seed-demo | users | jobs ...`."""
+"""Command-line commands: `flask --app wsgi init-db | seed-demo | generate | users | jobs ...`."""
 
 from __future__ import annotations
 
@@ -181,6 +181,75 @@ def backup_restore(source: Path, yes: bool) -> None:
     click.echo(f"Database restored from {source}.")
 
 
+UNUSABLE_PASSWORD_HASH = "!generated"  # noqa: S105 - matches no password: no sign-in
+
+
+@click.command("generate")
+@click.option("--patients", type=int, required=True, help="How many patients to generate.")
+@click.option("--territories", help="Comma-separated territory codes (default: every one).")
+@click.option("--territory-count", type=int, help="Or the first K territories (by code).")
+@click.option("--years", type=int, default=3, show_default=True, help="Years of history.")
+@click.option("--seed", type=int, default=2026, show_default=True,
+              help="The same seed and options give the same registry.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day the history ends (default: today); fix it to repeat a registry.")
+@click.option("--database-url", help="Generate on this database instead of the configured one "
+                                     "(its schema made by init-db first).")
+@click.option("--append", is_flag=True, help="Add to a registry that already has patients.")
+@click.option("--password-prompt", is_flag=True,
+              help="Ask for a password for the generated accounts (case managers, councils); "
+                   "without it they cannot sign in.")
+@click.option("--chunk-size", type=int, default=5000, show_default=True,
+              help="Patients generated and written together (the memory stays flat).")
+@click.option("--keep-indexes", is_flag=True,
+              help="PostgreSQL: keep the indexes during the load instead of rebuilding them "
+                   "after it (slower; for comparison).")
+@click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True,
+              help="PostgreSQL: processes generating the rows while this one copies them.")
+@with_appcontext
+def generate_command(patients, territories, territory_count, years, seed, today, database_url,
+                     append, password_prompt, chunk_size, keep_indexes, workers) -> None:
+    """Generate a realistic registry (patients, providers, enrollments, care plans,
+    appointments, stays, events), bulk-loaded, on an empty database."""
+    from sqlalchemy import create_engine
+
+    from coordinator.core import database
+    from coordinator.core.time import local_today
+    from coordinator.generate import report as reporting
+    from coordinator.generate import services as generating
+
+    engine = db.engine
+    if database_url:
+        engine = create_engine(database_url)
+        if engine.dialect.name == "sqlite":
+            database.configure_sqlite(engine, current_app.config["SQLITE_BUSY_TIMEOUT"])
+    password_hash = UNUSABLE_PASSWORD_HASH
+    if password_prompt:
+        password = click.prompt("Password of the generated accounts", hide_input=True,
+                                confirmation_prompt=True)
+        password_hash = auth_services.hash_password(
+            password, current_app.config["PASSWORD_HASH_METHOD"])
+    try:
+        generating.check_schema(engine)
+        chosen = generating.options(
+            patients=patients,
+            territories=tuple(code.strip() for code in territories.split(",") if code.strip())
+            if territories else None,
+            territory_count=territory_count, years=years, seed=seed,
+            today=today.date() if today else local_today(), chunk_size=chunk_size,
+            password_hash=password_hash, known=generating.territory_codes(engine))
+        result = generating.generate(engine, chosen, append=append, keep_indexes=keep_indexes,
+                                     workers=workers,
+                                     progress=lambda message: click.echo(message, err=True))
+    except generating.GenerateError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(1) from None
+    finally:
+        if database_url:
+            engine.dispose()
+    click.echo(reporting.table(result))
+
+
 def register(app: Flask) -> None:
     from coordinator.hl7.cli import listener_command
     from coordinator.imports.cli import import_command
@@ -194,3 +263,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(worker_command)
     app.cli.add_command(listener_command)
+    app.cli.add_command(generate_command)
