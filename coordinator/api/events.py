@@ -130,7 +130,7 @@ class Events(MethodView):
         patient = db.session.get(Patient, data["patient_id"])
         abort_if_hidden(patient is not None and can_edit_stays(current_user, patient))
         external_id = data.get("external_id")
-        if external_id and services.event_by_external_id(db.session, external_id.strip()):
+        if external_id and services.event_by_external_id(db.session, external_id):
             unprocessable({"external_id": [TAKEN]})
         with service_errors():
             event = services.record_event(db.session, patient=patient, values=_values(data),

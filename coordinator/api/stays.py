@@ -155,7 +155,7 @@ class Stays(MethodView):
         patient = db.session.get(Patient, data["patient_id"])
         abort_if_hidden(patient is not None and can_edit_stays(current_user, patient))
         external_id = data.get("external_id")
-        if external_id and services.stay_by_external_id(db.session, external_id.strip()):
+        if external_id and services.stay_by_external_id(db.session, external_id):
             unprocessable({"external_id": [TAKEN]})
         with service_errors():
             stay = services.record_stay(db.session, patient=patient, values=_values(data),

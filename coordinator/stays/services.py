@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -149,12 +149,26 @@ def events_of(session: Session, patient_id: int) -> list[ClinicalEvent]:
         .order_by(ClinicalEvent.occurred_on.desc(), ClinicalEvent.id.desc())))
 
 
+def canonical_id(value: Any) -> Any:
+    """An external id as it is stored: its runs of whitespace (control separators included)
+    one space, none at its ends; what is not a text is left for the checks to refuse."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _canonical(items: Sequence) -> list:
+    """The items with their external ids as stored, so that finding the stored record and
+    storing the new one agree (a lookup by the raw text missed a record stored cleaned)."""
+    return [replace(item, external_id=canonical_id(item.external_id))
+            if isinstance(item.external_id, str) else item for item in items]
+
+
 def stay_by_external_id(session: Session, external_id: str) -> Stay | None:
-    return session.scalar(select(Stay).where(Stay.external_id == external_id))
+    return session.scalar(select(Stay).where(Stay.external_id == canonical_id(external_id)))
 
 
 def event_by_external_id(session: Session, external_id: str) -> ClinicalEvent | None:
-    return session.scalar(select(ClinicalEvent).where(ClinicalEvent.external_id == external_id))
+    return session.scalar(select(ClinicalEvent).where(
+        ClinicalEvent.external_id == canonical_id(external_id)))
 
 
 def read_stay(session: Session, actor: Actor, stay: Stay) -> Stay:
@@ -415,6 +429,7 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
     the flags and LACE of their patients recomputed, each change audited (unless `audited` is
     false: the import writes its own entries, naming its report) and announced."""
     actor = _actor(actor)
+    items = _canonical(items)
     outcomes = [Outcome() for _item in items]
     wanted = {item.external_id for item in items if item.stay is None and item.external_id}
     renamed = {item.external_id for item in items
@@ -695,6 +710,7 @@ def record_events(session: Session, items: Sequence[EventInput], *, source: Stay
     """Record several events (an import's batch); then the LACE of the patients' stays is
     refreshed (diagnoses and ED visits count in it). As `record_stays`."""
     actor = _actor(actor)
+    items = _canonical(items)
     outcomes = [Outcome() for _item in items]
     wanted = {item.external_id for item in items if item.external_id}
     stored: dict[str, ClinicalEvent] = {}

@@ -277,6 +277,26 @@ def test_bad_events_are_refused_naming_the_field(api, case_manager, patient):
         assert list(response.json["errors"]) == [field], (changes, response.json)
 
 
+@pytest.mark.parametrize("spelled", ["EVT\x1c 7", " EVT\t\t7 ", "EVT\u20037"])
+def test_an_external_id_taken_in_another_spelling_is_refused_not_a_server_error(
+        api, case_manager, patient, spelled):
+    """Found by the fuzzer on PostgreSQL: a separator inside the id (stored as one space) slipped
+    past the lookup by the raw text, and the unique constraint answered 500."""
+    caller = api(case_manager)
+    event = {"patient_id": patient.id, "event_type": "ed_visit", "code": "ed",
+             "occurred_on": "2026-01-05"}
+    first = caller.post(EVENTS, json={**event, "external_id": "EVT 7"}, headers=EN)
+    assert first.status_code == 201 and first.json["external_id"] == "EVT 7"
+    again = caller.post(EVENTS, json={**event, "external_id": spelled}, headers=EN)
+    assert again.status_code == 422 and list(again.json["errors"]) == ["external_id"]
+    stay = caller.post(URL, json=body(patient, external_id="STY 7"), headers=EN)
+    assert stay.status_code == 201, stay.json
+    other = body(patient, external_id=spelled.replace("EVT", "STY"),
+                 admitted_at="2026-05-05T10:00", discharged_at="2026-05-06T10:00")
+    refused = caller.post(URL, json=other, headers=EN)
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["external_id"]
+
+
 # -- OpenAPI -----------------------------------------------------------------------------------
 
 def test_the_openapi_description_says_exactly_what_is_answered(client):
