@@ -86,8 +86,10 @@ class Config:
     WORKERS_IN_PROCESS: bool | None = None
     WORKER_THREADS = 1  # items run at once per process
     WORK_POLL_SECONDS = 1.0  # an idle worker looks for queued items this often
-    WORK_HEARTBEAT_SECONDS = 5.0  # a running item's heartbeat
-    WORK_STALE_SECONDS = 60.0  # silent this long: its worker is taken for dead
+    WORK_HEARTBEAT_SECONDS = 5.0  # a worker's heartbeat, and its running item's progress
+    # Silent this long: a worker is taken for dead (its item is run again by another), and
+    # /healthz answers 503 "stale" while work is queued or running without a live worker.
+    WORK_STALE_SECONDS = 60.0
     WORK_MAX_ATTEMPTS = 3  # claims of an item that keeps being interrupted, then failed
     WORK_STOP_GRACE_SECONDS = 30.0  # a stopping worker waits this long for its item
     WORK_STATE_DIR: str | None = None  # SQLite: live progress files (default: beside the file)
@@ -113,6 +115,12 @@ class Config:
     SMTP_PASSWORD: str | None = None
     SMTP_SENDER = "coordinator@localhost"
     SMTP_TIMEOUT = 30
+    # HL7 v2 ADT feed (docs/hl7.md): how the ACKs name this registry (MSH-3, MSH-4), the largest
+    # message taken (MLLP frame or HTTP body), and how long an MLLP connection may stay silent.
+    HL7_APPLICATION = "COORDINATOR"
+    HL7_FACILITY = "COORDINATOR"
+    HL7_MAX_MESSAGE_BYTES = 1024 * 1024
+    HL7_IDLE_TIMEOUT_SECONDS = 300.0
 
     TESTING = False
     DEBUG = False

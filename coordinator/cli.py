@@ -83,8 +83,11 @@ def _user_or_exit(email: str):
                    "provider directory.")
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
 def create_user(email, role, territory_code, full_name, provider_id, generate_password) -> None:
-    """Create an account; asks for the password unless --generate-password."""
-    if generate_password:
+    """Create an account; asks for the password unless --generate-password. An integration
+    account (a hospital system) gets no password to type: it never signs in to the pages; its
+    API token is printed instead."""
+    integration = role == Role.INTEGRATION
+    if generate_password or integration:
         password = secrets.token_urlsafe(15)
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -97,9 +100,13 @@ def create_user(email, role, territory_code, full_name, provider_id, generate_pa
     except ValidationError as error:
         db.session.rollback()
         _fail(error)
+    issued = auth_services.issue_token(db.session, user, CLI_ACTOR, label="hl7") \
+        if integration else None
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role}).")
-    if generate_password:
+    if issued is not None:
+        click.echo(f"API token (shown once; POST /api/v1/hl7v2 with it): {issued.secret}")
+    elif generate_password:
         click.echo(f"Password: {password}")
 
 
@@ -244,6 +251,7 @@ def generate_command(patients, territories, territory_count, years, seed, today,
 
 
 def register(app: Flask) -> None:
+    from coordinator.hl7.cli import listener_command
     from coordinator.imports.cli import import_command
     from coordinator.jobs.cli import jobs
     from coordinator.work.cli import worker_command
@@ -254,4 +262,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs)
     app.cli.add_command(backup)
     app.cli.add_command(worker_command)
+    app.cli.add_command(listener_command)
     app.cli.add_command(generate_command)

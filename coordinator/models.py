@@ -29,7 +29,7 @@ from coordinator.strata.models import (
     Territory,
 )
 from coordinator.tasks.models import AlertAcknowledgement, Contact, Task
-from coordinator.work.models import WorkBlob, WorkItem
+from coordinator.work.models import WorkBlob, WorkerBeat, WorkItem
 
 __all__ = [
     "AlertAcknowledgement",
@@ -67,4 +67,5 @@ __all__ = [
     "User",
     "WorkBlob",
     "WorkItem",
+    "WorkerBeat",
 ]

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, false, select, true
 
 from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
+from coordinator.hl7.models import Hl7Message
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 
@@ -67,7 +68,8 @@ def roles(*allowed: Role) -> Policy:
 
 
 PUBLIC = Policy("public", lambda user: True, login=False)
-AUTHENTICATED = Policy("authenticated", lambda user: True)
+# Any signed-in person: an integration account (a hospital system) is not one (see `# --- hl7`).
+AUTHENTICATED = Policy("authenticated", lambda user: not is_integration(user))
 ADMIN = roles(Role.ADMIN)
 CASE_MANAGER = roles(Role.CASE_MANAGER)
 PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
@@ -425,3 +427,93 @@ TIMELINE_READER = PATIENT_STAFF
 def can_view_timeline(user: User, patient: Patient | None) -> bool:
     """The patient's timeline: the rule of the record itself (`can_view_patient`)."""
     return can_view_patient(user, patient)
+
+
+# --- hl7 ---
+# An integration account is a hospital system: it sends HL7 v2 messages (POST /api/v1/hl7v2)
+# and nothing else. Every other policy refuses it (AUTHENTICATED above; the role policies do not
+# name it), it does not sign in to the pages, and the reconciliation list of the messages whose
+# patient matched no record belongs to the territory's case managers (administrators: all).
+
+HL7_SENDER = roles(Role.INTEGRATION)
+HL7_RECONCILER = roles(Role.CASE_MANAGER, Role.ADMIN)
+
+
+def is_integration(user: Any) -> bool:
+    """An integration account (a hospital system sending HL7 messages)."""
+    return getattr(user, "role", None) == Role.INTEGRATION
+
+
+def may_sign_in_to_pages(user: User) -> bool:
+    """People sign in to the pages; an integration account only sends messages, with its
+    bearer token."""
+    return not is_integration(user)
+
+
+def may_send_for(territory_id: int | None, patient: Patient) -> bool:
+    """An integration account limited to a territory sends messages about that territory's
+    patients only (an unlimited one, or the MLLP listener, about any)."""
+    return territory_id is None or patient.territory_id == territory_id
+
+
+def can_reconcile(user: User, message: Any) -> bool:
+    """A message of the reconciliation list: the case managers of its territory, and
+    administrators (also those of no known territory)."""
+    if message is None or not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.CASE_MANAGER and user.territory_id is not None and \
+        message.territory_id == user.territory_id
+
+
+def reconciliation_scope(user: User) -> ColumnElement[bool]:
+    """The SQL condition selecting the HL7 messages `user` may list (the rule of
+    `can_reconcile`)."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role == Role.CASE_MANAGER and user.territory_id is not None:
+        return Hl7Message.territory_id == user.territory_id
+    return false()
+
+
+def can_link_message(user: User, message: Any, patient: Patient | None) -> bool:
+    """A waiting message is linked to a record by whoever reconciles it and may open that
+    record (a case manager: a patient of their territory)."""
+    return can_reconcile(user, message) and can_view_patient(user, patient)
+
+
+# --- metrics ---
+# The registry's figures (metrics.md): councils read their territory's with small cells
+# withheld; case managers their territory's (and their caseload's), exact; administrators every
+# territory's and the whole registry's. Every reader sees the comparison of the territories'
+# headline figures (withheld alike for a council): the experiment's shared learning.
+
+METRICS_READER = roles(Role.COUNCIL, Role.CASE_MANAGER, Role.ADMIN)
+
+
+def metrics_default_territory(user: User) -> int | None:
+    """The territory whose figures a reader gets when none is asked: their own; None (every
+    territory) for an administrator."""
+    return None if user.role == Role.ADMIN else user.territory_id
+
+
+def can_read_territory_metrics(user: User, territory_id: int | None) -> bool:
+    """Whose detailed figures a reader may read: an administrator any territory's and the whole
+    registry's (None); a council or a case manager their own territory's only."""
+    if not METRICS_READER.permits(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.territory_id is not None and territory_id == user.territory_id
+
+
+def reads_exact_metrics(user: User) -> bool:
+    """Case managers and administrators see exact figures; a council's small cells are
+    withheld (and anyone else's, should another role ever read them)."""
+    return bool(user.is_authenticated and user.role in STAFF_ROLES)
+
+
+def can_compare_territories(user: User) -> bool:
+    """Every metrics reader sees the territories' headline figures side by side."""
+    return METRICS_READER.permits(user)

@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
                       jobs_bp, stays_bp, tasks_bp, timeline_bp):
         app.register_blueprint(blueprint)
+    register_hl7(app)
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
@@ -83,6 +84,7 @@ def wire_extension_points(app: Flask) -> None:
     extending.provide(app, merge.MOVE_RECORDS, scheduling.move_appointments)
     wire_stays(app)
     wire_timeline(app)
+    wire_hl7(app)
 
 
 def wire_stays(app: Flask) -> None:
@@ -129,6 +131,24 @@ def wire_timeline(app: Flask) -> None:
     extending.provide(app, patient_services.RECORD_SECTIONS, timeline_views.record_link)
 
 
+def wire_hl7(app: Flask) -> None:
+    """The HL7 v2 feed: at a merge of two records, the messages follow the patient (after the
+    stays)."""
+    from coordinator.core import extending
+    from coordinator.hl7 import services as hl7_services
+    from coordinator.patients import merge
+
+    extending.provide(app, merge.MOVE_RECORDS, hl7_services.move_messages)
+
+
+def register_hl7(app: Flask) -> None:
+    """The reconciliation list's pages (the MLLP listener is a command: coordinator/cli.py; the
+    HTTP endpoint an API resource: coordinator/api/views.py)."""
+    from coordinator.hl7.views import bp
+
+    app.register_blueprint(bp)
+
+
 def register_jobs(app: Flask) -> None:
     """The one list of the periodic jobs (README, "Background jobs"): each a plain function of
     (session, now) written by its domain in `<domain>/jobs.py`. The jobs that write messages only
@@ -173,12 +193,14 @@ def register_work(app: Flask) -> None:
     """The kinds of background work (docs/architecture.md, "Background work"), each handler
     written by its domain in `<domain>/work.py`; then the workers: threads of this process when
     the configuration asks for them (`WORKERS_IN_PROCESS`), else `flask --app wsgi worker`
-    processes run them."""
+    processes run them; and their heartbeat in /healthz."""
     from coordinator.careplans import work as careplan_work
     from coordinator.imports import work as import_work
+    from coordinator.work import health as work_health
     from coordinator.work import registry, worker
 
     kinds = registry.init_app(app)
     import_work.register(kinds)
     careplan_work.register(kinds)
     worker.init_app(app)
+    work_health.register(app)  # /healthz "workers": their heartbeat, against the queue

@@ -193,6 +193,18 @@ def api_field_names() -> Iterator[None]:
 
 PRINT_QUEUED = ("The plan is too large to print within a request: it is being rendered in the "
                 "background. `Location` names the print to poll.")
+# The 202 of a print: where to poll it (Location), and the same as links to follow.
+PRINT_QUEUED_DOC = {
+    "headers": {"Location": {"description": "The print to poll.", "schema": {"type": "string"}}},
+    "links": {
+        "progress": {"operationRef": "#/paths/~1api~1v1~1careplans~1prints~1{batch_id}/get",
+                     "parameters": {"path.batch_id": "$response.body#/id"},
+                     "description": "Poll the print."},
+        "pdf": {"operationRef": "#/paths/~1api~1v1~1careplans~1prints~1{batch_id}~1pdf/get",
+                "parameters": {"path.batch_id": "$response.body#/id"},
+                "description": "Download its PDF once it has succeeded (409 before)."},
+    },
+}
 BATCH_NOT_FOUND = "No such print, or it is not the caller's."
 PRINT_NOT_READY = "The print has not succeeded (still running, failed, cancelled or expired)."
 PRINT_FAILED = ("The plan could not be printed now: its rendering took longer than the time "
@@ -337,7 +349,7 @@ class CarePlanPdf(MethodView):
     @blp.response(200, PrintedPlanSchema,
                   description="The PDF, as an attachment; in JSON (base64) when the client "
                               "asks for application/json.")
-    @blp.doc(responses={200: {"content": PDF_CONTENT}})
+    @blp.doc(responses={200: {"content": PDF_CONTENT}, 202: PRINT_QUEUED_DOC})
     @blp.alt_response(404, schema=ErrorsSchema, description=NOT_FOUND)
     @blp.alt_response(202, schema=PrintBatchSchema, description=PRINT_QUEUED)
     @blp.alt_response(503, schema=ErrorsSchema, description=PRINT_FAILED)

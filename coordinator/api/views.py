@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         careplans,
         enrollments,
         events,
+        metrics,
         patients,
         programs,
         providers,
@@ -42,3 +43,9 @@ def register(app: Flask) -> None:
     # --- stays ---
     for module in (stays, events):
         api.register_blueprint(module.blp)
+    # --- hl7 ---
+    from coordinator.api import hl7v2
+
+    api.register_blueprint(hl7v2.blp)
+    # --- metrics ---
+    api.register_blueprint(metrics.blp)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import ApiToken, User
@@ -121,7 +122,8 @@ def create_user(
 
 
 class LoginRefused(Exception):
-    """Authentication failed; `reason` is 'credentials' or 'disabled'."""
+    """Authentication failed; `reason` is 'credentials', 'disabled' or 'integration' (an
+    integration account sends HL7 messages with its token, it does not sign in to pages)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -147,6 +149,10 @@ def authenticate(session: Session, email: str, password: str, ip_address: str | 
         audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN_FAILED,
                      "user", user.id, summary="account disabled")
         raise LoginRefused("disabled")
+    if not permissions.may_sign_in_to_pages(user):
+        audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN_FAILED,
+                     "user", user.id, summary="integration account: no sign-in to the pages")
+        raise LoginRefused("integration")
     user.last_login_at = utcnow()
     audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN, "user", user.id)
     return user

@@ -61,6 +61,9 @@ def login():
             db.session.commit()  # keep the audit entry of the failed attempt
             if refused.reason == "disabled":
                 flash(_("This account is disabled. Contact your administrator."), "danger")
+            elif refused.reason == "integration":
+                flash(_("This account is a hospital system's: it sends HL7 messages with its "
+                        "API token and does not sign in to the pages."), "danger")
             else:
                 flash(_("Wrong e-mail or password."), "danger")
             status = 401

@@ -2,8 +2,9 @@
 registers a check, /healthz runs them all.
 
 A check is a function of no argument returning its status: "ok", "unknown" (nothing to judge
-by yet) or any other word naming what fails ("stale", "down", ...), which makes /healthz
-answer 503. "busy" is the database's: it works, another writer holds the lock.
+by yet), "idle" (nothing to do, nothing waiting) or any other word naming what fails ("stale",
+"down", ...), which makes /healthz answer 503. "busy" is the database's: it works, another
+writer holds the lock.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from flask import Flask
 
 OK = "ok"
 UNKNOWN = "unknown"
-HEALTHY = frozenset({OK, UNKNOWN, "busy"})
+IDLE = "idle"
+HEALTHY = frozenset({OK, UNKNOWN, IDLE, "busy"})
 _KEY = "coordinator.health"
 
 Check = Callable[[], str]
 
-# Parts reported until their own check is registered (the work queue registers "workers").
+# Parts reported until their own check is registered (`web.register_work` registers "workers":
+# coordinator/work/health.py).
 DEFAULTS: dict[str, Check] = {"workers": lambda: UNKNOWN}
 
 

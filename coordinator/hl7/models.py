@@ -3,10 +3,10 @@ did, and the reconciliation state of those whose patient matched no record or se
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.core.time import utcnow
@@ -58,6 +58,15 @@ class Hl7Message(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(254))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # The ACK answered, whole (ER7): a resent message gets exactly this answer again.
+    ack: Mapped[str | None] = mapped_column(Text)
+    # Who the message is about, as the hospital sent it (PID-5, PID-7, PID-8, PID-3) and the
+    # visit number (PV1-19): the reconciliation list shows them without parsing every message.
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    patient_birth_date: Mapped[date | None] = mapped_column(Date)
+    patient_sex: Mapped[str | None] = mapped_column(String(1))
+    patient_identifiers: Mapped[str | None] = mapped_column(String(300))
+    visit_number: Mapped[str | None] = mapped_column(String(64))
 
     territory: Mapped[Territory | None] = relationship()
     patient: Mapped[Patient | None] = relationship()

@@ -1,20 +1,207 @@
 """Registry metrics, as defined in ../shared/spec/metrics.md: one definition, computed in SQL.
 
-So far: the no-show rate per patient or per provider (the councils' figures come with the
-metrics issue)."""
+- `registry_metrics`: every figure for a period and a selection (territory, program, stratum,
+  a case manager's caseload), with the previous period of the same length if asked;
+- `compare_territories`: the same for each territory (one grouped query per figure);
+- `monthly_trends`: the same for each of the last twelve months (one grouped query per figure);
+- `no_show_rates` / `no_show_rate`: the no-show rate per patient or provider (calendars).
+
+The figures are computed by `figures` (SQL) and handed out as `results.MetricsResult`, exact for
+case managers and administrators, with small cells withheld for councils (`exact=False`); who
+reads what is decided by `coordinator.permissions` (the API asks it, then calls these).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from coordinator.core.time import as_utc
+from coordinator.audit import services as audit
+from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
+from coordinator.core.context import Actor
+from coordinator.core.errors import ValidationError
+from coordinator.core.time import local_today, utcnow
+from coordinator.metrics import figures
+from coordinator.metrics.periods import Period, period_problems
+from coordinator.metrics.results import (
+    IndicatorRef,
+    MetricsResult,
+    ProgramRef,
+    Reference,
+    StratumRef,
+    View,
+    assemble,
+)
 from coordinator.scheduling.models import Appointment, AppointmentStatus
+from coordinator.strata import reference as strata_reference
+from coordinator.strata.models import Program, ProgramIndicator, Stratum, Territory
 
+# -- What is asked --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A period and what to count in it. `territory` None: every territory; `program` None:
+    the whole registry; `stratum` (of `program`); `caseload_of`: a case manager's patients."""
+
+    period: Period
+    territory: Territory | None = None
+    program: Program | None = None
+    stratum: Stratum | None = None
+    caseload_of: User | None = None
+
+    @property
+    def scope(self) -> figures.Scope:
+        return figures.Scope(self.territory.id if self.territory else None,
+                             self.program.id if self.program else None,
+                             self.stratum.id if self.stratum else None,
+                             self.caseload_of)
+
+
+def select_figures(session: Session, *, first: date | None, last: date | None,
+                   territory: str | None = None, program: str | None = None,
+                   stratum: str | None = None, caseload_of: User | None = None) -> Selection:
+    """The selection asked by codes, checked: a period of at most five years ending after it
+    starts, known codes, a stratum of the program (the program is the stratum's when only the
+    stratum is given). Raises `ValidationError` naming each wrong parameter (`from`, `to`,
+    `territory`, `program`, `stratum`)."""
+    problems: dict[str, list] = {}
+    if first is None:
+        problems["from"] = [_l("Give the first day of the period.")]
+    if last is None:
+        problems["to"] = [_l("Give the last day of the period.")]
+    problems.update(period_problems(first, last))
+    found_territory = found_program = found_stratum = None
+    if territory:
+        found_territory = session.scalar(select(Territory).where(Territory.code == territory))
+        if found_territory is None:
+            problems["territory"] = [_l("Unknown territory %(code)s.", code=territory)]
+    if program:
+        found_program = session.scalar(select(Program).where(Program.code == program))
+        if found_program is None:
+            problems["program"] = [_l("Unknown program %(code)s.", code=program)]
+    if stratum:
+        found_stratum = session.scalar(select(Stratum).where(Stratum.code == stratum))
+        if found_stratum is None:
+            problems["stratum"] = [_l("Unknown stratum %(code)s.", code=stratum)]
+        elif found_program is not None and found_stratum.program_id != found_program.id:
+            problems["stratum"] = [_l("Stratum %(s)s is not a stratum of program %(p)s.",
+                                      s=stratum, p=program)]
+        elif found_program is None and "program" not in problems:
+            found_program = session.get(Program, found_stratum.program_id)
+    if problems:
+        raise ValidationError(problems)
+    assert first is not None and last is not None
+    return Selection(Period(first, last), found_territory, found_program, found_stratum,
+                     caseload_of)
+
+
+# -- Reference data -------------------------------------------------------------------------------
+
+def _reference(session: Session) -> Reference:
+    """The programs and their strata (one statement)."""
+    rows = session.execute(
+        select(Program.id, Program.code, Stratum.id, Stratum.code, Stratum.level,
+               Stratum.requires_care_plan)
+        .outerjoin(Stratum, Stratum.program_id == Program.id)
+        .order_by(Program.code, Stratum.level)).all()
+    programs = {row[0]: ProgramRef(row[0], row[1]) for row in rows}
+    return Reference(programs=tuple(programs.values()),
+                     strata=tuple(StratumRef(row[2], row[3], row[4], bool(row[5]), row[0])
+                                  for row in rows if row[2] is not None))
+
+
+def targets(session: Session, selection: Selection) -> tuple[IndicatorRef, ...]:
+    """The indicators of the selection with their targets: the program's (its target), or
+    without a program the built-in ones with their default targets."""
+    if selection.program is None:
+        return tuple(IndicatorRef(code, label, Decimal(target))
+                     for code, label, target in strata_reference.BUILTIN_INDICATORS)
+    return tuple(IndicatorRef(code, label, target) for code, label, target in session.execute(
+        select(ProgramIndicator.code, ProgramIndicator.label, ProgramIndicator.target_percent)
+        .where(ProgramIndicator.program_id == selection.program.id)
+        .order_by(ProgramIndicator.is_builtin.desc(), ProgramIndicator.code)))
+
+
+def _view(selection: Selection, reference: Reference, period: Period,
+          indicators: tuple[IndicatorRef, ...]) -> View:
+    program = next((p for p in reference.programs if selection.program
+                    and p.id == selection.program.id), None)
+    stratum = next((s for s in reference.strata if selection.stratum
+                    and s.id == selection.stratum.id), None)
+    return View(period, selection.territory.code if selection.territory else None,
+                program, stratum, indicators)
+
+
+# -- The figures ----------------------------------------------------------------------------------
+
+def _results(session: Session, selection: Selection, periods: Sequence[Period], *, exact: bool,
+             now: datetime | None) -> list[MetricsResult]:
+    reference = _reference(session)
+    indicators = targets(session, selection)
+    raws = figures.compute(session, selection.scope, periods, now=now or utcnow())
+    return [assemble(raws.get((index, None), figures.Raw()), reference,
+                     _view(selection, reference, period, indicators), exact=exact)
+            for index, period in enumerate(periods)]
+
+
+def registry_metrics(session: Session, selection: Selection, *, exact: bool,
+                     previous: bool = False, now: datetime | None = None) -> MetricsResult:
+    """Every figure of the selection's period (and of the previous period of the same length,
+    in `.previous`, when asked: computed by the same statements)."""
+    periods = [selection.period]
+    if previous:
+        periods.append(selection.period.previous())
+    results = _results(session, selection, periods, exact=exact, now=now)
+    if previous:
+        return replace(results[0], previous=results[1])
+    return results[0]
+
+
+def monthly_trends(session: Session, selection: Selection, *, exact: bool,
+                   now: datetime | None = None) -> list[MetricsResult]:
+    """The figures of each of the twelve calendar months ending with the month of the
+    selection's last day, oldest first (one statement per figure for the twelve)."""
+    return _results(session, selection, selection.period.trend_months(), exact=exact, now=now)
+
+
+def compare_territories(session: Session, selection: Selection, *, exact: bool,
+                        now: datetime | None = None) -> list[MetricsResult]:
+    """The selection's figures in each territory (the selection's territory is ignored), by
+    territory code: one grouped statement per figure for all of them."""
+    reference = _reference(session)
+    indicators = targets(session, selection)
+    scope = replace(selection.scope, territory_id=None)
+    raws = figures.compute(session, scope, [selection.period], by_territory=True,
+                           now=now or utcnow())
+    territories = session.execute(select(Territory.id, Territory.code)
+                                  .order_by(Territory.code)).all()
+    view = _view(replace(selection, territory=None), reference, selection.period, indicators)
+    return [assemble(raws.get((0, territory_id), figures.Raw()), reference, view, exact=exact,
+                     territory=code)
+            for territory_id, code in territories]
+
+
+def audit_read(session: Session, actor: Actor, selection: Selection, what: str) -> None:
+    """A read of the figures is audited with what was asked."""
+    audit.record(session, actor, AuditAction.READ, what, summary=str(selection.period),
+                 details={"from": selection.period.first.isoformat(),
+                          "to": selection.period.last.isoformat(),
+                          "territory": selection.territory.code if selection.territory else None,
+                          "program": selection.program.code if selection.program else None,
+                          "stratum": selection.stratum.code if selection.stratum else None,
+                          "caseload_of": selection.caseload_of.id if selection.caseload_of
+                          else None})
+
+
+# -- No-show rates of one patient or provider (calendars) -----------------------------------------
 
 @dataclass(frozen=True)
 class NoShowRate:
@@ -30,23 +217,22 @@ class NoShowRate:
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants of [start 00:00, end + 1 day 00:00) in Paris local days."""
-    return (as_utc(datetime.combine(start, time())),
-            as_utc(datetime.combine(end + timedelta(days=1), time())))
+    period = Period(start, end)
+    return period.starts_utc, period.ends_utc
 
 
 def no_show_rates(session: Session, by: str, start: date, end: date,
                   ids: Iterable[int] | None = None) -> dict[int, NoShowRate]:
     """Per patient (`by="patient"`) or per provider (`by="provider"`): appointments starting
-    in the period with status attended or no_show; cancelled and still-scheduled ones are not
-    in the denominator."""
+    in the period with status attended or no_show (metrics.md, no_show: cancelled and
+    still-scheduled ones are not in the denominator)."""
     column = {"patient": Appointment.patient_id, "provider": Appointment.provider_id}[by]
     low, high = period_bounds(start, end)
     query = (select(column,
                     func.sum(case((Appointment.status == AppointmentStatus.ATTENDED, 1), else_=0)),
                     func.sum(case((Appointment.status == AppointmentStatus.NO_SHOW, 1), else_=0)))
              .where(Appointment.starts_at >= low, Appointment.starts_at < high,
-                    Appointment.status.in_((AppointmentStatus.ATTENDED,
-                                            AppointmentStatus.NO_SHOW)))
+                    Appointment.status.in_(figures.NO_SHOW_OUTCOMES))
              .group_by(column))
     if ids is not None:
         query = query.where(column.in_(list(ids)))
@@ -56,8 +242,6 @@ def no_show_rates(session: Session, by: str, start: date, end: date,
 
 def no_show_rate(session: Session, by: str, key: int, days: int = 365) -> NoShowRate:
     """The no-show rate of one patient or provider over the last `days` days (today included)."""
-    from coordinator.core.time import local_today
-
     today = local_today()
     found = no_show_rates(session, by, today - timedelta(days=days - 1), today, [key])
     return found.get(key, NoShowRate(0, 0))

@@ -10,6 +10,10 @@ small files beside the database (`<database>-work/`): every process using an SQL
 runs on the host that has it, so all of them read these files. The row still holds all that
 is durable (status, attempts, claim, result), written by the mechanism between handlers'
 transactions.
+
+The workers' own heartbeats (a worker alive, whether or not it runs an item; /healthz reads
+them, see `health`) go the same ways: PostgreSQL, a `work_worker` row per worker in short
+transactions of its own; SQLite, a file per worker in `<database>-work/workers/`.
 """
 
 from __future__ import annotations
@@ -20,17 +24,19 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import utcnow
 from coordinator.work.context import ItemInfo
-from coordinator.work.models import WorkItem, WorkStatus
+from coordinator.work.models import WorkerBeat, WorkItem, WorkStatus
+
+FORGET_WORKERS_AFTER = 24 * 3600  # seconds: the heartbeat of a worker killed long ago is dropped
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,18 @@ class Beacon:
     def clear(self, item_id: int) -> None:
         """Forget the live state of an item that ended."""
 
+    # -- the workers' own heartbeats ---------------------------------------------------------
+
+    def worker_beat(self, name: str, started_at: datetime) -> None:
+        """Record that worker `name` (running since `started_at`) is alive now."""
+
+    def worker_left(self, name: str) -> None:
+        """Forget worker `name`: it stopped cleanly."""
+
+    def last_worker_beat(self, session: Session) -> datetime | None:
+        """The latest heartbeat of any worker, None when no worker is known."""
+        return None
+
 
 class RowBeacon(Beacon):
     """PostgreSQL (and any database with row locks): the row, in a transaction of its own."""
@@ -108,16 +126,39 @@ class RowBeacon(Beacon):
             WorkItem.id == item.id, WorkItem.status == WorkStatus.RUNNING.value)
             .values(cancel_requested=True))
 
+    def worker_beat(self, name, started_at) -> None:
+        now = utcnow()
+        with self.engine.begin() as connection:
+            beaten = connection.execute(update(WorkerBeat).where(WorkerBeat.name == name)
+                                        .values(beat_at=now)).rowcount
+            if not beaten:  # its first beat: forget the workers killed long ago, then join
+                connection.execute(delete(WorkerBeat).where(
+                    WorkerBeat.beat_at < now - timedelta(seconds=FORGET_WORKERS_AFTER)))
+                connection.execute(insert(WorkerBeat).values(name=name, started_at=started_at,
+                                                             beat_at=now))
+
+    def worker_left(self, name) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(WorkerBeat).where(WorkerBeat.name == name))
+
+    def last_worker_beat(self, session) -> datetime | None:
+        return session.scalar(select(func.max(WorkerBeat.beat_at)))
+
 
 class FileBeacon(Beacon):
     """SQLite: `<id>.json` (the latest beat of the current attempt, replaced atomically) and
     `<id>.cancel` (a request to cancel) in one folder per database. Reading the row needs no
-    lock (WAL), so a beat still learns whether its attempt owns the item."""
+    lock (WAL), so a beat still learns whether its attempt owns the item. The folder is made
+    by the first write (reading, /healthz say, creates nothing where the database is not)."""
 
     def __init__(self, engine: Engine, directory: Path):
         self.engine = engine
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def _made(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     @classmethod
     def for_engine(cls, engine: Engine, configured: str | None = None) -> FileBeacon:
@@ -138,6 +179,7 @@ class FileBeacon(Beacon):
     def beat(self, info, done, total, counts) -> Signal:
         record = {"by": info.claimed_by, "attempt": info.attempt, "at": time.time(),
                   "done": done, "total": total, "counts": counts}
+        self._made(self.directory)
         target = self._beat_path(info.id)
         scratch = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
         scratch.write_text(json.dumps(record))
@@ -149,6 +191,7 @@ class FileBeacon(Beacon):
         return Signal(cancel_requested=bool(row[0]) or self._cancel_path(info.id).exists())
 
     def request_cancel(self, session, item) -> None:
+        self._made(self.directory)
         self._cancel_path(item.id).touch()
 
     def _record(self, item: WorkItem) -> dict | None:
@@ -182,6 +225,33 @@ class FileBeacon(Beacon):
         for path in (self._beat_path(item_id), self._cancel_path(item_id)):
             path.unlink(missing_ok=True)
 
+    def _workers(self) -> Path:
+        return self.directory / "workers"
+
+    def worker_beat(self, name, started_at) -> None:
+        folder = self._made(self._workers())
+        target = folder / f"{name}.json"
+        scratch = folder / f".{name}.{threading.get_ident()}"
+        scratch.write_text(json.dumps({"at": time.time(), "started": started_at.isoformat()}))
+        os.replace(scratch, target)
+
+    def worker_left(self, name) -> None:
+        (self._workers() / f"{name}.json").unlink(missing_ok=True)
+
+    def last_worker_beat(self, session) -> datetime | None:
+        latest = None
+        forget_before = time.time() - FORGET_WORKERS_AFTER
+        for path in self._workers().glob("*.json") if self._workers().is_dir() else ():
+            try:
+                at = float(json.loads(path.read_text())["at"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # replaced or removed while read
+            if at < forget_before:
+                path.unlink(missing_ok=True)
+            elif latest is None or at > latest:
+                latest = at
+        return datetime.fromtimestamp(latest, UTC) if latest is not None else None
+
 
 class SessionBeacon(Beacon):
     """An item run inline (tests): its row, in the handler's own session (nothing committed);
@@ -212,6 +282,9 @@ class SessionBeacon(Beacon):
 
     def asked_to_cancel(self, item_id) -> bool:
         return self.outer.asked_to_cancel(item_id)
+
+    def last_worker_beat(self, session) -> datetime | None:
+        return self.outer.last_worker_beat(session)
 
 
 def for_engine(engine: Engine, configured_directory: str | None = None) -> Beacon:

@@ -94,3 +94,20 @@ class WorkBlob(db.Model):
         ForeignKey("work_item.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WorkerBeat(db.Model):
+    """A worker alive: its latest heartbeat, written by the worker every
+    `WORK_HEARTBEAT_SECONDS` whether or not it runs an item, deleted when it stops cleanly (a
+    killed worker's row stays, ever older; rows a day old are forgotten). /healthz reads the
+    latest (`coordinator/work/health.py`). PostgreSQL only: on SQLite the heartbeats are files
+    beside the database, like the items' live progress (see `beacon`)."""
+
+    __tablename__ = "work_worker"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<WorkerBeat {self.name} {self.beat_at}>"

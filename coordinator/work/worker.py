@@ -14,16 +14,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from coordinator.core.time import utcnow
 from coordinator.extensions import db
 from coordinator.work import queue
 from coordinator.work import registry as registries
-from coordinator.work.beacon import SessionBeacon
+from coordinator.work.beacon import Beacon, SessionBeacon
 from coordinator.work.context import (
     Cancelled,
     Interrupted,
@@ -217,23 +218,40 @@ class Worker:
 
     @contextmanager
     def _heartbeats(self) -> Iterator[None]:
-        """A thread that publishes the running item's progress every `WORK_HEARTBEAT_SECONDS`,
-        whatever its handler is doing (a long render has no checkpoint)."""
+        """A thread that, every `WORK_HEARTBEAT_SECONDS`, records that this worker is alive
+        (/healthz reads it) and publishes the running item's progress, whatever its handler is
+        doing (a long render has no checkpoint). The worker is known from its first beat, here,
+        to its clean stop."""
         if self.inline:
             yield
             return
+        with _app_context(self.app):
+            beacon = queue.beacon(self.app)
+        started = utcnow()
+        self._beat(beacon, started)
         done = threading.Event()
-        thread = threading.Thread(target=self._beat_loop, args=(done,), daemon=True,
-                                  name=f"heartbeat-{self.name}")
+        thread = threading.Thread(target=self._beat_loop, args=(done, beacon, started),
+                                  daemon=True, name=f"heartbeat-{self.name}")
         thread.start()
         try:
             yield
         finally:
             done.set()
             thread.join(self.heartbeat + 5)
+            try:
+                beacon.worker_left(self.name)
+            except Exception as error:  # the database is away: its heartbeat grows old instead
+                logger.warning("worker %s: its stop not recorded: %s", self.name, error)
 
-    def _beat_loop(self, done: threading.Event) -> None:
+    def _beat(self, beacon: Beacon, started: datetime) -> None:
+        try:
+            beacon.worker_beat(self.name, started)
+        except Exception as error:  # the database is away, say: the next beat tries again
+            logger.warning("worker %s: heartbeat not recorded: %s", self.name, error)
+
+    def _beat_loop(self, done: threading.Event, beacon: Beacon, started: datetime) -> None:
         while not done.wait(self.heartbeat):
+            self._beat(beacon, started)
             current = self._current
             if current is not None:
                 current.publish()
@@ -271,6 +289,12 @@ class InProcessWorkers:
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def running_here(app: Flask) -> bool:
+    """Whether worker threads of `app` run in this process."""
+    workers = app.extensions.get(THREADS_KEY)
+    return workers is not None and any(thread.is_alive() for thread in workers.threads)
 
 
 _starting = threading.Lock()

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.factories import make_patient
+
 SPEC_URL = "/api/v1/openapi.json"
 RESOURCES = ("patients", "providers", "programs", "enrollments")
 
@@ -47,8 +49,13 @@ def test_operations_carry_their_request_and_response_schemas(app, spec):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = operations[method.lower()]
             success = next(code for code in operation["responses"] if code.startswith("2"))
-            schema = resolve(spec, resolve(spec, operation["responses"][success])["content"][
-                "application/json"]["schema"])
+            content = resolve(spec, operation["responses"][success])["content"]
+            if "application/json" not in content:  # not JSON (the HL7 ACK): typed all the same
+                assert all(media.get("schema") for media in content.values()), rule.rule
+                assert all(media.get("schema") for media in
+                           operation["requestBody"]["content"].values()), rule.rule
+                continue
+            schema = resolve(spec, content["application/json"]["schema"])
             assert schema.get("properties"), (rule.rule, method)
             if method in ("POST", "PATCH"):
                 body = operation["requestBody"]["content"]["application/json"]["schema"]
@@ -89,3 +96,69 @@ def test_enrollment_history_is_described_as_not_updatable(spec):
     tag = next(t for t in spec["tags"] if t["name"] == "api_enrollments")
     assert "cannot be updated" in tag["description"]
     assert set(spec["paths"]["/api/v1/enrollments/{enrollment_id}"]) - {"parameters"} == {"get"}
+
+
+def _nodes(node, path=""):
+    """Every object of the description, with where it is."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _nodes(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nodes(value, f"{path}/{index}")
+
+
+def test_a_field_that_takes_null_lists_null_among_its_values(spec):
+    """OpenAPI 3.0: `nullable` does not widen an `enum`; without null in it, the description
+    refused the null the API takes and answers (schemathesis: `agreement_method: null` on
+    POST /careplans, "schema-violating request accepted")."""
+    wrong = [path for path, node in _nodes(spec)
+             if node.get("nullable") and "enum" in node and None not in node["enum"]]
+    assert wrong == []
+    method = spec["components"]["schemas"]["CarePlanCreate"]["properties"]["agreement_method"]
+    assert method["nullable"] and method["enum"][-1] is None
+    assert None not in spec["components"]["schemas"]["Patient"]["properties"]["sex"]["enum"]
+
+
+def test_the_answers_link_to_what_a_client_does_next(spec):
+    """A record's ETag (from its creation, its read, its last change) is what its PATCH wants in
+    If-Match, a queued print's id where to poll it: the description says so with links (which
+    schemathesis' stateful tests follow)."""
+    linked = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            for status, answer in operation["responses"].items():
+                for name, link in answer.get("links", {}).items():
+                    linked[(method, path, status, name)] = link
+                    _, _, pointer, target = link["operationRef"].split("/")
+                    target_path = pointer.replace("~1", "/").replace("~0", "~")
+                    assert target in spec["paths"][target_path], link  # it leads somewhere
+                    if "header.If-Match" in link["parameters"]:
+                        assert target == "patch"
+                        assert link["parameters"]["header.If-Match"] == "$response.header.ETag"
+                        assert "ETag" in answer["headers"]
+    assert linked[("get", "/api/v1/patients/{patient_id}", "200", "update")]["parameters"] == {
+        "path.patient_id": "$response.body#/id", "header.If-Match": "$response.header.ETag"}
+    assert ("post", "/api/v1/careplans", "201", "update") in linked
+    assert ("patch", "/api/v1/providers/{provider_id}", "200", "update") in linked
+    assert ("get", "/api/v1/appointments/{appointment_id}", "200", "status") in linked
+    assert not any(path == "/api/v1/appointments/{appointment_id}/status"
+                   for _method, path, _status, _name in linked)
+    # a print queued in the background (202) links to its progress and its PDF
+    assert {name for method, path, status, name in linked
+            if path == "/api/v1/careplans/{plan_id}/pdf" and status == "202"} == {"progress",
+                                                                                 "pdf"}
+
+
+def test_following_the_link_changes_the_record(api, case_manager, session):
+    patient = make_patient(case_manager=case_manager)
+    session.commit()
+    caller = api(case_manager)
+    read = caller.get(f"/api/v1/patients/{patient.id}")
+    assert read.status_code == 200
+    changed = caller.patch(f"/api/v1/patients/{read.json['id']}", json={"city": "Douai"},
+                           headers={"If-Match": read.headers["ETag"]})
+    assert changed.status_code == 200 and changed.json["city"] == "Douai"

@@ -229,8 +229,10 @@ def test_a_plan_saved_before_the_limits_still_changes_what_is_sent(case_manager,
         plan.goals.append(CarePlanGoal(position=n + 1, description=f"Ancien {n}"))
     db.session.commit()
     actor = factories.case_plan_actor(case_manager)
+    # a date the plan does not hold already (today + 30 days is the factory's 1 January on
+    # 2 December)
     services.save_plan(db.session, actor, plan,
-                       {"review_date": date.today() + timedelta(days=30)}, plan.version)
+                       {"review_date": plan.review_date + timedelta(days=30)}, plan.version)
     db.session.commit()
     assert _revisions(plan) == 2
 

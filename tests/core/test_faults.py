@@ -178,7 +178,7 @@ def test_an_unreachable_database_gives_clean_503s(url):
 def test_healthz_is_ok_on_a_database_that_accepts_writes(live):
     response = live.app.test_client().get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "workers": "unknown"}
+    assert response.json == {"status": "ok", "database": "ok", "workers": "idle"}
 
 
 @contextmanager
@@ -216,7 +216,7 @@ def test_a_read_only_database_fails_readiness_and_writes_answer_503(live, plan):
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.json == {"status": "unavailable", "database": "read_only",
-                                 "workers": "unknown"}
+                                 "workers": "idle"}
         response = client.patch(f"/api/v1/careplans/{plan_id}", json={"priorities": "Non"},
                                 headers=live.headers(**{"If-Match": etag,
                                                         "Accept-Language": "en"}))
@@ -237,7 +237,7 @@ def test_healthz_says_busy_but_ready_while_another_writer_holds_the_lock(live):
         writer.execute("ROLLBACK")
         writer.close()
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "busy", "workers": "unknown"}
+    assert response.json == {"status": "ok", "database": "busy", "workers": "idle"}
 
 
 @pytest.mark.skipif(dbutil.is_postgres(), reason="SQLite's database-wide write lock")

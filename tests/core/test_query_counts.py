@@ -479,6 +479,24 @@ def provider_feed(world: World) -> None:
 
 # -- The cases ---------------------------------------------------------------------------------
 
+def add_hl7_messages(world: World, count: int) -> None:
+    """Messages waiting for reconciliation in the user's territory (as the listener keeps
+    them)."""
+    from coordinator.hl7.models import Hl7Message
+
+    territory_id = world.user.territory_id
+    for _i in range(count):
+        tag = _tag()
+        db.session.add(Hl7Message(
+            control_id=f"QC{tag}", sending_application="SIH", sending_facility="CH",
+            message_type="ADT^A01", trigger_event="A01", received_by="mllp", channel="mllp",
+            raw="MSH|^~\\&|SIH|CH", status="pending", ack_code="AA", ack="MSA|AA",
+            territory_id=territory_id, reconciliation_reason="no_match",
+            patient_name=f"NAME{tag} MARIE", patient_identifiers=f"PI {tag}",
+            visit_number=f"V{tag}"))
+    db.session.commit()
+
+
 def _ids(key: str, template: str) -> Callable[[World], str]:
     return lambda world: template.format(world.ids[key])
 
@@ -524,6 +542,7 @@ CASES = [
     Case("jobs", "admin", add_job_runs, "/admin/jobs/"),
     Case("outbox", "admin", add_outbox, "/admin/jobs/outbox"),
     Case("users", "admin", add_users, "/admin/users"),
+    Case("HL7 messages to reconcile", "case_manager", add_hl7_messages, "/hl7/?per_page=100"),
     # Scheduling
     Case("no-shows", "case_manager", add_no_shows, "/scheduling/no-shows"),
     Case("day list", "case_manager", add_day, f"/scheduling/day?date={DAY.isoformat()}"),

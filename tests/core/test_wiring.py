@@ -12,6 +12,7 @@ from coordinator.careplans.services import move_plans
 from coordinator.careplans.views import bp as careplans_bp
 from coordinator.core import extending
 from coordinator.extensions import db
+from coordinator.hl7.services import move_messages
 from coordinator.jobs import registry
 from coordinator.patients import merge
 from coordinator.scheduling.services import move_appointments
@@ -34,7 +35,7 @@ def _registered(application) -> tuple[list[str], list, dict]:
 def test_the_application_has_its_movers_jobs_and_template_globals(app):
     names, movers, template_globals = _registered(app)
     assert names == JOB_NAMES
-    assert movers == [move_plans, move_appointments, move_stays, move_tasks]
+    assert movers == [move_plans, move_appointments, move_stays, move_tasks, move_messages]
     for name in ("can", "policies", "Role", "current_locale", "today", *DOMAIN_GLOBALS):
         assert name in template_globals, name
     assert {"date", "datetime", "number"} <= set(app.jinja_env.filters)
