@@ -292,10 +292,14 @@ def _produce(ctx: Context, chosen: Options, text: bool, send: Callable[[tuple], 
             seconds[step] = time.process_time() - step_started
         ctx.check_chunk(index)
         step_started = time.process_time()
-        for table in COLUMNS:
-            rows = writer.chunk.rows.get(table, [])
-            send(("rows", table, len(rows), loaders.copy_text(rows) if text else rows))
-        seconds["(COPY text)" if text else "(tuples)"] = time.process_time() - step_started
+        payloads: list[tuple[str, bytes | list[tuple]]] = [
+            (table, writer.chunk.rows.get(table, [])) for table in COLUMNS]
+        if text:
+            payloads = [(table, loaders.copy_text(writer.chunk.rows.get(table, [])))
+                        for table in COLUMNS]
+            seconds["(COPY text)"] = time.process_time() - step_started
+        for table, payload in payloads:
+            send(("rows", table, len(writer.chunk.rows.get(table, [])), payload))
         send(("chunk", count, seconds))
 
 
