@@ -453,7 +453,7 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
         if stay is not None and stay.patient_id != patient.id:
             problems.append(("external_id", _l("This external_id is a stay of another "
                                                "patient.")))
-        elif item.stay is not None and external_id in renamed and \
+        elif item.stay is not None and external_id is not None and external_id in renamed and \
                 stored.get(external_id) is not None:
             problems.append(("external_id", _l("Another stay has this external_id.")))
         before = _current_stay(stay) if stay is not None else None
