@@ -162,6 +162,26 @@ def _canonical(items: Sequence) -> list:
             if isinstance(item.external_id, str) else item for item in items]
 
 
+def _write(session: Session, model: Any, record: Any, fields: Sequence[str], cleaned: dict,
+           outcome: Outcome, *, patient: Patient, external_id: str | None, source: StaySource,
+           actor: Actor) -> Any:
+    """Create the stay or event (`record` None) or update it with the cleaned values, writing
+    only the fields that change; `outcome.result` says which."""
+    if record is None:
+        record = model(patient_id=patient.id, external_id=external_id, source=source,
+                       created_by=actor.label[:254])
+        session.add(record)
+        outcome.result = "created"
+    else:
+        outcome.result = "updated"
+        if external_id:
+            record.external_id = external_id
+    for name in fields:
+        if getattr(record, name) != cleaned[name]:
+            setattr(record, name, cleaned[name])
+    return record
+
+
 def stay_by_external_id(session: Session, external_id: str) -> Stay | None:
     return session.scalar(select(Stay).where(Stay.external_id == canonical_id(external_id)))
 
@@ -492,18 +512,8 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
             outcome.record, outcome.result = stay, "unchanged"
             continue
         outcome.change = _change(stay, before, cleaned)
-        if stay is None:
-            stay = Stay(patient_id=patient.id, external_id=external_id, source=source,
-                        created_by=actor.label[:254])
-            session.add(stay)
-            outcome.result = "created"
-        else:
-            outcome.result = "updated"
-            if external_id:
-                stay.external_id = external_id
-        for name in STAY_FIELDS:
-            if getattr(stay, name) != cleaned[name]:
-                setattr(stay, name, cleaned[name])
+        stay = _write(session, Stay, stay, STAY_FIELDS, cleaned, outcome, patient=patient,
+                      external_id=external_id, source=source, actor=actor)
         if "diagnoses" in changed:
             _set_diagnoses(stay, cleaned["diagnoses"])
         outcome.record, outcome.changed = stay, changed
@@ -748,18 +758,8 @@ def record_events(session: Session, items: Sequence[EventInput], *, source: Stay
         if event is not None and not changed:
             outcome.record, outcome.result = event, "unchanged"
             continue
-        if event is None:
-            event = ClinicalEvent(patient_id=patient.id, external_id=external_id, source=source,
-                                  created_by=actor.label[:254])
-            session.add(event)
-            outcome.result = "created"
-        else:
-            outcome.result = "updated"
-            if external_id:
-                event.external_id = external_id
-        for name in EVENT_FIELDS:
-            if getattr(event, name) != cleaned[name]:
-                setattr(event, name, cleaned[name])
+        event = _write(session, ClinicalEvent, event, EVENT_FIELDS, cleaned, outcome,
+                       patient=patient, external_id=external_id, source=source, actor=actor)
         outcome.record, outcome.changed = event, changed
         written.append((outcome, event))
     if written:
