@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from coordinator.metrics.figures import IndexStays, Outcomes, Raw, Snapshot
@@ -21,6 +22,16 @@ from coordinator.metrics.periods import Period
 from coordinator.metrics.suppression import Equation, State, protect, rate_state
 
 FLU_INDICATOR = "flu_vaccination_65"
+CLOSE_MARGIN = 0.05  # an indicator less than 5 points below its target is "close"
+
+
+class TargetStatus(StrEnum):
+    """An indicator's rate against its target (shown with text and colour, never colour alone)."""
+
+    MET = "met"
+    CLOSE = "close"
+    NOT_MET = "not_met"
+
 SMALL_MARK = "<11"
 COMPLEMENTARY_MARK = "*"
 
@@ -142,6 +153,26 @@ class Indicator:
     @property
     def suppressed(self) -> bool:
         return _suppressed(self.numerator, self.denominator, self.rate)
+
+    @property
+    def status(self) -> TargetStatus | None:
+        """Met (rate at or above the target), close (less than `CLOSE_MARGIN` below it) or not
+        met; None when there is no rate to compare (withheld, no denominator, not computed) or
+        no target."""
+        if self.rate is None or self.rate.value is None or self.target is None:
+            return None
+        if self.rate.value >= self.target:
+            return TargetStatus.MET
+        if self.rate.value > self.target - CLOSE_MARGIN:
+            return TargetStatus.CLOSE
+        return TargetStatus.NOT_MET
+
+    @property
+    def gap(self) -> float | None:
+        """How far the rate is below its target (negative when above), for "worst gap first"."""
+        if self.rate is None or self.rate.value is None or self.target is None:
+            return None
+        return self.target - self.rate.value
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,3 +123,18 @@ def test_without_complementary_cells_the_attacker_wins():
     values, equations = breakdown(a=5, b=40, c=30)
     primary = {key: S if 1 <= value <= 10 else E for key, value in values.items()}
     assert attack(values, primary, equations) == {"a": 5}
+
+
+def test_an_indicator_is_met_close_or_not_met_against_its_target():
+    from coordinator.metrics.results import Count, Indicator, Rate, TargetStatus
+
+    def indicator(rate, target=0.75):
+        return Indicator("flu", "Flu", Count(1), Count(1),
+                         None if rate is None else Rate(rate), target)
+
+    assert indicator(0.75).status is TargetStatus.MET
+    assert indicator(0.72).status is TargetStatus.CLOSE
+    assert indicator(0.70).status is TargetStatus.NOT_MET
+    assert indicator(None).status is None
+    assert indicator(0.5, target=None).status is None
+    assert indicator(0.70).gap == pytest.approx(0.05)
