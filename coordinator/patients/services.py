@@ -66,8 +66,10 @@ def _check_links(session: Session, values: dict,
         problems.append(("territory_id", _l("Choose a known territory.")))
     if values.get("gp_id") is not None:
         gp = session.get(Provider, values["gp_id"])
-        problems += check_gp(gp.kind if gp else None, gp.is_active if gp else None,
-                             newly_chosen=values["gp_id"] != current_gp_id)
+        if gp is None:
+            problems.append(("gp_id", _l("The GP must be a provider of kind GP.")))
+        else:
+            problems += check_gp(gp, territory_id, newly_chosen=values["gp_id"] != current_gp_id)
     if values.get("case_manager_id") is not None:
         manager = session.get(User, values["case_manager_id"])
         if manager is None or manager.role != Role.CASE_MANAGER or not manager.is_active:
