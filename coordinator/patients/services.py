@@ -21,6 +21,7 @@ from coordinator.core.time import local_today
 from coordinator.patients.assignments import in_current_stratum
 from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
+    check_email,
     check_gp,
     check_identity,
     check_identity_status,
@@ -110,6 +111,7 @@ def _validate(session: Session, values: dict, actor: Actor | None = None,
     )
     problems += check_nir(values.get("nir"), values.get("sex"), values.get("birth_date"))
     problems += check_identity_status(values.get("identity_status"), values.get("nir"))
+    problems += check_email(values.get("email"))
     if values.get("advance_directives_date") and not values.get("advance_directives"):
         problems.append(("advance_directives_date",
                          _l("Give a date only when advance directives are on file.")))

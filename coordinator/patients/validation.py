@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
@@ -113,4 +114,19 @@ def check_gp(gp: Any, territory_id: int | None, *, newly_chosen: bool,
     if territory_id is not None and not permissions.provider_serves(gp, territory_id):
         return [(field, _l("This GP works in another territory: choose a GP of the "
                            "patient's territory."))]
+    return []
+
+
+def check_email(email: str | None, field: str = "email") -> Problems:
+    """An e-mail address of the patient, as the form's field checks it (email-validator, the
+    library WTForms uses; no DNS lookup): one address, no spaces or line breaks, at most 254
+    characters. The same rule for the form, the API and the import."""
+    if email is None:
+        return []
+    if len(email) > 254:
+        return [(field, _l("At most 254 characters."))]
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return [(field, _l("Give a valid e-mail address (name@example.org)."))]
     return []

@@ -74,3 +74,16 @@ def test_the_api_refuses_to_book_another_territorys_provider(api, case_manager):
     assert response.status_code == 422, response.json
     assert list(response.json["errors"]) == ["provider_id"]
     assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def test_the_api_refuses_an_e_mail_the_form_refuses(api, case_manager):
+    """#15, finding 5: an address with CR/LF was created (201) and broke the reminders."""
+    from tests.api.conftest import patient_body
+
+    caller = api(case_manager)
+    for bad in ("x@example.test\r\nBcc: all@example.test", "not an address", "a@b@c"):
+        response = caller.post("/api/v1/patients", json=patient_body(email=bad), headers=EN)
+        assert response.status_code == 422, (bad, response.json)
+        assert list(response.json["errors"]) == ["email"], response.json
+    response = caller.post("/api/v1/patients", json=patient_body(email="odile@example.org"))
+    assert response.status_code == 201, response.json

@@ -24,6 +24,7 @@ from coordinator.imports.kinds.base import (
 )
 from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
+    check_email,
     check_gp,
     check_identity,
     check_identity_status,
@@ -158,6 +159,8 @@ class PatientsKind(UpsertKind):
             birth_place_insee=merged.get("birth_place_insee"),
             deceased_date=merged.get("deceased_date"), today=run.today)
         problems += check_nir(merged.get("nir"), merged.get("sex"), merged.get("birth_date"))
+        if "email" in values:
+            problems += check_email(values["email"])
         if current is not None:
             problems += check_identity_status(current["identity_status"], merged["nir"],
                                               field="nir")
