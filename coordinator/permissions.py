@@ -74,7 +74,9 @@ ADMIN = roles(Role.ADMIN)
 CASE_MANAGER = roles(Role.CASE_MANAGER)
 PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
 AUDIT_READER = ADMIN
-PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)
+# Programs are common to the territories (the FHF experiment's "same clinical program for
+# all"): administrators define them; a council sets its own territory's targets (metrics).
+PROGRAM_EDITOR = roles(Role.ADMIN)
 IMPORTER = roles(Role.ADMIN, Role.CASE_MANAGER)  # CSV imports (case managers: own territory)
 # Care plans: case managers write them; administrators, GPs and care-team professionals read
 # (each record then checked by `can_read_plan`); councils read aggregates only.
