@@ -181,7 +181,7 @@ def test_likely_duplicate_is_409_unless_confirmed(api, case_manager, other_case_
     hidden = make_patient(birth_name="Dupont", first_names="Jacques", sex="M",
                           birth_date=date(1948, 3, 14), territory_code="CORNOUAILLE")
     caller = api(case_manager)
-    response = caller.post(URL, json=patient_body(nir=None))
+    response = caller.post(URL, json=patient_body(nir=None), headers={"Accept-Language": "en"})
     assert response.status_code == 409
     assert list(response.json["errors"]) == ["duplicate"]
     candidates = {c["id"]: c for c in response.json["candidates"]}

@@ -520,7 +520,7 @@ CASES = [
     Case("programs", "council", add_programs, "/programs/"),
     Case("program detail (strata, templates, indicators)", "council", add_strata,
          lambda world: "/programs/" + db.session.get(Program, world.ids["program"]).code),
-    Case("program indicators", "council", add_strata,
+    Case("program indicators", "admin", add_strata,
          lambda world: f"/programs/{db.session.get(Program, world.ids['program']).code}"
                        "/indicators"),
     # Care plans
