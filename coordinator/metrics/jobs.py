@@ -66,7 +66,7 @@ class Shortfall:
 def shortfalls(session: Session, month: Period, now: datetime) -> list[Shortfall]:
     """Every (territory, program, indicator) whose exact rate is below its effective target for
     the month: per program, the figures of every territory at once."""
-    codes = dict(session.execute(select(Territory.id, Territory.code)).tuples().all())
+    codes = {row.id: row.code for row in session.execute(select(Territory.id, Territory.code))}
     found = []
     for program in session.scalars(select(Program).order_by(Program.code)).all():
         selection = services.Selection(month, program=program)
@@ -115,7 +115,8 @@ def metrics_target_alerts(session: Session, now: datetime) -> dict[str, int]:
         councils.setdefault(user.territory_id, []).append(user)
     if not councils:
         return {"below_target": 0, "notices": 0}
-    territory_ids = dict(session.execute(select(Territory.code, Territory.id)).tuples().all())
+    territory_ids = {row.code: row.id
+                     for row in session.execute(select(Territory.code, Territory.id))}
     found = shortfalls(session, month, now)
     wanted = {alert_key(s.territory, s.program.code, s.exact.code, month.first, user.id):
               (s, user)

@@ -16,7 +16,7 @@ from coordinator.core.errors import ValidationError
 from coordinator.metrics import services
 from coordinator.metrics import targets as service
 from coordinator.metrics.models import TerritoryTarget, TerritoryTargetChange
-from tests.api.conftest import audit_entries, gp  # noqa: F401  (the GP fixture)
+from tests.api.conftest import audit_entries
 from tests.factories import territory
 from tests.htmlform import form_fields
 
@@ -332,6 +332,11 @@ def test_only_councils_and_administrators_patch(request, api, session, who):
     body = {"targets": [{"program": "HF", "indicator": FLU, "target_percent": 50}]}
     assert api(user).patch(API, json=body).status_code == 403
     assert _changes(session) == 0
+
+
+@pytest.fixture
+def gp(make_user):
+    return make_user(role="gp")
 
 
 def test_a_gp_does_not_read_the_targets(api, gp):
