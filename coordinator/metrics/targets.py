@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
@@ -92,7 +92,7 @@ class HistoryRow:
 
 # -- Reading --------------------------------------------------------------------------------------
 
-def _rows_query(territory_id: int):
+def _rows_query(territory_id: int) -> Select:
     return (select(Program.id, Program.code, ProgramIndicator.id, ProgramIndicator.code,
                    ProgramIndicator.label, ProgramIndicator.is_builtin,
                    ProgramIndicator.target_percent, TerritoryTarget.target_percent,
