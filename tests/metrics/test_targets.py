@@ -341,3 +341,19 @@ def gp(make_user):
 
 def test_a_gp_does_not_read_the_targets(api, gp):
     assert api(gp).get(f"{API}?territory=DOUAISIS").status_code == 403
+
+
+def test_the_page_s_queries_do_not_grow_with_its_history(logged_in, council, session,
+                                                        count_queries):
+    from coordinator.auth.models import User
+
+    client, council_id = logged_in(council), council.id
+    _set(session, council, "80")
+    with count_queries() as few:
+        assert client.get(PAGE).status_code == 200
+    for value in ("81", "82", "83", "84", "85"):
+        _set(session, session.get(User, council_id), value)
+        _set(session, session.get(User, council_id), value, program="DIAB")
+    with count_queries() as more:
+        assert client.get(PAGE).status_code == 200
+    assert more.count == few.count, more.report()
