@@ -20,12 +20,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
-from coordinator.core.errors import raise_problems
+from coordinator.core.errors import ValidationError, raise_problems
 from coordinator.core.time import utcnow
 from coordinator.metrics.models import TerritoryTarget, TerritoryTargetChange
 from coordinator.metrics.results import IndicatorRef
@@ -235,7 +236,13 @@ def set_targets(session: Session, actor: Actor, territory: Territory,
             territory_id=territory.id, indicator_id=row.indicator_id,
             old_percent=row.territory_percent, new_percent=value, changed_at=now,
             changed_by_user_id=actor.user_id, changed_by_label=actor.label))
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent first save of the same target
+            session.flush()
+    except IntegrityError:
+        raise ValidationError({"targets": [_l(
+            "These targets were changed at the same time by someone else: read them again."
+        )]}) from None
     audit.record(session, actor, AuditAction.UPDATE, "territory_target", territory.id,
                  summary=f"{territory.code}: {len(changed)} target(s)",
                  details={"targets": [
