@@ -117,6 +117,29 @@ def test_an_unknown_indicator_is_refused_naming_the_row(session, council):
     assert set(refused.value.messages()) == {"targets-0-indicator"}
 
 
+def test_a_concurrent_first_save_of_the_same_target_is_told_to_read_again(session, council):
+    """Someone else's first target for the same indicator lands between the read and the
+    write: the unique constraint refuses ours, the service says so (no 500), nothing kept."""
+    from sqlalchemy import event, insert
+
+    from coordinator.core.time import utcnow
+
+    indicator_id = _row(service.target_rows(session, territory("DOUAISIS").id)).indicator_id
+
+    def someone_else(flushing, context, instances):
+        flushing.connection().execute(insert(TerritoryTarget.__table__).values(
+            territory_id=territory("DOUAISIS").id, indicator_id=indicator_id,
+            target_percent=50, updated_at=utcnow()))
+
+    event.listen(session(), "before_flush", someone_else, once=True)
+    with pytest.raises(ValidationError) as refused:
+        service.set_targets(session, Actor.for_user(council), territory("DOUAISIS"),
+                            [service.TargetChange("HF", FLU, "70")])
+    assert set(refused.value.messages()) == {"targets"}
+    session.rollback()
+    assert _changes(session) == 0
+
+
 @pytest.mark.parametrize("value", ["0", "100"])
 def test_the_bounds_themselves_are_targets(session, council, value):
     _set(session, council, value)
