@@ -169,7 +169,25 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
     counts["care_plans"] = seed_care_plans(session, rng, fake)
     counts["appointments"] = seed_appointments(session, rng)
     counts |= seed_hospital(session, random.Random(seed + 13), today)
+    counts |= seed_targets(session)
     return counts
+
+
+def seed_targets(session: Session) -> dict:
+    """The Douaisis council aims higher than the program for the flu vaccination of its heart
+    failure patients (90 % rather than 75 %), and has the notices of the month just closed."""
+    from coordinator.auth.models import User
+    from coordinator.core.time import utcnow
+    from coordinator.metrics import jobs as metrics_jobs
+    from coordinator.metrics import targets as metrics_targets
+
+    council = session.scalar(select(User).where(User.email == "council@demo.test"))
+    douaisis = session.scalar(select(Territory).where(Territory.code == "DOUAISIS"))
+    if council is None or douaisis is None:
+        return {}
+    metrics_targets.set_targets(session, Actor.for_user(council), douaisis, [
+        metrics_targets.TargetChange("HF", "flu_vaccination_65", "90")])
+    return {"target_notices": metrics_jobs.metrics_target_alerts(session, utcnow())["notices"]}
 
 
 PRIORITIES = ("Rester à domicile le plus longtemps possible.",

@@ -14,6 +14,7 @@ from coordinator.careplans.models import (
 from coordinator.hl7.models import Hl7Message
 from coordinator.imports.models import ImportReport  # noqa: F401 - registers its table
 from coordinator.jobs.models import JobRun
+from coordinator.metrics.models import TerritoryTarget, TerritoryTargetChange
 from coordinator.outbox.models import OutboxMessage
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.printing.models import PrintBatch, PrintedDocument
@@ -64,6 +65,8 @@ __all__ = [
     "StratumAssignment",
     "Task",
     "Territory",
+    "TerritoryTarget",
+    "TerritoryTargetChange",
     "User",
     "WorkBlob",
     "WorkItem",

@@ -528,3 +528,42 @@ def reads_exact_metrics(user: User) -> bool:
 def can_compare_territories(user: User) -> bool:
     """Every metrics reader sees the territories' headline figures side by side."""
     return METRICS_READER.permits(user)
+
+
+# --- targets ---
+# Targets per territory, program and indicator (and the notices of targets not met): a territory's
+# council sets its own territory's, administrators any territory's; every metrics reader reads
+# those of the territories whose figures they read (case managers: their own). GPs and
+# care-team professionals neither (403).
+
+TARGET_READER = METRICS_READER
+TARGET_EDITOR = roles(Role.COUNCIL, Role.ADMIN)
+
+
+def targets_default_territory(user: User) -> int | None:
+    """The territory whose targets a reader opens when none is asked: their own (None for an
+    administrator, who chooses one)."""
+    return metrics_default_territory(user)
+
+
+def can_read_targets(user: User, territory_id: int | None) -> bool:
+    """A territory's targets and their history: whoever reads its figures."""
+    return territory_id is not None and can_read_territory_metrics(user, territory_id)
+
+
+def can_set_targets(user: User, territory_id: int | None) -> bool:
+    """A territory's targets are set by its council, or by an administrator (any territory)."""
+    if territory_id is None or not TARGET_EDITOR.permits(user):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.territory_id is not None and user.territory_id == territory_id
+
+
+def target_alert_recipients() -> ColumnElement[bool]:
+    """The accounts a notice that a territory's indicator is below its target goes to (over
+    User; with `User.territory_id` the territory's): the active council accounts."""
+    from coordinator.auth.models import User
+
+    return (User.role == Role.COUNCIL.value) & User.is_active.is_(True) & \
+        User.territory_id.is_not(None)

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     from coordinator.imports.views import bp as imports_bp
     from coordinator.jobs import scheduler
     from coordinator.jobs.views import bp as jobs_bp
+    from coordinator.metrics.target_views import bp as metric_targets_bp
     from coordinator.patients.views import bp as patients_bp
     from coordinator.providers.views import bp as providers_bp
     from coordinator.scheduling.calendar_views import bp as calendar_bp
@@ -54,7 +55,7 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
-                      jobs_bp, stays_bp, tasks_bp, timeline_bp):
+                      jobs_bp, stays_bp, tasks_bp, timeline_bp, metric_targets_bp):
         app.register_blueprint(blueprint)
     register_hl7(app)
     register_api(app)
@@ -158,6 +159,7 @@ def register_jobs(app: Flask) -> None:
     from coordinator.careplans import jobs as careplans_jobs
     from coordinator.jobs import registry
     from coordinator.jobs.registry import Job
+    from coordinator.metrics import jobs as metrics_jobs
     from coordinator.outbox import jobs as outbox_jobs
     from coordinator.printing import jobs as printing_jobs
     from coordinator.scheduling import jobs as scheduling_jobs
@@ -181,6 +183,10 @@ def register_jobs(app: Flask) -> None:
         Job("purge_printed_documents",
             _l("Delete cached plan PDFs unused for 30 days and batch PDFs older than 24 hours."),
             "daily", printing_jobs.purge_printed_documents),
+        Job("metrics_target_alerts",
+            _l("When a month closes, tell each territory's council which indicators of its "
+               "programs were below their target that month."),
+            "monthly", metrics_jobs.metrics_target_alerts),
         Job("deliver_outbox",
             _l("E-mail the pending messages of the outbox, each once (when SMTP is "
                "configured)."),

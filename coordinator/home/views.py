@@ -15,6 +15,7 @@ from coordinator.core.time import local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
+from coordinator.metrics import targets as metric_targets
 from coordinator.patients import worklists
 from coordinator.permissions import AUTHENTICATED, PUBLIC, require
 from coordinator.scheduling import worklists as appointment_lists
@@ -43,6 +44,8 @@ def home():
         context.update(_worklists(context["programs"]))
     elif current_user.role in (Role.GP, Role.PROFESSIONAL):
         context.update(_shared_plans())
+    elif current_user.role == Role.COUNCIL:
+        context.update(notices=metric_targets.notices(db.session, current_user.id))
     elif current_user.role == Role.ADMIN:
         context.update(territories=strata_services.list_territories(db.session),
                        user_count=auth_services.count_users(db.session))

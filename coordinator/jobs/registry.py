@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.core.time import PARIS
 
-Trigger = Literal["hourly", "daily"]
+Trigger = Literal["hourly", "daily", "monthly"]
 Counts = dict[str, int]
 # A task flushes and returns its counts; a task that must make part of its work durable before
 # going on (the outbox: a message is claimed before its e-mail goes) is a generator that yields
@@ -36,6 +36,8 @@ class Schedule:
 SCHEDULES: dict[str, Schedule] = {
     "hourly": Schedule(cron={"minute": 5}, label=_l("every hour at :05")),
     "daily": Schedule(cron={"hour": 6, "minute": 30}, label=_l("every day at 06:30")),
+    "monthly": Schedule(cron={"day": 1, "hour": 7, "minute": 0},
+                        label=_l("on the 1st of every month at 07:00")),
 }
 
 
@@ -79,7 +81,10 @@ def names(app: Flask | None = None) -> list[str]:
 
 def slot_for(job: Job, when: datetime) -> str:
     """The schedule slot `when` falls in: the UTC hour for an hourly job ("2026-11-24T13"),
-    the Europe/Paris day for a daily one ("2026-11-24"). One run per job and slot."""
+    the Europe/Paris day for a daily one ("2026-11-24"), the Paris month for a monthly one
+    ("2026-11"). One run per job and slot."""
     if job.trigger == "hourly":
         return when.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    if job.trigger == "monthly":
+        return when.astimezone(PARIS).strftime("%Y-%m")
     return when.astimezone(PARIS).date().isoformat()

@@ -186,3 +186,77 @@ class ComparisonSchema(ma.Schema):
     program = ma.fields.String(required=True, allow_none=True)
     stratum = ma.fields.String(required=True, allow_none=True)
     territories = ma.fields.List(ma.fields.Nested(TerritoryHeadlineSchema), required=True)
+
+
+# -- Targets of a territory (`/api/v1/metrics/targets`) -------------------------------------------
+
+INDICATOR_CODE_MAX = 64  # ProgramIndicator.code
+
+
+class TargetsArgsSchema(ma.Schema):
+    """`?territory=CODE`."""
+
+    territory = _code("A territory code. Councils and case managers read their own territory "
+                      "(their default); administrators give one.")
+
+
+def _percent(description: str, *, required: bool = True) -> ma.fields.Float:
+    return ma.fields.Float(required=required, allow_none=True, allow_nan=False,
+                           validate=ma.validate.Range(
+                               min=0, max=100,
+                               error=_l("The target is a percentage from 0 to 100.")),
+                           metadata={"description": description})
+
+
+class TargetSchema(ma.Schema):
+    """One indicator of one program in the territory: the program's target, the territory's
+    own (null: none) and the target applied."""
+
+    program = ma.fields.String(required=True)
+    indicator = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    is_builtin = ma.fields.Boolean(required=True)
+    program_target_percent = _percent("The program's target, a percentage.")
+    territory_target_percent = _percent("The territory's own target (a percentage); null: the "
+                                        "program's applies.")
+    target_percent = _percent("The target applied: the territory's own, else the program's. "
+                              "`GET /api/v1/metrics` for the territory carries it (as a "
+                              "fraction).")
+    updated_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class TargetChangeSchema(ma.Schema):
+    """One change of a territory's target (null: the program's target)."""
+
+    changed_at = ma.fields.DateTime(required=True)
+    changed_by = ma.fields.String(required=True)
+    program = ma.fields.String(required=True)
+    indicator = ma.fields.String(required=True)
+    old_percent = _percent("The territory's target before (null: the program's).")
+    new_percent = _percent("The territory's target after (null: the program's).")
+
+
+class TargetsSchema(ma.Schema):
+    """A territory's targets and the newest changes of them (at most 100, newest first)."""
+
+    territory = ma.fields.String(required=True)
+    targets = ma.fields.List(ma.fields.Nested(TargetSchema), required=True)
+    history = ma.fields.List(ma.fields.Nested(TargetChangeSchema), required=True)
+
+
+class TargetInputSchema(ma.Schema):
+    program = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=CODE_MAX),
+                               metadata={"description": "A program code (e.g. HF)."})
+    indicator = ma.fields.String(required=True,
+                                 validate=ma.validate.Length(min=1, max=INDICATOR_CODE_MAX),
+                                 metadata={"description": "One of the program's indicators "
+                                                          "(e.g. flu_vaccination_65)."})
+    target_percent = _percent("The territory's target, 0 to 100; null: the program's target "
+                              "again.")
+
+
+class TargetsPatchSchema(ma.Schema):
+    """The targets to change (the others stay as they are); all or nothing."""
+
+    targets = ma.fields.List(ma.fields.Nested(TargetInputSchema), required=True,
+                             validate=ma.validate.Length(min=1, max=500))

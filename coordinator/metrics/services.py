@@ -29,6 +29,7 @@ from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
 from coordinator.core.time import local_today, utcnow
 from coordinator.metrics import figures
+from coordinator.metrics import targets as territory_targets
 from coordinator.metrics.periods import Period, period_problems
 from coordinator.metrics.results import (
     IndicatorRef,
@@ -41,7 +42,7 @@ from coordinator.metrics.results import (
 )
 from coordinator.scheduling.models import Appointment, AppointmentStatus
 from coordinator.strata import reference as strata_reference
-from coordinator.strata.models import Program, ProgramIndicator, Stratum, Territory
+from coordinator.strata.models import Program, Stratum, Territory
 
 # -- What is asked --------------------------------------------------------------------------------
 
@@ -119,15 +120,15 @@ def _reference(session: Session) -> Reference:
 
 
 def targets(session: Session, selection: Selection) -> tuple[IndicatorRef, ...]:
-    """The indicators of the selection with their targets: the program's (its target), or
-    without a program the built-in ones with their default targets."""
+    """The indicators of the selection with their effective targets (`metrics.targets`): with
+    a program, its indicators with the territory's own target where the selection's territory
+    set one, else the program's; without a program, the built-in ones with their default
+    targets (a territory's targets are per program)."""
     if selection.program is None:
         return tuple(IndicatorRef(code, label, Decimal(target))
                      for code, label, target in strata_reference.BUILTIN_INDICATORS)
-    return tuple(IndicatorRef(code, label, target) for code, label, target in session.execute(
-        select(ProgramIndicator.code, ProgramIndicator.label, ProgramIndicator.target_percent)
-        .where(ProgramIndicator.program_id == selection.program.id)
-        .order_by(ProgramIndicator.is_builtin.desc(), ProgramIndicator.code)))
+    return territory_targets.indicator_refs(
+        session, selection.program.id, selection.territory.id if selection.territory else None)
 
 
 def _view(selection: Selection, reference: Reference, period: Period,
@@ -175,18 +176,41 @@ def monthly_trends(session: Session, selection: Selection, *, exact: bool,
 def compare_territories(session: Session, selection: Selection, *, exact: bool,
                         now: datetime | None = None) -> list[MetricsResult]:
     """The selection's figures in each territory (the selection's territory is ignored), by
-    territory code: one grouped statement per figure for all of them."""
+    territory code: one grouped statement per figure for all of them. Each territory's
+    indicators carry its own effective targets."""
+    return [results[0] for _, results in
+            _territory_results(session, selection, (exact,), now=now)]
+
+
+def territories_exact_and_withheld(session: Session, selection: Selection, *,
+                                   now: datetime | None = None
+                                   ) -> list[tuple[int, MetricsResult, MetricsResult]]:
+    """Each territory's figures both exact and as its council reads them (territory id,
+    exact, withheld), from the same statements: what the target alerts compare and say."""
+    return [(territory_id, results[0], results[1]) for territory_id, results in
+            _territory_results(session, selection, (True, False), now=now)]
+
+
+def _territory_results(session: Session, selection: Selection, modes: Sequence[bool], *,
+                       now: datetime | None) -> list[tuple[int, list[MetricsResult]]]:
     reference = _reference(session)
-    indicators = targets(session, selection)
+    indicators = targets(session, replace(selection, territory=None))
     scope = replace(selection.scope, territory_id=None)
     raws = figures.compute(session, scope, [selection.period], by_territory=True,
                            now=now or utcnow())
     territories = session.execute(select(Territory.id, Territory.code)
                                   .order_by(Territory.code)).all()
     view = _view(replace(selection, territory=None), reference, selection.period, indicators)
-    return [assemble(raws.get((0, territory_id), figures.Raw()), reference, view, exact=exact,
-                     territory=code)
-            for territory_id, code in territories]
+    own = territory_targets.own_targets_by_territory(session, selection.program.id) \
+        if selection.program is not None else {}
+    found = []
+    for territory_id, code in territories:
+        territory_view = replace(view, indicators=territory_targets.with_own_targets(
+            indicators, own[territory_id])) if territory_id in own else view
+        raw = raws.get((0, territory_id), figures.Raw())
+        found.append((territory_id, [assemble(raw, reference, territory_view, exact=exact,
+                                              territory=code) for exact in modes]))
+    return found
 
 
 def audit_read(session: Session, actor: Actor, selection: Selection, what: str) -> None:

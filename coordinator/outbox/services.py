@@ -35,3 +35,12 @@ def newest_first() -> Select:
     """Every message, newest first (the administrators' outbox page)."""
     return select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
                                           OutboxMessage.id.desc())
+
+
+def for_user(user_id: int, kind: str | None = None) -> Select:
+    """The messages addressed to one account (of one kind), newest first: what the application
+    shows them (a council's notices)."""
+    query = select(OutboxMessage).where(OutboxMessage.user_id == user_id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())

@@ -21,7 +21,8 @@ from coordinator.stays.services import move_stays
 from coordinator.tasks.services import move_tasks
 
 JOB_NAMES = ["mark_outcome_missing", "appointment_reminders", "review_overdue_plans",
-             "discharged_without_followup", "purge_printed_documents", "deliver_outbox"]
+             "discharged_without_followup", "purge_printed_documents",
+             "metrics_target_alerts", "deliver_outbox"]
 DOMAIN_GLOBALS = ("appointment_kinds", "appointment_statuses", "no_show_reasons", "paris",
                   "kind_labels", "domain_labels", "plan_labels", "stay_labels", "task_labels")
 
