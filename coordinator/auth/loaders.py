@@ -26,6 +26,8 @@ def bearer_secret() -> str | None:
 def load_user(user_id: str) -> User | None:
     """Session user: the id carries the session version, so a password change or a
     deactivation ends every session at once."""
+    if is_api_request() and request.headers.get("Authorization"):
+        return None  # the API call is authenticated by its token alone (load_user_from_token)
     try:
         uid, version = (int(part) for part in user_id.split(":"))
     except ValueError:
