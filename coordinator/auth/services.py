@@ -159,9 +159,11 @@ def authenticate(session: Session, email: str, password: str, ip_address: str | 
 
 
 def change_password(
-    session: Session, user: User, current: str, new: str, hash_method: str, actor: Actor
+    session: Session, user: User, current: str, new: str, hash_method: str, actor: Actor,
+    *, revoke_api_tokens: bool = False,
 ) -> None:
-    """Replace the password after checking the current one; other sessions end."""
+    """Replace the password after checking the current one; every session ends (the view
+    signs the current one in again), and the API tokens too when asked."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationError({"current_password": [_l("The current password is wrong.")]})
     check_password_strength(new, field="new_password")
@@ -173,6 +175,15 @@ def change_password(
     user.password_changed_at = utcnow()
     user.session_version += 1
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id, summary="password changed")
+    if revoke_api_tokens:
+        revoke_tokens(session, user, actor)
+
+
+def end_sessions(session: Session, user: User, actor: Actor) -> None:
+    """Sign out: every session of the account ends on the server (its version moves on), so a
+    copy of the cookie taken before is refused as well."""
+    user.session_version += 1
+    audit.record(session, actor, AuditAction.LOGOUT, "user", user.id)
 
 
 def set_active(session: Session, user: User, active: bool, actor: Actor) -> None:

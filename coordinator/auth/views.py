@@ -22,7 +22,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.auth import services
 from coordinator.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm
 from coordinator.auth.models import User
-from coordinator.core.hooks import touch_session
+from coordinator.core.hooks import start_session
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db, limiter
@@ -71,7 +71,7 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
-            touch_session()
+            start_session()
             db.session.commit()
             return redirect(safe_next_url(request.args.get("next")) or url_for("home.home"))
     elif request.method == "POST":
@@ -82,7 +82,7 @@ def login():
 @bp.post("/logout")
 @require(AUTHENTICATED)
 def logout():
-    audit.record(db.session, current_actor(), AuditAction.LOGOUT, "user", current_user.id)
+    services.end_sessions(db.session, current_user, current_actor())
     db.session.commit()
     locale = current_user.locale or session.get("locale")
     logout_user()
@@ -102,6 +102,7 @@ def change_password():
             services.change_password(
                 db.session, current_user, form.current_password.data, form.new_password.data,
                 current_app.config["PASSWORD_HASH_METHOD"], current_actor(),
+                revoke_api_tokens=form.revoke_tokens.data,
             )
         if work.ok:
             login_user(current_user._get_current_object())  # follow the new session version

@@ -139,13 +139,19 @@ def _check_input() -> None:
 
 
 def _expire_idle_session() -> Response | None:
-    """A browser session unused for SESSION_IDLE_MINUTES ends: sign in again."""
-    if g.get("token_auth") or not current_user.is_authenticated:
+    """A browser session unused for SESSION_IDLE_MINUTES ends, and any session
+    SESSION_LIFETIME_HOURS after its sign-in, however busy (the cookie is signed again at each
+    response, so its own expiry would never come): sign in again. The times are in the signed
+    cookie; a session without its sign-in time (older than this rule) has ended too."""
+    if not current_user.is_authenticated or g.get("token_auth"):  # the user loaded first
         return None
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    now = utcnow()
+    lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+    now = utcnow().timestamp()
     seen = session.get("seen_at")
-    if seen is not None and now.timestamp() - seen > idle.total_seconds():
+    signed_in = session.get("signed_in_at")
+    if (signed_in is None or now - signed_in > lifetime.total_seconds()
+            or (seen is not None and now - seen > idle.total_seconds())):
         logout_user()
         session.clear()
         if request.path.startswith("/api/"):
@@ -159,6 +165,12 @@ def _expire_idle_session() -> Response | None:
 def touch_session() -> None:
     """Record activity on the browser session (idle expiry counts from here)."""
     session["seen_at"] = utcnow().timestamp()
+
+
+def start_session() -> None:
+    """A browser session begins (sign-in): its hard lifetime counts from here."""
+    session["signed_in_at"] = utcnow().timestamp()
+    touch_session()
 
 
 def _before_request() -> Response | None:
