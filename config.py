@@ -59,9 +59,6 @@ class Config:
     # Failed sign-ins per address, whatever the e-mails tried. Several users behind one
     # hospital gateway share an address: keep it well above what people mistype.
     LOGIN_IP_RATE_LIMIT = "30 per 15 minutes"
-    # zxcvbn score (0-4) a new password needs: 3 refuses common passwords, keyboard runs,
-    # repeats and the words of the account or of the application.
-    PASSWORD_MIN_SCORE = 3
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 
@@ -181,7 +178,7 @@ class ConfigurationError(RuntimeError):
     """Raised at start-up when the configuration cannot run safely."""
 
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
 
 
 def instance_secret_key(instance_path: str | os.PathLike) -> str:

@@ -17,8 +17,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from coordinator.audit import services as audit
-from coordinator.audit.models import AuditAction
 from coordinator.auth import services
 from coordinator.auth.forms import LoginForm, PasswordChangeForm, UserCreateForm
 from coordinator.auth.models import User
@@ -44,9 +42,21 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_ip_key() -> str:
+    return f"login-ip|{request.remote_addr}"
+
+
+def _login_ip_limit() -> str:
+    return current_app.config["LOGIN_IP_RATE_LIMIT"]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"],
-               deduct_when=lambda response: response.status_code != 302)
+@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_ip_limit, key_func=_login_ip_key, methods=["POST"], deduct_when=_failed)
 @require(PUBLIC)
 def login():
     if current_user.is_authenticated:
@@ -56,7 +66,8 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(db.session, form.email.data, form.password.data,
-                                         request.remote_addr)
+                                         request.remote_addr,
+                                         current_app.config["PASSWORD_HASH_METHOD"])
         except services.LoginRefused as refused:
             db.session.commit()  # keep the audit entry of the failed attempt
             if refused.reason == "disabled":
