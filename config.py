@@ -59,6 +59,11 @@ class Config:
     # Failed sign-ins per address, whatever the e-mails tried. Several users behind one
     # hospital gateway share an address: keep it well above what people mistype.
     LOGIN_IP_RATE_LIMIT = "30 per 15 minutes"
+    # The optional TOTP second factor (an authenticator app; docs/security.md): anyone may
+    # enrol from "My account"; with this true, an administrator must before anything else.
+    TOTP_REQUIRED_FOR_ADMINS = False
+    TOTP_ISSUER = "Coordinator"  # the name the authenticator app shows
+    SECOND_FACTOR_MINUTES = 5  # how long the second step of a sign-in waits for its code
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 

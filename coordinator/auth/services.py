@@ -173,7 +173,8 @@ class LoginRefused(Exception):
 
 def authenticate(session: Session, email: str, password: str, ip_address: str | None,
                  hash_method: str = "scrypt") -> User:
-    """The user with these credentials, or LoginRefused. Every attempt is audited."""
+    """The user with these credentials, or LoginRefused. Every attempt is audited. For an
+    account with a second factor, the password alone does not complete the sign-in."""
     user = find_user(session, email)
     valid = check_password_hash(user.password_hash if user else _dummy_hash(hash_method),
                                 password)
@@ -196,9 +197,20 @@ def authenticate(session: Session, email: str, password: str, ip_address: str | 
         audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN_FAILED,
                      "user", user.id, summary="integration account: no sign-in to the pages")
         raise LoginRefused("integration")
+    if user.totp_secret is None:
+        record_login(session, user, ip_address)
+    # else the sign-in completes after the second factor (auth/twofactor.py, the view)
+    return user
+
+
+def record_login(session: Session, user: User, ip_address: str | None) -> None:
+    """A completed sign-in (with its second factor, when the account has one)."""
     user.last_login_at = utcnow()
     audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN, "user", user.id)
-    return user
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
 
 
 def change_password(
