@@ -102,6 +102,22 @@ def disable(session: Session, user: User, actor: Actor, admins_required: bool) -
                  summary="second factor disabled")
 
 
+def reset(session: Session, user: User, actor: Actor) -> None:
+    """An administrator removes another account's second factor (a lost phone and lost codes):
+    its sessions end; it enrols again (required of administrators when so configured). Nobody
+    resets their own: that would bypass the second factor with the password alone."""
+    if actor.user_id == user.id:
+        raise ValidationError({"user": [_l("Another administrator must reset your two-step "
+                                           "sign-in.")]})
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.session_version += 1
+    for old in list(user.recovery_codes):
+        session.delete(old)
+    audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
+                 summary="second factor reset by an administrator")
+
+
 def regenerate_recovery_codes(session: Session, user: User, actor: Actor) -> list[str]:
     codes = _new_recovery_codes(session, user)
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id,

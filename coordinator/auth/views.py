@@ -329,3 +329,20 @@ def revoke_tokens(user_id: int):
     db.session.commit()
     flash(_("%(n)d API token(s) revoked.", n=count), "success")
     return redirect(url_for("admin.users"))
+
+
+@admin_bp.post("/users/<int:user_id>/two-factor/reset")
+@require(ADMIN)
+def reset_two_factor(user_id: int):
+    """A user who lost their phone and their recovery codes: another administrator removes
+    their second factor (and ends their sessions); they enrol again at their next sign-in."""
+    user = db.session.get(User, user_id) or abort(404)
+    with unit_of_work() as work:
+        twofactor.reset(db.session, user, current_actor())
+    if work.ok:
+        flash(_("Two-step sign-in of %(email)s reset: they set it up again.",
+                email=user.email), "success")
+    else:
+        flash(" ".join(str(m) for messages in work.error.errors.values() for m in messages)
+              if work.error else _("Nothing was changed."), "danger")
+    return redirect(url_for("admin.users"))

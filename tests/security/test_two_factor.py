@@ -157,3 +157,25 @@ def test_a_code_of_the_previous_step_is_refused_after_a_newer_one(session, case_
     assert not twofactor.verify(session, case_manager, older, None, now=now)
     assert twofactor.verify(session, case_manager, pyotp.TOTP(secret).at(now + 30), None,
                             now=now)
+
+
+def test_an_administrator_resets_anothers_second_factor_not_their_own(client, logged_in, admin,
+                                                                     case_manager, session):
+    secret = twofactor.new_secret()
+    now = time.time()
+    for user in (case_manager, admin):
+        twofactor.enable(session, user, secret, pyotp.TOTP(secret).at(now), Actor.system(),
+                         now=now)
+    session.commit()
+    logged_in(admin)
+    second_step(client, pyotp.TOTP(secret).at(now + 30))
+    assert client.get("/admin/users").status_code == 200
+    token = client.csrf_token("/admin/users")
+    client.post(f"/admin/users/{admin.id}/two-factor/reset", data={"csrf_token": token})
+    assert session.get(User, admin.id).totp_secret is not None
+    version = session.get(User, case_manager.id).session_version
+    client.post(f"/admin/users/{case_manager.id}/two-factor/reset", data={"csrf_token": token})
+    session.expire_all()
+    reset = session.get(User, case_manager.id)
+    assert reset.totp_secret is None and reset.recovery_codes == []
+    assert reset.session_version == version + 1
