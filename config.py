@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import stat
 from datetime import timedelta
+from pathlib import Path
 
 ENV_PREFIX = "COORDINATOR_"
 
@@ -19,6 +22,7 @@ class Config:
 
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
+    GENERATE_SECRET_KEY = False  # development: a key of the instance's own (instance/)
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
     # hide_parameters: a database error's message (and so a logged traceback) does not carry
     # the statement's values (plan text, identities), only the statement.
@@ -39,6 +43,7 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     SESSION_IDLE_MINUTES = 60  # a session unused for this long has expired
+    SESSION_LIFETIME_HOURS = 12  # and any session this long after its sign-in, used or not
 
     # Request limits: forms are small; imports raise the limit on their own route.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
@@ -50,7 +55,15 @@ class Config:
     WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook (bearer-token API exempt)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
-    LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    LOGIN_RATE_LIMIT = "5 per 15 minutes"  # failed sign-ins per (address, e-mail)
+    # Failed sign-ins per address, whatever the e-mails tried. Several users behind one
+    # hospital gateway share an address: keep it well above what people mistype.
+    LOGIN_IP_RATE_LIMIT = "30 per 15 minutes"
+    # The optional TOTP second factor (an authenticator app; docs/security.md): anyone may
+    # enrol from "My account"; with this true, an administrator must before anything else.
+    TOTP_REQUIRED_FOR_ADMINS = False
+    TOTP_ISSUER = "Coordinator"  # the name the authenticator app shows
+    SECOND_FACTOR_MINUTES = 5  # how long the second step of a sign-in waits for its code
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 
@@ -130,7 +143,9 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
-    SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - development default only
+    # No key in the code: without SECRET_KEY, each instance generates its own, kept in
+    # `instance/secret_key` (mode 0600; see `instance_secret_key`).
+    GENERATE_SECRET_KEY = True
     DEBUG = False
 
 
@@ -166,6 +181,37 @@ CONFIGS: dict[str, type[Config]] = {
 
 class ConfigurationError(RuntimeError):
     """Raised at start-up when the configuration cannot run safely."""
+
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
+
+
+def instance_secret_key(instance_path: str | os.PathLike) -> str:
+    """This instance's own secret key, generated at first start: a random key kept in the
+    instance folder, readable by its owner only (0600). Several processes starting at once
+    (gunicorn's workers) agree on one key: the file is published whole, by a hard link that
+    fails if another process was first."""
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        draft = folder / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+        finally:
+            draft.unlink()
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigurationError(f"{path} holds no usable secret key: delete it to have a "
+                                 "new one generated, or set SECRET_KEY.")
+    return key
 
 
 def _parse(value: str):

@@ -50,7 +50,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = Path(__file__).resolve().parent / "load_report.lua"
-EMAIL, PASSWORD = "case.manager@demo.test", "coordinator-demo"
+EMAIL, PASSWORD = "case.manager@demo.test", "parcours-demo-territoire"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 COOKIE = "coordinator_session"
 PORTS = range(5150, 5160)

@@ -46,6 +46,8 @@ def _load_config(app: Flask, config: type[Config] | str | Mapping | None) -> Non
             + " and ".join(env_names[m] for m in missing)
             + ": set these environment variables (see README, 'Production')."
         )
+    if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         raise ConfigurationError("SECRET_KEY is not set.")
 

@@ -20,7 +20,7 @@ from coordinator.patients.models import IdentityStatus, Patient
 from coordinator.providers import services as provider_services
 from coordinator.strata.models import Program, Stratum, StratumAssignment, Territory
 
-DEMO_PASSWORD = "coordinator-demo"  # noqa: S105 - documented demo credential
+DEMO_PASSWORD = "parcours-demo-territoire"  # noqa: S105 - documented demo credential
 PATIENTS = 2000
 PROVIDERS_PER_TERRITORY = 60
 DEPARTMENTS = {"AUBE-SEZ": "10", "CORNOUAILLE": "29", "DEUX-SEVRES": "79", "DOUAISIS": "59",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from coordinator.auth.roles import Role
@@ -16,6 +16,24 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
+                       description=_l("The 6 digits your authenticator app shows, or one of "
+                                      "your recovery codes."),
+                       render_kw={"autocomplete": "one-time-code", "autofocus": True,
+                                  "inputmode": "text", "spellcheck": "false"})
+
+
+class TwoFactorEnableForm(FlaskForm):
+    code = StringField(_l("Code shown by the app"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class TwoFactorPasswordForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
 
 
@@ -33,6 +51,8 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
+    revoke_tokens = BooleanField(
+        _l("Also revoke my API tokens (the programs using them must receive new ones)"))
 
 
 def role_choices():

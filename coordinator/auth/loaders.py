@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, redirect, request, url_for
+from flask import Flask, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from coordinator.auth import services
+from coordinator.auth import services, twofactor
 from coordinator.auth.models import User
 from coordinator.extensions import db, login_manager
 
@@ -26,6 +27,8 @@ def bearer_secret() -> str | None:
 def load_user(user_id: str) -> User | None:
     """Session user: the id carries the session version, so a password change or a
     deactivation ends every session at once."""
+    if is_api_request() and request.headers.get("Authorization"):
+        return None  # the API call is authenticated by its token alone (load_user_from_token)
     try:
         uid, version = (int(part) for part in user_id.split(":"))
     except ValueError:
@@ -72,7 +75,34 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+# What an administrator who must enrol in the second factor may still open.
+ENROLMENT_OPEN = {"auth.two_factor", "auth.logout", "auth.login", "auth.second_factor",
+                  "home.set_language", "home.healthz", "static"}
+
+
+def require_second_factor_enrolment():
+    """With TOTP_REQUIRED_FOR_ADMINS, an administrator signed in without a second factor
+    sets one up before anything else (pages: redirected; API with the session: 403)."""
+    if not current_app.config["TOTP_REQUIRED_FOR_ADMINS"]:
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint in ENROLMENT_OPEN or endpoint.endswith(".static"):
+        return None
+    if not current_user.is_authenticated or g.get("token_auth"):
+        return None
+    if not twofactor.required_for(current_user, True) or current_user.totp_secret:
+        return None
+    message = _l("Administrators must use two-step sign-in: set it up now to go on.")
+    if is_api_request():
+        response = jsonify({"errors": {"authorization": [str(message)]}})
+        response.status_code = 403
+        return response
+    flash(message, "warning")
+    return redirect(url_for("auth.two_factor"))
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(require_second_factor_enrolment)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"

@@ -36,9 +36,15 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on password change and deactivation: every existing session then ends.
     session_version: Mapped[int] = mapped_column(default=1)
+    # The optional TOTP second factor (RFC 6238): its base32 secret once enrolled, and the last
+    # time step accepted (a code is taken once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     territory: Mapped[Territory | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -65,3 +71,18 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor (a lost phone); only its SHA-256
+    digest is stored, and it is spent at its first use."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

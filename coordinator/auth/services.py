@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from coordinator import permissions
 from coordinator.audit import services as audit
@@ -23,10 +27,23 @@ from coordinator.core.time import utcnow
 from coordinator.strata.models import Territory
 
 MIN_PASSWORD_LENGTH = 12
+# A new password's zxcvbn score (0-4: its guesses, against the lists of common passwords,
+# names, words, keyboard runs, repeats, dates, and the words given as the user's): 3 is at
+# least 10^8 guesses, what an offline attack on one scrypt hash does not reach.
+MIN_PASSWORD_SCORE = 3
+PASSWORD_SCORED_CHARS = 64  # zxcvbn's time grows fast with length; the start tells enough
+# Words anybody guesses first for an account here.
+APPLICATION_WORDS = ("coordinator", "coordinateur", "coordination", "parcours", "patient")
 TOKEN_PREFIX = "cdt_"  # noqa: S105 - a prefix, not a secret
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # how precisely a token's last use is kept
-# Compared against when the e-mail is unknown, so that both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Compared against when the e-mail is unknown, made with the method of the real hashes
+    (scrypt): both failures cost the same work, so the time does not tell who has an
+    account."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def normalize_email(email: str) -> str:
@@ -41,11 +58,35 @@ def hash_password(password: str, method: str) -> str:
     return generate_password_hash(password, method=method)
 
 
-def check_password_strength(password: str, field: str = "password") -> None:
+def account_words(*texts: str | None) -> list[str]:
+    """The words of an account that a guesser tries first: each text whole (an e-mail, a
+    name), its parts, and the application's own words."""
+    words = list(APPLICATION_WORDS)
+    for text in texts:
+        if not text:
+            continue
+        lowered = text.strip().lower()
+        words.append(lowered)
+        if "@" in lowered:
+            words.append(lowered.split("@", 1)[0])
+        words.extend(part for part in re.split(r"[^\w]+", lowered) if len(part) > 2)
+    return words
+
+
+def check_password_strength(password: str, field: str = "password",
+                            user_inputs: Iterable[str] = ()) -> None:
+    """A new password: long enough, and not easy to guess (common passwords, repeats,
+    keyboard runs, the words of the account or of the application), scored by zxcvbn."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             {field: [_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]}
         )
+    words = [*account_words(), *user_inputs]
+    if zxcvbn(password[:PASSWORD_SCORED_CHARS], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        raise ValidationError({field: [_l(
+            "This password is too easy to guess: it is a common password, a repeated or "
+            "keyboard pattern, or made of your name, your e-mail or the application's name. "
+            "Choose a phrase of several unrelated words.")]})
 
 
 def create_user(
@@ -100,7 +141,7 @@ def create_user(
                 _l("Choose a provider of kind GP.") if role_enum == Role.GP else
                 _l("Choose a provider of the directory other than a GP."))
     try:
-        check_password_strength(password)
+        check_password_strength(password, user_inputs=account_words(email, full_name))
     except ValidationError as exc:
         errors.update(exc.errors)
     if errors:
@@ -130,10 +171,13 @@ class LoginRefused(Exception):
         self.reason = reason
 
 
-def authenticate(session: Session, email: str, password: str, ip_address: str | None) -> User:
-    """The user with these credentials, or LoginRefused. Every attempt is audited."""
+def authenticate(session: Session, email: str, password: str, ip_address: str | None,
+                 hash_method: str = "scrypt") -> User:
+    """The user with these credentials, or LoginRefused. Every attempt is audited. For an
+    account with a second factor, the password alone does not complete the sign-in."""
     user = find_user(session, email)
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(hash_method),
+                                password)
     if user is None or not valid:
         audit.record(
             session,
@@ -153,18 +197,32 @@ def authenticate(session: Session, email: str, password: str, ip_address: str | 
         audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN_FAILED,
                      "user", user.id, summary="integration account: no sign-in to the pages")
         raise LoginRefused("integration")
-    user.last_login_at = utcnow()
-    audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN, "user", user.id)
+    if user.totp_secret is None:
+        record_login(session, user, ip_address)
+    # else the sign-in completes after the second factor (auth/twofactor.py, the view)
     return user
 
 
+def record_login(session: Session, user: User, ip_address: str | None) -> None:
+    """A completed sign-in (with its second factor, when the account has one)."""
+    user.last_login_at = utcnow()
+    audit.record(session, Actor.for_user(user, ip_address), AuditAction.LOGIN, "user", user.id)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
 def change_password(
-    session: Session, user: User, current: str, new: str, hash_method: str, actor: Actor
+    session: Session, user: User, current: str, new: str, hash_method: str, actor: Actor,
+    *, revoke_api_tokens: bool = False,
 ) -> None:
-    """Replace the password after checking the current one; other sessions end."""
+    """Replace the password after checking the current one; every session ends (the view
+    signs the current one in again), and the API tokens too when asked."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationError({"current_password": [_l("The current password is wrong.")]})
-    check_password_strength(new, field="new_password")
+    check_password_strength(new, field="new_password",
+                            user_inputs=account_words(user.email, user.full_name))
     if current == new:
         raise ValidationError(
             {"new_password": [_l("The new password must differ from the current one.")]}
@@ -173,6 +231,15 @@ def change_password(
     user.password_changed_at = utcnow()
     user.session_version += 1
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id, summary="password changed")
+    if revoke_api_tokens:
+        revoke_tokens(session, user, actor)
+
+
+def end_sessions(session: Session, user: User, actor: Actor) -> None:
+    """Sign out: every session of the account ends on the server (its version moves on), so a
+    copy of the cookie taken before is refused as well."""
+    user.session_version += 1
+    audit.record(session, actor, AuditAction.LOGOUT, "user", user.id)
 
 
 def set_active(session: Session, user: User, active: bool, actor: Actor) -> None:

@@ -19,6 +19,12 @@ from coordinator.core.time import utcnow
 from coordinator.extensions import csrf, login_manager
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+# No page uses a device or a payment: a script injected despite the CSP gets none of them.
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), "
+                      "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+                      "usb=(), serial=(), hid=(), bluetooth=(), browsing-topics=()")
+# What the server says it is (the `Server` header), without software name or version.
+SERVER_NAME = "coordinator"
 
 
 def _check_body_encoding() -> None:
@@ -42,13 +48,17 @@ def _is_api() -> bool:
 
 
 def _check_csrf() -> None:
-    """Every browser form carries a CSRF token; API calls authenticated by bearer token don't,
-    nor anonymous API calls (there is no session to forge: the view answers 401)."""
+    """Every browser form carries a CSRF token; API calls that a bearer token did authenticate
+    don't (`g.token_auth`, set by the token loader), nor anonymous API calls (there is no
+    session to forge: the view answers 401). The mere presence of an `Authorization` header
+    skips nothing: an API call that sends one is authenticated by it alone, never by the
+    session cookie beside it (auth/loaders.py)."""
     if request.method not in MUTATING:
         return
-    if _is_api() and (request.headers.get("Authorization", "").lower().startswith("bearer ")
-                      or not current_user.is_authenticated):
-        return
+    if _is_api():
+        authenticated = current_user.is_authenticated  # loads the user (and g.token_auth)
+        if not authenticated or g.get("token_auth"):
+            return
     csrf.protect()
 
 
@@ -129,13 +139,19 @@ def _check_input() -> None:
 
 
 def _expire_idle_session() -> Response | None:
-    """A browser session unused for SESSION_IDLE_MINUTES ends: sign in again."""
-    if g.get("token_auth") or not current_user.is_authenticated:
+    """A browser session unused for SESSION_IDLE_MINUTES ends, and any session
+    SESSION_LIFETIME_HOURS after its sign-in, however busy (the cookie is signed again at each
+    response, so its own expiry would never come): sign in again. The times are in the signed
+    cookie; a session without its sign-in time (older than this rule) has ended too."""
+    if not current_user.is_authenticated or g.get("token_auth"):  # the user loaded first
         return None
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    now = utcnow()
+    lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"])
+    now = utcnow().timestamp()
     seen = session.get("seen_at")
-    if seen is not None and now.timestamp() - seen > idle.total_seconds():
+    signed_in = session.get("signed_in_at")
+    if (signed_in is None or now - signed_in > lifetime.total_seconds()
+            or (seen is not None and now - seen > idle.total_seconds())):
         logout_user()
         session.clear()
         if request.path.startswith("/api/"):
@@ -149,6 +165,12 @@ def _expire_idle_session() -> Response | None:
 def touch_session() -> None:
     """Record activity on the browser session (idle expiry counts from here)."""
     session["seen_at"] = utcnow().timestamp()
+
+
+def start_session() -> None:
+    """A browser session begins (sign-in): its hard lifetime counts from here."""
+    session["signed_in_at"] = utcnow().timestamp()
+    touch_session()
 
 
 def _before_request() -> Response | None:
@@ -167,6 +189,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -179,7 +202,21 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def hide_server_version() -> None:
+    """The `Server` header names neither the software nor its version, whichever server runs
+    the application: Werkzeug's (`make run`: "Werkzeug/3.1 Python/3.11") or gunicorn's."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.version_string = lambda self: SERVER_NAME  # type: ignore[method-assign]
+    try:
+        import gunicorn.http.wsgi as gunicorn_wsgi
+    except ImportError:  # pragma: no cover - gunicorn is a dependency
+        return
+    gunicorn_wsgi.SERVER = SERVER_NAME  # read by each response (Response.version)
+
+
 def init_app(app: Flask) -> None:
+    hide_server_version()
     # Ids in URLs stay within the database's integers: a larger one is no record (404).
     app.url_map.converters["int"] = bounds.IdConverter
     app.before_request(_before_request)
