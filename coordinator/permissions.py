@@ -26,6 +26,7 @@ from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
 from coordinator.hl7.models import Hl7Message
 from coordinator.patients.models import Patient
+from coordinator.printing.models import PrintKind
 from coordinator.providers.models import Provider
 
 if TYPE_CHECKING:
@@ -517,3 +518,17 @@ def reads_exact_metrics(user: User) -> bool:
 def can_compare_territories(user: User) -> bool:
     """Every metrics reader sees the territories' headline figures side by side."""
     return METRICS_READER.permits(user)
+
+
+# --- report ---
+# The printed council report (metrics/report.py): printed by whoever reads those figures; a
+# report rendered in the background is fetched by its owner only, while they may still read
+# the figures it holds (their territory's; exact ones only while they read exact figures).
+
+def can_fetch_metrics_report(user: User, batch: Any) -> bool:
+    if batch is None or batch.kind != PrintKind.METRICS_REPORT or \
+            not can_see_print_batch(user, batch):
+        return False
+    asked = batch.parameters or {}
+    return can_read_territory_metrics(user, asked.get("territory_id")) and \
+        (not asked.get("exact") or reads_exact_metrics(user))

@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
                       jobs_bp, stays_bp, tasks_bp, timeline_bp):
         app.register_blueprint(blueprint)
     register_hl7(app)
+    register_metrics_report(app)
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
@@ -189,6 +190,13 @@ def register_jobs(app: Flask) -> None:
         registry.register(app, job)
 
 
+def register_metrics_report(app: Flask) -> None:
+    """The printed council report's pages (metrics/report_views.py)."""
+    from coordinator.metrics.report_views import bp
+
+    app.register_blueprint(bp)
+
+
 def register_work(app: Flask) -> None:
     """The kinds of background work (docs/architecture.md, "Background work"), each handler
     written by its domain in `<domain>/work.py`; then the workers: threads of this process when
@@ -196,11 +204,13 @@ def register_work(app: Flask) -> None:
     processes run them; and their heartbeat in /healthz."""
     from coordinator.careplans import work as careplan_work
     from coordinator.imports import work as import_work
+    from coordinator.metrics import report as metrics_report
     from coordinator.work import health as work_health
     from coordinator.work import registry, worker
 
     kinds = registry.init_app(app)
     import_work.register(kinds)
     careplan_work.register(kinds)
+    metrics_report.register(kinds)
     worker.init_app(app)
     work_health.register(app)  # /healthz "workers": their heartbeat, against the queue

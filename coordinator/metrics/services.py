@@ -189,9 +189,10 @@ def compare_territories(session: Session, selection: Selection, *, exact: bool,
             for territory_id, code in territories]
 
 
-def audit_read(session: Session, actor: Actor, selection: Selection, what: str) -> None:
-    """A read of the figures is audited with what was asked."""
-    audit.record(session, actor, AuditAction.READ, what, summary=str(selection.period),
+def audit_read(session: Session, actor: Actor, selection: Selection, what: str, *,
+               action: str = AuditAction.READ) -> None:
+    """A read of the figures (a print: `action` PRINT) is audited with what was asked."""
+    audit.record(session, actor, action, what, summary=str(selection.period),
                  details={"from": selection.period.first.isoformat(),
                           "to": selection.period.last.isoformat(),
                           "territory": selection.territory.code if selection.territory else None,
