@@ -39,6 +39,7 @@ from coordinator.metrics.results import (
     View,
     assemble,
 )
+from coordinator.metrics.tables import DrillDownRow, Figures
 from coordinator.scheduling.models import Appointment, AppointmentStatus
 from coordinator.strata import reference as strata_reference
 from coordinator.strata.models import Program, ProgramIndicator, Stratum, Territory
@@ -124,10 +125,23 @@ def targets(session: Session, selection: Selection) -> tuple[IndicatorRef, ...]:
     if selection.program is None:
         return tuple(IndicatorRef(code, label, Decimal(target))
                      for code, label, target in strata_reference.BUILTIN_INDICATORS)
-    return tuple(IndicatorRef(code, label, target) for code, label, target in session.execute(
-        select(ProgramIndicator.code, ProgramIndicator.label, ProgramIndicator.target_percent)
-        .where(ProgramIndicator.program_id == selection.program.id)
-        .order_by(ProgramIndicator.is_builtin.desc(), ProgramIndicator.code)))
+    return program_targets(session, selection, [selection.program.id]).get(
+        selection.program.id, ())
+
+
+def program_targets(session: Session, selection: Selection, program_ids: Sequence[int]
+                    ) -> dict[int, tuple[IndicatorRef, ...]]:
+    """The indicators of each program with their targets, for the selection (one statement
+    for all the programs)."""
+    found: dict[int, list[IndicatorRef]] = {program_id: [] for program_id in program_ids}
+    for program_id, code, label, target in session.execute(
+            select(ProgramIndicator.program_id, ProgramIndicator.code, ProgramIndicator.label,
+                   ProgramIndicator.target_percent)
+            .where(ProgramIndicator.program_id.in_(list(program_ids)))
+            .order_by(ProgramIndicator.program_id, ProgramIndicator.is_builtin.desc(),
+                      ProgramIndicator.code)):
+        found[program_id].append(IndicatorRef(code, label, target))
+    return {program_id: tuple(refs) for program_id, refs in found.items()}
 
 
 def _view(selection: Selection, reference: Reference, period: Period,
@@ -200,6 +214,49 @@ def audit_read(session: Session, actor: Actor, selection: Selection, what: str, 
                           "stratum": selection.stratum.code if selection.stratum else None,
                           "caseload_of": selection.caseload_of.id if selection.caseload_of
                           else None})
+
+
+# -- The dashboard: drill-down by program and stratum, everything a page shows --------------------
+
+def drill_down(session: Session, selection: Selection, *, exact: bool,
+               now: datetime | None = None) -> list[DrillDownRow]:
+    """Each program (the selection's, or every one) and each of its strata, with the figures
+    on the period's last day that have a target: population, care-plan coverage, indicators.
+    One computation for all of them (the registry's figures of the selection's territory or
+    caseload, whose strata are the same cells as each program's and stratum's own figures,
+    withheld alike), then each program's and stratum's view of it."""
+    reference = _reference(session)
+    programs = [p for p in reference.programs
+                if selection.program is None or p.id == selection.program.id]
+    indicators = program_targets(session, selection, [p.id for p in programs])
+    scope = replace(selection.scope, program_id=None, stratum_id=None)
+    raw = figures.compute(session, scope, [selection.period], now=now or utcnow()).get(
+        (0, None), figures.Raw())
+    territory = selection.territory.code if selection.territory else None
+    rows = []
+    for program in programs:
+        for stratum in (None, *reference.strata_of(program.id)):
+            result = assemble(raw, reference, View(selection.period, territory, program,
+                                                   stratum, indicators[program.id]),
+                              exact=exact)
+            rows.append(DrillDownRow(program.code, stratum.code if stratum else None,
+                                     result.population.count, result.care_plan_coverage.rate,
+                                     result.indicators))
+    return rows
+
+
+def dashboard(session: Session, selection: Selection, *, exact: bool, compare: bool,
+              now: datetime | None = None) -> Figures:
+    """Everything the dashboard (and its exports, its printed report) shows: the figures with
+    the previous period, the twelve months, the drill-down and, when `compare`, the
+    territories compared (each a constant number of statements, whatever the rows)."""
+    now = now or utcnow()
+    return Figures(
+        result=registry_metrics(session, selection, exact=exact, previous=True, now=now),
+        trends=monthly_trends(session, selection, exact=exact, now=now),
+        comparison=compare_territories(session, selection, exact=exact, now=now)
+        if compare else (),
+        drilldown=drill_down(session, selection, exact=exact, now=now))
 
 
 # -- No-show rates of one patient or provider (calendars) -----------------------------------------
