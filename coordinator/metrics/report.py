@@ -9,7 +9,7 @@ in an appendix, as a PDF rendered by `coordinator.printing` (WeasyPrint).
   PDF cache keeps it; the print date and the reader are stamped on each page (`pdf.stamp`).
 - A small selection is printed within the request (`printing.services.render`, in a child
   process within `PRINT_REQUEST_TIMEOUT_SECONDS`); a large one (every territory, a period over
-  a year, or HTML over `PRINT_INLINE_MAX_BYTES`) is a batch print of one document rendered by
+  a year: the figures themselves take long to compute) is a batch print of one document rendered by
   the background workers (`run`, kind `metrics_report`, registered by `web.register_work`),
   fetched from its page once done, by its owner only, while they may still read it
   (`permissions.can_fetch_metrics_report`).
@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_decimal, format_percent, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale, get_locale
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
@@ -33,8 +31,9 @@ from coordinator.audit.models import AuditAction
 from coordinator.careplans.printing import stamp_text
 from coordinator.core.context import Actor
 from coordinator.core.time import utcnow
-from coordinator.metrics import definitions, services
-from coordinator.metrics.results import MetricsResult, TargetStatus
+from coordinator.metrics import charts, definitions, services, tables
+from coordinator.metrics.results import MetricsResult
+from coordinator.metrics.tables import Figures
 from coordinator.printing import batch as batches
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
@@ -50,14 +49,17 @@ INLINE_MAX_DAYS = 366  # a longer period is printed in the background
 
 @dataclass(frozen=True)
 class Report:
-    """What the report shows: the selection's figures (with `.previous`), its twelve months
-    and the territories side by side, as the reader may see them."""
+    """What the report shows: the dashboard's figures of the selection (the result with its
+    previous period, the twelve months, the drill-down, the territories compared), as the
+    reader may see them."""
 
     selection: services.Selection
-    result: MetricsResult
-    trends: list[MetricsResult]
-    territories: list[MetricsResult]
+    figures: Figures
     exact: bool
+
+    @property
+    def result(self) -> MetricsResult:
+        return self.figures.result
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,11 @@ class PrintedReport:
     filename: str
 
 
-def gather(session: Session, selection: services.Selection, *, exact: bool,
+def gather(session: Session, selection: services.Selection, *, exact: bool, compare: bool,
            now: datetime | None = None) -> Report:
-    """Every figure the report prints (one grouped statement per figure and kind of answer)."""
-    return Report(selection,
-                  services.registry_metrics(session, selection, exact=exact, previous=True,
-                                            now=now),
-                  services.monthly_trends(session, selection, exact=exact, now=now),
-                  services.compare_territories(session, selection, exact=exact, now=now),
-                  exact)
+    """Every figure the report prints: the dashboard's (`services.dashboard`)."""
+    return Report(selection, services.dashboard(session, selection, exact=exact,
+                                                compare=compare, now=now), exact)
 
 
 def is_large(selection: services.Selection) -> bool:
@@ -84,26 +82,14 @@ def is_large(selection: services.Selection) -> bool:
     return selection.territory is None or selection.period.days > INLINE_MAX_DAYS
 
 
-STATUS_LABELS = {TargetStatus.MET: _l("Met"), TargetStatus.CLOSE: _l("Close"),
-                 TargetStatus.NOT_MET: _l("Not met")}
-
-
-def percent(value: float) -> str:
-    """A fraction as a percentage with one decimal, in the reader's language (33,3 %)."""
-    return format_percent(value, "#,##0.0 %")
-
-
-def points(value: float) -> str:
-    """A change of a rate, in percentage points (+5,2 pts)."""
-    return _("%(sign)s%(points)s pts", sign="+" if value > 0 else "",
-             points=format_decimal(value * 100, "#,##0.0"))
-
-
 def report_html(report: Report) -> str:
-    """The report in the current language; nothing in it changes from one print to the next."""
+    """The report in the current language: the dashboard's tables, each chart (the page's SVG)
+    with its values below it. Nothing in it changes from one print to the next."""
+    locale = get_locale()
     return render_template("metrics/report.html", report=report, result=report.result,
-                           definitions=definitions, percent=percent, points=points,
-                           status_labels=STATUS_LABELS)
+                           tables=tables.dashboard_tables(report.figures),
+                           chart=lambda table: charts.chart(table, locale),
+                           locale=locale, definitions=definitions)
 
 
 def filename(selection: services.Selection) -> str:
@@ -114,7 +100,7 @@ def filename(selection: services.Selection) -> str:
     return "-".join(part for part in parts if part) + ".pdf"
 
 
-def parameters(selection: services.Selection, *, exact: bool) -> dict:
+def parameters(selection: services.Selection, *, exact: bool, compare: bool) -> dict:
     """What a background report was asked, kept on its batch: to render it, and to check at
     download that its owner may still read it."""
     return {"from": selection.period.first.isoformat(), "to": selection.period.last.isoformat(),
@@ -122,7 +108,7 @@ def parameters(selection: services.Selection, *, exact: bool) -> dict:
             "territory_id": selection.territory.id if selection.territory else None,
             "program": selection.program.code if selection.program else None,
             "stratum": selection.stratum.code if selection.stratum else None,
-            "exact": exact}
+            "exact": exact, "compare": compare}
 
 
 def _audit(session: Session, actor: Actor, selection: services.Selection) -> None:
@@ -130,16 +116,14 @@ def _audit(session: Session, actor: Actor, selection: services.Selection) -> Non
 
 
 def print_report(session: Session, actor: Actor, selection: services.Selection, *,
-                 exact: bool, reader_name: str) -> PrintedReport | PrintBatch:
+                 exact: bool, compare: bool, reader_name: str) -> PrintedReport | PrintBatch:
     """The report's PDF now (audited), or for a large selection a batch print queued for the
     background workers (audited now; flushed, the caller commits). `pdf.PrintFailed` when it
     cannot be printed now (nothing written, not audited)."""
     if is_large(selection):
-        return start(session, actor, selection, exact=exact, reader_name=reader_name)
-    html = report_html(gather(session, selection, exact=exact))
-    if printing.cached(session, printing.cache_key(html)) is None and \
-            len(html.encode("utf-8")) > current_app.config["PRINT_INLINE_MAX_BYTES"]:
-        return start(session, actor, selection, exact=exact, reader_name=reader_name)
+        return start(session, actor, selection, exact=exact, compare=compare,
+                     reader_name=reader_name)
+    html = report_html(gather(session, selection, exact=exact, compare=compare))
     rendered = printing.render(session, html,
                                current_app.config["PRINT_REQUEST_TIMEOUT_SECONDS"] or None)
     _audit(session, actor, selection)
@@ -148,11 +132,12 @@ def print_report(session: Session, actor: Actor, selection: services.Selection, 
 
 
 def start(session: Session, actor: Actor, selection: services.Selection, *, exact: bool,
-          reader_name: str) -> PrintBatch:
+          compare: bool, reader_name: str) -> PrintBatch:
     """A batch print of one report, rendered in the background in the reader's language."""
     assert actor.user_id is not None
     batch = batches.start(session, actor.user_id, 1, kind=PrintKind.METRICS_REPORT,
-                          parameters=parameters(selection, exact=exact))
+                          parameters=parameters(selection, exact=exact,
+                                                          compare=compare))
     _audit(session, actor, selection)
     batch.work_item_id = work.enqueue(session, WORK_KIND, {
         "batch_id": batch.id, "locale": str(get_locale()), "reader_name": reader_name},
@@ -197,7 +182,8 @@ def run(ctx: WorkContext) -> dict:
             session, first=date.fromisoformat(asked["from"]), last=date.fromisoformat(asked["to"]),
             territory=asked.get("territory"), program=asked.get("program"),
             stratum=asked.get("stratum"))
-        html = report_html(gather(session, selection, exact=bool(asked.get("exact"))))
+        html = report_html(gather(session, selection, exact=bool(asked.get("exact")),
+                                  compare=bool(asked.get("compare"))))
         stamp = stamp_text(payload["reader_name"])
     pages = batches.execute(
         session, batch.id, [html], stamp,

@@ -25,6 +25,7 @@ from coordinator.metrics.schemas import MetricsArgsSchema
 from coordinator.permissions import (
     METRICS_READER,
     abort_if_hidden,
+    can_compare_territories,
     can_fetch_metrics_report,
     can_read_territory_metrics,
     metrics_default_territory,
@@ -104,6 +105,7 @@ def pdf():
         selection = _selection()
         printed = report.print_report(db.session, current_actor(), selection,
                                       exact=reads_exact_metrics(current_user),
+                                      compare=can_compare_territories(current_user),
                                       reader_name=current_user.full_name)
     except _BadSelection as error:
         return _bad_selection(error)
@@ -125,7 +127,8 @@ def preview():
     except _BadSelection as error:
         return _bad_selection(error)
     exact = reads_exact_metrics(current_user)
-    html = report.report_html(report.gather(db.session, selection, exact=exact))
+    html = report.report_html(report.gather(db.session, selection, exact=exact,
+                                            compare=can_compare_territories(current_user)))
     services.audit_read(db.session, current_actor(), selection, "metrics_report",
                         action=AuditAction.PRINT)
     db.session.commit()

@@ -9,12 +9,13 @@ import re
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
 from coordinator.core.time import local_today
-from coordinator.metrics import services
+from coordinator.metrics import charts, services, tables
 from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.work import worker
 from coordinator.work.models import WorkItem
@@ -59,29 +60,67 @@ def small_cells(registry):
     return registry
 
 
+def page_rows(session, table_of, *, exact: bool = True, locale: str = "en", **codes):
+    """The rows of one of the page's tables (`tables.headline`, ...), as the page writes
+    them, each as one string."""
+    selection = services.select_figures(session, first=date(2026, 1, 1),
+                                        last=date(2026, 6, 30), **codes)
+    result = services.registry_metrics(session, selection, exact=exact, previous=True)
+    with force_locale(locale):
+        return [re.sub(r"\s+", " ", " ".join(cell.text(locale) for cell in row.cells)).strip()
+                for row in table_of(result).rows]
+
+
 def test_the_report_says_what_was_asked_every_figure_the_definitions_and_the_print_date(
-        client, logged_in, case_manager, worked_example):
+        app, client, logged_in, case_manager, session, worked_example):
     logged_in(case_manager)
     text = _pdf(client, f"{PERIOD}&program=HF")
     # The selection: period, territory (the case manager's own), program.
-    assert "January 1, 2026" in text and "June 30, 2026" in text
-    assert "DOUAISIS" in text and "(HF)" in text
-    # The worked example's figures, exact for a case manager.
-    assert "1 no-shows, 2 attended" in text and "33.3 %" in text  # no-show 1/3
-    assert "1 of 2" in text and "50.0 %" in text  # readmission 1 of 2 index stays
-    assert "0 of 2" in text  # follow-up: none within 7 days
-    assert "Influenza vaccination, 65 and over" in text and "100.0 %" in text
-    assert "Met" in text  # 100 % against its 75 % target
-    # Every section, the appendix of definitions.
-    for title in ("Headline figures", "Population by stratum", "Followed vs not followed",
-                  "Trends over twelve months", "Territories compared", "Appendix: definitions"):
+    assert "January 1, 2026 \u2013 June 30, 2026" in text
+    assert "Douaisis (DOUAISIS)" in text and "(HF)" in text
+    # The headline figures as the page shows them (the worked example's, exact).
+    with app.test_request_context(headers=EN):
+        headline = page_rows(session, tables.headline, program="HF", territory="DOUAISIS")
+        indicators = page_rows(session, tables.indicators, program="HF",
+                               territory="DOUAISIS")
+    assert headline[0].startswith("No-show rate 1 3 33.3")  # the worked example: 1 of 3
+    assert headline[1].startswith("30-day readmission rate 1 2 50.0")
+    for row in headline + indicators:
+        assert row in text, (row, text)
+    assert "met" in indicators[0]  # 100 % against its 75 % target
+    # Every table of the page, each chart with its title.
+    for title in ("Population by stratum on the last day", "Transitions between strata",
+                  "Headline figures", "Indicators against their targets",
+                  "Followed vs not followed", "Trends over the last twelve months",
+                  "worst gap to target first", "The territories compared"):
         assert title in text, title
+    # The appendix of definitions.
+    assert "Appendix: definitions" in text
     assert "Index stays: stays of cohort patients discharged in the period" in text
     assert "a count from 1 to 10 is shown as <11" in text
     # The print date and the reader, stamped on every page.
     today = local_today()
-    assert f"Printed on {today.month}/{today.day}/{today.strftime('%y')}" in text
+    stamp = f"Printed on {today.month}/{today.day}/{today.strftime('%y')}"
+    assert text.count(stamp) == len(PdfReader(io.BytesIO(client.get(
+        f"{URL}?{PERIOD}&program=HF", headers=EN).data)).pages) > 1
     assert case_manager.full_name in text
+
+
+def test_the_charts_are_the_page_s_svg(app, client, logged_in, case_manager, session,
+                                       worked_example):
+    logged_in(case_manager)
+    page = client.get(f"/metrics/report?{PERIOD}&program=HF", headers=EN).get_data(
+        as_text=True)
+    selection = services.select_figures(session, first=date(2026, 1, 1),
+                                        last=date(2026, 6, 30), program="HF",
+                                        territory="DOUAISIS")
+    with app.test_request_context(headers=EN), force_locale("en"):
+        figures = services.dashboard(session, selection, exact=True, compare=True)
+        svgs = [charts.chart(table, "en") for table in tables.dashboard_tables(figures)]
+    svgs = [svg for svg in svgs if svg]
+    assert len(svgs) >= 4
+    for svg in svgs:
+        assert str(svg) in page
 
 
 def test_the_report_is_translated(client, logged_in, case_manager, worked_example):
@@ -89,8 +128,9 @@ def test_the_report_is_translated(client, logged_in, case_manager, worked_exampl
     text = _pdf(client, f"{PERIOD}&program=HF", headers={"Accept-Language": "fr"})
     assert "Annexe : définitions" in text
     assert "Séjours index" in text
-    assert "33,3 %" in text
-    assert "1 janvier 2026" in text
+    assert "33,3\u00a0%" in text or "33,3 %" in text
+    assert "1 janvier 2026 \u2013 30 juin 2026" in text
+    assert "Rapport du registre pour le conseil clinique territorial" in text
     assert "Imprimé le" in text
 
 
@@ -101,17 +141,27 @@ def test_a_council_s_report_never_holds_a_withheld_value(app, council, admin, se
     withheld = _pdf(signed_in(app, council), query)
     # The council's figures: HF-2's 1 is <11, HF-3's 12 its complement *, and what else the
     # other breakdowns the strata belong to (coverage, the flu indicator) withhold with them.
-    selection = services.select_figures(session, first=date(2026, 1, 1),
-                                        last=date(2026, 6, 30), program="HF",
-                                        territory="DOUAISIS")
-    council_result = services.registry_metrics(session, selection, exact=False)
-    strata = council_result.population.by_stratum
-    assert (strata["HF-2"].mark, strata["HF-3"].mark) == ("<11", "*")
-    shown = " ".join(f"{code} {count.mark or count.value} {count.mark or count.value}"
-                     for code, count in strata.items())
-    assert re.search(r"HF-1 15 15 HF-2 1 1 HF-3 12 12 Total 28 28", exact), exact
-    assert re.escape(shown) and shown in withheld, (shown, withheld)
-    assert "HF-3 12" not in withheld and "HF-2 1 " not in withheld
+    codes = {"program": "HF", "territory": "DOUAISIS"}
+    with app.test_request_context(headers=EN):
+        exact_rows = {table: page_rows(session, table, **codes)
+                      for table in (tables.population, tables.headline, tables.indicators)}
+        council_rows = {table: page_rows(session, table, exact=False, **codes)
+                        for table in exact_rows}
+    assert exact_rows[tables.population][:3] == ["HF-1 15 15 +0", "HF-2 1 1 +0",
+                                                 "HF-3 12 12 +0"]
+    hf2, hf3 = council_rows[tables.population][1:3]
+    assert hf2.startswith("HF-2 <11 <11") and hf3.startswith("HF-3 * *")
+    for table, rows in exact_rows.items():
+        for row in rows:
+            assert row in exact, row
+        for row in council_rows[table]:
+            assert row in withheld, row
+    # No row of exact figures that the council's withholds is in the council's PDF.
+    for table, rows in council_rows.items():
+        for shown, hidden in zip(rows, exact_rows[table], strict=True):
+            if shown != hidden:
+                assert hidden not in withheld, hidden
+    assert "HF-2 1 " not in withheld and "HF-3 12" not in withheld
     assert "Small numbers withheld" in withheld and "Exact figures." in exact
 
 
@@ -147,7 +197,7 @@ def test_a_large_selection_is_printed_in_the_background_and_fetched_by_its_owner
     download = client.get(f"{location}/report.pdf", headers=EN)
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     text = text_of(download.data)
-    assert "All territories" in text and "(HF)" in text and "33.3 %" in text
+    assert "All territories" in text and "(HF)" in text and "33.3%" in text
     assert admin.full_name in text  # stamped
     assert [entry.action for entry in _audits(session)] == ["print", "export"]
 
@@ -216,5 +266,5 @@ def test_the_preview_is_the_same_report_as_html(client, logged_in, case_manager,
     response = client.get(f"/metrics/report?{PERIOD}&program=HF", headers=EN)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Appendix: definitions" in page and "33.3 %" in page
+    assert "Appendix: definitions" in page and "33.3%" in page
     assert [entry.action for entry in _audits(session)] == ["print"]
