@@ -75,7 +75,9 @@ ADMIN = roles(Role.ADMIN)
 CASE_MANAGER = roles(Role.CASE_MANAGER)
 PATIENT_STAFF = roles(Role.CASE_MANAGER, Role.ADMIN)  # may list and open patient records
 AUDIT_READER = ADMIN
-PROGRAM_EDITOR = roles(Role.ADMIN, Role.COUNCIL)
+# Programs are common to the territories (the FHF experiment's "same clinical program for
+# all"): administrators define them; a council sets its own territory's targets (metrics).
+PROGRAM_EDITOR = roles(Role.ADMIN)
 IMPORTER = roles(Role.ADMIN, Role.CASE_MANAGER)  # CSV imports (case managers: own territory)
 # Care plans: case managers write them; administrators, GPs and care-team professionals read
 # (each record then checked by `can_read_plan`); councils read aggregates only.
@@ -290,9 +292,18 @@ def feed_names_patient(feed_territory_id: int | None, patient: Patient) -> bool:
     return patient.territory_id == feed_territory_id
 
 
+def provider_serves(provider: Any, territory_id: int | None) -> bool:
+    """The one rule for the providers chosen for a patient, whatever the path (a form, the API,
+    an import): the patient's GP, the professionals of their care plan and the providers booked
+    for them work in the patient's territory. The forms offer only those; the services refuse
+    the others (422 naming the field). A provider already linked before this rule keeps the
+    link until someone changes it. `provider`: a Provider, or a row with its `territory_id`."""
+    return provider.territory_id == territory_id
+
+
 def bookable_provider_scope(patient: Patient) -> ColumnElement[bool]:
     """The providers a series for `patient` proposes and accepts: the active providers of the
-    patient's territory."""
+    patient's territory (`provider_serves`, in SQL)."""
     return Provider.is_active.is_(True) & (Provider.territory_id == patient.territory_id)
 
 

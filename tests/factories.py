@@ -137,3 +137,14 @@ def make_care_plan(patient=None, *, user=None, status: str = "draft", goals=None
         services.close_plan(db.session, actor, plan, "Fin de prise en charge", plan.version)
     db.session.commit()
     return plan
+
+
+def move_patient(patient, territory_code: str):
+    """The patient moved to another territory: the appointments booked before stay with the
+    providers of the former territory (the one way a provider's calendar holds a patient of
+    another territory, as bookings take only the patient's territory's providers)."""
+    from coordinator.extensions import db
+
+    patient.territory_id = territory(territory_code).id
+    db.session.commit()
+    return patient

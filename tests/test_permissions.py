@@ -68,7 +68,7 @@ def test_a_role_policy_permits_its_roles_only(admin, case_manager, council):
     assert not policy.permits(case_manager)
     assert not policy.permits(AnonymousUserMixin())
     # Policies compare by name: the same roles make the same policy, in any order.
-    assert policy == p.PROGRAM_EDITOR and policy.name == "role:admin,council"
+    assert policy == p.roles(Role.ADMIN, Role.COUNCIL) and policy.name == "role:admin,council"
     assert p.roles(Role.ADMIN) != policy
 
 

@@ -22,7 +22,7 @@ from coordinator.strata.schemas import ProgramSchema
 blp = ApiBlueprint(
     "api_programs", __name__, url_prefix="/api/v1/programs",
     description="Programs with their strata, follow-up templates and indicators (read only "
-                "here; councils and administrators edit them in the application).")
+                "here; administrators edit them in the application).")
 
 ProgramPageSchema = page_schema(ProgramSchema, "ProgramPage")
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
@@ -154,17 +155,26 @@ def _check_scalars(values: dict, problems: list) -> None:
 
 
 def _check_provider(session: Session, key: str, provider_id: int, previous_id: int | None,
-                    problems: list) -> None:
+                    problems: list, territory_id: int | None) -> None:
+    """A provider newly chosen for the plan is active and of the patient's territory (the
+    rule of `permissions.provider_serves`: the form offers only those, the API accepts only
+    those); one already on the plan stays allowed."""
     provider = session.get(Provider, provider_id)
     if provider is None:
         problems.append((key, _l("Choose a provider of the directory.")))
-    elif not provider.is_active and provider_id != previous_id:
+    elif provider_id == previous_id:
+        return
+    elif not provider.is_active:
         problems.append((key, _l("This provider is inactive in the directory: choose an "
                                  "active one.")))
+    elif not permissions.provider_serves(provider, territory_id):
+        problems.append((key, _l("This provider works in another territory: choose one of "
+                                 "the patient's territory.")))
 
 
 def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date: date | None,
-                 problems: list, kept_on: frozenset = frozenset()) -> list[tuple[int, dict]]:
+                 problems: list, kept_on: frozenset = frozenset(),
+                 territory_id: int | None = None) -> list[tuple[int, dict]]:
     """The goals kept (blank rows dropped), with their row number; problems keyed
     `goals-<row>-<field>` and `goals-<row>-actions-<row>-<field>`."""
     known_goals = {goal.id: goal for goal in plan.goals} if plan else {}
@@ -202,13 +212,13 @@ def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date
             if _action_is_blank(action):
                 continue
             _check_action(session, f"{key}actions-{action_row}-", action,
-                          known_actions, problems, kept_on)
+                          known_actions, problems, kept_on, territory_id)
         kept.append((row, goal))
     return kept
 
 
 def _check_action(session: Session, key: str, action: dict, known: dict, problems: list,
-                  kept_on: frozenset) -> None:
+                  kept_on: frozenset, territory_id: int | None) -> None:
     if action.get("id") is not None and action["id"] not in known:
         problems.append((key + "id", _l("This action is not part of the plan.")))
     if _blank(action.get("description")):
@@ -223,7 +233,7 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
         if action["provider_id"] in kept_on:
             previous_id = action["provider_id"]
         _check_provider(session, key + "provider_id", action["provider_id"], previous_id,
-                        problems)
+                        problems, territory_id)
     if responsible != Responsible.PROVIDER and action.get("provider_id") is not None:
         problems.append((key + "provider_id",
                          _l("Leave the provider empty when the patient or the caregiver is "
@@ -240,7 +250,8 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
 
 
 def _check_team(session: Session, plan: CarePlan | None, team: list,
-                problems: list, kept_on: frozenset = frozenset()) -> list[dict]:
+                problems: list, kept_on: frozenset = frozenset(),
+                territory_id: int | None = None) -> list[dict]:
     previous = ({m.provider_id for m in plan.team} if plan else set()) | kept_on
     kept, seen = [], set()
     for row, member in enumerate(team):
@@ -253,7 +264,8 @@ def _check_team(session: Session, plan: CarePlan | None, team: list,
             continue
         seen.add(provider_id)
         _check_provider(session, f"team-{row}-provider_id", provider_id,
-                        provider_id if provider_id in previous else None, problems)
+                        provider_id if provider_id in previous else None, problems,
+                        territory_id)
         kept.append(member)
     return kept
 
@@ -445,10 +457,10 @@ def _validate(session: Session, patient: Patient, plan: CarePlan | None, values:
     _check_scalars(merged, problems)
     _check_coordinator(session, values, patient, problems)
     kept_goals = _check_goals(session, plan, goals, merged.get("plan_date"), problems,
-                              kept_on) if goals is not None else None
+                              kept_on, patient.territory_id) if goals is not None else None
     if goals is None and plan is not None and "plan_date" in values:
         _check_goals(session, plan, _goals_input(plan), merged.get("plan_date"), problems)
-    kept_team = _check_team(session, plan, team, problems, kept_on) \
+    kept_team = _check_team(session, plan, team, problems, kept_on, patient.territory_id) \
         if team is not None else None
     if goals is not None or team is not None:
         _check_team_size(plan, patient, kept_goals, kept_team, problems)

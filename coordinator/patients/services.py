@@ -21,6 +21,7 @@ from coordinator.core.time import local_today
 from coordinator.patients.assignments import in_current_stratum
 from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
+    check_email,
     check_gp,
     check_identity,
     check_identity_status,
@@ -66,8 +67,10 @@ def _check_links(session: Session, values: dict,
         problems.append(("territory_id", _l("Choose a known territory.")))
     if values.get("gp_id") is not None:
         gp = session.get(Provider, values["gp_id"])
-        problems += check_gp(gp.kind if gp else None, gp.is_active if gp else None,
-                             newly_chosen=values["gp_id"] != current_gp_id)
+        if gp is None:
+            problems.append(("gp_id", _l("The GP must be a provider of kind GP.")))
+        else:
+            problems += check_gp(gp, territory_id, newly_chosen=values["gp_id"] != current_gp_id)
     if values.get("case_manager_id") is not None:
         manager = session.get(User, values["case_manager_id"])
         if manager is None or manager.role != Role.CASE_MANAGER or not manager.is_active:
@@ -108,6 +111,7 @@ def _validate(session: Session, values: dict, actor: Actor | None = None,
     )
     problems += check_nir(values.get("nir"), values.get("sex"), values.get("birth_date"))
     problems += check_identity_status(values.get("identity_status"), values.get("nir"))
+    problems += check_email(values.get("email"))
     if values.get("advance_directives_date") and not values.get("advance_directives"):
         problems.append(("advance_directives_date",
                          _l("Give a date only when advance directives are on file.")))

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import nir as stdnum_nir
 
+from coordinator import permissions
 from coordinator.patients.models import IdentityStatus
 
 SEXES = ("F", "M", "U")
@@ -96,12 +99,34 @@ def check_identity_status(status: str | None, nir: str | None,
     return []
 
 
-def check_gp(kind: str | None, is_active: bool | None, *, newly_chosen: bool,
+def check_gp(gp: Any, territory_id: int | None, *, newly_chosen: bool,
              field: str = "gp_id") -> Problems:
-    """The GP is a provider of kind GP; a deactivated one cannot be newly chosen (a patient
-    whose GP was deactivated since keeps the link until someone changes it)."""
-    if kind != "gp":
+    """The GP (a Provider, or a row with its kind, is_active and territory_id) is a provider
+    of kind GP; a newly chosen one is active and works in the patient's territory
+    (`permissions.provider_serves`, the rule of every path: form, API, import). A patient
+    whose GP was deactivated or moved since keeps the link until someone changes it."""
+    if gp.kind != "gp":
         return [(field, _l("The GP must be a provider of kind GP."))]
-    if not is_active and newly_chosen:
+    if not newly_chosen:
+        return []
+    if not gp.is_active:
         return [(field, _l("This GP is deactivated in the directory."))]
+    if territory_id is not None and not permissions.provider_serves(gp, territory_id):
+        return [(field, _l("This GP works in another territory: choose a GP of the "
+                           "patient's territory."))]
+    return []
+
+
+def check_email(email: str | None, field: str = "email") -> Problems:
+    """An e-mail address of the patient, as the form's field checks it (email-validator, the
+    library WTForms uses; no DNS lookup): one address, no spaces or line breaks, at most 254
+    characters. The same rule for the form, the API and the import."""
+    if email is None:
+        return []
+    if len(email) > 254:
+        return [(field, _l("At most 254 characters."))]
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return [(field, _l("Give a valid e-mail address (name@example.org)."))]
     return []

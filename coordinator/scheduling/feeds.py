@@ -104,8 +104,9 @@ def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
     """One VEVENT: times in UTC; a cancelled (or rescheduled) appointment stays as CANCELLED,
     and its SEQUENCE (the row's version) tells clients it changed. In a provider's feed, a
     patient of another territory than the provider's is only "busy" (the feed was given out by
-    the provider's territory)."""
-    if for_provider and not permissions.feed_names_patient(territory_id, appointment.patient):
+    the provider's territory): its times, nothing else."""
+    busy = for_provider and not permissions.feed_names_patient(territory_id, appointment.patient)
+    if busy:
         who = _("Busy")
     elif for_provider:
         who = appointment.patient.display_name
@@ -116,9 +117,13 @@ def _event(appointment: Appointment, for_provider: bool, stamp: datetime,
     event.add("dtstamp", stamp)
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
-    event.add("summary", f"{who} — {kinds[appointment.kind]}")
-    if appointment.place:
-        event.add("location", appointment.place)
+    if busy:  # a busy slot carries its times only: no place (a home address), no kind
+        event.add("summary", who)
+        event.add("transp", "OPAQUE")
+    else:
+        event.add("summary", f"{who} — {kinds[appointment.kind]}")
+        if appointment.place:
+            event.add("location", appointment.place)
     event.add("status", "CONFIRMED" if appointment.status in CONFIRMED else "CANCELLED")
     event.add("sequence", appointment.version)
     return event

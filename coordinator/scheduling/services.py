@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core import extending
@@ -104,6 +105,11 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
         if data.get("patient_id") is not None else None
     if patient is None or patient.merged_into_id is not None:
         problems.append((key_prefix + "patient_id", _l("Unknown patient.")))
+    elif provider is not None and not rules.provider_problem(provider) and \
+            not permissions.provider_serves(provider, patient.territory_id):
+        problems.append((key_prefix + "provider_id",
+                         _l("This provider works in another territory: choose one of the "
+                            "patient's territory.")))
     elif starts_problem := rules.starts_at_problem(
             starts_at, birth_date=patient.birth_date, deceased_date=patient.deceased_date,
             now=utcnow()):

@@ -129,6 +129,17 @@ def refresh(session: Session, stay_ids: Collection[int] | None) -> None:
     _expire_loaded(session, None if stay_ids is None else set(stay_ids))
 
 
+def refresh_patients(session: Session, patient_ids: Collection[int]) -> None:
+    """Set the `lace_*` columns of every stay of these patients (as `refresh` does for stays),
+    without first listing the stays' ids."""
+    session.flush()
+    for batch in _chunks(sorted(set(patient_ids))):
+        _refresh(session, _STAY.c.patient_id.in_(batch))
+    wanted = set(patient_ids)
+    _expire_loaded(session, {instance.id for instance in session.identity_map.values()
+                             if isinstance(instance, Stay) and instance.patient_id in wanted})
+
+
 def _refresh(session: Session, which: ColumnElement[bool]) -> None:
     """Score the stays selected by `which`; write only those whose stored values differ."""
     stays = session.execute(

@@ -32,11 +32,24 @@ the ORM (a bulk `insert()` / `update()` of `admitted_at`) must set the days itse
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Date, FromClause, Select, Update, and_, case, or_, select, text, update
+from sqlalchemy import (
+    Date,
+    FromClause,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -146,7 +159,8 @@ def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
     return query
 
 
-def _statement(patient_ids: list[int] | None) -> Update:
+@functools.cache
+def _statement(scoped: bool) -> Update:
     """One UPDATE, in the table's order, of the stays whose flags differ from what they should
     be: rows already right are not written (on PostgreSQL a row written is a new row version
     and an entry in each of the table's five indexes). The condition tests `is_index_stay`
@@ -164,8 +178,9 @@ def _statement(patient_ids: list[int] | None) -> Update:
                 # derived columns: the stay itself is not changed (no `onupdate` of updated_at)
                 updated_at=stay.c.updated_at)
     )
-    if patient_ids is not None:
-        statement = statement.where(stay.c.patient_id.in_(patient_ids))
+    if scoped:  # the patients' ids, bound at each call: the statement is built once
+        statement = statement.where(
+            stay.c.patient_id.in_(bindparam("patient_ids", expanding=True)))
     return statement
 
 
@@ -180,10 +195,10 @@ def recompute(session: Session, patient_ids: Collection[int] | None) -> None:
     session.flush()
     with _no_jit(session, large=patient_ids is None or len(patient_ids) > JIT_OFF_ABOVE):
         if patient_ids is None:
-            session.execute(_statement(None))
+            session.execute(_statement(False))
         else:
             for batch in _batches(sorted(set(patient_ids))):
-                session.execute(_statement(batch))
+                session.execute(_statement(True), {"patient_ids": batch})
     _expire_loaded(session, None if patient_ids is None else set(patient_ids))
 
 

@@ -607,8 +607,7 @@ def _after_one(session: Session, actor: Actor, stay: Stay, change: str, source: 
 def _derive(session: Session, patient_ids: set[int]) -> None:
     """The readmission flags, then LACE, of every stay of these patients."""
     readmissions.recompute(session, patient_ids)
-    lace.refresh(session, session.scalars(
-        select(Stay.id).where(Stay.patient_id.in_(sorted(patient_ids)))).all())
+    lace.refresh_patients(session, patient_ids)
 
 
 def _audit_stay(session: Session, actor: Actor, stay: Stay, outcome: Outcome,

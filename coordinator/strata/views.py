@@ -1,6 +1,7 @@
 """Programs, strata, follow-up templates and indicators pages.
 
-Everyone signed in reads them; administrators and territorial councils edit them.
+Everyone signed in reads them; administrators edit them (programs are common to the
+territories; councils set their territory's targets in the metrics).
 """
 
 from __future__ import annotations

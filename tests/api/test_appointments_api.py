@@ -7,9 +7,10 @@ import pytest
 
 from coordinator.core.context import Actor
 from coordinator.extensions import db
+from coordinator.patients.models import Patient
 from coordinator.scheduling import services
 from tests.api.conftest import assert_page_shape, audit_entries
-from tests.factories import make_care_plan, make_patient, make_provider
+from tests.factories import make_care_plan, make_patient, make_provider, move_patient
 
 URL = "/api/v1/appointments"
 EN = {"Accept-Language": "en"}
@@ -94,7 +95,8 @@ def test_bad_filters_answer_422_naming_the_parameter(api, admin):
 def test_list_shows_only_the_patients_in_scope(api, case_manager, other_case_manager, gp,
                                                council, provider):
     mine = book(make_patient(), provider, utc(2026, 7, 1, 7))
-    book(make_patient(territory_code="CORNOUAILLE"), provider, utc(2026, 7, 1, 9))
+    book(make_patient(territory_code="CORNOUAILLE"),
+         make_provider("nurse", territory_code="CORNOUAILLE"), utc(2026, 7, 1, 9))
     assert ids(api(case_manager).get(URL)) == [mine.id]
     assert api(other_case_manager).get(URL, query_string={"patient": mine.patient_id}
                                        ).json["total"] == 0
@@ -216,7 +218,8 @@ def test_a_patient_the_caller_may_not_open_is_404(api, case_manager, other_case_
 
 def test_an_overlap_answers_409_then_books_with_a_reason(api, case_manager, patient, provider):
     existing = book(patient, provider, utc(2026, 7, 1, 7), duration_minutes=60)
-    hidden = book(make_patient(territory_code="CORNOUAILLE"), provider, utc(2026, 7, 1, 7, 30))
+    hidden = book(make_patient(), provider, utc(2026, 7, 1, 7, 30))
+    move_patient(db.session.get(Patient, hidden.patient_id), "CORNOUAILLE")
     caller = api(case_manager)
     sent = body(patient, provider, starts_at="2026-07-01T09:30")  # 07:30Z, overlaps both
     response = caller.post(URL, json=sent, headers=EN)

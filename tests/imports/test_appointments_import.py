@@ -250,3 +250,15 @@ def test_an_outcome_needs_a_started_appointment_and_history_is_not_rewritten(ses
         "P-1,PAT-001,PRV-001,2026-07-08T09:00,,,attended"))
     assert moved.status == "rejected" and moved.errors[0]["column"] == "starts_at"
     assert stored(session)["P-1"].starts_at == utc(2026, 7, 1, 7)
+
+
+def test_another_territorys_provider_is_refused_as_by_the_booking_form(session, examples):
+    """#15, finding 3: the import applies the booking form's rule (permissions.provider_serves)."""
+    examples("providers", "patients")
+    report = run(session, "appointments", appointments(
+        "A-1,PAT-001,PRV-006,2027-01-11T09:00,,,"))  # a Douaisis patient, a Cornouaille GP
+    assert report.status == "rejected"
+    assert messages(report) == [
+        "line 2, column provider_external_id: This provider works in another territory: "
+        "choose one of the patient's territory."]
+    assert session.scalar(select(func.count()).select_from(Appointment)) == 0

@@ -161,3 +161,13 @@ def test_a_merged_record_cannot_be_imported_again(session, examples):
         "PAT-003,,NGUYEN,Thi Lan,1961-07-30,F,DOUAISIS,PRV-001"))
     assert messages(report) == [f"line 2, column external_id: This record was merged into "
                                 f"patient #{kept.id}: it cannot be imported any more."]
+
+
+def test_an_e_mail_with_a_line_break_is_refused_naming_the_column(session):
+    """#15, finding 5: the import validates the address as the form does."""
+    report = run(session, "patients", "\n".join((
+        "external_id,birth_name,first_names,birth_date,sex,territory_code,email",
+        'PAT-1,DUPONT,Jean,1950-01-01,M,DOUAISIS,"x@example.test\rBcc: all@example.test"',
+        "PAT-2,MARTIN,Anne,1950-01-01,F,DOUAISIS,anne@example.org")))
+    assert report.status == "rejected"
+    assert [(error["line"], error["column"]) for error in report.errors] == [(2, "email")]

@@ -195,3 +195,20 @@ def test_without_smtp_nothing_is_sent(app, session):
     assert _deliver(app) == {"sent": 0, "failed": 0}
     assert session.scalar(select(OutboxMessage.status).where(OutboxMessage.key == "k")) == \
         "pending"
+
+
+def test_an_address_with_a_line_break_fails_its_message_only_and_says_why(app, session, smtp):
+    """#15, finding 5: an address with CR/LF stored before the API validated it must not stop
+    the reminders: that message fails with the reason, the others go, later runs succeed."""
+    now = utcnow()
+    for email in ("odile@example.test", "x@example.test\r\nBcc: all@example.test"):
+        make_appointment(factories.make_patient(email=email),
+                         starts_at=now + timedelta(hours=3))
+    assert runner.run_manually(app, "appointment_reminders", now=now).counts == {"created": 2}
+    assert _deliver(app, now) == {"sent": 1, "failed": 1}
+    (server,) = smtp.instances
+    assert [email["To"] for email in server.sent] == ["odile@example.test"]
+    failed = next(m for m in _by_recipient(session).values() if m.status == "failed")
+    assert failed.error
+    later = runner.run_manually(app, "appointment_reminders", now=now + timedelta(minutes=5))
+    assert later.status == "succeeded", later.error

@@ -215,11 +215,6 @@ def test_a_single_booking_offers_the_active_providers_of_the_territory(client, l
     assert booked_with(own) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the booking page offers only the territory's providers "
-                   "but accepts any active provider posted (validate_choice=False): only the "
-                   "series applies permissions.bookable_provider_scope; the booking service, the "
-                   "API and the appointments import do not. Remove this mark once every "
-                   "booking applies the rule.")
 def test_a_single_booking_refuses_another_territorys_provider(client, logged_in, case_manager,
                                                               patient):
     elsewhere = factories.make_provider("nurse", territory_code="CORNOUAILLE")

@@ -124,8 +124,9 @@ def test_patient_calendar_names_the_providers(logged_in, case_manager, patient, 
 
 
 def test_another_territorys_patient_is_a_busy_slot(logged_in, case_manager, patient, nurse):
-    stranger = factories.make_patient(territory_code="CORNOUAILLE", birth_name="Inconnu")
+    stranger = factories.make_patient(birth_name="Inconnu")
     appointment = book(stranger, nurse, datetime(2026, 10, 27, 9, 0))
+    factories.move_patient(stranger, "CORNOUAILLE")
     html = logged_in(case_manager).get(
         f"/calendar/provider/{nurse.id}?date=2026-10-27").get_data(as_text=True)
     shown = entry(html, appointment)

@@ -233,3 +233,21 @@ def test_a_bad_date_creates_no_feed(logged_in, case_manager, nurse):
                            data={"csrf_token": token})
     assert response.status_code == 400
     assert db.session.scalars(select(CalendarFeed)).all() == []
+
+
+def test_another_territorys_patient_is_a_slot_with_its_times_only(client, nurse, patient):
+    """#15, finding 4: the busy slot kept the free-text place (a home address)."""
+    own = book(patient, nurse, 3, place="Cabinet, 2 place d'Armes")
+    stranger = factories.make_patient(birth_name="Inconnu")
+    hidden = book(stranger, nurse, 4, place="12 rue Berthelot (domicile Inconnu)",
+                  kind="home_visit")
+    factories.move_patient(stranger, "CORNOUAILLE")
+    found = events(client.get(f"/calendar/feed/{new_feed(provider=nurse)}.ics").data)
+    busy = found[f"appointment-{hidden.id}@coordinator"]
+    assert str(busy["SUMMARY"]) in {"Busy", "Occupé"}  # the kind is not shown either
+    assert "LOCATION" not in busy and "DESCRIPTION" not in busy
+    assert busy.decoded("DTSTART") == hidden.starts_at
+    assert "Berthelot" not in client.get(
+        f"/calendar/feed/{new_feed(provider=nurse)}.ics").get_data(as_text=True)
+    assert str(found[f"appointment-{own.id}@coordinator"]["LOCATION"]) == \
+        "Cabinet, 2 place d'Armes"

@@ -166,12 +166,13 @@ def test_overlaps_and_feeds_never_name_another_territorys_patient(client, logged
     from coordinator.scheduling import feeds, services
 
     nurse = factories.make_provider("nurse")
-    stranger = factories.make_patient(territory_code="CORNOUAILLE", birth_name="Inconnu")
+    stranger = factories.make_patient(birth_name="Inconnu")
     when = datetime.combine(local_today() + timedelta(days=4), datetime.min.time()).replace(
         hour=10)
     actor = factories.case_plan_actor(case_manager)
     services.create_appointment(db.session, actor, {
         "patient_id": stranger.id, "provider_id": nurse.id, "starts_at": when})
+    factories.move_patient(stranger, "CORNOUAILLE")
     _feed, token = feeds.create_feed(db.session, actor, provider=nurse)
     db.session.commit()
     logged_in(case_manager)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from coordinator import permissions
 from coordinator.imports.cells import choice, integer, parse_datetime, text, text_for
 from coordinator.imports.engine import Column, ImportRun, Row
 from coordinator.imports.kinds.base import (
@@ -49,7 +50,7 @@ class AppointmentsKind(UpsertKind):
     references = (
         Reference("patient_external_id", Patient,
                   ("id", "territory_id", "merged_into_id", "birth_date", "deceased_date")),
-        Reference("provider_external_id", Provider, ("id", "is_active")),
+        Reference("provider_external_id", Provider, ("id", "is_active", "territory_id")),
     )
     columns = (
         Column("external_id", text_for(Appointment.external_id), required=True,
@@ -71,6 +72,13 @@ class AppointmentsKind(UpsertKind):
                   "provider_id": self._provider(run, row, refs["provider_external_id"]),
                   "starts_at": cells["starts_at"]}
         self._check_alive(run, row, patient)
+        provider = refs["provider_external_id"].get(cells["provider_external_id"]) \
+            if cells["provider_external_id"] is not None else None
+        if patient is not None and provider is not None and values["provider_id"] is not None \
+                and not permissions.provider_serves(provider, patient.territory_id):
+            run.problem(row, "provider_external_id",
+                        _l("This provider works in another territory: choose one of the "
+                           "patient's territory."))
         duration = self._duration(run, row, current)
         if "duration_minutes" in present:
             values["duration_minutes"] = duration

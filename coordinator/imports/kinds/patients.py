@@ -24,6 +24,7 @@ from coordinator.imports.kinds.base import (
 )
 from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
+    check_email,
     check_gp,
     check_identity,
     check_identity_status,
@@ -78,7 +79,8 @@ class PatientsKind(UpsertKind):
     audit_entity = "patient"
     fetch = ("territory_id", "merged_into_id", "identity_status", "gp_id", "consent_share",
              "consent_date", *IDENTITY)
-    references = (Reference("gp_external_id", Provider, ("id", "kind", "is_active")),)
+    references = (Reference("gp_external_id", Provider,
+                            ("id", "kind", "is_active", "territory_id")),)
     columns = (
         Column("external_id", text_for(Patient.external_id), required=True,
                fields=("external_id",)),
@@ -122,7 +124,7 @@ class PatientsKind(UpsertKind):
             values["used_name_folded"] = folded(values["used_name"]) or None
         values["territory_id"] = territory_of(run, row)
         if "gp_external_id" in present:
-            values["gp_id"] = self._gp(run, row, refs, current)
+            values["gp_id"] = self._gp(run, row, refs, current, values["territory_id"])
         if "consent_share" in present:
             consent = bool(cells["consent_share"])  # an empty cell is the default: no
             values["consent_share"] = consent
@@ -133,7 +135,8 @@ class PatientsKind(UpsertKind):
         self._check_identity(run, row, values, current)
         return values
 
-    def _gp(self, run: ImportRun, row: Row, refs: dict, current) -> int | None:
+    def _gp(self, run: ImportRun, row: Row, refs: dict, current,
+            territory_id: int | None) -> int | None:
         external_id = row.values["gp_external_id"]
         if external_id is None:
             return None
@@ -142,7 +145,7 @@ class PatientsKind(UpsertKind):
             unknown_reference(run, row, "gp_external_id")
             return None
         for _field, message in check_gp(
-                gp.kind, gp.is_active, field="gp_external_id",
+                gp, territory_id, field="gp_external_id",
                 newly_chosen=current is None or current["gp_id"] != gp.id):
             run.problem(row, "gp_external_id", message)
         return gp.id
@@ -156,6 +159,8 @@ class PatientsKind(UpsertKind):
             birth_place_insee=merged.get("birth_place_insee"),
             deceased_date=merged.get("deceased_date"), today=run.today)
         problems += check_nir(merged.get("nir"), merged.get("sex"), merged.get("birth_date"))
+        if "email" in values:
+            problems += check_email(values["email"])
         if current is not None:
             problems += check_identity_status(current["identity_status"], merged["nir"],
                                               field="nir")
