@@ -517,3 +517,12 @@ def reads_exact_metrics(user: User) -> bool:
 def can_compare_territories(user: User) -> bool:
     """Every metrics reader sees the territories' headline figures side by side."""
     return METRICS_READER.permits(user)
+
+
+# --- dashboard ---
+# The registry dashboard (metrics/views.py) reads the figures by the rules above; a case
+# manager may also narrow them to their own caseload (`caseload_scope`), exact as ever.
+
+def can_read_caseload_metrics(user: User) -> bool:
+    """A case manager's own caseload's figures: case managers only."""
+    return bool(user.is_authenticated and user.role == Role.CASE_MANAGER)
