@@ -102,7 +102,7 @@ class DashboardForm(FlaskForm):
 
 
 # `from` and `to` are Python keywords: the fields are added by name, as the API names them.
-setattr(DashboardForm, "from", DateField(_l("From"), validators=[Optional()]))  # noqa: B010
+setattr(DashboardForm, "from", DateField(_l("From"), validators=[Optional()]))
 setattr(DashboardForm, "to", DateField(_l("To"), validators=[Optional()]))  # noqa: B010
 
 __all__ = ["DashboardForm", "last_month"]

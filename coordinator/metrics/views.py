@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from coordinator.core.errors import ValidationError
