@@ -531,6 +531,15 @@ def can_compare_territories(user: User) -> bool:
     return METRICS_READER.permits(user)
 
 
+# --- dashboard ---
+# The registry dashboard (metrics/views.py) reads the figures by the rules above; a case
+# manager may also narrow them to their own caseload (`caseload_scope`), exact as ever.
+
+def can_read_caseload_metrics(user: User) -> bool:
+    """A case manager's own caseload's figures: case managers only."""
+    return bool(user.is_authenticated and user.role == Role.CASE_MANAGER)
+
+
 # --- report ---
 # The printed council report (metrics/report.py): printed by whoever reads those figures; a
 # report rendered in the background is fetched by its owner only, while they may still read
@@ -542,4 +551,5 @@ def can_fetch_metrics_report(user: User, batch: Any) -> bool:
         return False
     asked = batch.parameters or {}
     return can_read_territory_metrics(user, asked.get("territory_id")) and \
-        (not asked.get("exact") or reads_exact_metrics(user))
+        (not asked.get("exact") or reads_exact_metrics(user)) and \
+        (not asked.get("caseload_of") or can_read_caseload_metrics(user))

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     from coordinator.imports.views import bp as imports_bp
     from coordinator.jobs import scheduler
     from coordinator.jobs.views import bp as jobs_bp
+    from coordinator.metrics.views import bp as metrics_bp
     from coordinator.patients.views import bp as patients_bp
     from coordinator.providers.views import bp as providers_bp
     from coordinator.scheduling.calendar_views import bp as calendar_bp
@@ -54,7 +55,7 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
-                      jobs_bp, stays_bp, tasks_bp, timeline_bp):
+                      jobs_bp, stays_bp, tasks_bp, timeline_bp, metrics_bp):
         app.register_blueprint(blueprint)
     register_hl7(app)
     register_metrics_report(app)

@@ -19,7 +19,7 @@ in an appendix, as a PDF rendered by `coordinator.printing` (WeasyPrint).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import current_app, render_template
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.careplans.printing import stamp_text
 from coordinator.core.context import Actor
 from coordinator.core.time import utcnow
@@ -59,6 +60,7 @@ class Report:
 
     @property
     def result(self) -> MetricsResult:
+        assert self.figures.result is not None  # gathered with every part but the comparison
         return self.figures.result
 
 
@@ -72,9 +74,12 @@ class PrintedReport:
 
 def gather(session: Session, selection: services.Selection, *, exact: bool, compare: bool,
            now: datetime | None = None) -> Report:
-    """Every figure the report prints: the dashboard's (`services.dashboard`)."""
-    return Report(selection, services.dashboard(session, selection, exact=exact,
-                                                compare=compare, now=now), exact)
+    """Every figure the report prints: the dashboard's (`services.dashboard`), the territories
+    compared when `compare`."""
+    parts = services.DASHBOARD_PARTS if compare else \
+        services.DASHBOARD_PARTS - {"comparison"}
+    return Report(selection, services.dashboard(session, selection, exact=exact, parts=parts,
+                                                now=now), exact)
 
 
 def is_large(selection: services.Selection) -> bool:
@@ -108,11 +113,26 @@ def parameters(selection: services.Selection, *, exact: bool, compare: bool) -> 
             "territory_id": selection.territory.id if selection.territory else None,
             "program": selection.program.code if selection.program else None,
             "stratum": selection.stratum.code if selection.stratum else None,
+            "caseload_of": selection.caseload_of.id if selection.caseload_of else None,
             "exact": exact, "compare": compare}
 
 
-def _audit(session: Session, actor: Actor, selection: services.Selection) -> None:
+def _audit(session: Session, actor: Actor, selection: services.Selection, *,
+           compare: bool) -> None:
+    """A print is audited with what was asked (and the comparison of the territories it
+    holds, as the page and the API audit it)."""
     services.audit_read(session, actor, selection, "metrics_report", action=AuditAction.PRINT)
+    if compare:
+        services.audit_read(session, actor, replace(selection, territory=None),
+                            "metrics_comparison", action=AuditAction.PRINT)
+
+
+def preview(session: Session, actor: Actor, selection: services.Selection, *, exact: bool,
+            compare: bool) -> str:
+    """The report as HTML, for the browser's own printing: audited as a print."""
+    html = report_html(gather(session, selection, exact=exact, compare=compare))
+    _audit(session, actor, selection, compare=compare)
+    return html
 
 
 def print_report(session: Session, actor: Actor, selection: services.Selection, *,
@@ -126,7 +146,7 @@ def print_report(session: Session, actor: Actor, selection: services.Selection, 
     html = report_html(gather(session, selection, exact=exact, compare=compare))
     rendered = printing.render(session, html,
                                current_app.config["PRINT_REQUEST_TIMEOUT_SECONDS"] or None)
-    _audit(session, actor, selection)
+    _audit(session, actor, selection, compare=compare)
     return PrintedReport(pdfs.stamp(rendered.pdf, stamp_text(reader_name)), rendered.pages,
                          rendered.cached, filename(selection))
 
@@ -138,7 +158,7 @@ def start(session: Session, actor: Actor, selection: services.Selection, *, exac
     batch = batches.start(session, actor.user_id, 1, kind=PrintKind.METRICS_REPORT,
                           parameters=parameters(selection, exact=exact,
                                                           compare=compare))
-    _audit(session, actor, selection)
+    _audit(session, actor, selection, compare=compare)
     batch.work_item_id = work.enqueue(session, WORK_KIND, {
         "batch_id": batch.id, "locale": str(get_locale()), "reader_name": reader_name},
         created_by_id=actor.user_id, total=1).id
@@ -181,7 +201,9 @@ def run(ctx: WorkContext) -> dict:
         selection = services.select_figures(
             session, first=date.fromisoformat(asked["from"]), last=date.fromisoformat(asked["to"]),
             territory=asked.get("territory"), program=asked.get("program"),
-            stratum=asked.get("stratum"))
+            stratum=asked.get("stratum"),
+            caseload_of=session.get(User, asked["caseload_of"]) if asked.get("caseload_of")
+            else None)
         html = report_html(gather(session, selection, exact=bool(asked.get("exact")),
                                   compare=bool(asked.get("compare"))))
         stamp = stamp_text(payload["reader_name"])

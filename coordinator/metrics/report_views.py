@@ -16,7 +16,6 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from coordinator.audit.models import AuditAction
 from coordinator.core.errors import ValidationError
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
@@ -27,6 +26,7 @@ from coordinator.permissions import (
     abort_if_hidden,
     can_compare_territories,
     can_fetch_metrics_report,
+    can_read_caseload_metrics,
     can_read_territory_metrics,
     metrics_default_territory,
     reads_exact_metrics,
@@ -54,11 +54,13 @@ def _selection() -> services.Selection:
     except ma.ValidationError as error:
         raise _BadSelection({str(field): [str(m) for m in messages] for field, messages
                              in _flat(error.messages).items()}) from error
+    caseload = request.args.get("caseload", "") not in ("", "0", "n") and \
+        can_read_caseload_metrics(current_user)
     try:
         selection = services.select_figures(
             db.session, first=args.get("first"), last=args.get("last"),
             territory=args.get("territory"), program=args.get("program"),
-            stratum=args.get("stratum"))
+            stratum=args.get("stratum"), caseload_of=current_user if caseload else None)
     except ValidationError as error:
         raise _BadSelection(error.messages()) from error
     if selection.territory is None:
@@ -69,6 +71,11 @@ def _selection() -> services.Selection:
                                       selection.territory.id if selection.territory else None):
         abort(403)
     return selection
+
+
+def _compares(selection: services.Selection) -> bool:
+    """The territories compared are in the report as on the page: not in a caseload's."""
+    return can_compare_territories(current_user) and selection.caseload_of is None
 
 
 def _flat(messages) -> dict[str, list]:
@@ -105,7 +112,7 @@ def pdf():
         selection = _selection()
         printed = report.print_report(db.session, current_actor(), selection,
                                       exact=reads_exact_metrics(current_user),
-                                      compare=can_compare_territories(current_user),
+                                      compare=_compares(selection),
                                       reader_name=current_user.full_name)
     except _BadSelection as error:
         return _bad_selection(error)
@@ -126,11 +133,9 @@ def preview():
         selection = _selection()
     except _BadSelection as error:
         return _bad_selection(error)
-    exact = reads_exact_metrics(current_user)
-    html = report.report_html(report.gather(db.session, selection, exact=exact,
-                                            compare=can_compare_territories(current_user)))
-    services.audit_read(db.session, current_actor(), selection, "metrics_report",
-                        action=AuditAction.PRINT)
+    html = report.preview(db.session, current_actor(), selection,
+                          exact=reads_exact_metrics(current_user),
+                          compare=_compares(selection))
     db.session.commit()
     return html
 

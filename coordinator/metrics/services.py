@@ -245,18 +245,25 @@ def drill_down(session: Session, selection: Selection, *, exact: bool,
     return rows
 
 
-def dashboard(session: Session, selection: Selection, *, exact: bool, compare: bool,
-              now: datetime | None = None) -> Figures:
-    """Everything the dashboard (and its exports, its printed report) shows: the figures with
-    the previous period, the twelve months, the drill-down and, when `compare`, the
-    territories compared (each a constant number of statements, whatever the rows)."""
+DASHBOARD_PARTS = frozenset({"result", "trends", "comparison", "drilldown"})
+
+
+def dashboard(session: Session, selection: Selection, *, exact: bool,
+              parts: frozenset[str] = DASHBOARD_PARTS, now: datetime | None = None) -> Figures:
+    """What the dashboard (its exports, its printed report) shows, of `parts`: the figures
+    with the previous period (`result`), the twelve months (`trends`), the territories
+    compared (`comparison`) and the drill-down by program and stratum (`drilldown`); each a
+    constant number of statements, whatever the rows."""
     now = now or utcnow()
     return Figures(
-        result=registry_metrics(session, selection, exact=exact, previous=True, now=now),
-        trends=monthly_trends(session, selection, exact=exact, now=now),
+        result=registry_metrics(session, selection, exact=exact, previous=True, now=now)
+        if "result" in parts else None,
+        trends=monthly_trends(session, selection, exact=exact, now=now)
+        if "trends" in parts else (),
         comparison=compare_territories(session, selection, exact=exact, now=now)
-        if compare else (),
-        drilldown=drill_down(session, selection, exact=exact, now=now))
+        if "comparison" in parts else (),
+        drilldown=drill_down(session, selection, exact=exact, now=now)
+        if "drilldown" in parts else ())
 
 
 # -- No-show rates of one patient or provider (calendars) -----------------------------------------

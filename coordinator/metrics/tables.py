@@ -276,7 +276,7 @@ class Figures:
     """Everything a dashboard shows: the result (with `.previous`), the twelve months, the
     territories compared and the drill-down."""
 
-    result: MetricsResult
+    result: MetricsResult | None = None
     trends: Sequence[MetricsResult] = ()
     comparison: Sequence[MetricsResult] = ()
     drilldown: Sequence[DrillDownRow] = ()
@@ -515,8 +515,9 @@ def drilldown(rows: Sequence[DrillDownRow]) -> Table:
 def dashboard_tables(figures: Figures) -> list[Table]:
     """Every table of a dashboard, in the page's order."""
     result = figures.result
-    tables = [population(result), transitions(result), headline(result), indicators(result),
-              followed_vs_not(result)]
+    tables = [] if result is None else [
+        population(result), transitions(result), headline(result), indicators(result),
+        followed_vs_not(result)]
     if figures.trends:
         tables.append(trends(figures.trends))
     if figures.drilldown:

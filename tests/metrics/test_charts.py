@@ -21,7 +21,7 @@ def council_tables(app, session, registry):
     build(registry)
     selection = services.select_figures(session, first=CURRENT[0], last=CURRENT[1],
                                         territory="DOUAISIS", program="HF")
-    figures = services.dashboard(session, selection, exact=False, compare=True, now=NOW)
+    figures = services.dashboard(session, selection, exact=False, now=NOW)
     with app.test_request_context():
         yield {t.key: t for t in tables.dashboard_tables(figures)}
 

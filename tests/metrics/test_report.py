@@ -115,7 +115,7 @@ def test_the_charts_are_the_page_s_svg(app, client, logged_in, case_manager, ses
                                         last=date(2026, 6, 30), program="HF",
                                         territory="DOUAISIS")
     with app.test_request_context(headers=EN), force_locale("en"):
-        figures = services.dashboard(session, selection, exact=True, compare=True)
+        figures = services.dashboard(session, selection, exact=True)
         svgs = [charts.chart(table, "en") for table in tables.dashboard_tables(figures)]
     svgs = [svg for svg in svgs if svg]
     assert len(svgs) >= 4
@@ -173,6 +173,22 @@ def test_every_print_is_audited_with_what_was_asked(client, logged_in, council, 
     assert entry.action == "print" and entry.actor_user_id == council.id
     assert entry.details == {"from": "2026-01-01", "to": "2026-06-30", "territory": "DOUAISIS",
                              "program": "HF", "stratum": None, "caseload_of": None}
+    # The territories compared in it, audited as the page and the API audit a comparison.
+    [comparison] = _audits(session, "metrics_comparison")
+    assert comparison.action == "print" and comparison.details["territory"] is None
+
+
+def test_a_case_manager_prints_their_caseload_s_report(client, logged_in, case_manager,
+                                                       session, registry):
+    registry.patients(12, ("HF-3", date(2025, 6, 1)), case_manager_id=case_manager.id)
+    registry.patients(3, ("HF-3", date(2025, 6, 1)))
+    logged_in(case_manager)
+    whole = _pdf(client, f"{PERIOD}&program=HF")
+    mine = _pdf(client, f"{PERIOD}&program=HF&caseload=1")
+    assert "HF-3 15 15 +0" in whole and "The territories compared" in whole
+    assert "HF-3 12 12 +0" in mine and "The territories compared" not in mine
+    assert [entry.details["caseload_of"] for entry in _audits(session)] == [
+        None, case_manager.id]
 
 
 def test_a_large_selection_is_printed_in_the_background_and_fetched_by_its_owner(
