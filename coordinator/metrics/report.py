@@ -97,6 +97,19 @@ def report_html(report: Report) -> str:
                            locale=locale, definitions=definitions)
 
 
+def query(selection: services.Selection) -> dict[str, str]:
+    """The query string printing this selection: what the dashboard's "Print" link passes,
+    `url_for("metrics_report.pdf", **report.query(selection))`."""
+    asked = {"from": selection.period.first.isoformat(), "to": selection.period.last.isoformat()}
+    for name, found in (("territory", selection.territory), ("program", selection.program),
+                        ("stratum", selection.stratum)):
+        if found is not None:
+            asked[name] = found.code
+    if selection.caseload_of is not None:
+        asked["caseload"] = "1"
+    return asked
+
+
 def filename(selection: services.Selection) -> str:
     parts = ["report", selection.territory.code if selection.territory else "all",
              selection.program.code if selection.program else None,

@@ -178,6 +178,20 @@ def test_every_print_is_audited_with_what_was_asked(client, logged_in, council, 
     assert comparison.action == "print" and comparison.details["territory"] is None
 
 
+def test_the_dashboard_s_selection_gives_the_report_s_link(app, session, case_manager):
+    from coordinator.metrics import report
+
+    selection = services.select_figures(session, first=date(2026, 1, 1),
+                                        last=date(2026, 3, 31), territory="DOUAISIS",
+                                        stratum="HF-3", caseload_of=case_manager)
+    with app.test_request_context():
+        from flask import url_for
+
+        link = url_for("metrics_report.pdf", **report.query(selection))
+    assert link == ("/metrics/report/report.pdf?from=2026-01-01&to=2026-03-31"
+                    "&territory=DOUAISIS&program=HF&stratum=HF-3&caseload=1")
+
+
 def test_a_case_manager_prints_their_caseload_s_report(client, logged_in, case_manager,
                                                        session, registry):
     registry.patients(12, ("HF-3", date(2025, 6, 1)), case_manager_id=case_manager.id)
