@@ -87,11 +87,13 @@ def is_large(selection: services.Selection) -> bool:
     return selection.territory is None or selection.period.days > INLINE_MAX_DAYS
 
 
-def report_html(report: Report) -> str:
+def report_html(report: Report, *, stamp: str = "") -> str:
     """The report in the current language: the dashboard's tables, each chart (the page's SVG)
-    with its values below it. Nothing in it changes from one print to the next."""
+    with its values below it. Without `stamp` (the preview's print date and reader) nothing in
+    it changes from one print to the next."""
     locale = get_locale()
     return render_template("metrics/report.html", report=report, result=report.result,
+                           stamp=stamp,
                            tables=tables.dashboard_tables(report.figures),
                            chart=lambda table: charts.chart(table, locale),
                            locale=locale, definitions=definitions)
@@ -141,9 +143,11 @@ def _audit(session: Session, actor: Actor, selection: services.Selection, *,
 
 
 def preview(session: Session, actor: Actor, selection: services.Selection, *, exact: bool,
-            compare: bool) -> str:
-    """The report as HTML, for the browser's own printing: audited as a print."""
-    html = report_html(gather(session, selection, exact=exact, compare=compare))
+            compare: bool, reader_name: str) -> str:
+    """The report as HTML, for the browser's own printing, with its print date and reader:
+    audited as a print."""
+    html = report_html(gather(session, selection, exact=exact, compare=compare),
+                       stamp=stamp_text(reader_name))
     _audit(session, actor, selection, compare=compare)
     return html
 

@@ -135,7 +135,8 @@ def preview():
         return _bad_selection(error)
     html = report.preview(db.session, current_actor(), selection,
                           exact=reads_exact_metrics(current_user),
-                          compare=_compares(selection))
+                          compare=_compares(selection),
+                          reader_name=current_user.full_name)
     db.session.commit()
     return html
 

@@ -297,4 +297,33 @@ def test_the_preview_is_the_same_report_as_html(client, logged_in, case_manager,
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Appendix: definitions" in page and "33.3%" in page
+    assert f"by {case_manager.full_name}" in page  # its print date and reader
     assert [entry.action for entry in _audits(session)] == ["print"]
+
+
+def test_a_reader_who_no_longer_reads_exact_figures_cannot_fetch_an_exact_report(
+        app, client, logged_in, case_manager, session):
+    logged_in(case_manager)
+    location = client.get(f"{URL}?from=2025-01-01&to=2026-06-30").headers["Location"]
+    worker.drain(app)
+    assert client.get(f"{location}/report.pdf").status_code == 200
+    case_manager.role = "council"  # the same territory, now withheld figures only
+    session.commit()
+    assert client.get(location).status_code == 404
+    assert client.get(f"{location}/report.pdf").status_code == 404
+
+
+def test_a_background_report_is_cancelled_by_its_owner(app, client, logged_in, council,
+                                                       session):
+    logged_in(council)
+    location = client.get(f"{URL}?from=2025-01-01&to=2026-06-30", headers=EN).headers[
+        "Location"]
+    token = client.csrf_token(location)
+    assert client.post(f"{location}/cancel", data={"csrf_token": token}).status_code == 302
+    assert worker.drain(app) == []
+    batch = session.scalar(select(PrintBatch))
+    session.refresh(batch)
+    assert batch.status == BatchStatus.CANCELLED and batch.pdf is None
+    page = client.get(location, headers=EN).get_data(as_text=True)
+    assert 'data-testid="report-cancelled"' in page
+    assert client.get(f"{location}/report.pdf").status_code == 404
