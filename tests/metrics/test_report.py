@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
 from coordinator.core.time import local_today
+from coordinator.extensions import db
 from coordinator.metrics import charts, services, tables
 from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.work import worker
@@ -327,3 +328,23 @@ def test_a_background_report_is_cancelled_by_its_owner(app, client, logged_in, c
     page = client.get(location, headers=EN).get_data(as_text=True)
     assert 'data-testid="report-cancelled"' in page
     assert client.get(f"{location}/report.pdf").status_code == 404
+
+
+def test_the_report_s_statements_do_not_grow_with_the_registry(app, session, registry,
+                                                               count_queries):
+    from coordinator.metrics import report
+
+    def statements() -> int:
+        with app.test_request_context(headers=EN), count_queries() as queries:
+            selection = services.select_figures(db.session, first=date(2026, 1, 1),
+                                                last=date(2026, 6, 30), program="HF",
+                                                territory="DOUAISIS")
+            report.report_html(report.gather(db.session, selection, exact=False,
+                                             compare=True))
+        return queries.count
+
+    registry.patients(2, ("HF-2", date(2025, 6, 1)))
+    few = statements()
+    registry.patients(20, ("HF-3", date(2025, 6, 1)))
+    registry.patients(20, ("HF-1", date(2025, 6, 1)), territory="CORNOUAILLE")
+    assert statements() == few
