@@ -79,7 +79,8 @@ typecheck:
 	$(BIN)/mypy
 
 serve: install
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 \
+	  --logger-class coordinator.core.logmask.AccessLogger wsgi:app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -20,7 +20,9 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so a logged traceback) does not carry
+    # the statement's values (plan text, identities), only the statement.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # SQLite (the embedded default): how long a write waits for the one before it, in seconds.
     # Web writes take milliseconds; a long import holds the lock while it writes.
     SQLITE_BUSY_TIMEOUT = 30
@@ -149,7 +151,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10,
+                                 "hide_parameters": True}
 
     REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
 

@@ -58,6 +58,9 @@ def create_app(config: type[Config] | str | Mapping | None = None) -> Flask:
         instance_path=os.environ.get("COORDINATOR_INSTANCE_PATH") or str(ROOT / "instance"),
     )
     _load_config(app, config)
+    from coordinator.core import logmask
+
+    logmask.install()
 
     from coordinator import models, web  # noqa: F401 - models register their tables
     from coordinator.extensions import (

@@ -95,24 +95,26 @@ def _id_of(model, args: dict, name: str) -> int | None:
 
 
 def _duplicate_answer(candidates: list[Patient]):
-    """409 with the likely duplicates: their id, and their identity when the caller may see it."""
+    """409 with the likely duplicates the caller may open (id and identity); of the others only
+    that one exists elsewhere (`elsewhere`, no id), the attempt audited."""
+    disclosed = services.disclose_duplicates(db.session, current_actor(), current_user,
+                                             candidates)
+    db.session.commit()
     visible = DuplicateCandidateSchema()
-    hidden = DuplicateCandidateSchema(only=("id",))
-    rows = []
-    for candidate in candidates:
-        if can_view_patient(current_user, candidate):
-            rows.append(visible.dump({"id": candidate.id,
-                                      "display_name": candidate.display_name,
-                                      "birth_date": candidate.birth_date,
-                                      "territory_code": candidate.territory.code}))
-        else:
-            rows.append(hidden.dump(candidate))
+    errors = [_("This patient seems to be registered already (same NIR, or same birth name, "
+                "first name and birth date). Open the existing record, or send "
+                "confirm_duplicate: true to register a new one anyway.")]
+    if disclosed.elsewhere:
+        errors.append(_("A matching record exists in another territory: ask an administrator "
+                        "(nothing else about it is shown)."))
     response = jsonify({
-        "errors": {"duplicate": [_("This patient seems to be registered already (same NIR, or "
-                                   "same birth name, first name and birth date). Open the "
-                                   "existing record, or send confirm_duplicate: true to "
-                                   "register a new one anyway.")]},
-        "candidates": rows,
+        "errors": {"duplicate": errors},
+        "candidates": [visible.dump({"id": candidate.id,
+                                     "display_name": candidate.display_name,
+                                     "birth_date": candidate.birth_date,
+                                     "territory_code": candidate.territory.code})
+                       for candidate in disclosed.visible],
+        "elsewhere": disclosed.elsewhere,
     })
     response.status_code = 409
     return response

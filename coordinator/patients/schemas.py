@@ -111,7 +111,7 @@ class PatientCreateSchema(PatientUpdateSchema):
 
 
 class DuplicateCandidateSchema(ma.Schema):
-    """A record the new patient may duplicate; its identity only when the caller may open it."""
+    """A record the new patient may duplicate, that the caller may open."""
 
     id = ma.fields.Integer(required=True)
     display_name = ma.fields.String()
@@ -124,4 +124,9 @@ class DuplicateSchema(ma.Schema):
 
     errors = ma.fields.Dict(keys=ma.fields.String(),
                             values=ma.fields.List(ma.fields.String()), required=True)
-    candidates = ma.fields.List(ma.fields.Nested(DuplicateCandidateSchema), required=True)
+    candidates = ma.fields.List(ma.fields.Nested(DuplicateCandidateSchema), required=True,
+                                metadata={"description": "The likely duplicates the caller may "
+                                          "open."})
+    elsewhere = ma.fields.Boolean(required=True, metadata={
+        "description": "Whether a likely duplicate exists that the caller may not open (another "
+                       "territory's record): nothing else about it is given."})

@@ -28,7 +28,7 @@ from coordinator.patients.validation import (
     check_nir,
     clean_nir,
 )
-from coordinator.permissions import patient_scope
+from coordinator.permissions import can_view_patient, patient_scope
 from coordinator.providers.models import Provider
 from coordinator.strata.models import Territory
 
@@ -160,6 +160,29 @@ def record_consent(session: Session, actor: Actor, patient: Patient, consent: bo
     audit.record(session, actor, AuditAction.UPDATE, "patient", patient.id,
                  patient_id=patient.id,
                  summary="consent granted" if consent else "consent withdrawn")
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """What a likely-duplicate answer shows its reader: the records they may open, and of the
+    others only that one exists elsewhere (no id, no name, no territory)."""
+
+    visible: list[Patient]
+    elsewhere: bool
+
+
+def disclose_duplicates(session: Session, actor: Actor, user: User,
+                        candidates: list[Patient]) -> Disclosed:
+    """The likely duplicates `user` may be shown (#15, finding 7). A match that the user may
+    not open is said to exist, nothing more, and the attempt is audited on that record (who
+    looked for whom shows in its access log). The caller commits."""
+    visible = [candidate for candidate in candidates if can_view_patient(user, candidate)]
+    for hidden in (candidate for candidate in candidates if candidate not in visible):
+        audit.record(session, actor, AuditAction.READ, "patient", hidden.id,
+                     patient_id=hidden.id,
+                     summary="likely duplicate in another territory: its existence was told",
+                     details={"disclosed": "existence only"})
+    return Disclosed(visible, len(visible) < len(candidates))
 
 
 def create_patient(session: Session, actor: Actor, data: dict, *,

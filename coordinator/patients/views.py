@@ -103,20 +103,23 @@ def create():
         if current_user.role == Role.CASE_MANAGER:
             form.case_manager_id.data = current_user.id
     _fill_choices(form, territory_id)
-    candidates, status = [], 200
+    candidates, elsewhere, status = [], False, 200
     if form.validate_on_submit():
         with unit_of_work(form, expected=(DuplicateSuspected,)) as work:
             patient = services.create_patient(db.session, current_actor(), form.service_data(),
                                               confirm_duplicate=form.confirm_duplicate.data)
         if isinstance(work.failure, DuplicateSuspected):
-            candidates, status = work.failure.candidates, 409
+            disclosed = services.disclose_duplicates(db.session, current_actor(), current_user,
+                                                     work.failure.candidates)
+            db.session.commit()
+            candidates, elsewhere, status = disclosed.visible, disclosed.elsewhere, 409
         if work.ok:
             flash(_("Patient %(name)s registered.", name=patient.display_name), "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     if request.method == "POST" and status == 200:
         status = 400
     return render_template("patients/form.html", form=form, patient=None,
-                           candidates=candidates), status
+                           candidates=candidates, elsewhere=elsewhere), status
 
 
 @bp.get("/<int:patient_id>")

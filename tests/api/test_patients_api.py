@@ -185,9 +185,14 @@ def test_likely_duplicate_is_409_unless_confirmed(api, case_manager, other_case_
     assert response.status_code == 409
     assert list(response.json["errors"]) == ["duplicate"]
     candidates = {c["id"]: c for c in response.json["candidates"]}
-    assert set(candidates) == {existing.id, hidden.id}
+    assert set(candidates) == {existing.id}
     assert candidates[existing.id]["territory_code"] == "DOUAISIS"
-    assert candidates[hidden.id] == {"id": hidden.id}  # another territory: no identity
+    # Another territory's record: said to exist, no id and no identity (#15, finding 7) ...
+    assert response.json["elsewhere"] is True
+    assert "another territory" in response.json["errors"]["duplicate"][1]
+    # ... and the attempt is in that record's access log.
+    [told] = audit_entries(action="read", patient_id=hidden.id)
+    assert told.details == {"disclosed": "existence only"}
     assert audit_entries(action="create", entity_type="patient") == []
 
     confirmed = caller.post(URL, json=patient_body(nir=None, confirm_duplicate=True))

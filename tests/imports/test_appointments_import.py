@@ -215,8 +215,8 @@ def test_a_case_manager_imports_for_their_territory_only(session, examples):
         "A-1,PAT-001,PRV-001,2026-01-10T09:00,,,",  # moves another territory's appointment
         "A-2,PAT-004,PRV-006,2026-01-11T09:00,,,"), territory_id=douaisis)
     assert by_line(report) == [
-        "line 2, column external_id: This external_id belongs to a record of another "
-        "territory.",
+        "line 2, column external_id: This external_id is a record of another territory: ask "
+        "an administrator.",
         "line 3, column patient_external_id: No patient you may import for has the "
         "external_id “PAT-004”.",
     ]

@@ -171,3 +171,23 @@ def test_an_e_mail_with_a_line_break_is_refused_naming_the_column(session):
         "PAT-2,MARTIN,Anne,1950-01-01,F,DOUAISIS,anne@example.org")))
     assert report.status == "rejected"
     assert [(error["line"], error["column"]) for error in report.errors] == [(2, "email")]
+
+
+def test_a_duplicate_in_another_territory_is_said_to_exist_without_its_id(session, examples):
+    """#15, finding 7: a case manager's import named another territory's record by its id."""
+    examples("providers")
+    hidden = factories.make_patient(birth_name="Lefèbvre", first_names="Odette Marie",
+                                    birth_date=date(1939, 11, 2), sex="F",
+                                    nir="239116204123075", territory_code="CORNOUAILLE")
+    report = run(session, "patients", patients(
+        "N1,239116204123075,AUTRE,Nom,1939-11-02,F,DOUAISIS,",
+        "N2,,LEFEBVRE,Odette,02/11/1939,F,DOUAISIS,"),
+        territory_id=factories.territory("DOUAISIS").id)
+    said = messages(report)
+    assert said == [
+        "line 2, column nir: A matching record exists in another territory: ask an "
+        "administrator (nothing else about it is shown).",
+        "line 3, column birth_name: A matching record exists in another territory: ask an "
+        "administrator (nothing else about it is shown).",
+    ]
+    assert not any(f"#{hidden.id}" in message for message in said)

@@ -37,8 +37,8 @@ def test_records_of_another_territory_cannot_be_changed_or_reached(session, exam
     report = run(session, "patients", "external_id;nir;birth_name;first_names;birth_date;sex;"
                  "territory_code\n" + moved, territory_id=cornouaille)
     assert messages(report) == [
-        "line 2, column external_id: This external_id belongs to a record of another "
-        "territory.",
+        "line 2, column external_id: This external_id is a record of another territory: ask "
+        "an administrator.",
         "line 2, column territory_code: You may import only rows of your own territory."]
     report = run(session, "enrollments", "patient_external_id,program_code,stratum_code,"
                  "effective_date\nPAT-001,HF,HF-1,2026-06-01\nPAT-004,HF,HF-1,2025-01-01\n",

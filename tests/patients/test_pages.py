@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEntry
 from coordinator.patients.models import Patient
@@ -57,6 +57,23 @@ def test_duplicate_is_shown_before_saving_and_can_be_confirmed(client, logged_in
     response = client.post("/patients/new", data=form_data(client, "/patients/new", nir="",
                                                            confirm_duplicate="y"))
     assert response.status_code == 302
+
+
+def test_a_duplicate_in_another_territory_is_said_to_exist_and_nothing_more(client, logged_in,
+                                                                           case_manager,
+                                                                           session):
+    """#15, finding 7: the form listed another territory's record with its name and link."""
+    hidden = make_patient(birth_name="Dupont", first_names="Jacques",
+                          birth_date=date(1948, 3, 14), sex="M", territory_code="CORNOUAILLE")
+    logged_in(case_manager)
+    response = client.post("/patients/new", data=form_data(client, "/patients/new", nir=""),
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert 'data-testid="duplicate-elsewhere"' in body
+    assert f"/patients/{hidden.id}" not in body and "CORNOUAILLE" not in body
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.patient_id == hidden.id, AuditEntry.action == "read")) == 1
 
 
 def test_concurrent_edit_gets_a_conflict_page_and_loses_nothing(client, logged_in,

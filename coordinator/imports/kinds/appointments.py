@@ -176,7 +176,8 @@ class AppointmentsKind(UpsertKind):
             if plan.current is not None and not in_scope(
                     run, territories.get(plan.current["patient_id"])):
                 run.problem(plan.row, "external_id",
-                            _l("This external_id belongs to a record of another territory."))
+                            _l("This external_id is a record of another territory: ask an "
+                               "administrator."))
 
     def after_write(self, run: ImportRun, created: list[Planned],
                     updated: list[Planned]) -> None:

@@ -42,18 +42,25 @@ IDENTITY = ("nir", "birth_name", "first_names", "birth_date", "sex", "birth_plac
 # index (a nested loop the planner cannot turn into a scan of the growing table); a long
 # row-value IN list costs there as many comparisons per row as keys.
 _REGISTERED_POSTGRESQL = sql_text("""
-    SELECT p.id, p.nir, k.n, k.d, k.f
+    SELECT p.id, p.nir, k.n, k.d, k.f, p.territory_id
     FROM unnest(CAST(:names AS text[]), CAST(:dates AS date[]), CAST(:firsts AS text[]))
          AS k (n, d, f)
     CROSS JOIN LATERAL (
-        SELECT id, nir FROM patient
+        SELECT id, nir, territory_id FROM patient
         WHERE birth_name_folded = k.n AND birth_date = k.d AND first_name_folded = k.f
           AND merged_into_id IS NULL
         ORDER BY id LIMIT 1) AS p
     UNION ALL
-    SELECT id, nir, birth_name_folded, birth_date, first_name_folded FROM patient
+    SELECT id, nir, birth_name_folded, birth_date, first_name_folded, territory_id FROM patient
     WHERE nir = ANY(CAST(:nirs AS text[])) AND merged_into_id IS NULL
 """)
+
+
+# A likely duplicate the importer may not open (another territory's record): said to exist, no
+# id and no detail (#15, finding 7); `min` keeps it below any real id (ids start at 1).
+ELSEWHERE = 0
+ELSEWHERE_MESSAGE = _l("A matching record exists in another territory: ask an administrator "
+                       "(nothing else about it is shown).")
 
 
 def _name(column):
@@ -115,8 +122,8 @@ class PatientsKind(UpsertKind):
                             _l("This record was merged into patient #%(id)s: it cannot be "
                                "imported any more.", id=current["merged_into_id"]))
             elif not in_scope(run, current["territory_id"]):
-                run.problem(row, "external_id",
-                            _l("This external_id belongs to a record of another territory."))
+                run.problem(row, "external_id", _l(
+                    "This external_id is a record of another territory: ask an administrator."))
         values = {name: cells[name] for name in run.context["copied"]}
         values["birth_name_folded"] = folded(values["birth_name"])
         values["first_name_folded"] = first_name_key(values["first_names"])
@@ -198,6 +205,10 @@ class PatientsKind(UpsertKind):
 
     @staticmethod
     def _match(nir, identity, by_nir, by_identity, seen_nir, seen_identity):
+        if nir and by_nir.get(nir) == ELSEWHERE:
+            return "nir", ELSEWHERE_MESSAGE
+        if by_identity.get(identity) == ELSEWHERE:
+            return "birth_name", ELSEWHERE_MESSAGE
         if nir and nir in by_nir:
             return "nir", _l("Likely duplicate of patient #%(id)s (same NIR).", id=by_nir[nir])
         if identity in by_identity:
@@ -228,12 +239,14 @@ class PatientsKind(UpsertKind):
                               Patient.first_name_folded)
             found = session.execute(
                 select(Patient.id, Patient.nir, Patient.birth_name_folded, Patient.birth_date,
-                       Patient.first_name_folded)
+                       Patient.first_name_folded, Patient.territory_id)
                 .where(or_(identity.in_(identities), Patient.nir.in_(nirs)),
                        Patient.merged_into_id.is_(None)))
         by_nir: dict[str, int] = {}
         by_identity: dict[tuple, int] = {}
-        for patient_id, nir, birth_name, birth_date, first_name in found:
+        for patient_id, nir, birth_name, birth_date, first_name, territory_id in found:
+            if not in_scope(run, territory_id):
+                patient_id = ELSEWHERE  # its existence only: no id, nothing else
             if nir:
                 by_nir[nir] = min(patient_id, by_nir.get(nir, patient_id))
             key = (birth_name, birth_date, first_name)

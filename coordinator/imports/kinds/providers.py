@@ -40,7 +40,8 @@ class ProvidersKind(UpsertKind):
         cells = row.values
         if current is not None and not in_scope(run, current["territory_id"]):
             run.problem(row, "external_id",
-                        _l("This external_id belongs to a record of another territory."))
+                        _l("This external_id is a record of another territory: ask an "
+                           "administrator."))
         values = {name: cells[name] for name in ("external_id", "kind", "name", "rpps",
                                                    "finess", *CONTACT) if name in run.present}
         values["name_folded"] = fold(values["name"])
