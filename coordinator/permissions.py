@@ -26,6 +26,7 @@ from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
 from coordinator.hl7.models import Hl7Message
 from coordinator.patients.models import Patient
+from coordinator.printing.models import PrintKind
 from coordinator.providers.models import Provider
 
 if TYPE_CHECKING:
@@ -567,3 +568,27 @@ def target_alert_recipients() -> ColumnElement[bool]:
 
     return (User.role == Role.COUNCIL.value) & User.is_active.is_(True) & \
         User.territory_id.is_not(None)
+
+
+# --- dashboard ---
+# The registry dashboard (metrics/views.py) reads the figures by the rules above; a case
+# manager may also narrow them to their own caseload (`caseload_scope`), exact as ever.
+
+def can_read_caseload_metrics(user: User) -> bool:
+    """A case manager's own caseload's figures: case managers only."""
+    return bool(user.is_authenticated and user.role == Role.CASE_MANAGER)
+
+
+# --- report ---
+# The printed council report (metrics/report.py): printed by whoever reads those figures; a
+# report rendered in the background is fetched by its owner only, while they may still read
+# the figures it holds (their territory's; exact ones only while they read exact figures).
+
+def can_fetch_metrics_report(user: User, batch: Any) -> bool:
+    if batch is None or batch.kind != PrintKind.METRICS_REPORT or \
+            not can_see_print_batch(user, batch):
+        return False
+    asked = batch.parameters or {}
+    return can_read_territory_metrics(user, asked.get("territory_id")) and \
+        (not asked.get("exact") or reads_exact_metrics(user)) and \
+        (not asked.get("caseload_of") or can_read_caseload_metrics(user))

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     from coordinator.jobs import scheduler
     from coordinator.jobs.views import bp as jobs_bp
     from coordinator.metrics.target_views import bp as metric_targets_bp
+    from coordinator.metrics.views import bp as metrics_bp
     from coordinator.patients.views import bp as patients_bp
     from coordinator.providers.views import bp as providers_bp
     from coordinator.scheduling.calendar_views import bp as calendar_bp
@@ -55,9 +56,10 @@ def init_app(app: Flask) -> None:
     templating.init_app(app)
     for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, patients_bp, providers_bp,
                       programs_bp, imports_bp, careplans_bp, scheduling_bp, calendar_bp,
-                      jobs_bp, stays_bp, tasks_bp, timeline_bp, metric_targets_bp):
+                      jobs_bp, stays_bp, tasks_bp, timeline_bp, metric_targets_bp, metrics_bp):
         app.register_blueprint(blueprint)
     register_hl7(app)
+    register_metrics_report(app)
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
@@ -195,6 +197,13 @@ def register_jobs(app: Flask) -> None:
         registry.register(app, job)
 
 
+def register_metrics_report(app: Flask) -> None:
+    """The printed council report's pages (metrics/report_views.py)."""
+    from coordinator.metrics.report_views import bp
+
+    app.register_blueprint(bp)
+
+
 def register_work(app: Flask) -> None:
     """The kinds of background work (docs/architecture.md, "Background work"), each handler
     written by its domain in `<domain>/work.py`; then the workers: threads of this process when
@@ -202,11 +211,13 @@ def register_work(app: Flask) -> None:
     processes run them; and their heartbeat in /healthz."""
     from coordinator.careplans import work as careplan_work
     from coordinator.imports import work as import_work
+    from coordinator.metrics import report as metrics_report
     from coordinator.work import health as work_health
     from coordinator.work import registry, worker
 
     kinds = registry.init_app(app)
     import_work.register(kinds)
     careplan_work.register(kinds)
+    metrics_report.register(kinds)
     worker.init_app(app)
     work_health.register(app)  # /healthz "workers": their heartbeat, against the queue

@@ -66,7 +66,7 @@ from coordinator.permissions import (
     readable_plan_scope,
     require,
 )
-from coordinator.printing.models import BatchStatus, PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.printing.pdf import PrintFailed
 from coordinator.work import queue as work
 
@@ -384,7 +384,8 @@ class CarePlanPdf(MethodView):
 def _own_batch(batch_id: int) -> PrintBatch:
     """A print of the caller's (`can_see_print_batch`); 404 otherwise."""
     batch = db.session.get(PrintBatch, batch_id)
-    abort_if_hidden(can_see_print_batch(current_user, batch))
+    abort_if_hidden(batch is not None and batch.kind == PrintKind.CARE_PLANS
+                    and can_see_print_batch(current_user, batch))
     return batch
 
 

@@ -24,7 +24,7 @@ from coordinator.core.time import utcnow
 from coordinator.printing import batch as batches
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
-from coordinator.printing.models import BatchStatus, PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.work import queue as work
 
 UPCOMING_DAYS = 90
@@ -127,7 +127,8 @@ def batch_download(session: Session, actor: Actor, batch: PrintBatch,
                    user: User) -> bytes | None:
     """The batch's PDF for its owner, within 24 hours, while they may still read every plan in
     it; each download is audited for each patient."""
-    if batch.status != BatchStatus.SUCCEEDED or batch.pdf is None:
+    if batch.status != BatchStatus.SUCCEEDED or batch.pdf is None or \
+            batch.kind != PrintKind.CARE_PLANS:
         return None
     plans = list(session.scalars(select(CarePlan).where(
         CarePlan.id.in_(batch.document_ids or []))))

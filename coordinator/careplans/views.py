@@ -55,7 +55,7 @@ from coordinator.permissions import (
     is_staff,
     require,
 )
-from coordinator.printing.models import BatchStatus, PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.printing.pdf import PrintFailed
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
@@ -491,8 +491,13 @@ def print_batch():
 
 def _own_batch(batch_id: int) -> PrintBatch:
     batch = db.session.get(PrintBatch, batch_id)
-    abort_if_hidden(can_see_print_batch(current_user, batch))
+    abort_if_hidden(_of_plans(batch) and can_see_print_batch(current_user, batch))
     return batch
+
+
+def _of_plans(batch: PrintBatch | None) -> bool:
+    """A print of care plans (a council report is printed and fetched by the metrics)."""
+    return batch is not None and batch.kind == PrintKind.CARE_PLANS
 
 
 # A batch is read by its owner only; a reader who is not an editor owns the batch of one
@@ -517,7 +522,7 @@ def batch_progress(batch_id: int):
 @require(PLAN_READER)
 def batch_cancel(batch_id: int):
     batch = db.session.get(PrintBatch, batch_id)
-    abort_if_hidden(can_cancel_print_batch(current_user, batch))
+    abort_if_hidden(_of_plans(batch) and can_cancel_print_batch(current_user, batch))
     if batch.work_item_id is not None and batch.status == BatchStatus.RUNNING:
         work.cancel(db.session, batch.work_item_id)
         db.session.commit()

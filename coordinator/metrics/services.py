@@ -40,9 +40,10 @@ from coordinator.metrics.results import (
     View,
     assemble,
 )
+from coordinator.metrics.tables import DrillDownRow, Figures
 from coordinator.scheduling.models import Appointment, AppointmentStatus
 from coordinator.strata import reference as strata_reference
-from coordinator.strata.models import Program, Stratum, Territory
+from coordinator.strata.models import Program, ProgramIndicator, Stratum, Territory
 
 # -- What is asked --------------------------------------------------------------------------------
 
@@ -131,6 +132,27 @@ def targets(session: Session, selection: Selection) -> tuple[IndicatorRef, ...]:
         session, selection.program.id, selection.territory.id if selection.territory else None)
 
 
+def program_targets(session: Session, selection: Selection, program_ids: Sequence[int]
+                    ) -> dict[int, tuple[IndicatorRef, ...]]:
+    """The indicators of each program with their effective targets in the selection's
+    territory (`targets.indicator_refs` for several programs: one statement for all)."""
+    found: dict[int, list[IndicatorRef]] = {program_id: [] for program_id in program_ids}
+    if selection.territory is not None:
+        for row in territory_targets.target_rows(session, selection.territory.id):
+            if row.program_id in found:
+                found[row.program_id].append(IndicatorRef(row.indicator_code, row.label,
+                                                          row.effective_percent))
+        return {program_id: tuple(refs) for program_id, refs in found.items()}
+    for program_id, code, label, target in session.execute(
+            select(ProgramIndicator.program_id, ProgramIndicator.code, ProgramIndicator.label,
+                   ProgramIndicator.target_percent)
+            .where(ProgramIndicator.program_id.in_(list(program_ids)))
+            .order_by(ProgramIndicator.program_id, ProgramIndicator.is_builtin.desc(),
+                      ProgramIndicator.code)):
+        found[program_id].append(IndicatorRef(code, label, target))
+    return {program_id: tuple(refs) for program_id, refs in found.items()}
+
+
 def _view(selection: Selection, reference: Reference, period: Period,
           indicators: tuple[IndicatorRef, ...]) -> View:
     program = next((p for p in reference.programs if selection.program
@@ -213,9 +235,10 @@ def _territory_results(session: Session, selection: Selection, modes: Sequence[b
     return found
 
 
-def audit_read(session: Session, actor: Actor, selection: Selection, what: str) -> None:
-    """A read of the figures is audited with what was asked."""
-    audit.record(session, actor, AuditAction.READ, what, summary=str(selection.period),
+def audit_read(session: Session, actor: Actor, selection: Selection, what: str, *,
+               action: str = AuditAction.READ) -> None:
+    """A read of the figures (a print: `action` PRINT) is audited with what was asked."""
+    audit.record(session, actor, action, what, summary=str(selection.period),
                  details={"from": selection.period.first.isoformat(),
                           "to": selection.period.last.isoformat(),
                           "territory": selection.territory.code if selection.territory else None,
@@ -223,6 +246,56 @@ def audit_read(session: Session, actor: Actor, selection: Selection, what: str) 
                           "stratum": selection.stratum.code if selection.stratum else None,
                           "caseload_of": selection.caseload_of.id if selection.caseload_of
                           else None})
+
+
+# -- The dashboard: drill-down by program and stratum, everything a page shows --------------------
+
+def drill_down(session: Session, selection: Selection, *, exact: bool,
+               now: datetime | None = None) -> list[DrillDownRow]:
+    """Each program (the selection's, or every one) and each of its strata, with the figures
+    on the period's last day that have a target: population, care-plan coverage, indicators.
+    One computation for all of them (the registry's figures of the selection's territory or
+    caseload, whose strata are the same cells as each program's and stratum's own figures,
+    withheld alike), then each program's and stratum's view of it."""
+    reference = _reference(session)
+    programs = [p for p in reference.programs
+                if selection.program is None or p.id == selection.program.id]
+    indicators = program_targets(session, selection, [p.id for p in programs])
+    scope = replace(selection.scope, program_id=None, stratum_id=None)
+    raw = figures.compute(session, scope, [selection.period], now=now or utcnow()).get(
+        (0, None), figures.Raw())
+    territory = selection.territory.code if selection.territory else None
+    rows = []
+    for program in programs:
+        for stratum in (None, *reference.strata_of(program.id)):
+            result = assemble(raw, reference, View(selection.period, territory, program,
+                                                   stratum, indicators[program.id]),
+                              exact=exact)
+            rows.append(DrillDownRow(program.code, stratum.code if stratum else None,
+                                     result.population.count, result.care_plan_coverage.rate,
+                                     result.indicators))
+    return rows
+
+
+DASHBOARD_PARTS = frozenset({"result", "trends", "comparison", "drilldown"})
+
+
+def dashboard(session: Session, selection: Selection, *, exact: bool,
+              parts: frozenset[str] = DASHBOARD_PARTS, now: datetime | None = None) -> Figures:
+    """What the dashboard (its exports, its printed report) shows, of `parts`: the figures
+    with the previous period (`result`), the twelve months (`trends`), the territories
+    compared (`comparison`) and the drill-down by program and stratum (`drilldown`); each a
+    constant number of statements, whatever the rows."""
+    now = now or utcnow()
+    return Figures(
+        result=registry_metrics(session, selection, exact=exact, previous=True, now=now)
+        if "result" in parts else None,
+        trends=monthly_trends(session, selection, exact=exact, now=now)
+        if "trends" in parts else (),
+        comparison=compare_territories(session, selection, exact=exact, now=now)
+        if "comparison" in parts else (),
+        drilldown=drill_down(session, selection, exact=exact, now=now)
+        if "drilldown" in parts else ())
 
 
 # -- No-show rates of one patient or provider (calendars) -----------------------------------------

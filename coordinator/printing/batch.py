@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from coordinator.core.time import utcnow
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services
-from coordinator.printing.models import BatchStatus, PrintBatch
+from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 
 log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
@@ -122,8 +122,10 @@ def render_all(session: Session, htmls: list[str],
     return results  # type: ignore[return-value]
 
 
-def start(session: Session, user_id: int, total: int) -> PrintBatch:
-    batch = PrintBatch(user_id=user_id, total=total, status=BatchStatus.RUNNING)
+def start(session: Session, user_id: int, total: int, *,
+          kind: PrintKind = PrintKind.CARE_PLANS, parameters: dict | None = None) -> PrintBatch:
+    batch = PrintBatch(user_id=user_id, total=total, status=BatchStatus.RUNNING, kind=kind,
+                       parameters=parameters)
     session.add(batch)
     session.flush()
     return batch

@@ -20,6 +20,17 @@ class BatchStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PrintKind(StrEnum):
+    """What a batch print holds: care plans (`document_ids`), or a council report of the
+    registry's figures (`parameters`: what was asked, checked again at download)."""
+
+    CARE_PLANS = "care_plans"
+    METRICS_REPORT = "metrics_report"
+
+
+KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in PrintKind)
+
+
 class PrintedDocument(db.Model):
     """A rendered PDF, keyed by the SHA-256 of the HTML it was rendered from: the same content
     in the same language (the same plan revision, say) is rendered once."""
@@ -42,6 +53,7 @@ class PrintBatch(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('running', 'succeeded', 'failed', 'cancelled')",
                         name="status_known"),
+        CheckConstraint(f"kind IN ({KIND_VALUES})", name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,3 +70,8 @@ class PrintBatch(db.Model):
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     # What was printed, so that a download checks again that the user may still read it all.
     document_ids: Mapped[list | None] = mapped_column(JSON)
+    kind: Mapped[PrintKind] = mapped_column(enum_type(PrintKind, 32),
+                                            default=PrintKind.CARE_PLANS,
+                                            server_default=PrintKind.CARE_PLANS.value)
+    # What else a document needs to be checked again at download (a report: its selection).
+    parameters: Mapped[dict | None] = mapped_column(JSON)
