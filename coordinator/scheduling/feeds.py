@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.auth.models import User
 from coordinator.core.context import Actor
 from coordinator.core.time import utcnow
 from coordinator.patients.models import Patient
@@ -46,6 +47,7 @@ def create_feed(session: Session, actor: Actor, *, provider: Provider | None = N
         raise ValueError("a feed belongs to one provider or one patient")
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(token_hash=_digest(token), created_by=actor.label,
+                        created_by_id=actor.user_id,
                         provider_id=provider.id if provider else None,
                         patient_id=patient.id if patient else None)
     session.add(feed)
@@ -77,9 +79,13 @@ def active_feeds(session: Session, *, provider_id: int | None = None,
 
 
 def feed_for_token(session: Session, token: str) -> CalendarFeed | None:
-    """The unrevoked feed of this token (its use recorded), or None."""
-    feed = session.scalar(select(CalendarFeed).where(
-        CalendarFeed.token_hash == _digest(token), CalendarFeed.revoked_at.is_(None)))
+    """The unrevoked feed of this token (its use recorded), or None; a feed whose creator's
+    account is disabled serves no more (#15, finding 4), as that account's API tokens."""
+    creator = aliased(User)
+    feed = session.scalar(
+        select(CalendarFeed).outerjoin(creator, creator.id == CalendarFeed.created_by_id)
+        .where(CalendarFeed.token_hash == _digest(token), CalendarFeed.revoked_at.is_(None),
+               or_(CalendarFeed.created_by_id.is_(None), creator.is_active.is_(True))))
     if feed is not None:
         feed.last_used_at = utcnow()
     return feed

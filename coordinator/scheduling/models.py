@@ -143,5 +143,7 @@ class CalendarFeed(db.Model):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
+    # The account that created it (None: a command or job): disabled, the feed stops serving.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -251,3 +251,20 @@ def test_another_territorys_patient_is_a_slot_with_its_times_only(client, nurse,
         f"/calendar/feed/{new_feed(provider=nurse)}.ics").get_data(as_text=True)
     assert str(found[f"appointment-{own.id}@coordinator"]["LOCATION"]) == \
         "Cabinet, 2 place d'Armes"
+
+
+def test_a_feed_stops_when_its_creators_account_is_disabled(client, case_manager, nurse,
+                                                            patient):
+    """#15, finding 4: the creator's API token was refused, the feed served on."""
+    book(patient, nurse, 2)
+    _feed, token = feeds.create_feed(db.session, Actor.for_user(case_manager), provider=nurse)
+    db.session.commit()
+    assert client.get(f"/calendar/feed/{token}.ics").status_code == 200
+    case_manager.is_active = False
+    db.session.commit()
+    assert client.get(f"/calendar/feed/{token}.ics").status_code == 404
+    case_manager.is_active = True
+    db.session.commit()
+    assert client.get(f"/calendar/feed/{token}.ics").status_code == 200
+    system_feed = new_feed(provider=nurse)  # created by a command: no account to follow
+    assert client.get(f"/calendar/feed/{system_feed}.ics").status_code == 200
