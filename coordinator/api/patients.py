@@ -65,12 +65,30 @@ class PatientListArgsSchema(PageArgsSchema):
                                                      "the first names (accents and case "
                                                      "ignored)."})
     birth_date = fields.Date()
-    nir = ma.fields.String()
     territory = ma.fields.String(metadata={"description": "Territory code."})
     program = ma.fields.String(metadata={"description": "Program code: patients currently in "
                                                         "one of its strata."})
     stratum = ma.fields.String(metadata={"description": "Stratum code: patients currently in it."})
     case_manager = fields.Id(metadata={"description": "Id of the case manager."})
+
+    @ma.validates_schema(pass_original=True)
+    def no_nir_in_the_address(self, _data, original, **_kwargs):
+        """A NIR is not put in an address (#15, finding 10): addresses end up in logs, proxies
+        and histories."""
+        if "nir" in (original or {}):
+            raise ma.ValidationError(
+                _l("A NIR is not sent in an address: search with POST /api/v1/patients/search "
+                   "and the NIR in the body."), field_name="nir")
+
+
+class PatientSearchBodySchema(PatientListArgsSchema):
+    """The criteria of a search in a request's body (the NIR among them)."""
+
+    nir = ma.fields.String(metadata={"description": "NIR/INS (15 characters, spaces ignored)."})
+
+    @ma.validates_schema(pass_original=True)
+    def no_nir_in_the_address(self, _data, original, **_kwargs):
+        return None  # in the body, the NIR is welcome
 
 
 def _visible(patient_id: int) -> Patient:
@@ -120,6 +138,35 @@ def _duplicate_answer(candidates: list[Patient]):
     return response
 
 
+def _search(args: dict):
+    criteria = services.PatientSearch(
+        name=args.get("name"), birth_date=args.get("birth_date"), nir=args.get("nir"),
+        territory_id=_id_of(Territory, args, "territory"),
+        program_id=_id_of(Program, args, "program"),
+        stratum_id=_id_of(Stratum, args, "stratum"),
+        case_manager_id=args.get("case_manager"))
+    page = list_page(services.search_query(current_user, criteria), args)
+    services.audit_search(db.session, current_actor(), criteria, page.total)
+    db.session.commit()
+    return page
+
+
+@blp.route("/search")
+class PatientSearch(MethodView):
+
+    @require(PATIENT_STAFF)
+    @blp.arguments(PatientSearchBodySchema)
+    @blp.response(200, PatientPageSchema)
+    @blp.alt_response(422, schema=ErrorsSchema, description="Invalid criteria or page.")
+    def post(self, args):
+        """Search the patients the caller may see, criteria in the body
+
+        The same search as `GET /api/v1/patients`, with the NIR too: a NIR is never put in an
+        address. Nothing is written but the audit entry of the search.
+        """
+        return _search(args)
+
+
 @blp.route("")
 class Patients(MethodView):
 
@@ -132,16 +179,7 @@ class Patients(MethodView):
 
         Filters combine; names match as prefixes. Every search is audited with its criteria.
         """
-        criteria = services.PatientSearch(
-            name=args.get("name"), birth_date=args.get("birth_date"), nir=args.get("nir"),
-            territory_id=_id_of(Territory, args, "territory"),
-            program_id=_id_of(Program, args, "program"),
-            stratum_id=_id_of(Stratum, args, "stratum"),
-            case_manager_id=args.get("case_manager"))
-        page = list_page(services.search_query(current_user, criteria), args)
-        services.audit_search(db.session, current_actor(), criteria, page.total)
-        db.session.commit()
-        return page
+        return _search(args)
 
     @require(PATIENT_STAFF)
     @blp.arguments(PatientCreateSchema)

@@ -72,7 +72,6 @@ class PatientSearchForm(FlaskForm):
                        description=_l("Birth or used name, then first name; accents and case "
                                       "do not matter."))
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    nir = StringField(_l("NIR"), validators=[Optional(), Length(max=21)])
     territory_id = SelectField(_l("Territory"), coerce=optional_int,
                                validate_choice=False, validators=[Optional()])
     program_id = SelectField(_l("Program"), coerce=optional_int,
@@ -81,6 +80,12 @@ class PatientSearchForm(FlaskForm):
                              validate_choice=False, validators=[Optional()])
     case_manager_id = SelectField(_l("Case manager"), coerce=optional_int,
                                   validate_choice=False, validators=[Optional()])
+
+
+class NirSearchForm(FlaskForm):
+    """A search by NIR, posted: a NIR is never put in an address (logs, history, proxies)."""
+
+    nir = StringField(_l("NIR"), validators=[DataRequired(), Length(max=21)])
 
 
 class AssignStratumForm(FlaskForm):

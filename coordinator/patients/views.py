@@ -21,6 +21,7 @@ from coordinator.patients.forms import (
     ConsentForm,
     ExitProgramForm,
     MergeForm,
+    NirSearchForm,
     PatientForm,
     PatientSearchForm,
 )
@@ -82,14 +83,37 @@ def index():
     page = None
     if searched:
         criteria = services.PatientSearch(
-            name=form.name.data, birth_date=form.birth_date.data, nir=form.nir.data,
+            name=form.name.data, birth_date=form.birth_date.data,
             territory_id=form.territory_id.data, program_id=form.program_id.data,
             stratum_id=form.stratum_id.data, case_manager_id=form.case_manager_id.data)
         page = paginate(db.session, services.search_query(current_user, criteria))
         services.audit_search(db.session, current_actor(), criteria, page.total)
         db.session.commit()
     status = 400 if form.errors else 200
-    return render_template("patients/index.html", form=form, page=page), status
+    return render_template("patients/index.html", form=form, nir_form=NirSearchForm(),
+                           page=page), status
+
+
+@bp.post("/nir")
+@require(PATIENT_STAFF)
+def search_nir():
+    """The search by NIR, posted (#15, finding 10): one record found opens it; otherwise the
+    list (without pages: a NIR names one person, or a few duplicates)."""
+    form = PatientSearchForm(formdata=None)
+    _search_choices(form)
+    nir_form = NirSearchForm()
+    page = None
+    if nir_form.validate_on_submit():
+        criteria = services.PatientSearch(nir=nir_form.nir.data)
+        page = paginate(db.session, services.search_query(current_user, criteria), page=1,
+                        per_page=50)
+        services.audit_search(db.session, current_actor(), criteria, page.total)
+        db.session.commit()
+        if page.total == 1:
+            return redirect(url_for("patients.show", patient_id=page.items[0].id))
+    status = 400 if nir_form.errors else 200
+    return render_template("patients/index.html", form=form, nir_form=nir_form, page=page,
+                           nir_search=True), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -45,7 +45,7 @@ def test_filters_by_nir_program_stratum_and_case_manager(api, admin, case_manage
                                date(2024, 1, 1))
     session.commit()
     caller = api(admin)
-    assert [p["id"] for p in caller.get(URL, query_string={"nir": nir}).json["items"]] == [
+    assert [p["id"] for p in caller.post(f"{URL}/search", json={"nir": nir}).json["items"]] == [
         followed.id]
     assert [p["id"] for p in caller.get(URL, query_string={"program": "HF"}).json["items"]] == [
         followed.id]
@@ -327,3 +327,18 @@ def test_invalid_json_is_400_in_the_error_shape(api, admin):
                                   headers={"Authorization": f"Bearer {caller.secret}"})
     assert response.status_code == 400
     assert "_request" in response.json["errors"]
+
+
+def test_a_nir_is_never_put_in_an_address(api, admin):
+    """#15, finding 10: `?nir=` ended in the access logs; it goes in a body now."""
+    nir = make_nir("F", date(1950, 6, 15))
+    found = make_patient(nir=nir)
+    caller = api(admin)
+    refused = caller.get(URL, query_string={"nir": nir}, headers={"Accept-Language": "en"})
+    assert refused.status_code == 422
+    assert list(refused.json["errors"]) == ["nir"]
+    assert "POST /api/v1/patients/search" in refused.json["errors"]["nir"][0]
+    response = caller.post(f"{URL}/search", json={"nir": nir, "per_page": 5})
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json["items"]] == [found.id]
+    assert caller.post(f"{URL}/search", json={"territory": "ATLANTIS"}).status_code == 422

@@ -191,3 +191,22 @@ def test_refused_stratum_form_still_audits_the_page_it_shows(client, logged_in, 
     reads = session.scalars(select(AuditEntry).where(AuditEntry.patient_id == patient.id,
                                                      AuditEntry.action == "read")).all()
     assert len(reads) == 2  # the page that gave the token, and the page with the errors
+
+
+def test_a_nir_search_is_posted_and_opens_the_record(client, logged_in, case_manager, session):
+    """#15, finding 10: the NIR was in the search's address (and so in the access logs)."""
+    found = make_patient(nir="148035917801213")
+    logged_in(case_manager)
+    page = client.get("/patients/").get_data(as_text=True)
+    assert 'data-testid="nir-search"' in page and 'name="nir"' in page
+    token = client.csrf_token("/patients/")
+    response = client.post("/patients/nir", data={"csrf_token": token,
+                                                  "nir": "1 48 03 59 178 012 13"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/patients/{found.id}")
+    nothing = client.post("/patients/nir", data={"csrf_token": token, "nir": "248035917801299"})
+    assert nothing.status_code == 200 and "0 patient" in nothing.get_data(as_text=True)
+    assert client.post("/patients/nir", data={"nir": "148035917801213"}).status_code == 400
+    searches = session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == "patient_search").order_by(AuditEntry.id)).all()
+    assert [entry.summary for entry in searches] == ["1 result(s)", "0 result(s)"]
