@@ -108,7 +108,8 @@ def book(patient_id: int):
                 "notes": form.notes.data}
         with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             services.create_appointment(db.session, current_actor(), data,
-                                        overlap_reason=form.overlap_reason.data)
+                                        overlap_reason=form.overlap_reason.data,
+                                        allow_non_working_day=form.allow_non_working_day.data)
         if isinstance(work.failure, services.OverlapWarning):
             overlaps, status = work.failure.overlaps, 409
         if work.ok:
@@ -200,7 +201,9 @@ def series_create(patient_id: int):
                       expected=(services.OverlapWarning,)) as work:
         booked = services.create_appointments(db.session, current_actor(), rows,
                                               overlap_reason=form.overlap_reason.data,
-                                              round_label=form.round_label.data)
+                                              round_label=form.round_label.data,
+                                              allow_non_working_day=form.allow_non_working_day
+                                              .data)
     if isinstance(work.failure, services.OverlapWarning):
         return _render_series(patient, source_form, form, choices, chosen,
                               work.failure.overlaps, 409)
@@ -331,7 +334,8 @@ def reschedule(appointment_id: int):
     return _book_anew(appointment, form, "reschedule_form", lambda: services.reschedule(
         db.session, current_actor(), appointment, _naive(form.starts_at.data),
         cancelled_by=form.cancelled_by.data, overlap_reason=form.overlap_reason.data,
-        expected_version=int(form.version.data or 0)),
+        expected_version=int(form.version.data or 0),
+        allow_non_working_day=form.allow_non_working_day.data),
         _("Appointment moved; the previous one is cancelled."))
 
 
@@ -360,7 +364,8 @@ def rebook(appointment_id: int):
         return _render_show(appointment, rebook_form=form, status=400)
     return _book_anew(appointment, form, "rebook_form", lambda: services.reschedule_no_show(
         db.session, current_actor(), appointment, _naive(form.starts_at.data),
-        overlap_reason=form.overlap_reason.data), _("New appointment booked."))
+        overlap_reason=form.overlap_reason.data,
+        allow_non_working_day=form.allow_non_working_day.data), _("New appointment booked."))
 
 
 # -- Worklists -------------------------------------------------------------------------------
@@ -432,7 +437,8 @@ def round_(round_id: int):
     if form.validate_on_submit():
         with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             moved = services.move_round(db.session, current_actor(), followup, form.days.data,
-                                        overlap_reason=form.overlap_reason.data)
+                                        overlap_reason=form.overlap_reason.data,
+                                        allow_non_working_day=form.allow_non_working_day.data)
         if isinstance(work.failure, services.OverlapWarning):
             overlaps, status = work.failure.overlaps, 409
         elif work.error is not None:

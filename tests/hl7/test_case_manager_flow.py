@@ -17,7 +17,7 @@ from coordinator.hl7 import ack
 from coordinator.scheduling.models import Appointment
 from coordinator.stays.models import Stay
 from coordinator.tasks.models import Task, TaskKind, TaskStatus
-from coordinator.tasks.workdays import add_working_days
+from coordinator.core.workdays import add_working_days
 from tests import factories
 from tests.conftest import Client
 from tests.hl7.conftest import adt
