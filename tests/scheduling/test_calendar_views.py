@@ -11,7 +11,7 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEntry
 from coordinator.core.context import Actor
 from coordinator.extensions import db
-from coordinator.scheduling import calendar, services
+from coordinator.scheduling import calendar
 from tests import factories
 
 ACTOR = Actor.system("test")

@@ -39,7 +39,7 @@ def _preview(client, patient, start):
 def test_series_from_the_template_is_previewed_adjusted_and_booked(client, logged_in,
                                                                    case_manager, patient):
     logged_in(case_manager)
-    start = local_today() + timedelta(days=7)
+    start = next_working_day(local_today() + timedelta(days=7))
     page = _preview(client, patient, start)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-testid="series-rows"' in html
@@ -64,7 +64,7 @@ def test_series_from_the_template_is_previewed_adjusted_and_booked(client, logge
 def test_an_overlap_stops_the_whole_series_until_a_reason_is_given(client, logged_in,
                                                                   case_manager, patient):
     logged_in(case_manager)
-    start = local_today() + timedelta(days=7)
+    start = next_working_day(local_today() + timedelta(days=7))
     data = form_fields(_preview(client, patient, start).get_data(as_text=True), "series-form")
     data["rows-1-starts_at"] = data["rows-0-starts_at"]  # two at the same time
     refused = client.post(f"/scheduling/patients/{patient.id}/series", data=data)
@@ -80,7 +80,6 @@ def test_no_show_is_on_the_outreach_worklist_and_booked_again(client, logged_in,
                                                                patient):
     from datetime import datetime
 
-    from coordinator.scheduling import services
 
     nurse = factories.make_provider("nurse")
     actor = factories.case_plan_actor(case_manager)
@@ -113,7 +112,6 @@ def test_no_show_is_on_the_outreach_worklist_and_booked_again(client, logged_in,
 def test_a_days_outcomes_are_recorded_at_once(client, logged_in, case_manager, patient):
     from datetime import datetime
 
-    from coordinator.scheduling import services
 
     nurse, gp = factories.make_provider("nurse"), patient.gp
     actor = factories.case_plan_actor(case_manager)
