@@ -178,7 +178,7 @@ def test_gp_gets_404_for_other_patients_and_withdrawn_consent(client, logged_in,
     assert client.get(f"/careplans/{other_plan.id}").status_code == 404
     assert client.get(f"/careplans/{other_plan.id}/summary.pdf").status_code == 404
     patient_services.record_consent(db.session, factories.case_plan_actor(team["manager"]),
-                                    team["patient"], False)
+                                    team["patient"], False, expressed_as="oral")
     db.session.commit()
     assert client.get(f"/careplans/{plan.id}").status_code == 404
     assert team["patient"].display_name not in client.get("/").get_data(as_text=True)
