@@ -407,7 +407,6 @@ class _Candidate:
 
 def _instant(day: date, hour: int, minute: int = 0) -> datetime:
     from coordinator.core.time import as_utc
-    from coordinator.core.workdays import is_working_day, subdivision_for
 
     return as_utc(datetime.combine(day, time(hour, minute)))
 

@@ -20,14 +20,14 @@ from flask import (
     send_file,
     url_for,
 )
-from markupsafe import Markup
-from markdown_it import MarkdownIt
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordinator import permissions
 from coordinator.core.pagination import paginate

@@ -85,7 +85,7 @@ def test_a_date_in_the_future_is_refused_on_its_field(client, logged_in, case_ma
         "expressed_as": "oral", "confirm": "y"})
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert 'id="effective_date-error"' in html and "cannot be in the future" in html
+    assert 'id="effective_date-error"' in html and "ne peut pas être dans le futur" in html
     assert db.session.get(Patient, consenting.id).consent_share is True
 
 

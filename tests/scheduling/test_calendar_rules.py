@@ -132,7 +132,8 @@ def test_a_holiday_chosen_by_hand_asks_for_confirmation(client, logged_in, case_
     refused = client.post(path, data=data)
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert "2027-01-01 is a public holiday" in html and 'id="starts_at-error"' in html
+    assert "Le 2027-01-01 est un jour férié (Jour de l'an)" in html.replace("&#39;", "'")
+    assert 'id="starts_at-error"' in html  # the user reads French
     assert _count(patient) == 0
     booked = client.post(path, data=data | {"allow_non_working_day": "y"})
     assert booked.status_code == 302
@@ -208,7 +209,7 @@ def test_book_again_in_the_past_is_refused_naming_the_field(client, logged_in, c
                                       "allow_non_working_day": "y"})
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert "The start is in the past" in html and 'id="starts_at-error"' in html
+    assert "Le début est dans le passé" in html and 'id="starts_at-error"' in html
     db.session.refresh(missed)
     assert missed.rescheduled_to_id is None and _count(patient) == 1
     coming = _working_day(2).isoformat()
@@ -224,7 +225,7 @@ def test_a_booking_an_hour_ago_is_refused_on_the_page(client, logged_in, case_ma
     data |= {"starts_at": earlier.strftime("%Y-%m-%dT%H:%M"), "allow_non_working_day": "y"}
     refused = client.post(path, data=data)
     assert refused.status_code == 400
-    assert "The start is in the past" in refused.get_data(as_text=True)
+    assert "Le début est dans le passé" in refused.get_data(as_text=True)
     assert _count(patient) == 0
 
 
@@ -235,7 +236,7 @@ def test_the_api_refuses_a_past_start_with_422(api, case_manager, patient):
         "starts_at": f"{yesterday}T10:00", "allow_non_working_day": True})
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["starts_at"]
-    assert "in the past" in response.json["errors"]["starts_at"][0]
+    assert "dans le passé" in response.json["errors"]["starts_at"][0]
 
 
 def test_a_move_or_a_round_moved_into_the_past_is_refused(patient):
