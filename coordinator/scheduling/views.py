@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordinator.core.bounds import MAX_ID, date_problem
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.time import local_today, utcnow
+from coordinator.core.time import as_utc, local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
@@ -33,7 +33,7 @@ from coordinator.permissions import (
 )
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
-from coordinator.scheduling import series, services, worklists
+from coordinator.scheduling import rules, series, services, worklists
 from coordinator.scheduling.forms import (
     AppointmentForm,
     DayOutcomesForm,
@@ -157,9 +157,13 @@ def series_preview(patient_id: int):
         chosen = series.default_providers(patient, choices,
                                           series.plan_team(db.session, patient))
         form.round_label.data = dict(source_form.source.choices).get(source_form.source.data)
+        now = utcnow()
         for proposal in proposals:
             entry = form.rows.append_entry()
             entry.form.process(None, data=proposal.__dict__ | {"keep": True})
+            past = rules.in_the_past_problem(as_utc(proposal.starts_at), now)
+            if past:  # said before booking: move it or leave it out
+                entry.form.starts_at.errors = [past]
         return _render_series(patient, source_form, form, choices, chosen)
     return _render_series(patient, source_form, form, choices, {})
 

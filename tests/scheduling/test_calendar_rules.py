@@ -267,3 +267,17 @@ def test_the_demo_has_no_visit_on_a_weekend_or_a_public_holiday(session):
     days = [(starts_at.astimezone(PARIS).date(), postal_code) for starts_at, postal_code in rows]
     assert [day for day, code in days if not is_working_day(day, subdivision_for(code))] == []
     assert not any((day.month, day.day) in ((12, 25), (1, 1)) for day, _code in days)
+
+
+def test_the_preview_says_which_proposals_are_already_past(client, logged_in, case_manager,
+                                                           patient):
+    """A series started on a past day: its past dates are flagged before booking, and booking
+    them is refused (nothing half-written) until they are moved or left out."""
+    logged_in(case_manager)
+    start = local_today() - timedelta(days=20)
+    html = _preview(client, patient, start).get_data(as_text=True)
+    assert 'id="rows-0-starts_at-error"' in html
+    data = form_fields(html, "series-form")
+    assert client.post(f"/scheduling/patients/{patient.id}/series",
+                       data=data | {"allow_non_working_day": "y"}).status_code == 400
+    assert _count(patient) == 0
