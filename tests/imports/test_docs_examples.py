@@ -42,6 +42,14 @@ def test_there_is_an_example_file_for_every_kind():
     assert sorted(p.stem for p in EXAMPLES.glob("*.csv")) == sorted(KINDS)
 
 
+def test_the_documented_examples_are_the_worked_example_of_the_metrics():
+    """docs/examples are the files the import and metrics tests run (tests/imports/data): the
+    figures docs/metrics.md gives for them hold for what a reader downloads."""
+    data = ROOT / "tests" / "imports" / "data"
+    for kind in ORDER:
+        assert (EXAMPLES / f"{kind}.csv").read_bytes() == (data / f"{kind}.csv").read_bytes()
+
+
 def test_every_example_file_imports_cleanly_in_order(session):
     """Into an empty instance, the examples in the documented order: every row is accepted,
     no error and no warning (e.g. an unknown column)."""
