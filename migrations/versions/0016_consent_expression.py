@@ -1,8 +1,8 @@
 """Consent history: how the patient expressed a consent or its withdrawal (oral, written, by
 e-mail or a message, through their representative, other), asked when it is withdrawn.
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 04:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-down_revision = '0012'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
