@@ -290,11 +290,14 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
     """A year of past follow-ups for the patients of levels 2 and 3 (their stratum's template,
     repeated), with realistic outcomes (about 15 % no-shows, half as many for patients with an
     active plan; a few cancelled; the last days' outcomes partly still to record), and the
-    coming weeks scheduled. Bulk-inserted: demo history, not user actions."""
+    coming weeks scheduled, on working days only (no visit on a weekend or on a public holiday
+    of the patient's department: 25 December, 1 January...). Bulk-inserted: demo history, not
+    user actions."""
     from sqlalchemy import insert
 
     from coordinator.careplans.models import CarePlan, PlanStatus
     from coordinator.core.time import as_utc
+    from coordinator.core.workdays import is_working_day, subdivision_for
     from coordinator.providers.models import Provider
     from coordinator.scheduling.models import Appointment, AppointmentKind
 
@@ -322,8 +325,9 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
                 continue
             provider_id = rng.choice(candidates)
             day = today - timedelta(days=PAST_DAYS - rng.randint(0, item.interval_days))
+            subdivision = subdivision_for(patient.postal_code)
             while day <= today + timedelta(days=COMING_DAYS):
-                if day.weekday() < 5:
+                if is_working_day(day, subdivision):
                     starts = as_utc(datetime.combine(day, time(8 + (index * 2 + patient.id) % 9,
                                                                rng.choice((0, 30)))))
                     appointments.append(_demo_appointment(

@@ -148,3 +148,25 @@ def move_patient(patient, territory_code: str):
     patient.territory_id = territory(territory_code).id
     db.session.commit()
     return patient
+
+
+def make_appointment(patient, provider, starts_at, *, actor=None, overlap_reason="test",
+                     round_label=None, **extra):
+    """An appointment booked through the booking service as it was booked back then: the day
+    before its start (a new booking starts from now on, so a past visit of a test's history
+    is booked with the clock set back), on whatever day it falls (history is not refused a
+    weekend). `starts_at` naive is Paris time. Not committed."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from coordinator.core.context import Actor
+    from coordinator.core.time import as_utc
+    from coordinator.scheduling import services
+
+    booked_at = as_utc(starts_at) - timedelta(days=1)
+    data = {"patient_id": patient.id, "provider_id": provider.id, "starts_at": starts_at} | extra
+    with mock.patch.object(services, "utcnow", lambda: booked_at):
+        [appointment] = services.create_appointments(
+            db.session, actor or Actor.system("test"), [data], overlap_reason=overlap_reason,
+            round_label=round_label, allow_non_working_day=True)
+    return appointment

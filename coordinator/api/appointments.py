@@ -67,6 +67,9 @@ blp = ApiBlueprint(
                 "when the clocks go forward is refused, a repeated one is its first "
                 "occurrence). A booking overlapping another appointment of the patient or the "
                 "provider answers 409 with the overlaps unless it gives an `overlap_reason`. "
+                "A new booking starts from now on (a past start answers 422 on starts_at: "
+                "past visits are recorded by the appointments import); a weekend or a French "
+                "public holiday answers 422 on starts_at unless `allow_non_working_day` is true. "
                 "The outcome is recorded once, from scheduled, with PATCH "
                 "/api/v1/appointments/<id>/status and the ETag in If-Match. Reads, searches "
                 "and changes are audited.")
@@ -226,15 +229,18 @@ class Appointments(MethodView):
         """Book an appointment
 
         Its length is `duration_minutes` (default 30) or `ends_at`. A provider must be active,
-        a patient alive on that day. An overlap with another appointment of the patient or the
+        a patient alive on that day, a start from now on, on a working day unless
+        `allow_non_working_day` is true. An overlap with another appointment of the patient or the
         provider answers 409 with the overlaps: send `overlap_reason` to book it anyway.
         """
         _patient(data["patient_id"])  # 404 when the caller may not open the patient
         reason = data.pop("overlap_reason", None)
+        allow_non_working_day = data.pop("allow_non_working_day", False)
         try:
             with service_errors(renames=_renames(data)):
-                appointment = services.create_appointment(db.session, current_actor(), data,
-                                                          overlap_reason=reason)
+                appointment = services.create_appointment(
+                    db.session, current_actor(), data, overlap_reason=reason,
+                    allow_non_working_day=allow_non_working_day)
                 db.session.commit()
         except services.OverlapWarning as warning:
             answer = _overlap_answer(warning)

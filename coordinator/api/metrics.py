@@ -1,4 +1,4 @@
-"""/api/v1/metrics: the registry's figures (../shared/spec/metrics.md), and the territories
+"""/api/v1/metrics: the registry's figures (docs/metrics.md), and the territories
 side by side.
 
 Councils read their territory's figures with small cells withheld, case managers their
@@ -48,7 +48,7 @@ from coordinator.strata.models import Territory
 
 blp = ApiBlueprint(
     "api_metrics", __name__, url_prefix="/api/v1/metrics",
-    description="The registry's figures as ../shared/spec/metrics.md defines them, for a period "
+    description="The registry's figures as docs/metrics.md defines them, for a period "
                 "(at most five years) and optionally a territory, a program and one of its "
                 "strata. Councils read their own territory's figures with small cells withheld "
                 "(a count from 1 to 10, and what would let one be recomputed, is null with "

@@ -76,6 +76,7 @@ def choice(values: tuple[str, ...]) -> Parser:
                                values=listed))
         return cell
 
+    parse.allowed = tuple(values)  # type: ignore[attr-defined]  # shown by the Imports page
     return parse
 
 
@@ -86,6 +87,9 @@ def yes_no(cell: str) -> bool:
     if value == "no":
         return False
     raise CellError(_l("Write yes or no."))
+
+
+yes_no.allowed = ("yes", "no")  # type: ignore[attr-defined]
 
 
 def parse_date(cell: str) -> date:

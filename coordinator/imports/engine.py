@@ -50,12 +50,22 @@ Progress = Callable[[int, int], None]  # (bytes read, rows read)
 class Column:
     """One column of a format: its parser, whether it is required, and (for kinds that upsert
     a model) the model attributes it sets, so that a column absent from a file leaves them as
-    they are."""
+    they are. `allowed` (or the parser's own, see `cells.choice`) lists the values the rule
+    checking the column accepts, `note` says what a value must be when there is no list: the
+    Imports page shows them, from the constants the rules check, so they cannot drift."""
 
     name: str
     parse: Parser = field(default_factory=text)
     required: bool = False
     fields: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
+    note: object = None
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The values the column accepts, when they are a fixed list (else empty)."""
+        return tuple(str(value) for value in
+                     (self.allowed or getattr(self.parse, "allowed", None) or ()))
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,26 @@ from any process.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordinator import permissions
 from coordinator.core.pagination import paginate
@@ -25,9 +39,13 @@ from coordinator.imports.forms import ImportForm
 from coordinator.imports.kinds import KINDS
 from coordinator.imports.models import ImportReport, ImportStatus
 from coordinator.permissions import IMPORTER, abort_if_hidden, require
+from coordinator.strata.models import Program, Territory
 from coordinator.work import queue as work
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+# The user documentation of the formats and its example files, in the repository beside the
+# package (docs/imports.md, docs/examples/KIND.csv): the Imports page links to them.
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 STATUS_LABELS = {
     ImportStatus.RUNNING: _l("Running"),
@@ -73,12 +91,21 @@ def index():
     return render_template("imports/index.html", page=page)
 
 
+def _reference_codes() -> dict:
+    """The codes the reference columns accept in this instance (territories, programs and
+    their strata): two queries."""
+    return {"territories": db.session.scalars(select(Territory).order_by(Territory.code)).all(),
+            "programs": db.session.scalars(select(Program).options(
+                selectinload(Program.strata)).order_by(Program.code)).all()}
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @require(IMPORTER)
 def new():
     form = ImportForm()
     if not form.validate_on_submit():
-        return render_template("imports/new.html", form=form), 400 if form.errors else 200
+        return render_template("imports/new.html", form=form, **_reference_codes()), \
+            400 if form.errors else 200
     options = engine.ImportOptions(
         dry_run=form.dry_run.data, skip_invalid=form.skip_invalid.data,
         accept_duplicates=form.accept_duplicates.data,
@@ -88,6 +115,30 @@ def new():
                                form.file.data.stream, str(get_locale()))
     db.session.commit()
     return redirect(url_for(".show", report_id=report.id))
+
+
+@bp.get("/formats")
+@require(IMPORTER)
+def formats():
+    """The user documentation of the formats (docs/imports.md), rendered inside the application
+    (raw HTML in the document is escaped)."""
+    document = DOCS / "imports.md"
+    if not document.is_file():
+        abort(404)
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(
+        document.read_text(encoding="utf-8"))
+    return render_template("imports/formats.html", document=Markup(html))  # noqa: S704
+
+
+@bp.get("/examples/<kind>.csv")  # docs/imports.md links examples/KIND.csv
+@require(IMPORTER)
+def example(kind: str):
+    """The example file of a format (docs/examples/KIND.csv), to download."""
+    path = DOCS / "examples" / f"{kind}.csv"
+    if kind not in KINDS or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="text/csv", as_attachment=True,
+                     download_name=f"{kind}.csv")
 
 
 def _report_or_404(report_id: int) -> ImportReport:

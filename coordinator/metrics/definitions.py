@@ -1,5 +1,5 @@
-"""What each figure counts, in words a council reads (docs/metrics.md, "The figures"; the spec
-../shared/spec/metrics.md): the appendix of the printed report, translated through Babel.
+"""What each figure counts, in words a council reads (docs/metrics.md, "The figures"): the
+appendix of the printed report, translated through Babel.
 
 The words follow docs/metrics.md; the figures themselves are computed once, in `figures.py`.
 A figure added there gets its sentence here.

@@ -1,4 +1,4 @@
-"""Every figure of ../shared/spec/metrics.md, computed in SQL: the one place they are defined.
+"""Every figure of docs/metrics.md, computed in SQL: the one place they are defined.
 
 Each function is one aggregate query over a set of periods (a VALUES table `period` of their
 bounds, see `periods.Period`), optionally grouped by territory as well, so that a call costs the

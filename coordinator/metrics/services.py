@@ -1,4 +1,4 @@
-"""Registry metrics, as defined in ../shared/spec/metrics.md: one definition, computed in SQL.
+"""Registry metrics, as defined in docs/metrics.md: one definition, computed in SQL.
 
 - `registry_metrics`: every figure for a period and a selection (territory, program, stratum,
   a case manager's caseload), with the previous period of the same length if asked;

@@ -18,6 +18,14 @@ from coordinator.core.forms import DateField, IntegerField, optional_int
 
 SEX_CHOICES = [("F", _l("Female")), ("M", _l("Male")), ("U", _l("Unknown"))]
 IDENTITY_CHOICES = [("provisional", _l("Provisional")), ("qualified", _l("Qualified"))]
+# How a consent or its withdrawal was expressed (patients.models.CONSENT_EXPRESSIONS).
+CONSENT_EXPRESSION_LABELS = {
+    "oral": _l("Orally"),
+    "written": _l("In writing"),
+    "email": _l("By e-mail or a message"),
+    "representative": _l("Through their representative"),
+    "other": _l("Other"),
+}
 
 
 class PatientForm(FlaskForm):
@@ -46,6 +54,10 @@ class PatientForm(FlaskForm):
     consent_share = BooleanField(_l("Consents to share the care plan with the care team"))
     consent_date = DateField(_l("Date of the consent (or of its withdrawal)"),
                              validators=[Optional()])
+    consent_expressed_as = SelectField(
+        _l("How the consent or its withdrawal was expressed"),
+        choices=[("", "—"), *CONSENT_EXPRESSION_LABELS.items()], validators=[Optional()],
+        description=_l("Required to withdraw the consent."))
     trusted_person_name = StringField(_l("Trusted person"), validators=[Optional(),
                                                                         Length(max=200)])
     trusted_person_relation = StringField(_l("Relation"), validators=[Optional(),
@@ -105,6 +117,21 @@ class ExitProgramForm(FlaskForm):
 class ConsentForm(FlaskForm):
     consent_share = HiddenField()
     effective_date = DateField(_l("Effective date"), validators=[Optional()])
+
+
+class WithdrawConsentForm(FlaskForm):
+    """The withdrawal of the consent to share, confirmed, with its date and how it was
+    expressed."""
+
+    effective_date = DateField(_l("Date of the withdrawal"), validators=[DataRequired()],
+                               description=_l("Today by default; not in the future."))
+    expressed_as = SelectField(_l("How the patient expressed it"),
+                               choices=[("", "—"), *CONSENT_EXPRESSION_LABELS.items()],
+                               validators=[DataRequired()])
+    confirm = BooleanField(_l("I confirm: the patient withdraws their consent, and the care "
+                              "team will no longer see their care plan"),
+                           validators=[DataRequired(_l("Tick the box to confirm the "
+                                                       "withdrawal."))])
 
 
 class MergeForm(FlaskForm):

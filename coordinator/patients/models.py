@@ -91,8 +91,14 @@ class Patient(db.Model):
         return f"<Patient {self.id} {self.birth_name}>"
 
 
+# How a patient expressed a consent or its withdrawal (asked when it is withdrawn).
+CONSENT_EXPRESSIONS = ("oral", "written", "email", "representative", "other")
+
+
 class ConsentEvent(db.Model):
-    """Each grant or withdrawal of the consent to share the plan, kept as history."""
+    """Each grant or withdrawal of the consent to share the plan, kept as history, with how
+    the patient expressed it (`CONSENT_EXPRESSIONS`; None when not recorded: a grant, an
+    import, the history before it was asked)."""
 
     __tablename__ = "consent_event"
 
@@ -102,3 +108,4 @@ class ConsentEvent(db.Model):
     effective_date: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_label: Mapped[str] = mapped_column(String(254))
+    expressed_as: Mapped[str | None] = mapped_column(String(20))

@@ -13,6 +13,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from coordinator.core import fields
+from coordinator.patients.models import CONSENT_EXPRESSIONS
 from coordinator.patients.validation import IDENTITY_STATUSES
 
 TOO_LONG = _l("At most {max} characters.")
@@ -87,7 +88,13 @@ class PatientUpdateSchema(ma.Schema):
                                  "consent history."})
     consent_date = fields.Date(
         allow_none=True,
-        metadata={"description": "Effective date of a consent change (default: today)."})
+        metadata={"description": "Effective date of a consent change (default: today; not "
+                                 "in the future)."})
+    consent_expressed_as = ma.fields.String(
+        allow_none=True,
+        metadata={"enum": list(CONSENT_EXPRESSIONS),
+                  "description": "How the patient expressed the consent change; required to "
+                                 "withdraw it (consent_share false), else 422."})
     trusted_person_name = _text(200)
     trusted_person_relation = _text(100)
     trusted_person_phone = _text(40)

@@ -14,12 +14,18 @@ from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.core import extending
+from coordinator.core.bounds import date_problem
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, DuplicateSuspected, raise_problems
 from coordinator.core.normalize import fold, prefix_upper_bound
 from coordinator.core.time import local_today
 from coordinator.patients.assignments import in_current_stratum
-from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
+from coordinator.patients.models import (
+    CONSENT_EXPRESSIONS,
+    ConsentEvent,
+    IdentityStatus,
+    Patient,
+)
 from coordinator.patients.validation import (
     check_email,
     check_gp,
@@ -146,20 +152,46 @@ def find_duplicates(session: Session, *, nir: str | None, birth_name: str, first
     return list(session.scalars(query.order_by(Patient.id).limit(10)))
 
 
+CONSENT_FIELDS = {"effective_date": "effective_date", "expressed_as": "expressed_as"}
+
+
 def record_consent(session: Session, actor: Actor, patient: Patient, consent: bool,
-                   effective_date: date | None = None) -> None:
+                   effective_date: date | None = None, expressed_as: str | None = None, *,
+                   fields: dict[str, str] = CONSENT_FIELDS) -> None:
     """Grant or withdraw the consent to share the plan; it takes effect at once and the
-    change is kept in the consent history."""
+    change is kept in the consent history. Its date (default today) is not in the future; a
+    withdrawal says how the patient expressed it (`CONSENT_EXPRESSIONS`: oral, written...).
+    Raises ValidationError on `fields` (the caller's names of the date and of the manner)."""
     if patient.consent_share == consent and patient.consent_date is not None:
         return
+    problems: list = []
     effective_date = effective_date or local_today()
+    if date_problem(effective_date):
+        problems.append((fields["effective_date"], date_problem(effective_date)))
+    elif effective_date > local_today():
+        problems.append((fields["effective_date"],
+                         _l("The date of the consent or of its withdrawal cannot be in the "
+                            "future.")))
+    expressed_as = expressed_as or None
+    if expressed_as is not None and expressed_as not in CONSENT_EXPRESSIONS:
+        problems.append((fields["expressed_as"],
+                         _l("Choose how it was expressed: oral, written, by e-mail or a "
+                            "message, through a representative, or other.")))
+    elif expressed_as is None and not consent:
+        problems.append((fields["expressed_as"],
+                         _l("Say how the patient expressed the withdrawal (oral, written, by "
+                            "e-mail or a message, through a representative, or other).")))
+    raise_problems(problems)
     patient.consent_share = consent
     patient.consent_date = effective_date
     session.add(ConsentEvent(patient_id=patient.id, consent_share=consent,
-                             effective_date=effective_date, actor_label=actor.label))
+                             effective_date=effective_date, actor_label=actor.label,
+                             expressed_as=expressed_as))
     audit.record(session, actor, AuditAction.UPDATE, "patient", patient.id,
                  patient_id=patient.id,
-                 summary="consent granted" if consent else "consent withdrawn")
+                 summary="consent granted" if consent else "consent withdrawn",
+                 details={"effective_date": effective_date.isoformat(),
+                          "expressed_as": expressed_as})
 
 
 @dataclass(frozen=True)
@@ -203,7 +235,10 @@ def create_patient(session: Session, actor: Actor, data: dict, *,
     session.add(patient)
     session.flush()
     if data.get("consent_share"):
-        record_consent(session, actor, patient, True, data.get("consent_date"))
+        record_consent(session, actor, patient, True, data.get("consent_date"),
+                       data.get("consent_expressed_as"),
+                       fields={"effective_date": "consent_date",
+                               "expressed_as": "consent_expressed_as"})
     audit.record(session, actor, AuditAction.CREATE, "patient", patient.id, patient_id=patient.id,
                  details={"duplicate_confirmed": True} if confirm_duplicate else None)
     return patient
@@ -223,7 +258,9 @@ def update_patient(session: Session, actor: Actor, patient: Patient, data: dict,
     _fold_names(patient)
     if "consent_share" in data and bool(data["consent_share"]) != patient.consent_share:
         record_consent(session, actor, patient, bool(data["consent_share"]),
-                       data.get("consent_date"))
+                       data.get("consent_date"), data.get("consent_expressed_as"),
+                       fields={"effective_date": "consent_date",
+                               "expressed_as": "consent_expressed_as"})
         changed.append("consent_share")
     if changed:
         session.flush()

@@ -11,12 +11,14 @@ from coordinator.auth.roles import Role
 from coordinator.core import extending
 from coordinator.core.errors import DuplicateSuspected, ValidationError
 from coordinator.core.pagination import paginate
+from coordinator.core.time import local_today
 from coordinator.core.unitofwork import conflict_page, unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients import assignments, services
 from coordinator.patients import merge as merge_services
 from coordinator.patients.forms import (
+    CONSENT_EXPRESSION_LABELS,
     AssignStratumForm,
     ConsentForm,
     ExitProgramForm,
@@ -24,6 +26,7 @@ from coordinator.patients.forms import (
     NirSearchForm,
     PatientForm,
     PatientSearchForm,
+    WithdrawConsentForm,
 )
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
@@ -168,6 +171,7 @@ def _render_show(patient, assign_form=None, exit_form=None, status=200):
     return render_template(
         "patients/show.html", patient=patient, timelines=timelines, assign_form=assign_form,
         exit_form=exit_form, consent_form=ConsentForm(formdata=None),
+        expression_labels=CONSENT_EXPRESSION_LABELS,
         consents=services.consent_history(db.session, patient),
         may_start_plan=can_start_plan(current_user, patient),
         record_sections=services.record_sections(db.session, patient),
@@ -206,16 +210,49 @@ def edit(patient_id: int):
 @bp.post("/<int:patient_id>/consent")
 @require(PATIENT_STAFF)
 def consent(patient_id: int):
+    """Record the consent to share. A withdrawal is never one click: it goes through its
+    confirmation page (`withdraw_consent`), which asks its date and how it was expressed."""
     patient = _visible_patient(patient_id)
     form = ConsentForm()
     if not form.validate_on_submit() or form.consent_share.data not in ("yes", "no"):
         abort(400)
-    services.record_consent(db.session, current_actor(), patient,
-                            form.consent_share.data == "yes", form.effective_date.data)
-    db.session.commit()
-    flash(_("Consent to share recorded.") if patient.consent_share else
-          _("Consent withdrawn: the care team no longer sees the plan."), "success")
+    if form.consent_share.data == "no":
+        return redirect(url_for("patients.withdraw_consent", patient_id=patient.id), 303)
+    with unit_of_work() as work:
+        services.record_consent(db.session, current_actor(), patient, True,
+                                form.effective_date.data)
+    if work.ok:  # else its message is flashed (a date in the future)
+        flash(_("Consent to share recorded."), "success")
     return redirect(url_for("patients.show", patient_id=patient.id))
+
+
+@bp.route("/<int:patient_id>/consent/withdraw", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def withdraw_consent(patient_id: int):
+    """Withdraw the consent to share: confirmed, dated (today by default, not in the future),
+    with how the patient expressed it; audited, kept in the consent history."""
+    patient = _visible_patient(patient_id)
+    if not patient.consent_share:
+        flash(_("The patient has not given their consent: there is nothing to withdraw."),
+              "info")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    form = WithdrawConsentForm()
+    if request.method == "GET":
+        form.effective_date.data = local_today()
+    status = 200
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            services.record_consent(db.session, current_actor(), patient, False,
+                                    form.effective_date.data, form.expressed_as.data)
+        if work.ok:
+            flash(_("Consent withdrawn: the care team no longer sees the plan."), "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    if request.method == "POST":
+        status = 400
+    services.read_patient(db.session, current_actor(), patient)
+    db.session.commit()
+    return render_template("patients/withdraw_consent.html", form=form,
+                           patient=patient), status
 
 
 @bp.post("/<int:patient_id>/strata")

@@ -20,6 +20,14 @@ from coordinator.core.forms import DateField, DateTimeLocalField, IntegerField, 
 from coordinator.scheduling.labels import KIND_LABELS, REASON_LABELS, STATUS_LABELS
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+NON_WORKING_DAY = _l("Book on a weekend or public holiday")
+NON_WORKING_DAY_HELP = _l("Weekends and French public holidays are refused unless you tick "
+                          "this box.")
+
+
+def _non_working_day() -> BooleanField:
+    """The confirmation that a day chosen by hand may be a weekend or a public holiday."""
+    return BooleanField(NON_WORKING_DAY, description=NON_WORKING_DAY_HELP)
 
 
 class AppointmentForm(FlaskForm):
@@ -35,6 +43,7 @@ class AppointmentForm(FlaskForm):
                           render_kw={"rows": 2})
     overlap_reason = StringField(_l("Reason to keep the overlap"),
                                  validators=[Optional(), Length(max=500)])
+    allow_non_working_day = _non_working_day()
 
 
 class SeriesSourceForm(Form):
@@ -61,6 +70,7 @@ class SeriesForm(FlaskForm):
                               validators=[DataRequired(), Length(max=200)])
     overlap_reason = StringField(_l("Reason to keep the overlaps"),
                                  validators=[Optional(), Length(max=500)])
+    allow_non_working_day = _non_working_day()
 
 
 class OutcomeForm(FlaskForm):
@@ -76,6 +86,7 @@ class RescheduleForm(FlaskForm):
                                         ("provider", _l("The provider"))])
     overlap_reason = StringField(_l("Reason to keep the overlap"),
                                  validators=[Optional(), Length(max=500)])
+    allow_non_working_day = _non_working_day()
     version = HiddenField()
 
 
@@ -91,6 +102,7 @@ class RebookForm(FlaskForm):
                                    validators=[DataRequired()])
     overlap_reason = StringField(_l("Reason to keep the overlap"),
                                  validators=[Optional(), Length(max=500)])
+    allow_non_working_day = _non_working_day()
 
 
 class DayOutcomesForm(FlaskForm):
@@ -102,3 +114,4 @@ class MoveRoundForm(FlaskForm):
                                                           NumberRange(-365, 365)])
     overlap_reason = StringField(_l("Reason to keep the overlaps"),
                                  validators=[Optional(), Length(max=500)])
+    allow_non_working_day = _non_working_day()

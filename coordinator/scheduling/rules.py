@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement
 
 from coordinator.core.bounds import date_problem
 from coordinator.core.time import PARIS
+from coordinator.core.workdays import non_working_reason
 from coordinator.scheduling.models import (
     MAX_MINUTES,
     TRANSITIONS,
@@ -84,6 +85,34 @@ def starts_at_problem(starts_at: datetime | None, *, birth_date: date | None,
         return _l("Appointments are booked at most %(years)d years ahead (until %(date)s).",
                   years=BOOKING_HORIZON_YEARS, date=horizon(now).isoformat())
     return None
+
+
+def in_the_past_problem(starts_at: datetime | None, now: datetime) -> Any:
+    """A new booking (a page, the API, a series, a move, booking again) starts from now on:
+    a visit that already happened is history, recorded by the appointments import, not booked.
+    (`starts_at` is a UTC instant.)"""
+    if starts_at is not None and starts_at < now:
+        return _l("The start is in the past: a new appointment starts from now on (choose a "
+                  "date and time to come).")
+    return None
+
+
+def non_working_day_problem(starts_at: datetime | None, subdivision: str | None,
+                            confirmed: bool, language: str = "fr") -> Any:
+    """A booking chosen by hand on a weekend or a French public holiday (those of the
+    patient's department included) is kept only once the user confirmed it. (The series
+    proposals never fall on such a day: `series.py` moves them to the next working day.)"""
+    if starts_at is None or confirmed:
+        return None
+    day = starts_at.astimezone(PARIS).date()
+    reason = non_working_reason(day, subdivision, language)
+    if reason is None:
+        return None
+    if reason == "weekend":
+        return _l("%(date)s falls on a weekend: choose a working day, or confirm this day "
+                  "(“Book on a weekend or public holiday”).", date=day.isoformat())
+    return _l("%(date)s is a public holiday (%(name)s): choose a working day, or confirm this "
+              "day (“Book on a weekend or public holiday”).", date=day.isoformat(), name=reason)
 
 
 def may_become(current: str, wanted: str) -> bool:

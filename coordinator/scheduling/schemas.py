@@ -150,6 +150,11 @@ class AppointmentCreateSchema(ma.Schema):
     overlap_reason = _text(metadata={"description": "Why the appointment is booked although it "
                                                     "overlaps others of the patient or the "
                                                     "provider (without it, the answer is 409)."})
+    allow_non_working_day = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "true to book on a weekend or a French public holiday (those "
+                                 "of the patient's department included); without it such a "
+                                 "day answers 422 on starts_at."})
 
     @ma.validates_schema
     def _one_length(self, data: dict, **kwargs) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from coordinator import permissions
 from coordinator.careplans.models import CarePlanAction, PlanStatus
+from coordinator.core.workdays import next_working_day, subdivision_for
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling.models import AppointmentKind
@@ -34,41 +35,45 @@ class Proposal:
     action_id: int | None = None
 
 
-def _weekday(day: date) -> date:
-    """Follow-ups fall on weekdays: a Saturday or Sunday moves to the Monday."""
-    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
-
-
 def _series(kind: str, label: str, start: date, every: int, times: int, hour: int,
             provider_id: int | None = None, action_id: int | None = None,
-            visit: str = AppointmentKind.CONSULTATION) -> list[Proposal]:
-    return [Proposal(kind, label, datetime.combine(_weekday(start + timedelta(days=every * n)),
-                                                   time(hour)),
+            visit: str = AppointmentKind.CONSULTATION,
+            subdivision: str | None = None) -> list[Proposal]:
+    """Every `every` days from `start`, each date on a working day: a weekend or a French
+    public holiday (of the patient's department) moves to the next working day; the
+    following dates keep counting from the theoretical ones, so a series does not drift."""
+    return [Proposal(kind, label,
+                     datetime.combine(next_working_day(start + timedelta(days=every * n),
+                                                       subdivision), time(hour)),
                      kind=visit, provider_id=provider_id, action_id=action_id)
             for n in range(min(times, MAX_SERIES))]
 
 
-def from_template(stratum: Stratum, start: date) -> list[Proposal]:
+def from_template(stratum: Stratum, start: date,
+                  subdivision: str | None = None) -> list[Proposal]:
     """Each line of the stratum's follow-up template as a series from `start` (each kind of
-    provider at its own hour, so that one patient's visits of a day do not overlap)."""
+    provider at its own hour, so that one patient's visits of a day do not overlap), on the
+    working days of `subdivision` (`workdays.subdivision_for` the patient's postal code)."""
     proposals: list[Proposal] = []
     for index, item in enumerate(stratum.followup_items):
         visit = AppointmentKind.HOME_VISIT \
             if item.provider_kind in ("nurse", "home_care_service") \
             else AppointmentKind.CONSULTATION
         proposals += _series(item.provider_kind, item.label, start, item.interval_days,
-                             item.occurrences, FIRST_HOUR + index, visit=visit)
+                             item.occurrences, FIRST_HOUR + index, visit=visit,
+                             subdivision=subdivision)
     return sorted(proposals, key=lambda p: p.starts_at)
 
 
-def from_action(session: Session, action: CarePlanAction, start: date) -> list[Proposal]:
+def from_action(session: Session, action: CarePlanAction, start: date,
+                subdivision: str | None = None) -> list[Proposal]:
     """A plan action with a frequency (every N days, M times) as a series for its provider."""
     if not action.interval_days or not action.occurrences or action.provider_id is None:
         return []
     provider = session.get_one(Provider, action.provider_id)
     return _series(provider.kind, action.description, start, action.interval_days,
                    action.occurrences, FIRST_HOUR, provider_id=provider.id,
-                   action_id=action.id)
+                   action_id=action.id, subdivision=subdivision)
 
 
 def sources(session: Session, patient: Patient) -> tuple[list[Stratum], list[CarePlanAction]]:
@@ -91,12 +96,13 @@ def proposals(session: Session, patient: Patient, source: str,
     """The series of `source` ("stratum-<id>" or "action-<id>"), None when it is not one of
     the patient's sources."""
     strata, actions = sources(session, patient)
+    subdivision = subdivision_for(patient.postal_code)
     for stratum in strata:
         if source == f"stratum-{stratum.id}":
-            return from_template(stratum, start)
+            return from_template(stratum, start, subdivision)
     for action in actions:
         if source == f"action-{action.id}":
-            return from_action(session, action, start)
+            return from_action(session, action, start, subdivision)
     return None
 
 

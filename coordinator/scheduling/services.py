@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.rows import rowcount
 from coordinator.core.time import PARIS, NonexistentLocalTime, as_utc, utcnow
+from coordinator.core.workdays import subdivision_for
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.scheduling import rules
@@ -73,10 +75,18 @@ def _instant(value: datetime | None, key: str, problems: list) -> datetime | Non
         return None
 
 
-def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
-    """The appointment's values checked: times as UTC instants (a time without a zone is Paris
-    time), an end after the start and at most 12 hours later, an active provider, a living
-    patient. Raises ValidationError naming the fields."""
+def _holiday_language() -> str:
+    """The language the holidays are named in: the reader's (French outside a request)."""
+    locale = get_locale()
+    return "en_US" if locale is not None and locale.language == "en" else "fr"
+
+
+def clean(session: Session, data: dict, key_prefix: str = "", *,
+          allow_non_working_day: bool = False) -> dict:
+    """A new booking's values checked: times as UTC instants (a time without a zone is Paris
+    time), a start from now on, an end after the start and at most 12 hours later, an active
+    provider, a living patient, a working day unless `allow_non_working_day` (the user
+    confirmed a weekend or a public holiday). Raises ValidationError naming the fields."""
     problems: list = []
     values: dict[str, Any] = {name: data.get(name) for name in (
         "patient_id", "provider_id", "kind", "place", "notes", "action_id", "external_id")
@@ -112,7 +122,9 @@ def clean(session: Session, data: dict, key_prefix: str = "") -> dict:
                             "patient's territory.")))
     elif starts_problem := rules.starts_at_problem(
             starts_at, birth_date=patient.birth_date, deceased_date=patient.deceased_date,
-            now=utcnow()):
+            now=utcnow()) or rules.in_the_past_problem(starts_at, utcnow()) or \
+            rules.non_working_day_problem(starts_at, subdivision_for(patient.postal_code),
+                                          allow_non_working_day, _holiday_language()):
         problems.append((key_prefix + "starts_at", starts_problem))
     if data.get("action_id") is not None and patient is not None and \
             not _action_of(session, data["action_id"], patient.id):
@@ -195,13 +207,15 @@ def _audit(session: Session, actor: Actor, action: str, appointment: Appointment
 
 def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
                         overlap_reason: str | None = None,
-                        round_label: str | None = None) -> list[Appointment]:
+                        round_label: str | None = None,
+                        allow_non_working_day: bool = False) -> list[Appointment]:
     """Book appointments in one go (a series, a round): all are checked, then all are saved,
     or none. With `round_label`, they form a follow-up round of their patient."""
     cleaned, errors = [], {}
     for index, row in enumerate(rows):
         try:
-            cleaned.append(clean(session, row, f"rows-{index}-" if len(rows) > 1 else ""))
+            cleaned.append(clean(session, row, f"rows-{index}-" if len(rows) > 1 else "",
+                                 allow_non_working_day=allow_non_working_day))
         except ValidationError as error:
             errors.update(error.errors)
     if errors:
@@ -227,8 +241,10 @@ def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
 
 
 def create_appointment(session: Session, actor: Actor, data: dict, *,
-                       overlap_reason: str | None = None) -> Appointment:
-    return create_appointments(session, actor, [data], overlap_reason=overlap_reason)[0]
+                       overlap_reason: str | None = None,
+                       allow_non_working_day: bool = False) -> Appointment:
+    return create_appointments(session, actor, [data], overlap_reason=overlap_reason,
+                               allow_non_working_day=allow_non_working_day)[0]
 
 
 def _copy(appointment: Appointment, **changes: Any) -> dict:
@@ -298,7 +314,8 @@ def record_outcomes(session: Session, actor: Actor, outcomes: dict[int, str]) ->
 def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_at: datetime,
                *, cancelled_by: str = "patient", duration_minutes: int | None = None,
                provider_id: int | None = None, overlap_reason: str | None = None,
-               expected_version: int | None = None) -> Appointment:
+               expected_version: int | None = None,
+               allow_non_working_day: bool = False) -> Appointment:
     """Cancel the appointment (by the patient or the provider) and book the new one, linked."""
     _check_version(appointment, expected_version)
     status = {"patient": AppointmentStatus.CANCELLED_PATIENT,
@@ -310,7 +327,8 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
     values = clean(session, _copy(appointment, starts_at=starts_at,
                                   provider_id=provider_id or appointment.provider_id,
                                   duration_minutes=duration_minutes or
-                                  appointment.duration_minutes))
+                                  appointment.duration_minutes),
+                   allow_non_working_day=allow_non_working_day)
     _check_overlaps(session, [values], overlap_reason, exclude=[appointment.id])
     record_outcome(session, actor, appointment, status)
     new = Appointment(**values, status=AppointmentStatus.SCHEDULED, created_by=actor.label,
@@ -325,7 +343,8 @@ def reschedule(session: Session, actor: Actor, appointment: Appointment, starts_
 
 
 def reschedule_no_show(session: Session, actor: Actor, appointment: Appointment,
-                       starts_at: datetime, *, overlap_reason: str | None = None) -> Appointment:
+                       starts_at: datetime, *, overlap_reason: str | None = None,
+                       allow_non_working_day: bool = False) -> Appointment:
     """A missed appointment is booked again: the new one is linked to the no-show."""
     if appointment.status != AppointmentStatus.NO_SHOW:
         raise TransitionRefused(appointment.status, "rescheduled")
@@ -333,7 +352,8 @@ def reschedule_no_show(session: Session, actor: Actor, appointment: Appointment,
         raise ValidationError({"starts_at": [_l("This appointment was booked again "
                                                 "already.")]})
     [new] = create_appointments(session, actor, [_copy(appointment, starts_at=starts_at)],
-                                overlap_reason=overlap_reason)
+                                overlap_reason=overlap_reason,
+                                allow_non_working_day=allow_non_working_day)
     new.round_id = appointment.round_id
     appointment.rescheduled_to_id = new.id
     session.flush()
@@ -358,14 +378,15 @@ def record_outreach(session: Session, actor: Actor, appointment: Appointment, re
 
 
 def move_round(session: Session, actor: Actor, round_: FollowUpRound, days: int, *,
-               overlap_reason: str | None = None) -> int:
+               overlap_reason: str | None = None, allow_non_working_day: bool = False) -> int:
     """Move the round's scheduled appointments together by `days` (same local time)."""
     moving = [a for a in round_.appointments if a.status == AppointmentStatus.SCHEDULED]
     rows = []
     for appointment in moving:
         local = appointment.starts_at.astimezone(PARIS).replace(tzinfo=None) + \
             timedelta(days=days)
-        rows.append(clean(session, _copy(appointment, starts_at=local)))
+        rows.append(clean(session, _copy(appointment, starts_at=local),
+                          allow_non_working_day=allow_non_working_day))
     _check_overlaps(session, rows, overlap_reason, exclude=[a.id for a in moving])
     for appointment, values in zip(moving, rows, strict=True):
         appointment.starts_at, appointment.ends_at = values["starts_at"], values["ends_at"]

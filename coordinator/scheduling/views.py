@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coordinator.core.bounds import MAX_ID, date_problem
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
-from coordinator.core.time import local_today, utcnow
+from coordinator.core.time import as_utc, local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
@@ -33,7 +33,7 @@ from coordinator.permissions import (
 )
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
-from coordinator.scheduling import series, services, worklists
+from coordinator.scheduling import rules, series, services, worklists
 from coordinator.scheduling.forms import (
     AppointmentForm,
     DayOutcomesForm,
@@ -108,7 +108,8 @@ def book(patient_id: int):
                 "notes": form.notes.data}
         with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             services.create_appointment(db.session, current_actor(), data,
-                                        overlap_reason=form.overlap_reason.data)
+                                        overlap_reason=form.overlap_reason.data,
+                                        allow_non_working_day=form.allow_non_working_day.data)
         if isinstance(work.failure, services.OverlapWarning):
             overlaps, status = work.failure.overlaps, 409
         if work.ok:
@@ -156,9 +157,13 @@ def series_preview(patient_id: int):
         chosen = series.default_providers(patient, choices,
                                           series.plan_team(db.session, patient))
         form.round_label.data = dict(source_form.source.choices).get(source_form.source.data)
+        now = utcnow()
         for proposal in proposals:
             entry = form.rows.append_entry()
             entry.form.process(None, data=proposal.__dict__ | {"keep": True})
+            past = rules.in_the_past_problem(as_utc(proposal.starts_at), now)
+            if past:  # said before booking: move it or leave it out
+                entry.form.starts_at.errors = [past]
         return _render_series(patient, source_form, form, choices, chosen)
     return _render_series(patient, source_form, form, choices, {})
 
@@ -200,7 +205,9 @@ def series_create(patient_id: int):
                       expected=(services.OverlapWarning,)) as work:
         booked = services.create_appointments(db.session, current_actor(), rows,
                                               overlap_reason=form.overlap_reason.data,
-                                              round_label=form.round_label.data)
+                                              round_label=form.round_label.data,
+                                              allow_non_working_day=form.allow_non_working_day
+                                              .data)
     if isinstance(work.failure, services.OverlapWarning):
         return _render_series(patient, source_form, form, choices, chosen,
                               work.failure.overlaps, 409)
@@ -331,7 +338,8 @@ def reschedule(appointment_id: int):
     return _book_anew(appointment, form, "reschedule_form", lambda: services.reschedule(
         db.session, current_actor(), appointment, _naive(form.starts_at.data),
         cancelled_by=form.cancelled_by.data, overlap_reason=form.overlap_reason.data,
-        expected_version=int(form.version.data or 0)),
+        expected_version=int(form.version.data or 0),
+        allow_non_working_day=form.allow_non_working_day.data),
         _("Appointment moved; the previous one is cancelled."))
 
 
@@ -360,7 +368,8 @@ def rebook(appointment_id: int):
         return _render_show(appointment, rebook_form=form, status=400)
     return _book_anew(appointment, form, "rebook_form", lambda: services.reschedule_no_show(
         db.session, current_actor(), appointment, _naive(form.starts_at.data),
-        overlap_reason=form.overlap_reason.data), _("New appointment booked."))
+        overlap_reason=form.overlap_reason.data,
+        allow_non_working_day=form.allow_non_working_day.data), _("New appointment booked."))
 
 
 # -- Worklists -------------------------------------------------------------------------------
@@ -432,7 +441,8 @@ def round_(round_id: int):
     if form.validate_on_submit():
         with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             moved = services.move_round(db.session, current_actor(), followup, form.days.data,
-                                        overlap_reason=form.overlap_reason.data)
+                                        overlap_reason=form.overlap_reason.data,
+                                        allow_non_working_day=form.allow_non_working_day.data)
         if isinstance(work.failure, services.OverlapWarning):
             overlaps, status = work.failure.overlaps, 409
         elif work.error is not None:

@@ -41,11 +41,11 @@ from sqlalchemy.orm import Session
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today, utcnow
+from coordinator.core.workdays import add_working_days, subdivision_for
 from coordinator.patients.models import Patient
 from coordinator.stays.models import DischargeDestination, Stay
 from coordinator.tasks import services
 from coordinator.tasks.models import Task, TaskKind, TaskResolution, TaskStatus
-from coordinator.tasks.workdays import add_working_days, subdivision_for
 
 CONTACT_WORKING_DAYS = 2
 LACE_HIGH_RISK = 10

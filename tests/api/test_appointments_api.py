@@ -1,14 +1,16 @@
 """/api/v1/appointments: list with filters and scope, read, book (overlaps, Paris time across
 the daylight-saving changes), record the outcome with If-Match; audit; OpenAPI."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from coordinator.core.context import Actor
+from coordinator.core.time import utcnow
 from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.scheduling import services
+from tests import factories
 from tests.api.conftest import assert_page_shape, audit_entries
 from tests.factories import make_care_plan, make_patient, make_provider, move_patient
 
@@ -17,11 +19,9 @@ EN = {"Accept-Language": "en"}
 
 
 def book(patient, provider, starts_at: datetime, **data):
-    """An appointment booked through the service (overlaps kept with a reason)."""
-    appointment = services.create_appointment(
-        db.session, Actor.system("test"),
-        {"patient_id": patient.id, "provider_id": provider.id, "starts_at": starts_at, **data},
-        overlap_reason="test")
+    """An appointment booked through the service (overlaps kept with a reason), when it was
+    still to come."""
+    appointment = factories.make_appointment(patient, provider, starts_at, **data)
     db.session.commit()
     return appointment
 
@@ -30,7 +30,7 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def body(patient, provider, starts_at: str = "2026-07-01T09:00", **overrides) -> dict:
+def body(patient, provider, starts_at: str = "2027-07-01T09:00", **overrides) -> dict:
     return {"patient_id": patient.id, "provider_id": provider.id, "starts_at": starts_at,
             **overrides}
 
@@ -85,7 +85,7 @@ def test_list_filters_by_patient_provider_status_and_dates(api, admin, patient, 
 def test_bad_filters_answer_422_naming_the_parameter(api, admin):
     caller = api(admin)
     for query, field in [({"status": "done"}, "status"), ({"from": "01/07/2026"}, "from"),
-                         ({"to": "2026-13-01"}, "to"), ({"to": "2026-03-29T02:30"}, "to"),
+                         ({"to": "2026-13-01"}, "to"), ({"to": "2027-03-28T02:30"}, "to"),
                          ({"per_page": 501}, "per_page")]:
         response = caller.get(URL, query_string=query)
         assert response.status_code == 422, query
@@ -94,9 +94,9 @@ def test_bad_filters_answer_422_naming_the_parameter(api, admin):
 
 def test_list_shows_only_the_patients_in_scope(api, case_manager, other_case_manager, gp,
                                                council, provider):
-    mine = book(make_patient(), provider, utc(2026, 7, 1, 7))
+    mine = book(make_patient(), provider, utc(2027, 7, 1, 7))
     book(make_patient(territory_code="CORNOUAILLE"),
-         make_provider("nurse", territory_code="CORNOUAILLE"), utc(2026, 7, 1, 9))
+         make_provider("nurse", territory_code="CORNOUAILLE"), utc(2027, 7, 1, 9))
     assert ids(api(case_manager).get(URL)) == [mine.id]
     assert api(other_case_manager).get(URL, query_string={"patient": mine.patient_id}
                                        ).json["total"] == 0
@@ -105,17 +105,17 @@ def test_list_shows_only_the_patients_in_scope(api, case_manager, other_case_man
 
 
 def test_search_is_audited_with_its_criteria(api, admin, patient, provider):
-    book(patient, provider, utc(2026, 7, 1, 7))
-    api(admin).get(URL, query_string={"patient": patient.id, "from": "2026-07-01"})
+    book(patient, provider, utc(2027, 7, 1, 7))
+    api(admin).get(URL, query_string={"patient": patient.id, "from": "2027-07-01"})
     entry = audit_entries(entity_type="appointment_search")[-1]
     assert (entry.action, entry.summary, entry.patient_id) == ("read", "1 result(s)", patient.id)
-    assert entry.details["criteria"] == {"patient": patient.id, "from": "2026-07-01"}
+    assert entry.details["criteria"] == {"patient": patient.id, "from": "2027-07-01"}
 
 
 # -- Read --------------------------------------------------------------------------------------
 
 def test_read_answers_the_etag_and_is_audited(api, case_manager, patient, provider):
-    appointment = book(patient, provider, utc(2026, 7, 1, 7), duration_minutes=45,
+    appointment = book(patient, provider, utc(2027, 7, 1, 7), duration_minutes=45,
                        place="Domicile")
     response = api(case_manager).get(f"{URL}/{appointment.id}")
     assert response.status_code == 200
@@ -123,14 +123,14 @@ def test_read_answers_the_etag_and_is_audited(api, case_manager, patient, provid
     assert {key: response.json[key] for key in ("patient_id", "provider_id", "kind", "status",
                                                 "duration_minutes", "ends_at", "place")} == {
         "patient_id": patient.id, "provider_id": provider.id, "kind": "consultation",
-        "status": "scheduled", "duration_minutes": 45, "ends_at": "2026-07-01T07:45:00+00:00",
+        "status": "scheduled", "duration_minutes": 45, "ends_at": "2027-07-01T07:45:00+00:00",
         "place": "Domicile"}
     entry = audit_entries(entity_type="appointment", action="read")[-1]
     assert (entry.entity_id, entry.patient_id) == (str(appointment.id), patient.id)
 
 
 def test_read_of_a_hidden_patient_is_404(api, other_case_manager, gp, patient, provider):
-    appointment = book(patient, provider, utc(2026, 7, 1, 7))
+    appointment = book(patient, provider, utc(2027, 7, 1, 7))
     for user in (other_case_manager, gp):
         assert api(user).get(f"{URL}/{appointment.id}").status_code == 404
     assert api(other_case_manager).get(f"{URL}/999999").status_code == 404
@@ -150,7 +150,7 @@ def test_booking_answers_201_with_location_and_etag(api, case_manager, patient, 
     assert response.headers["ETag"] == f'"{created["id"]}-{created["version"]}"'
     assert (created["starts_at"], created["ends_at"], created["kind"], created["place"],
             created["action_id"], created["status"]) == (
-        "2026-07-01T07:00:00+00:00", "2026-07-01T07:45:00+00:00", "home_visit", "Domicile",
+        "2027-07-01T07:00:00+00:00", "2027-07-01T07:45:00+00:00", "home_visit", "Domicile",
         action_id, "scheduled")
     entry = audit_entries(entity_type="appointment", action="create")[-1]
     assert (entry.entity_id, entry.patient_id) == (str(created["id"]), patient.id)
@@ -158,43 +158,44 @@ def test_booking_answers_201_with_location_and_etag(api, case_manager, patient, 
 
 def test_an_end_instead_of_a_duration(api, case_manager, patient, provider):
     response = api(case_manager).post(URL, json=body(
-        patient, provider, starts_at="2026-01-15T09:00", ends_at="2026-01-15T09:20"))
+        patient, provider, starts_at="2027-01-15T09:00", ends_at="2027-01-15T09:20"))
     assert response.status_code == 201, response.json
     assert (response.json["starts_at"], response.json["duration_minutes"]) == (
-        "2026-01-15T08:00:00+00:00", 20)
+        "2027-01-15T08:00:00+00:00", 20)
 
 
 @pytest.mark.parametrize(("starts_at", "expected"), [
-    ("2026-07-01T09:00", "2026-07-01T07:00:00+00:00"),  # summer time
-    ("2026-01-15T09:00", "2026-01-15T08:00:00+00:00"),  # winter time
-    ("2026-10-25T02:30", "2026-10-25T00:30:00+00:00"),  # repeated: the first occurrence
-    ("2026-10-25T02:30:00+01:00", "2026-10-25T01:30:00+00:00"),  # the second, with its offset
-    ("2026-03-29T03:30", "2026-03-29T01:30:00+00:00"),  # just after the clocks go forward
+    ("2027-07-01T09:00", "2027-07-01T07:00:00+00:00"),  # summer time
+    ("2027-01-15T09:00", "2027-01-15T08:00:00+00:00"),  # winter time
+    ("2027-10-31T02:30", "2027-10-31T00:30:00+00:00"),  # repeated: the first occurrence
+    ("2027-10-31T02:30:00+01:00", "2027-10-31T01:30:00+00:00"),  # the second, with its offset
+    ("2027-03-28T03:30", "2027-03-28T01:30:00+00:00"),  # just after the clocks go forward
 ])
 def test_a_time_without_offset_is_paris_time(api, case_manager, patient, provider, starts_at,
                                              expected):
-    response = api(case_manager).post(URL, json=body(patient, provider, starts_at=starts_at))
+    response = api(case_manager).post(URL, json=body(patient, provider, starts_at=starts_at,
+                                                     allow_non_working_day=True))  # Sundays
     assert response.status_code == 201, response.json
     assert response.json["starts_at"] == expected
 
 
 def test_invalid_bookings_answer_422_naming_the_field(api, case_manager, patient, provider):
     inactive = make_provider(is_active=False)
-    deceased = make_patient(deceased_date=date(2026, 6, 30))
+    deceased = make_patient(deceased_date=date(2027, 6, 30))
     cases = [
-        (body(patient, provider, ends_at="2026-07-01T08:59"), "ends_at"),
-        (body(patient, provider, ends_at="2026-07-01T22:00"), "ends_at"),  # 13 hours
+        (body(patient, provider, ends_at="2027-07-01T08:59"), "ends_at"),
+        (body(patient, provider, ends_at="2027-07-01T22:00"), "ends_at"),  # 13 hours
         (body(patient, provider, duration_minutes=0), "duration_minutes"),
         (body(patient, provider, duration_minutes=721), "duration_minutes"),
-        (body(patient, provider, duration_minutes=30, ends_at="2026-07-01T09:30"), "ends_at"),
+        (body(patient, provider, duration_minutes=30, ends_at="2027-07-01T09:30"), "ends_at"),
         (body(patient, provider, provider_id=999999), "provider_id"),
         (body(patient, inactive), "provider_id"),
         (body(deceased, provider), "starts_at"),
-        (body(patient, provider, starts_at="2026-03-29T02:30"), "starts_at"),
+        (body(patient, provider, starts_at="2027-03-28T02:30"), "starts_at"),
         (body(patient, provider, starts_at="tomorrow"), "starts_at"),
         (body(patient, provider, kind="visit"), "kind"),
         (body(patient, provider, action_id=999999), "action_id"),
-        ({"provider_id": provider.id, "starts_at": "2026-07-01T09:00"}, "patient_id"),
+        ({"provider_id": provider.id, "starts_at": "2027-07-01T09:00"}, "patient_id"),
     ]
     caller = api(case_manager)
     for sent, field in cases:
@@ -202,7 +203,7 @@ def test_invalid_bookings_answer_422_naming_the_field(api, case_manager, patient
         assert response.status_code == 422, (sent, response.json)
         assert list(response.json["errors"]) == [field], (sent, response.json)
     assert caller.get(URL).json["total"] == 0
-    message = caller.post(URL, json=body(patient, provider, starts_at="2026-03-29T02:30"),
+    message = caller.post(URL, json=body(patient, provider, starts_at="2027-03-28T02:30"),
                           headers=EN).json["errors"]["starts_at"][0]
     assert "does not exist in Paris" in message
 
@@ -217,20 +218,20 @@ def test_a_patient_the_caller_may_not_open_is_404(api, case_manager, other_case_
 
 
 def test_an_overlap_answers_409_then_books_with_a_reason(api, case_manager, patient, provider):
-    existing = book(patient, provider, utc(2026, 7, 1, 7), duration_minutes=60)
-    hidden = book(make_patient(), provider, utc(2026, 7, 1, 7, 30))
+    existing = book(patient, provider, utc(2027, 7, 1, 7), duration_minutes=60)
+    hidden = book(make_patient(), provider, utc(2027, 7, 1, 7, 30))
     move_patient(db.session.get(Patient, hidden.patient_id), "CORNOUAILLE")
     caller = api(case_manager)
-    sent = body(patient, provider, starts_at="2026-07-01T09:30")  # 07:30Z, overlaps both
+    sent = body(patient, provider, starts_at="2027-07-01T09:30")  # 07:30Z, overlaps both
     response = caller.post(URL, json=sent, headers=EN)
     assert response.status_code == 409
     assert list(response.json["errors"]) == ["overlap_reason"]
     assert response.json["overlaps"] == [
-        {"id": existing.id, "starts_at": "2026-07-01T07:00:00+00:00",
-         "ends_at": "2026-07-01T08:00:00+00:00", "patient_id": patient.id,
+        {"id": existing.id, "starts_at": "2027-07-01T07:00:00+00:00",
+         "ends_at": "2027-07-01T08:00:00+00:00", "patient_id": patient.id,
          "provider_id": provider.id},
-        {"id": hidden.id, "starts_at": "2026-07-01T07:30:00+00:00",
-         "ends_at": "2026-07-01T08:00:00+00:00", "patient_id": None,  # another territory's
+        {"id": hidden.id, "starts_at": "2027-07-01T07:30:00+00:00",
+         "ends_at": "2027-07-01T08:00:00+00:00", "patient_id": None,  # another territory's
          "provider_id": provider.id},
     ]
     assert caller.get(URL).json["total"] == 1
@@ -242,13 +243,20 @@ def test_an_overlap_answers_409_then_books_with_a_reason(api, case_manager, pati
 
 # -- Outcome -----------------------------------------------------------------------------------
 
+def happened(caller, patient, provider) -> dict:
+    """An appointment of yesterday (booked when it was to come), as the API reads it: an
+    outcome is recorded once it has started."""
+    appointment = book(patient, provider, utcnow() - timedelta(days=1))
+    return caller.get(f"{URL}/{appointment.id}").json
+
+
 def status_url(appointment) -> str:
     return f"{URL}/{appointment['id']}/status"
 
 
 def test_outcome_is_recorded_once(api, case_manager, patient, provider):
     caller = api(case_manager)
-    created = caller.post(URL, json=body(patient, provider)).json
+    created = happened(caller, patient, provider)
     response = caller.patch(status_url(created), json={"status": "attended"},
                             headers=if_match(created))
     assert response.status_code == 200, response.json
@@ -269,7 +277,7 @@ def test_outcome_is_recorded_once(api, case_manager, patient, provider):
 
 def test_a_no_show_keeps_its_reason(api, case_manager, patient, provider):
     caller = api(case_manager)
-    created = caller.post(URL, json=body(patient, provider)).json
+    created = happened(caller, patient, provider)
     response = caller.patch(status_url(created), json={"status": "cancelled_patient",
                                                        "no_show_reason": "forgot"},
                             headers=if_match(created))
@@ -289,7 +297,7 @@ def test_a_no_show_keeps_its_reason(api, case_manager, patient, provider):
 def test_outcome_needs_the_current_etag(api, case_manager, other_case_manager, patient,
                                         provider):
     caller = api(case_manager)
-    created = caller.post(URL, json=body(patient, provider)).json
+    created = happened(caller, patient, provider)
     response = caller.patch(status_url(created), json={"status": "attended"})
     assert response.status_code == 428
     assert "If-Match" in response.json["errors"]

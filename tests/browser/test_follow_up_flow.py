@@ -15,13 +15,14 @@ from coordinator import demo
 from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
 from coordinator.core.time import PARIS, local_today
+from coordinator.core.workdays import next_working_day
 from coordinator.extensions import db
 from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
 from coordinator.providers.models import Provider
 from coordinator.scheduling import feeds
-from coordinator.scheduling import services as scheduling
 from coordinator.strata.models import Stratum, Territory
+from tests import factories
 
 
 @pytest.fixture
@@ -41,11 +42,10 @@ def setting(live_app):
                                    local_today() - timedelta(days=20), "inclusion")
         nurse = db.session.query(Provider).filter_by(territory_id=territory.id, kind="nurse",
                                                      is_active=True).first()
-        missed = scheduling.create_appointment(db.session, actor, {
-            "patient_id": patient.id, "provider_id": nurse.id,
-            "starts_at": datetime.combine(local_today() - timedelta(days=2),
-                                          datetime.min.time()).replace(hour=7, minute=10)},
-            overlap_reason="test")
+        missed = factories.make_appointment(  # booked when it was to come
+            patient, nurse, datetime.combine(local_today() - timedelta(days=2),
+                                             datetime.min.time()).replace(hour=7, minute=10),
+            actor=actor)
         _feed, token = feeds.create_feed(db.session, actor, provider=nurse)
         db.session.commit()
         ids = {"patient": patient.id, "missed": missed.id, "token": token}
@@ -87,7 +87,8 @@ def test_schedule_no_show_outreach_and_feed(live_server, page, setting):
     page.locator("select[name='reason']").select_option("transport")
     page.get_by_test_id("record-outreach").click()
     page.goto(f"{live_server}/scheduling/appointments/{setting['missed']}")
-    again = datetime.combine(local_today() + timedelta(days=3), datetime.min.time())
+    again = datetime.combine(next_working_day(local_today() + timedelta(days=3)),
+                             datetime.min.time())
     page.locator("#starts_at").last.fill(again.replace(hour=7, minute=10).isoformat()[:16])
     page.get_by_test_id("rebook").click()
     expect(page.get_by_test_id("appointment-status")).to_have_text(re.compile("Prévu|Scheduled"))

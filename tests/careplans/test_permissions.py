@@ -57,7 +57,7 @@ def test_gp_reads_the_active_plan_of_a_consenting_patient(session, patient, gp_u
 
 def test_gp_no_longer_reads_once_the_patient_withdraws_consent(session, patient, gp_user):
     plan = make_care_plan(patient, status="active")
-    record_consent(session, case_plan_actor(), patient, False)
+    record_consent(session, case_plan_actor(), patient, False, expressed_as="oral")
     assert not can_read_plan(gp_user, plan)
     assert shared(session, gp_user, [plan]) == set()
 

@@ -292,7 +292,7 @@ def test_a_new_version_keeps_the_content_and_asks_the_agreement_again(
     active.goals[0].target_date = today - timedelta(days=1)
     active.goals[1].target_date = today
     session.flush()
-    record_consent(session, actor, patient, False)  # withdrawn after the agreement
+    record_consent(session, actor, patient, False, expressed_as="oral")  # after the agreement
 
     draft = services.revise_as_new_version(session, actor, active)
 
@@ -541,7 +541,7 @@ def test_activation_does_not_override_a_withdrawal_made_after_the_agreement(
     agreed = local_today() - timedelta(days=3)
     plan = make_care_plan(patient, plan_date=agreed, agreement_on=agreed,
                           agreement_method="oral", sharing_agreed=True)
-    patient_services.record_consent(session, actor, patient, False, local_today())
+    patient_services.record_consent(session, actor, patient, False, local_today(), "oral")
     services.activate_plan(session, actor, plan, plan.version)
     assert plan.status == "active"
     assert patient.consent_share is False

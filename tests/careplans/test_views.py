@@ -178,7 +178,7 @@ def test_gp_gets_404_for_other_patients_and_withdrawn_consent(client, logged_in,
     assert client.get(f"/careplans/{other_plan.id}").status_code == 404
     assert client.get(f"/careplans/{other_plan.id}/summary.pdf").status_code == 404
     patient_services.record_consent(db.session, factories.case_plan_actor(team["manager"]),
-                                    team["patient"], False)
+                                    team["patient"], False, expressed_as="oral")
     db.session.commit()
     assert client.get(f"/careplans/{plan.id}").status_code == 404
     assert team["patient"].display_name not in client.get("/").get_data(as_text=True)
@@ -261,10 +261,11 @@ def test_the_summary_lists_the_next_90_days_appointments(client, logged_in, team
     soon = datetime.combine(local_today() + timedelta(days=10), datetime.min.time())
     scheduling.create_appointment(db.session, actor, {
         "patient_id": team["patient"].id, "provider_id": team["nurse"].id,
-        "starts_at": soon.replace(hour=10), "place": "Domicile"})
+        "starts_at": soon.replace(hour=10), "place": "Domicile"}, allow_non_working_day=True)
     scheduling.create_appointment(db.session, actor, {
         "patient_id": team["patient"].id, "provider_id": team["nurse"].id,
-        "starts_at": soon.replace(hour=10) + timedelta(days=120)})  # beyond 90 days
+        "starts_at": soon.replace(hour=10) + timedelta(days=120)},  # beyond 90 days
+        allow_non_working_day=True)
     db.session.commit()
     logged_in(team["manager"])
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(

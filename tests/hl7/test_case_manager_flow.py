@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.core.time import PARIS, local_today
+from coordinator.core.workdays import add_working_days
 from coordinator.extensions import db
 from coordinator.hl7 import ack
 from coordinator.scheduling.models import Appointment
 from coordinator.stays.models import Stay
 from coordinator.tasks.models import Task, TaskKind, TaskStatus
-from coordinator.tasks.workdays import add_working_days
 from tests import factories
 from tests.conftest import Client
 from tests.hl7.conftest import adt
@@ -108,16 +108,19 @@ def test_a_case_manager_follows_an_admission_and_discharge_sent_over_mllp(listen
                          task_page).group(1).replace("&amp;", "&")
     form = web.get(book_url).get_data(as_text=True)
     assert f'value="{nurse_id}"' in form  # the plan's care team is offered
-    starts = (datetime.now(PARIS) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    starts = (datetime.now(PARIS) + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
     booked = web.post(book_url, data=form_fields(form) | {
         "provider_id": nurse_id, "kind": "home_visit", "starts_at": starts,
-        "duration_minutes": "30"})
+        "duration_minutes": "30", "allow_non_working_day": "y"})  # whatever day it runs
     assert booked.status_code == 302
     db.session.remove()
 
     with app.app_context():
         appointment = db.session.scalar(select(Appointment).where(
             Appointment.patient_id == patient_id))
+        appointment.starts_at -= timedelta(hours=1)  # time passes: the visit has started
+        appointment.ends_at -= timedelta(hours=1)
+        db.session.commit()
         appointment_id, version = appointment.id, appointment.version
         assert db.session.get(Task, visit_id).status == TaskStatus.OPEN
         db.session.remove()

@@ -124,8 +124,13 @@ def test_withdrawing_consent(client, logged_in, case_manager, session):
     patient = make_patient(consent_share=True, consent_date=date(2025, 1, 1))
     logged_in(case_manager)
     path = f"/patients/{patient.id}"
-    client.post(f"{path}/consent", data={"csrf_token": client.csrf_token(path),
-                                         "consent_share": "no"})
+    token = client.csrf_token(path)
+    asked = client.post(f"{path}/consent", data={"csrf_token": token, "consent_share": "no"})
+    assert asked.status_code == 303 and asked.location.endswith(f"{path}/consent/withdraw")
+    assert session.get(Patient, patient.id).consent_share is True  # confirmed first
+    client.post(f"{path}/consent/withdraw", data={
+        "csrf_token": token, "effective_date": "2026-01-05", "expressed_as": "written",
+        "confirm": "y"})
     assert session.get(Patient, patient.id).consent_share is False
 
 

@@ -122,7 +122,7 @@ def test_update_with_a_stale_version_is_a_conflict_and_saves_nothing(session):
 def test_consent_withdrawal_takes_effect_and_is_kept_in_history(session):
     patient = services.create_patient(session, ACTOR, data(consent_share=True))
     assert patient.consent_share
-    services.record_consent(session, ACTOR, patient, False, date(2026, 1, 2))
+    services.record_consent(session, ACTOR, patient, False, date(2026, 1, 2), "written")
     assert patient.consent_share is False and patient.consent_date == date(2026, 1, 2)
     events = services.consent_history(session, patient)
     assert [e.consent_share for e in events] == [False, True]

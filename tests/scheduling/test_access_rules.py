@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEntry
 from coordinator.core.time import PARIS, local_today
+from coordinator.core.workdays import next_working_day
 from coordinator.extensions import db
 from coordinator.patients import assignments
 from coordinator.scheduling import feeds
@@ -193,7 +194,7 @@ def test_a_series_never_books_a_provider_it_may_not_use(client, logged_in, case_
 
 def _booking(client, patient) -> tuple[str, dict]:
     path = f"/scheduling/patients/{patient.id}/new"
-    when = (datetime.combine(local_today() + timedelta(days=3), time(10))
+    when = (datetime.combine(next_working_day(local_today() + timedelta(days=3)), time(10))
             .strftime("%Y-%m-%dT%H:%M"))
     return path, {"csrf_token": client.csrf_token(path), "kind": "home_visit",
                   "starts_at": when, "duration_minutes": 30}

@@ -35,7 +35,14 @@ def book(actor, patient, provider, starts_at, **extra):
     data = {"patient_id": patient.id, "provider_id": provider.id, "starts_at": starts_at,
             "duration_minutes": 30} | extra
     return services.create_appointment(db.session, actor, data,
-                                       overlap_reason=extra.pop("overlap_reason", None))
+                                       overlap_reason=extra.pop("overlap_reason", None),
+                                       allow_non_working_day=True)  # tested on its own
+
+
+def happened(actor, patient, provider, starts_at, **extra):
+    """A past appointment, booked back when it was to come."""
+    return factories.make_appointment(patient, provider, starts_at, actor=actor,
+                                      overlap_reason=None, **extra)
 
 
 def errors(call) -> dict:
@@ -100,7 +107,7 @@ def test_the_outcome_follows_the_lifecycle(actor, patient, nurse):
     assert "status" in errors(lambda: services.record_outcome(db.session, actor, coming,
                                                               "attended"))  # not yet
     services.record_outcome(db.session, actor, coming, "cancelled_patient")  # that, yes
-    appointment = book(actor, patient, nurse, datetime.now() - timedelta(days=1))
+    appointment = happened(actor, patient, nurse, datetime.now() - timedelta(days=1))
     services.record_outcome(db.session, actor, appointment, "attended")
     assert appointment.outcome_recorded_by == actor.label
     with pytest.raises(services.TransitionRefused) as caught:
@@ -122,7 +129,7 @@ def test_no_shows_in_a_row_are_counted_and_flagged(actor, case_manager, patient,
     today = local_today()
     moments = [datetime.combine(today - timedelta(days=d), datetime.min.time()).replace(hour=10)
                for d in (30, 20, 10)]
-    first, second, third = (book(actor, patient, nurse, m) for m in moments)
+    first, second, third = (happened(actor, patient, nurse, m) for m in moments)
     services.record_outcome(db.session, actor, first, "attended")
     services.record_outcome(db.session, actor, second, "no_show")
     services.record_outcome(db.session, actor, third, "no_show")
@@ -132,12 +139,13 @@ def test_no_shows_in_a_row_are_counted_and_flagged(actor, case_manager, patient,
     assert rates[patient.id].rate == pytest.approx(2 / 3)
     new = services.reschedule_no_show(db.session, actor, third,
                                       datetime.combine(today + timedelta(days=3),
-                                                       datetime.min.time()).replace(hour=11))
+                                                       datetime.min.time()).replace(hour=11),
+                                      allow_non_working_day=True)
     assert third.rescheduled_to_id == new.id and third.status == "no_show"
 
 
 def test_outcome_missing_lists_past_scheduled_appointments(actor, case_manager, patient, nurse):
-    past = book(actor, patient, nurse, datetime.now() - timedelta(days=2))
+    past = happened(actor, patient, nurse, datetime.now() - timedelta(days=2))
     book(actor, patient, nurse, datetime.now() + timedelta(days=2))
     missing = db.session.scalars(worklists.outcome_missing(case_manager,
                                                            datetime.now(UTC))).all()
@@ -188,8 +196,8 @@ def test_an_appointment_is_linked_to_an_action_of_the_patients_own_plan(actor, p
 
 def test_a_days_outcomes_are_recorded_all_or_nothing(actor, patient, nurse):
     yesterday = datetime.now() - timedelta(days=1)
-    first = book(actor, patient, nurse, yesterday)
-    done = book(actor, patient, nurse, yesterday + timedelta(hours=1))
+    first = happened(actor, patient, nurse, yesterday)
+    done = happened(actor, patient, nurse, yesterday + timedelta(hours=1))
     services.record_outcome(db.session, actor, done, "attended")
     refused = errors(lambda: services.record_outcomes(
         db.session, actor, {first.id: "attended", done.id: "no_show", 999999: "attended"}))
@@ -212,7 +220,7 @@ def test_a_move_keeps_the_round_duration_and_provider_unless_changed(actor, pati
     assert (moved.status, moved.created_by, moved.overlap_reason) == (
         "scheduled", actor.label, None)
     other_nurse = factories.make_provider("nurse")
-    again = services.reschedule(db.session, actor, moved, datetime(2027, 5, 17, 9, 0),
+    again = services.reschedule(db.session, actor, moved, datetime(2027, 5, 18, 9, 0),
                                 duration_minutes=60, provider_id=other_nurse.id)
     assert (again.duration_minutes, again.provider_id) == (60, other_nurse.id)
 
@@ -240,9 +248,7 @@ def test_a_move_checks_the_version_the_lifecycle_and_the_overlaps(actor, patient
 
 def test_a_no_show_is_booked_again_at_the_new_time_in_its_round(actor, patient, nurse):
     yesterday = datetime.now().replace(microsecond=0) - timedelta(days=1)
-    [missed] = services.create_appointments(
-        db.session, actor, [{"patient_id": patient.id, "provider_id": nurse.id,
-                             "starts_at": yesterday}], round_label="Suivi")
+    missed = happened(actor, patient, nurse, yesterday, round_label="Suivi")
     with pytest.raises(services.TransitionRefused) as caught:
         services.reschedule_no_show(db.session, actor, missed, yesterday + timedelta(days=3))
     assert (caught.value.current, caught.value.wanted) == ("scheduled", "rescheduled")
@@ -265,7 +271,7 @@ def test_an_outcome_too_early_says_why_and_a_reason_is_for_a_no_show_only(actor,
     refused = errors(lambda: services.record_outcome(db.session, actor, coming, "no_show"))
     assert refused["status"] == [str(rules.too_early_problem(
         "no_show", coming.starts_at, coming.starts_at - timedelta(hours=1)))]
-    past = book(actor, patient, nurse, datetime.now() - timedelta(days=1))
+    past = happened(actor, patient, nurse, datetime.now() - timedelta(days=1))
     services.record_outcome(db.session, actor, past, "attended", no_show_reason="transport")
     assert (past.status, past.no_show_reason) == ("attended", None)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from coordinator.audit.models import AuditEntry
 from coordinator.core.context import Actor
 from coordinator.extensions import db
-from coordinator.scheduling import calendar, services
+from coordinator.scheduling import calendar
 from tests import factories
 
 ACTOR = Actor.system("test")
@@ -30,9 +30,8 @@ def patient(case_manager):
 
 def book(patient, provider, starts_at: datetime, **extra):
     """An appointment through the service (a naive time is Paris time)."""
-    data = {"patient_id": patient.id, "provider_id": provider.id, "starts_at": starts_at,
-            "duration_minutes": 30} | extra
-    appointment = services.create_appointment(db.session, ACTOR, data, overlap_reason="test")
+    appointment = factories.make_appointment(patient, provider, starts_at, actor=ACTOR,
+                                             **({"duration_minutes": 30} | extra))
     db.session.commit()
     return appointment
 

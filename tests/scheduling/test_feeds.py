@@ -37,9 +37,9 @@ def patient(case_manager):
 def book(patient, provider, days: int, hour: int = 9, **extra):
     """An appointment `days` from today at `hour` (Paris time)."""
     day = local_today() + timedelta(days=days)
-    data = {"patient_id": patient.id, "provider_id": provider.id, "duration_minutes": 45,
-            "starts_at": datetime(day.year, day.month, day.day, hour, 0)} | extra
-    appointment = services.create_appointment(db.session, ACTOR, data, overlap_reason="test")
+    appointment = factories.make_appointment(
+        patient, provider, datetime(day.year, day.month, day.day, hour, 0), actor=ACTOR,
+        **({"duration_minutes": 45} | extra))
     db.session.commit()
     return appointment
 

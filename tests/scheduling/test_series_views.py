@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from coordinator.core.time import PARIS, local_today
+from coordinator.core.workdays import next_working_day
 from coordinator.extensions import db
 from coordinator.patients import assignments
 from coordinator.scheduling.models import Appointment, FollowUpRound
@@ -38,7 +39,7 @@ def _preview(client, patient, start):
 def test_series_from_the_template_is_previewed_adjusted_and_booked(client, logged_in,
                                                                    case_manager, patient):
     logged_in(case_manager)
-    start = local_today() + timedelta(days=7)
+    start = next_working_day(local_today() + timedelta(days=7))
     page = _preview(client, patient, start)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-testid="series-rows"' in html
@@ -63,7 +64,7 @@ def test_series_from_the_template_is_previewed_adjusted_and_booked(client, logge
 def test_an_overlap_stops_the_whole_series_until_a_reason_is_given(client, logged_in,
                                                                   case_manager, patient):
     logged_in(case_manager)
-    start = local_today() + timedelta(days=7)
+    start = next_working_day(local_today() + timedelta(days=7))
     data = form_fields(_preview(client, patient, start).get_data(as_text=True), "series-form")
     data["rows-1-starts_at"] = data["rows-0-starts_at"]  # two at the same time
     refused = client.post(f"/scheduling/patients/{patient.id}/series", data=data)
@@ -79,14 +80,13 @@ def test_no_show_is_on_the_outreach_worklist_and_booked_again(client, logged_in,
                                                                patient):
     from datetime import datetime
 
-    from coordinator.scheduling import services
 
     nurse = factories.make_provider("nurse")
     actor = factories.case_plan_actor(case_manager)
-    missed = services.create_appointment(db.session, actor, {
-        "patient_id": patient.id, "provider_id": nurse.id,
-        "starts_at": datetime.combine(local_today() - timedelta(days=2),
-                                      datetime.min.time()).replace(hour=10)})
+    missed = factories.make_appointment(
+        patient, nurse, datetime.combine(local_today() - timedelta(days=2),
+                                         datetime.min.time()).replace(hour=10), actor=actor,
+        overlap_reason=None)
     db.session.commit()
     logged_in(case_manager)
     token = client.csrf_token(f"/scheduling/appointments/{missed.id}")
@@ -97,7 +97,7 @@ def test_no_show_is_on_the_outreach_worklist_and_booked_again(client, logged_in,
     assert f"/scheduling/appointments/{missed.id}" in worklist
     client.post(f"/scheduling/appointments/{missed.id}/outreach",
                 data={"csrf_token": token, "reason": "transport", "note": "Pas de taxi"})
-    new_day = local_today() + timedelta(days=5)
+    new_day = next_working_day(local_today() + timedelta(days=5))
     response = client.post(f"/scheduling/appointments/{missed.id}/rebook",
                            data={"csrf_token": token, "starts_at": f"{new_day}T10:00"})
     assert response.status_code == 302
@@ -112,15 +112,13 @@ def test_no_show_is_on_the_outreach_worklist_and_booked_again(client, logged_in,
 def test_a_days_outcomes_are_recorded_at_once(client, logged_in, case_manager, patient):
     from datetime import datetime
 
-    from coordinator.scheduling import services
 
     nurse, gp = factories.make_provider("nurse"), patient.gp
     actor = factories.case_plan_actor(case_manager)
     day = local_today() - timedelta(days=1)
-    first, second = (services.create_appointment(db.session, actor, {
-        "patient_id": patient.id, "provider_id": provider.id,
-        "starts_at": datetime.combine(day, datetime.min.time()).replace(hour=hour)})
-        for provider, hour in ((nurse, 9), (gp, 11)))
+    first, second = (factories.make_appointment(
+        patient, provider, datetime.combine(day, datetime.min.time()).replace(hour=hour),
+        actor=actor, overlap_reason=None) for provider, hour in ((nurse, 9), (gp, 11)))
     db.session.commit()
     logged_in(case_manager)
     data = form_fields(client.get(f"/scheduling/day?date={day}").get_data(as_text=True),
@@ -144,10 +142,10 @@ def test_the_patients_no_show_rate_is_shown(client, logged_in, case_manager, pat
     nurse = factories.make_provider("nurse")
     actor = factories.case_plan_actor(case_manager)
     for days, outcome in ((9, "attended"), (6, "no_show"), (3, "attended"), (2, "attended")):
-        appointment = services.create_appointment(db.session, actor, {
-            "patient_id": patient.id, "provider_id": nurse.id,
-            "starts_at": datetime.combine(local_today() - timedelta(days=days),
-                                          datetime.min.time()).replace(hour=10)})
+        appointment = factories.make_appointment(
+            patient, nurse, datetime.combine(local_today() - timedelta(days=days),
+                                             datetime.min.time()).replace(hour=10),
+            actor=actor, overlap_reason=None)
         services.record_outcome(db.session, actor, appointment, outcome)
     db.session.commit()
     logged_in(case_manager)
@@ -167,8 +165,8 @@ def test_overlaps_and_feeds_never_name_another_territorys_patient(client, logged
 
     nurse = factories.make_provider("nurse")
     stranger = factories.make_patient(birth_name="Inconnu")
-    when = datetime.combine(local_today() + timedelta(days=4), datetime.min.time()).replace(
-        hour=10)
+    when = datetime.combine(next_working_day(local_today() + timedelta(days=4)),
+                            datetime.min.time()).replace(hour=10)
     actor = factories.case_plan_actor(case_manager)
     services.create_appointment(db.session, actor, {
         "patient_id": stranger.id, "provider_id": nurse.id, "starts_at": when})
@@ -198,7 +196,7 @@ def test_a_series_cannot_point_at_another_patients_plan_action(case_manager, pat
     with pytest.raises(ValidationError) as caught:
         services.create_appointment(db.session, factories.case_plan_actor(case_manager), {
             "patient_id": patient.id, "provider_id": patient.gp_id, "action_id": action_id,
-            "starts_at": datetime.combine(local_today() + timedelta(days=2),
+            "starts_at": datetime.combine(next_working_day(local_today() + timedelta(days=2)),
                                           datetime.min.time()).replace(hour=9)})
     assert "action_id" in caught.value.messages()
 

@@ -49,9 +49,8 @@ def contact(actor, patient, when: datetime, outcome=ContactOutcome.NO_ANSWER,
 
 
 def book(actor, patient, provider, starts_at: datetime):
-    appointment = scheduling.create_appointment(db.session, actor, {
-        "patient_id": patient.id, "provider_id": provider.id, "starts_at": starts_at,
-        "duration_minutes": 30})
+    appointment = factories.make_appointment(patient, provider, starts_at, actor=actor,
+                                             overlap_reason=None, duration_minutes=30)
     db.session.commit()
     return appointment
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from coordinator.core.time import local_today
+from coordinator.core.time import PARIS, local_today
 from coordinator.extensions import db
 from coordinator.scheduling.models import Appointment
 from coordinator.tasks.models import AlertAcknowledgement, Task, TaskKind, TaskStatus
@@ -144,13 +144,17 @@ def test_book_the_visit_from_the_task_and_see_it_resolve_when_attended(
     assert f'value="{nurse.id}"' in form and f'value="{other.id}"' in form
     assert form.index(f'value="{nurse.id}"') < form.index(f'value="{other.id}"')
     assert team_gp is None or int(first_option) in (team_gp, nurse.id)
-    starts = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    starts = (datetime.now(PARIS) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     data = form_fields(form) | {"provider_id": nurse.id, "kind": "home_visit",
-                                "starts_at": starts, "duration_minutes": "30"}
+                                "starts_at": starts, "duration_minutes": "30",
+                                "allow_non_working_day": "y"}  # whatever day the test runs
     response = client.post(book_url, data=data)
     assert response.status_code == 302 and response.location.endswith(f"/tasks/{task.id}")
     appointment = db.session.scalar(select(Appointment).where(
         Appointment.patient_id == patient.id))
+    appointment.starts_at -= timedelta(minutes=90)  # time passes: the visit has started
+    appointment.ends_at -= timedelta(minutes=90)
+    db.session.commit()
     assert tasks_of(recent_stay)[VISIT].status == TaskStatus.OPEN
     outcome = client.post(f"/scheduling/appointments/{appointment.id}/outcome", data={
         "csrf_token": client.csrf_token(f"/scheduling/appointments/{appointment.id}"),

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from coordinator.tasks.workdays import add_working_days, is_working_day, subdivision_for
+from coordinator.core.workdays import add_working_days, is_working_day, subdivision_for
 
 
 def test_over_a_weekend_and_the_national_holiday():

@@ -53,8 +53,10 @@ class EnrollmentsKind(Kind):
                          ("id", "territory_id", "merged_into_id", "birth_date", "deceased_date"))
     columns = (
         Column("patient_external_id", text(), required=True),
-        Column("program_code", text(), required=True),
-        Column("stratum_code", text(), required=True),
+        Column("program_code", text(), required=True,
+               note=_l("a program of this instance (listed below)")),
+        Column("stratum_code", text(), required=True,
+               note=_l("a stratum of that program (listed below), or “exit”")),
         Column("effective_date", parse_date, required=True),
         Column("reason", text_for(StratumAssignment.reason)),
     )

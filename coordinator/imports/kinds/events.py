@@ -14,7 +14,12 @@ from coordinator.imports.engine import Column, ImportRun, Row
 from coordinator.imports.kinds.base import Kind, referenced_patient
 from coordinator.imports.kinds.stays import check_invalid, patients_of, report
 from coordinator.stays import services
-from coordinator.stays.models import EVENT_TYPES, ClinicalEvent, StaySource
+from coordinator.stays.models import (
+    EVENT_TYPES,
+    IMMUNIZATION_CODES,
+    ClinicalEvent,
+    StaySource,
+)
 
 
 class EventsKind(Kind):
@@ -24,7 +29,10 @@ class EventsKind(Kind):
         Column("external_id", text_for(ClinicalEvent.external_id), required=True),
         Column("patient_external_id", text(), required=True),
         Column("event_type", choice(EVENT_TYPES), required=True),
-        Column("code", text(40), required=True),
+        Column("code", text(40), required=True, note=_l(
+            "immunization: %(vaccines)s; diagnosis: an ICD-10 code (I50.9, I509, E11...); "
+            "ed_visit: %(ed)s; lab_result: the test's code (e.g. hba1c)",
+            vaccines=", ".join(IMMUNIZATION_CODES), ed=services.ED_CODE)),
         Column("occurred_on", parse_date, required=True),
         Column("value", decimal),
         Column("label", text_for(ClinicalEvent.label)),

@@ -24,6 +24,7 @@ from coordinator.imports.kinds.base import (
 )
 from coordinator.patients.models import ConsentEvent, IdentityStatus, Patient
 from coordinator.patients.validation import (
+    SEXES,
     check_email,
     check_gp,
     check_identity,
@@ -99,9 +100,10 @@ class PatientsKind(UpsertKind):
         Column("first_names", _name(Patient.first_names), required=True,
                fields=("first_names", "first_name_folded")),
         Column("birth_date", parse_date, required=True, fields=("birth_date",)),
-        Column("sex", str.upper, required=True, fields=("sex",)),
+        Column("sex", str.upper, required=True, fields=("sex",), allowed=SEXES),
         Column("birth_place_insee", str.upper, fields=("birth_place_insee",)),
-        Column("territory_code", text(), required=True, fields=("territory_id",)),
+        Column("territory_code", text(), required=True, fields=("territory_id",),
+               note=_l("a territory of this instance (listed below)")),
         Column("gp_external_id", text(), fields=("gp_id",)),
         Column("consent_share", yes_no, fields=("consent_share", "consent_date")),
         *(Column(name, text_for(getattr(Patient, name)), fields=(name,)) for name in CONTACT),

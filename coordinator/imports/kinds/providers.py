@@ -8,7 +8,7 @@ from coordinator.core.normalize import fold
 from coordinator.imports.cells import text, text_for, upper_text
 from coordinator.imports.engine import Column, ImportRun, Row
 from coordinator.imports.kinds.base import UpsertKind, in_scope, load_territories, territory_of
-from coordinator.providers.models import Provider
+from coordinator.providers.models import PROVIDER_KINDS, Provider
 from coordinator.providers.validation import check_provider
 
 CONTACT = ("organisation", "phone", "email", "address", "postal_code", "city")
@@ -24,11 +24,12 @@ class ProvidersKind(UpsertKind):
         Column("external_id", text_for(Provider.external_id), required=True,
                fields=("external_id",)),
         # Kind and identifiers are checked by the directory's rules (check_provider).
-        Column("kind", text(), required=True, fields=("kind",)),
+        Column("kind", text(), required=True, fields=("kind",), allowed=PROVIDER_KINDS),
         Column("name", text_for(Provider.name), required=True, fields=("name", "name_folded")),
         Column("rpps", text(), fields=("rpps",)),
         Column("finess", upper_text(), fields=("finess",)),
-        Column("territory_code", text(), required=True, fields=("territory_id",)),
+        Column("territory_code", text(), required=True, fields=("territory_id",),
+               note=_l("a territory of this instance (listed below)")),
         *(Column(name, text_for(getattr(Provider, name)), fields=(name,)) for name in CONTACT),
     )
 

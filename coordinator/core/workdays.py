@@ -40,6 +40,27 @@ def is_working_day(day: date, subdivision: str | None = None) -> bool:
     return day.weekday() < 5 and day not in _holidays_of(day.year, subdivision)
 
 
+def next_working_day(day: date, subdivision: str | None = None) -> date:
+    """`day` itself when it is a working day, else the first working day after it (a proposal
+    on Friday 1 January 2027 moves to Monday 4 January)."""
+    while not is_working_day(day, subdivision):
+        day += timedelta(days=1)
+    return day
+
+
+def non_working_reason(day: date, subdivision: str | None = None,
+                       language: str = "fr") -> str | None:
+    """Why `day` is not a working day: the holiday's name in `language` (`fr` or `en_US`, as
+    the library names them), "weekend", or None on a working day."""
+    if day in _holidays_of(day.year, subdivision):
+        names = holidays.country_holidays("FR", subdiv=subdivision, years=day.year,
+                                          language=language)
+        return str(names.get(day) or "holiday")
+    if day.weekday() >= 5:
+        return "weekend"
+    return None
+
+
 def add_working_days(start: date, days: int, subdivision: str | None = None) -> date:
     """The day `days` working days after `start` (`start` itself not counted, whatever it is):
     a discharge on Friday 10 July 2026 plus 2 working days is Wednesday 15 July (Monday 13 is
