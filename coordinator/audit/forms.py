@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from coordinator.audit.labels import ACTION_LABELS
 from coordinator.audit.models import AuditAction
 from coordinator.core.bounds import MAX_ID
 from coordinator.core.forms import DateField, IntegerField
@@ -17,7 +18,8 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = StringField(_l("User"), validators=[Optional()])
-    action = SelectField(_l("Action"), choices=[("", "—")] + [(a, a) for a in AuditAction.ALL],
+    action = SelectField(_l("Action"),
+                         choices=[("", "—")] + [(a, ACTION_LABELS[a]) for a in AuditAction.ALL],
                          validators=[Optional()])
     entity_type = StringField(_l("Record type"), validators=[Optional()])
     patient_id = IntegerField(_l("Patient number"),

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from coordinator.audit import services
 from coordinator.audit.forms import AuditFilterForm
+from coordinator.audit.labels import ACTION_LABELS
 from coordinator.audit.models import AuditAction
 from coordinator.core import extending
 from coordinator.core.pagination import paginate
@@ -46,7 +47,8 @@ def index():
     criteria = _criteria(form)
     page = paginate(db.session, services.filtered_query(criteria))
     status = 400 if form.errors else 200
-    return render_template("audit/index.html", form=form, page=page), status
+    return render_template("audit/index.html", form=form, page=page,
+                           action_labels=ACTION_LABELS), status
 
 
 @bp.get("/export.csv")

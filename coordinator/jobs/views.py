@@ -12,6 +12,7 @@ from coordinator.core.pagination import paginate
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.jobs import registry, runner
+from coordinator.jobs.labels import OUTBOX_STATUS_LABELS, RUN_STATUS_LABELS, TRIGGER_LABELS
 from coordinator.jobs.models import JobStatus
 from coordinator.outbox import services as outbox
 from coordinator.permissions import ADMIN, require
@@ -26,7 +27,8 @@ def index():
     return render_template("jobs/index.html", jobs=registry.jobs(),
                            last=runner.last_runs(db.session),
                            runs=runner.recent_runs(db.session, RECENT_RUNS),
-                           format_counts=runner.format_counts)
+                           format_counts=runner.format_counts, status_labels=RUN_STATUS_LABELS,
+                           trigger_labels=TRIGGER_LABELS)
 
 
 @bp.get("/outbox")
@@ -36,7 +38,7 @@ def outbox_messages():
     audit.record(db.session, current_actor(), AuditAction.READ, "outbox",
                  summary=f"{len(page.items)} message(s)")
     db.session.commit()
-    return render_template("jobs/outbox.html", page=page)
+    return render_template("jobs/outbox.html", page=page, status_labels=OUTBOX_STATUS_LABELS)
 
 
 @bp.post("/<name>/run")
