@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.auth import services as auth_services
 from coordinator.core.context import Actor
+from coordinator.core.normalize import fold
 from coordinator.core.time import PARIS, local_today
 from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
@@ -48,6 +49,12 @@ DEMO_ACCOUNTS = (
     DemoAccount("council@demo.test", "Conseil clinique du Douaisis", "council", "DOUAISIS"),
     DemoAccount("admin@demo.test", "Alix Bernard", "admin", None),
 )
+
+
+
+def _demo_email(first_name: str, index: int) -> str:
+    """A demo patient's address, in the reserved example.org domain (RFC 2606)."""
+    return f"{fold(first_name).lower().replace(' ', '-')}.{index}@example.org"
 
 
 def needs_demo_data(session: Session) -> bool:
@@ -130,6 +137,8 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
             "identity_status": IdentityStatus.QUALIFIED if rng.random() < 0.6
             else IdentityStatus.PROVISIONAL,
             "territory_id": territory.id, "phone": fake.phone_number(),
+            # most demo patients have an e-mail address: their reminders have a recipient
+            "email": _demo_email(first, index) if index % 7 else None,
             "address": fake.street_address(), "city": fake.city(),
             # half of the caseload has the demo GP, who then reads their shared plans
             "gp_id": gps[territory.id][0].id if in_caseload and index % 100 == 3

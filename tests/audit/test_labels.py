@@ -32,3 +32,17 @@ def test_job_runs_and_outbox_messages_show_their_status_as_words(app, client, lo
     assert "<td>succeeded</td>" not in jobs and "<td>manual</td>" not in jobs
     messages = client.get("/admin/jobs/outbox", headers=FR).get_data(as_text=True)
     assert "En attente" in messages and "<td>pending" not in messages
+
+
+def test_most_demo_patients_have_an_e_mail_so_their_reminders_have_a_recipient(session):
+    """#16: "Reminders reach people": the demo patients had phones and no e-mail."""
+    from sqlalchemy import func, select
+
+    from coordinator import demo
+    from coordinator.patients.models import Patient
+
+    demo.seed_accounts(session, "pbkdf2:sha256:1000")
+    demo.seed_registry(session, patients=200)
+    total, with_email = session.execute(
+        select(func.count(), func.count(Patient.email))).one()
+    assert total and with_email / total > 0.8
