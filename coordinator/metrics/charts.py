@@ -12,6 +12,13 @@ cache is keyed by the HTML). The result has no script, no URL but the SVG namesp
 `<title>` naming it (`role="img"`), and its values are always in the table beside it: a chart
 is never the only place a figure is shown. A withheld or empty value is a gap in the chart.
 
+Styles: the pages' Content-Security-Policy (`style-src 'self'`) refuses the `<style>` pygal
+writes in each SVG, so it is removed too and the page links `static/charts.css`, the same rules
+for every chart (one `Style`, one set of options), scoped by the `pygal-chart` class instead of
+each chart's id (`stylesheet()` writes it; a test checks the file is up to date). A document
+without that policy (the printed report: WeasyPrint reads the SVG on its own) asks for the
+rules inside the SVG with `embed_style=True`.
+
 matplotlib was the other candidate: heavier (numpy, a font cache, text as paths to keep the
 SVG self-contained) for charts this simple.
 """
@@ -54,13 +61,16 @@ def _formatter(table: Table, locale: Locale | str) -> Callable[[float | None], s
     return lambda value: "" if value is None else format_decimal(value, locale=locale)
 
 
+# The options every chart shares (its stylesheet depends on them).
+_OPTIONS: dict[str, Any] = {
+    "legend_at_bottom": True, "truncate_legend": -1, "truncate_label": -1, "width": 800,
+    "explicit_size": False, "margin": 10, "print_values": False, "include_x_axis": True}
+
+
 def _config(table: Table, locale: Locale | str, **options: Any) -> dict[str, Any]:
-    return dict(
-        js=[], disable_xml_declaration=True, style=STYLE, title=str(table.title),
-        legend_at_bottom=True, truncate_legend=-1, truncate_label=-1, width=800,
-        height=options.pop("height", 400), explicit_size=False, margin=10,
-        value_formatter=_formatter(table, locale), print_values=False,
-        include_x_axis=True, **options)
+    return dict(js=[], disable_xml_declaration=True, style=STYLE, title=str(table.title),
+                height=options.pop("height", 400), value_formatter=_formatter(table, locale),
+                **_OPTIONS, **options)
 
 
 def _series(chart: pygal.graph.graph.Graph, table: Table, rows: list[int]) -> None:
@@ -69,44 +79,78 @@ def _series(chart: pygal.graph.graph.Graph, table: Table, rows: list[int]) -> No
                   [table.rows[r].cells[index].number for r in rows])
 
 
-def _clean(chart: pygal.graph.graph.Graph, table: Table) -> Markup:
-    """The SVG without any script or comment, with a `<title>` first, as markup."""
-    chart.uuid = table.key  # the svg's id: chart-<key>; its style is scoped to it
+def _prune(element: ElementTree.Element) -> None:
+    """Remove every comment, processing instruction, script and style under `element`."""
+    for child in list(element):
+        if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1] in ("script",
+                                                                              "style"):
+            element.remove(child)
+        else:
+            _prune(child)
+
+
+STYLESHEET_HEADER = ("/* Written by coordinator.metrics.charts.stylesheet() (pygal): "
+                     "do not edit by hand. */\n")
+
+
+def stylesheet() -> str:
+    """The rules of every chart, scoped by the `pygal-chart` class (static/charts.css)."""
+    chart = pygal.Bar(js=[], disable_xml_declaration=True, style=STYLE, **_OPTIONS)
+    chart.uuid = "stylesheet"
+    chart.add("", [1])
     root = chart.render_tree()
+    rules = "".join(element.text or "" for element in root.iter()
+                    if isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1] == "style")
+    return rules.replace("#chart-stylesheet", ".pygal-chart").replace("}", "}\n")
 
-    def prune(element: ElementTree.Element) -> None:
-        for child in list(element):
-            if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1] == "script":
-                element.remove(child)  # a comment, a processing instruction, a script
-            else:
-                prune(child)
 
-    prune(root)
+def write_stylesheet() -> None:
+    """Write static/charts.css (after a change of `STYLE`, `_OPTIONS` or pygal)."""
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "static" / "charts.css"
+    path.write_text(STYLESHEET_HEADER + stylesheet(), encoding="utf-8")
+
+
+def _clean(chart: pygal.graph.graph.Graph, table: Table, embed_style: bool) -> Markup:
+    """The SVG without any script, style or comment, with a `<title>` first, as markup."""
+    chart.uuid = table.key  # the svg's id: chart-<key>
+    root = chart.render_tree()
+    _prune(root)
     title_id = f"chart-{table.key}-title"
     title = ElementTree.Element("title", {"id": title_id})
     title.text = str(table.title)
     root.insert(0, title)
+    if embed_style:
+        style = ElementTree.Element("style", {"type": "text/css"})
+        style.text = stylesheet()
+        root.insert(1, style)
     root.set("role", "img")
     root.set("aria-labelledby", title_id)
     # Safe markup: ElementTree escapes every text and attribute it writes (labels, the title).
-    return Markup(ElementTree.tostring(root, encoding="unicode", method="xml"))  # noqa: S704
+    # `>` needs no escape in XML: written as `&gt;`, the style's child selectors (`.graph >
+    # .background`) would not be read as such by an HTML page, and the backgrounds turn black.
+    svg = ElementTree.tostring(root, encoding="unicode", method="xml").replace("&gt;", ">")
+    return Markup(svg)  # noqa: S704
 
 
 def _body_rows(table: Table) -> list[int]:
     return [i for i, row in enumerate(table.rows) if not row.total]
 
 
-def pyramid(table: Table, locale: Locale | str | None = None) -> Markup:
+def pyramid(table: Table, locale: Locale | str | None = None,
+            embed_style: bool = False) -> Markup:
     """The population by stratum, one horizontal bar per stratum, the highest level on top."""
     where = resolve_locale(locale)
     chart = pygal.HorizontalBar(**_config(table, where))
     rows = _body_rows(table)  # by level, lowest first: pygal draws the first at the bottom
     chart.x_labels = [table.rows[r].label.text(where) for r in rows]
     _series(chart, table, rows)
-    return _clean(chart, table)
+    return _clean(chart, table, embed_style)
 
 
-def trends(table: Table, locale: Locale | str | None = None) -> Markup:
+def trends(table: Table, locale: Locale | str | None = None,
+           embed_style: bool = False) -> Markup:
     """Each rate month by month: one line per rate."""
     where = resolve_locale(locale)
     chart = pygal.Line(**_config(table, where, x_label_rotation=30, range=(0, 1),
@@ -114,10 +158,11 @@ def trends(table: Table, locale: Locale | str | None = None) -> Markup:
     rows = list(range(len(table.rows)))
     chart.x_labels = [table.rows[r].label.text(where) for r in rows]
     _series(chart, table, rows)
-    return _clean(chart, table)
+    return _clean(chart, table, embed_style)
 
 
-def bars(table: Table, locale: Locale | str | None = None) -> Markup:
+def bars(table: Table, locale: Locale | str | None = None,
+         embed_style: bool = False) -> Markup:
     """Vertical bars, a group per row (the whole left out), a colour per plotted column."""
     where = resolve_locale(locale)
     rates = {table.columns[i].kind for i in table.plotted} <= {Kind.RATE}
@@ -126,16 +171,17 @@ def bars(table: Table, locale: Locale | str | None = None) -> Markup:
     rows = _body_rows(table)
     chart.x_labels = [table.rows[r].label.text(where) for r in rows]
     _series(chart, table, rows)
-    return _clean(chart, table)
+    return _clean(chart, table, embed_style)
 
 
-CHARTS: dict[str, Callable[[Table, Locale | str | None], Markup]] = {
+CHARTS: dict[str, Callable[[Table, Locale | str | None, bool], Markup]] = {
     "pyramid": pyramid, "trends": trends, "bars": bars,
 }
 
 
-def chart(table: Table, locale: Locale | str | None = None) -> Markup | None:
+def chart(table: Table, locale: Locale | str | None = None, *,
+          embed_style: bool = False) -> Markup | None:
     """The table's chart, or None when it has none."""
     if table.chart is None:
         return None
-    return CHARTS[table.chart](table, locale)
+    return CHARTS[table.chart](table, locale, embed_style)

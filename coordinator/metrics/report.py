@@ -95,7 +95,9 @@ def report_html(report: Report, *, stamp: str = "") -> str:
     return render_template("metrics/report.html", report=report, result=report.result,
                            stamp=stamp,
                            tables=tables.dashboard_tables(report.figures),
-                           chart=lambda table: charts.chart(table, locale),
+                           # the page's SVG, with its style inside (WeasyPrint reads
+                           # an inline SVG's own rules only; a page links charts.css)
+                           chart=lambda table: charts.chart(table, locale, embed_style=True),
                            locale=locale, definitions=definitions)
 
 

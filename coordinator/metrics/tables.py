@@ -291,7 +291,7 @@ def population(result: MetricsResult) -> Table:
                Column("count", _l("Patients"), Kind.COUNT, plotted=True)]
     if previous is not None:
         columns += [Column("previous", _l("Previous period"), Kind.COUNT, plotted=True),
-                    Column("change", _l("Change"), Kind.DELTA)]
+                    Column("change", _l("Change from the previous period"), Kind.DELTA)]
 
     def row(label: Any, current: Count, before: Count | None, total: bool = False,
             params: dict[str, str] | None = None) -> Row:
@@ -315,7 +315,7 @@ def transitions(result: MetricsResult) -> Table:
                Column("count", _l("This period"), Kind.COUNT, plotted=True)]
     if previous is not None:
         columns += [Column("previous", _l("Previous period"), Kind.COUNT, plotted=True),
-                    Column("change", _l("Change"), Kind.DELTA)]
+                    Column("change", _l("Change from the previous period"), Kind.DELTA)]
     rows = []
     for label, name in ((_l("Up (to a higher level)"), "up"),
                         (_l("Down (to a lower level)"), "down")):
@@ -366,7 +366,7 @@ def headline(result: MetricsResult) -> Table:
                     Column("previous_of", _l("of N, previous period"), Kind.COUNT),
                     Column("previous_rate", _l("Rate, previous period"), Kind.RATE,
                            plotted=True),
-                    Column("change", _l("Change"), Kind.POINTS)]
+                    Column("change", _l("Change from the previous period"), Kind.POINTS)]
     rows = []
     for key, label, numerator, denominator, rate_of in HEADLINES:
         cells = [text(label), count(numerator(result)), count(denominator(result)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
-from datetime import date
 
 import pytest
 
@@ -34,6 +33,7 @@ def test_each_chart_is_self_contained_svg_with_a_title(council_tables):
         if svg is None:
             continue
         assert "<script" not in svg.lower() and "javascript" not in svg.lower(), key
+        assert "<style" not in svg, key  # the page's CSP refuses it: static/charts.css
         assert "<!--" not in svg, key
         urls = set(re.findall(r"https?://[^\s\"'<>)]+", svg))
         assert urls == {"http://www.w3.org/2000/svg"}, (key, urls)
@@ -82,4 +82,19 @@ def test_axes_are_written_in_the_readers_language(council_tables):
 
 def test_a_table_without_a_chart_draws_nothing(council_tables):
     assert charts.chart(council_tables["transitions"], "fr") is None
-    assert date  # (imported for symmetry with the other metrics tests)
+
+
+def test_the_static_stylesheet_is_up_to_date():
+    """static/charts.css holds the rules pygal writes for our style (regenerate it with
+    `python -c "from coordinator.metrics import charts; charts.write_stylesheet()"`)."""
+    from pathlib import Path
+
+    written = (Path(charts.__file__).parent.parent / "static" / "charts.css").read_text()
+    assert written == charts.STYLESHEET_HEADER + charts.stylesheet()
+    assert ".pygal-chart .graph > .background" in written
+
+
+def test_a_chart_for_a_document_carries_its_style(council_tables):
+    svg = charts.chart(council_tables["population"], "fr", embed_style=True)
+    assert svg.count("<style") == 1 and ".pygal-chart .graph > .background" in svg
+    assert "<script" not in svg
