@@ -72,7 +72,7 @@ def record_shown(session: Session, actor: Actor, what: str, patient_ids: Iterabl
     leaves one entry without a patient, with its criteria. One statement (an executemany),
     written with the caller's unit of work, whatever the number of rows. Returns the number of
     entries. Give only the patients actually shown (the current page), each once or not."""
-    shown = list(dict.fromkeys(pid for pid in patient_ids if pid is not None))
+    shown: list[int | None] = list(dict.fromkeys(pid for pid in patient_ids if pid is not None))
     now = utcnow()
     common = {"occurred_at": now, "actor_user_id": actor.user_id, "actor_label": actor.label,
               "ip_address": actor.ip_address, "action": AuditAction.READ, "entity_type": what,

@@ -19,6 +19,7 @@ from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.scheduling import feeds
 from coordinator.scheduling.models import Appointment
+from coordinator.tasks.models import Task, TaskKind
 from tests import factories
 
 ACTOR = Actor.system("test")
@@ -167,6 +168,20 @@ def test_the_no_show_list_writes_its_patients(client, logged_in, case_manager, n
     logged_in(case_manager)
     assert client.get("/scheduling/no-shows").status_code == 200
     assert shown("no_show_worklist") == {chased, missing}
+
+
+def test_the_task_list_writes_its_patients(client, logged_in, case_manager):
+    assigned, elsewhere = patients_of(case_manager, 2)
+    today = local_today()
+    db.session.add(Task(kind=TaskKind.DISCHARGE_CONTACT, patient_id=assigned,
+                        assignee_id=case_manager.id, window_start=today,
+                        due_on=today + timedelta(days=2)))
+    db.session.add(Task(kind=TaskKind.DISCHARGE_CONTACT, patient_id=elsewhere,
+                        assignee_id=None, window_start=today, due_on=today + timedelta(days=2)))
+    db.session.commit()
+    logged_in(case_manager)
+    assert client.get("/tasks/").status_code == 200  # the user's own open tasks
+    assert shown("task_list") == {assigned}
 
 
 def test_the_caseload_calendar_writes_the_patients_it_names(client, logged_in, case_manager,
