@@ -215,6 +215,10 @@ def disclose_duplicates(session: Session, actor: Actor, user: User,
                      patient_id=hidden.id,
                      summary="likely duplicate in another territory: its existence was told",
                      details={"disclosed": "existence only"})
+    if visible:  # their identities are shown beside the refused form: a list of patients
+        audit.record_shown(session, actor, "patient_duplicates",
+                           [candidate.id for candidate in visible],
+                           summary=f"{len(visible)} likely duplicate(s) shown")
     return Disclosed(visible, len(visible) < len(candidates))
 
 

@@ -5,7 +5,7 @@ export and change of that patient."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -109,6 +109,16 @@ def test_api_patient_search_writes_each_patient_returned(client, case_manager):
     response = client.get("/api/v1/patients?name=apilog", headers=bearer(case_manager))
     assert response.status_code == 200
     assert shown("patient_search") == set(ids)
+
+
+def test_the_likely_duplicates_shown_are_written(client, case_manager):
+    existing = factories.make_patient(birth_name="Dupont", first_names="Jacques", sex="M",
+                                      birth_date=date(1948, 3, 14))
+    body = {"birth_name": "Dupont", "first_names": "Jacques", "sex": "M",
+            "birth_date": "1948-03-14", "territory_code": "DOUAISIS"}
+    response = client.post("/api/v1/patients", json=body, headers=bearer(case_manager))
+    assert response.status_code == 409, response.get_json()
+    assert shown("patient_duplicates") == {existing.id}
 
 
 def test_the_case_managers_worklist_writes_its_patients(client, logged_in, case_manager,
