@@ -110,7 +110,7 @@ def search_nir():
         criteria = services.PatientSearch(nir=nir_form.nir.data)
         page = paginate(db.session, services.search_query(current_user, criteria), page=1,
                         per_page=50)
-        services.audit_search(db.session, current_actor(), criteria, page.total)
+        services.audit_search(db.session, current_actor(), criteria, page.total, page.items)
         db.session.commit()
         if page.total == 1:
             return redirect(url_for("patients.show", patient_id=page.items[0].id))

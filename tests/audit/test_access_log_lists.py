@@ -272,9 +272,9 @@ def test_the_access_log_page_lists_that_patients_reads_prints_exports_changes(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     for text in ("patient_search", "printed summary", "exported", "address changed",
-                 case_manager.email, "10.0.0.7", ">print<", ">export<", ">update<"):
+                 case_manager.email, "10.0.0.7", ">Imprimé<", ">Exporté<", ">Modifié<"):
         assert text in page, text
-    assert "the other patient" not in page and ">login<" not in page
+    assert "the other patient" not in page and "<td>Connexion</td>" not in page
     # The five of the history, and the administrator's own opening of the record just now.
     assert page.count("<tr>") - 1 == 6 and admin.email in page
 
