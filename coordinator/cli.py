@@ -251,6 +251,7 @@ def generate_command(patients, territories, territory_count, years, seed, today,
 
 
 def register(app: Flask) -> None:
+    from coordinator.audit.cli import audit
     from coordinator.hl7.cli import listener_command
     from coordinator.imports.cli import import_command
     from coordinator.jobs.cli import jobs
@@ -264,3 +265,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(listener_command)
     app.cli.add_command(generate_command)
+    app.cli.add_command(audit)

@@ -146,7 +146,7 @@ def list_query(user: User, args: dict) -> Select:
     return query.order_by(Appointment.starts_at, Appointment.id)
 
 
-def _audit_search(args: dict, total: int) -> None:
+def _audit_search(args: dict, total: int, shown: list[Appointment]) -> None:
     """A list shows patients' appointments: audited with its criteria and result count."""
     criteria = {name: value.isoformat() if isinstance(value, date) else value
                 for name, value in (("patient", args.get("patient")),
@@ -154,9 +154,9 @@ def _audit_search(args: dict, total: int) -> None:
                                     ("status", args.get("status")),
                                     ("from", args.get("starts_from")),
                                     ("to", args.get("starts_to"))) if value is not None}
-    audit.record(db.session, current_actor(), AuditAction.READ, "appointment_search",
-                 patient_id=args.get("patient"), summary=f"{total} result(s)",
-                 details={"criteria": criteria})
+    audit.record_shown(db.session, current_actor(), "appointment_search",
+                       [appointment.patient_id for appointment in shown],
+                       summary=f"{total} result(s)", details={"criteria": criteria})
 
 
 # -- Answers -----------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ class Appointments(MethodView):
         time); both are inclusive, `to` up to the end of a date.
         """
         page = list_page(list_query(current_user, args), args)
-        _audit_search(args, page.total)
+        _audit_search(args, page.total, page.items)
         db.session.commit()
         return page
 

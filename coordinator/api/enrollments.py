@@ -80,7 +80,8 @@ class Enrollments(MethodView):
             patient_id=args.get("patient"), program_id=program.id if program else None,
             stratum_id=stratum.id if stratum else None, current=args.get("current"))
         page = list_page(assignments.search_query(current_user, criteria), args)
-        assignments.audit_search(db.session, current_actor(), criteria, page.total)
+        assignments.audit_search(db.session, current_actor(), criteria, page.total,
+                                 page.items)
         db.session.commit()
         return page
 

@@ -146,7 +146,7 @@ def _search(args: dict):
         stratum_id=_id_of(Stratum, args, "stratum"),
         case_manager_id=args.get("case_manager"))
     page = list_page(services.search_query(current_user, criteria), args)
-    services.audit_search(db.session, current_actor(), criteria, page.total)
+    services.audit_search(db.session, current_actor(), criteria, page.total, page.items)
     db.session.commit()
     return page
 

@@ -85,7 +85,8 @@ class Tasks(MethodView):
         criteria = {name: args[name] for name in ("status", "kind", "assignee", "patient",
                                                   "overdue") if args.get(name) is not None}
         services.read_tasks(db.session, current_actor(), "task_search", page.total,
-                            patient_id=args.get("patient"), details={"criteria": criteria})
+                            details={"criteria": criteria},
+                            patients=[task.patient_id for task in page.items])
         db.session.commit()
         return page
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from coordinator.audit.models import AuditAction, AuditEntry
 from coordinator.core.context import Actor
 from coordinator.core.csvutil import safe_cell
-from coordinator.core.time import PARIS
+from coordinator.core.time import PARIS, utcnow
 
 
 def record(
@@ -63,12 +63,34 @@ def record_each(session: Session, actor: Actor, action: str, entity_type: str,
         session.execute(insert(AuditEntry), rows)
 
 
+def record_shown(session: Session, actor: Actor, what: str, patient_ids: Iterable[int | None],
+                 *, entity_id: object | None = None, summary: str | None = None,
+                 details: dict | None = None) -> int:
+    """A list (a search, a worklist, a calendar...) showed these patients: one READ entry per
+    patient shown, in that patient's trail, each carrying the list's summary and criteria (so
+    that one entry answers "who saw this patient, where, how"); a list that showed nobody
+    leaves one entry without a patient, with its criteria. One statement (an executemany),
+    written with the caller's unit of work, whatever the number of rows. Returns the number of
+    entries. Give only the patients actually shown (the current page), each once or not."""
+    shown: list[int | None] = list(dict.fromkeys(pid for pid in patient_ids if pid is not None))
+    now = utcnow()
+    common = {"occurred_at": now, "actor_user_id": actor.user_id, "actor_label": actor.label,
+              "ip_address": actor.ip_address, "action": AuditAction.READ, "entity_type": what,
+              "entity_id": None if entity_id is None else str(entity_id),
+              "summary": summary[:500] if summary else None,
+              "details": details}
+    rows = [{**common, "patient_id": patient_id} for patient_id in shown or [None]]
+    session.execute(insert(AuditEntry), rows)
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     actor: str | None = None
     action: str | None = None
     entity_type: str | None = None
     patient_ids: tuple[int, ...] = ()  # a patient and the records merged into it
+    actions: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
 
@@ -86,6 +108,8 @@ def filtered_query(criteria: AuditFilter) -> Select:
         query = query.where(AuditEntry.action == criteria.action)
     if criteria.entity_type:
         query = query.where(AuditEntry.entity_type == criteria.entity_type)
+    if criteria.actions:
+        query = query.where(AuditEntry.action.in_(criteria.actions))
     if criteria.patient_ids:
         query = query.where(AuditEntry.patient_id.in_(criteria.patient_ids))
     if criteria.date_from:
@@ -94,6 +118,18 @@ def filtered_query(criteria: AuditFilter) -> Select:
         end = _local_midnight_utc(criteria.date_to + timedelta(days=1))
         query = query.where(AuditEntry.occurred_at < end)
     return query.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+
+
+# What a patient's access log lists: every read, print, export and change of their data.
+PATIENT_ACTIONS = (AuditAction.READ, AuditAction.PRINT, AuditAction.EXPORT, AuditAction.CREATE,
+                   AuditAction.UPDATE, AuditAction.DELETE, AuditAction.MERGE)
+
+
+def patient_log(patient_ids: Iterable[int], since: date | None = None) -> Select:
+    """A patient's access log (`patient_ids`: theirs and the records merged into it), newest
+    first: who read, printed, exported or changed their data, when, and what."""
+    return filtered_query(AuditFilter(patient_ids=tuple(patient_ids), actions=PATIENT_ACTIONS,
+                                      date_from=since))
 
 
 CSV_COLUMNS = (

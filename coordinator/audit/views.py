@@ -65,3 +65,13 @@ def export():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.get("/patients/<int:patient_id>")
+@require(AUDIT_READER)
+def patient_log(patient_id: int):
+    """A patient's access log: every read, print, export and change of their data (the records
+    merged into theirs included), newest first, paginated."""
+    page = paginate(db.session, services.patient_log(_patient_ids(patient_id)))
+    return render_template("audit/patient.html", patient_id=patient_id, page=page,
+                           action_labels=ACTION_LABELS)

@@ -3,13 +3,13 @@ the shared plans of a GP or care-team professional."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from coordinator.audit import services as audit
-from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.careplans.models import CarePlan, PlanStatus
 from coordinator.core.context import Actor
@@ -46,6 +46,7 @@ def shared_with(user: User) -> Select:
     return plans_query(user, status=PlanStatus.ACTIVE)
 
 
-def audit_list(session: Session, actor: Actor, shown: int) -> None:
-    """A list of plans shows patient identities: audited like a search."""
-    audit.record(session, actor, AuditAction.READ, "care_plan_list", summary=f"{shown} row(s)")
+def audit_list(session: Session, actor: Actor, plans: Sequence[CarePlan]) -> None:
+    """A list of plans shows patient identities: one entry per patient shown (the page)."""
+    audit.record_shown(session, actor, "care_plan_list", [plan.patient_id for plan in plans],
+                       summary=f"{len(plans)} row(s)")

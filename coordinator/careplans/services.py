@@ -704,6 +704,12 @@ def read_plan(session: Session, actor: Actor, plan: CarePlan) -> CarePlan:
     return plan
 
 
+def read_new_plan_form(session: Session, actor: Actor, patient_id: int) -> None:
+    """The new-plan form shows the patient and their stratum's suggestions: an audited read."""
+    audit.record(session, actor, AuditAction.READ, "care_plan_form", patient_id,
+                 patient_id=patient_id, summary="new plan form")
+
+
 def read_plans(session: Session, actor: Actor, plans: list[CarePlan]) -> None:
     """Plans returned whole (an API list): one audited read per plan, written at once."""
     audit.record_each(session, actor, AuditAction.READ, "care_plan",

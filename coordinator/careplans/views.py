@@ -87,7 +87,7 @@ def index():
     query = lists.plans_query(current_user, status=form.status.data or None,
                               review_due=bool(form.review_due.data), mine=bool(form.mine.data))
     page = paginate(db.session, query)
-    lists.audit_list(db.session, current_actor(), len(page.items))
+    lists.audit_list(db.session, current_actor(), page.items)
     db.session.commit()
     return render_template("careplans/index.html", page=page, form=form,
                            batch_form=BatchPrintForm(formdata=None))
@@ -206,6 +206,8 @@ def create(patient_id: int):
             flash(_("Draft plan saved."), "success")
             return redirect(url_for("careplans.show", plan_id=plan.id))
     status = 400 if request.method == "POST" else 200
+    services.read_new_plan_form(db.session, current_actor(), patient.id)
+    db.session.commit()
     return render_template("careplans/form.html", form=form, patient=patient, plan=None,
                            strata=strata, stratum=stratum), status
 

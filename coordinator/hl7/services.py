@@ -393,9 +393,11 @@ def count_pending(session: Session, user: User) -> int:
 
 def read_list(session: Session, actor: Actor, messages: Collection[Hl7Message],
               total: int) -> None:
-    """The reconciliation list was read (it shows what hospitals said of patients)."""
-    audit.record(session, actor, AuditAction.READ, "hl7_reconciliation",
-                 summary=f"{total} message(s)")
+    """The reconciliation list was read (it shows what hospitals said of patients): one entry
+    per registry patient a shown message is linked to."""
+    audit.record_shown(session, actor, "hl7_reconciliation",
+                       [message.patient_id for message in messages],
+                       summary=f"{total} message(s)")
 
 
 def read_message(session: Session, actor: Actor, message: Hl7Message) -> Hl7Message:

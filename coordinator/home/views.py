@@ -77,9 +77,15 @@ def _worklists(programs) -> dict:
     tasks = paginate(db.session, task_lists.worklist(current_user, today), per_page=50)
     overdue_count = count(db.session, task_lists.worklist(current_user, today)
                           .where(task_lists.overdue(today)))
-    worklists.audit_view(db.session, current_actor(),
-                         len(caseload.items) + len(unstratified.items) + len(went_up)
-                         + len(reviews.items) + len(tasks.items) + task_alerts.count(alerts))
+    worklists.audit_view(
+        db.session, current_actor(),
+        len(caseload.items) + len(unstratified.items) + len(went_up)
+        + len(reviews.items) + len(tasks.items) + task_alerts.count(alerts),
+        [*(patient.id for patient in caseload.items),
+         *(patient.id for patient in unstratified.items),
+         *(row[0].id for row in went_up), *(plan.patient_id for plan in reviews.items),
+         *(task.patient_id for task in tasks.items),
+         *(alert.stay.patient_id for rows in alerts.values() for alert in rows)])
     db.session.commit()
     return {"filter_form": form, "caseload": caseload, "unstratified": unstratified,
             "went_up": went_up, "reviews": reviews, "followups": followups,
@@ -90,7 +96,7 @@ def _worklists(programs) -> dict:
 def _shared_plans() -> dict:
     """A GP's (or care-team professional's) home: the active plans shared with them."""
     plans = paginate(db.session, plan_lists.shared_with(current_user))
-    plan_lists.audit_list(db.session, current_actor(), len(plans.items))
+    plan_lists.audit_list(db.session, current_actor(), plans.items)
     db.session.commit()
     return {"plans": plans}
 

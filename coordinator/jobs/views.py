@@ -35,8 +35,9 @@ def index():
 @require(ADMIN)
 def outbox_messages():
     page = paginate(db.session, outbox.newest_first())
-    audit.record(db.session, current_actor(), AuditAction.READ, "outbox",
-                 summary=f"{len(page.items)} message(s)")
+    audit.record_shown(db.session, current_actor(), "outbox",
+                       [message.patient_id for message in page.items],
+                       summary=f"{len(page.items)} message(s)")
     db.session.commit()
     return render_template("jobs/outbox.html", page=page, status_labels=OUTBOX_STATUS_LABELS)
 

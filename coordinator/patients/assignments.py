@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -215,10 +216,12 @@ def search_query(user: User, criteria: AssignmentSearch) -> Select:
 
 
 def audit_search(session: Session, actor: Actor, criteria: AssignmentSearch,
-                 total: int) -> None:
-    """Listing assignments shows patients' strata: audited with the criteria and count."""
-    audit.record(session, actor, AuditAction.READ, "stratum_assignment_search",
-                 summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})
+                 total: int, shown: Iterable[StratumAssignment]) -> None:
+    """Listing assignments shows patients' strata: one entry per patient shown (the page),
+    with the criteria and count."""
+    audit.record_shown(session, actor, "stratum_assignment_search",
+                       [row.patient_id for row in shown],
+                       summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})
 
 
 def read_assignment(session: Session, actor: Actor, row: StratumAssignment

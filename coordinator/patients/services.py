@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -214,6 +215,10 @@ def disclose_duplicates(session: Session, actor: Actor, user: User,
                      patient_id=hidden.id,
                      summary="likely duplicate in another territory: its existence was told",
                      details={"disclosed": "existence only"})
+    if visible:  # their identities are shown beside the refused form: a list of patients
+        audit.record_shown(session, actor, "patient_duplicates",
+                           [candidate.id for candidate in visible],
+                           summary=f"{len(visible)} likely duplicate(s) shown")
     return Disclosed(visible, len(visible) < len(candidates))
 
 
@@ -328,10 +333,12 @@ def search_query(user: User, criteria: PatientSearch) -> Select:
     return query.order_by(Patient.birth_name_folded, Patient.first_name_folded, Patient.id)
 
 
-def audit_search(session: Session, actor: Actor, criteria: PatientSearch, total: int) -> None:
-    """A search shows patient identities: it is audited with its criteria and result count."""
-    audit.record(session, actor, AuditAction.READ, "patient_search",
-                 summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})
+def audit_search(session: Session, actor: Actor, criteria: PatientSearch, total: int,
+                 shown: Iterable[Patient]) -> None:
+    """A search shows patient identities: one entry per patient shown (the page), each with the
+    criteria and the result count."""
+    audit.record_shown(session, actor, "patient_search", [patient.id for patient in shown],
+                       summary=f"{total} result(s)", details={"criteria": criteria.as_dict()})
 
 
 # -- What higher layers add to the record page (extension points, wired in coordinator/web.py) --

@@ -90,7 +90,7 @@ def index():
             territory_id=form.territory_id.data, program_id=form.program_id.data,
             stratum_id=form.stratum_id.data, case_manager_id=form.case_manager_id.data)
         page = paginate(db.session, services.search_query(current_user, criteria))
-        services.audit_search(db.session, current_actor(), criteria, page.total)
+        services.audit_search(db.session, current_actor(), criteria, page.total, page.items)
         db.session.commit()
     status = 400 if form.errors else 200
     return render_template("patients/index.html", form=form, nir_form=NirSearchForm(),
@@ -110,7 +110,7 @@ def search_nir():
         criteria = services.PatientSearch(nir=nir_form.nir.data)
         page = paginate(db.session, services.search_query(current_user, criteria), page=1,
                         per_page=50)
-        services.audit_search(db.session, current_actor(), criteria, page.total)
+        services.audit_search(db.session, current_actor(), criteria, page.total, page.items)
         db.session.commit()
         if page.total == 1:
             return redirect(url_for("patients.show", patient_id=page.items[0].id))

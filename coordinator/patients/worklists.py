@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -78,9 +79,9 @@ def stratum_went_up(user: User, filters: WorklistFilter, today: date) -> Select:
     return query.order_by(moves.c.effective_date.desc(), Patient.id)
 
 
-def audit_view(session: Session, actor: Actor, shown: int) -> None:
-    """Worklists show patient identities: their display is audited like a search."""
+def audit_view(session: Session, actor: Actor, shown: int,
+               patient_ids: Iterable[int | None]) -> None:
+    """Worklists show patient identities: one entry per patient shown (in any of the lists)."""
     from coordinator.audit import services as audit
-    from coordinator.audit.models import AuditAction
 
-    audit.record(session, actor, AuditAction.READ, "worklist", summary=f"{shown} row(s)")
+    audit.record_shown(session, actor, "worklist", patient_ids, summary=f"{shown} row(s)")

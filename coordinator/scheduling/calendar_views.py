@@ -78,7 +78,8 @@ def _render(scope: str, shown: calendar.Period, listing: calendar.Listing, *, en
     services.read_appointments(
         db.session, current_actor(), f"{scope}_calendar",
         len(listing.appointments) - len(hidden),
-        patient_id=owner.id if scope == "patient" else None)
+        patient_id=owner.id if scope == "patient" else None,
+        patients=[a.patient_id for a in listing.appointments if a.id not in hidden])
     grid = calendar.week_grid(shown, listing) if shown.view == "week" else \
         calendar.month_grid(shown, listing)
     nav = partial(url_for, endpoint, **({"owner_id": owner.id} if owner else {}))

@@ -165,7 +165,8 @@ def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = Non
                 permissions.feed_names_patient(territory_id, appointment.patient):
             named.add(appointment.patient_id)
     actor = replace(Actor.system(f"calendar-feed-{feed.id}"), ip_address=ip_address)
-    audit.record(session, actor, AuditAction.READ, "calendar_feed", feed.id,
-                 patient_id=feed.patient_id, summary=f"{len(appointments)} appointment(s)",
-                 details={"patient_ids": sorted(named)})
+    audit.record_shown(session, actor, "calendar_feed",
+                       [feed.patient_id] if feed.patient_id is not None else sorted(named),
+                       entity_id=feed.id, summary=f"{len(appointments)} appointment(s)",
+                       details={"patient_ids": sorted(named)})
     return calendar.to_ical()

@@ -398,10 +398,12 @@ def move_round(session: Session, actor: Actor, round_: FollowUpRound, days: int,
 
 
 def read_appointments(session: Session, actor: Actor, what: str, shown: int,
-                      patient_id: int | None = None) -> None:
-    """Showing appointments (a calendar, a worklist) shows patient data: audited."""
-    audit.record(session, actor, AuditAction.READ, what, patient_id=patient_id,
-                 summary=f"{shown} appointment(s)")
+                      patient_id: int | None = None, *,
+                      patients: Iterable[int | None] = (), details: dict | None = None) -> None:
+    """Showing appointments (a calendar, a worklist) shows patient data: one entry per patient
+    shown (`patient_id` for one patient's page, else `patients`, those named on the page)."""
+    audit.record_shown(session, actor, what, [patient_id] if patient_id is not None else patients,
+                       summary=f"{shown} appointment(s)", details=details)
 
 
 def upcoming(session: Session, patient_id: int, now: datetime,

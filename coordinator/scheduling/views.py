@@ -382,7 +382,9 @@ def no_shows():
     missing = db.session.scalars(worklists.outcome_missing(current_user, utcnow())
                                  .limit(200)).all()
     services.read_appointments(db.session, current_actor(), "no_show_worklist",
-                               len(rows) + len(missing))
+                               len(rows) + len(missing),
+                               patients=[*(row[0].patient_id for row in rows),
+                                         *(appointment.patient_id for appointment in missing)])
     db.session.commit()
     return render_template("scheduling/no_shows.html", rows=rows, missing=missing,
                            flag_from=worklists.FLAG_FROM)
@@ -418,7 +420,8 @@ def day():
                   "success")
             return redirect(url_for("scheduling.day", date=chosen.isoformat()))
     appointments = db.session.scalars(worklists.day_list(current_user, chosen)).all()
-    services.read_appointments(db.session, current_actor(), "day_list", len(appointments))
+    services.read_appointments(db.session, current_actor(), "day_list", len(appointments),
+                               patients=[appointment.patient_id for appointment in appointments])
     db.session.commit()
     return render_template("scheduling/day.html", day=chosen, appointments=appointments,
                            form=form, previous=chosen - timedelta(days=1),

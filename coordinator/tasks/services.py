@@ -260,10 +260,12 @@ def read_task(session: Session, actor: Actor, task: Task) -> None:
 
 
 def read_tasks(session: Session, actor: Actor, what: str, shown: int,
-               patient_id: int | None = None, details: dict | None = None) -> None:
-    """Showing a list of tasks or alerts shows patient data: audited."""
-    audit.record(session, actor, AuditAction.READ, what, patient_id=patient_id,
-                 summary=f"{shown} row(s)", details=details)
+               patient_id: int | None = None, details: dict | None = None, *,
+               patients: Iterable[int | None] = ()) -> None:
+    """Showing a list of tasks or alerts shows patient data: one entry per patient shown
+    (`patient_id` for one patient's page, else `patients`, those of the page's rows)."""
+    audit.record_shown(session, actor, what, [patient_id] if patient_id is not None else patients,
+                       summary=f"{shown} row(s)", details=details)
 
 
 # -- Alert acknowledgements ----------------------------------------------------------------------

@@ -57,7 +57,8 @@ def index():
     filters = lists.TaskFilter(status=None if status == "all" else status,
                                assignee_id=current_user.id if mine else None)
     page = paginate(db.session, lists.list_query(current_user, filters, local_today()))
-    services.read_tasks(db.session, current_actor(), "task_list", len(page.items))
+    services.read_tasks(db.session, current_actor(), "task_list", len(page.items),
+                        patients=[task.patient_id for task in page.items])
     db.session.commit()
     return render_template("tasks/index.html", page=page, status=status, mine=mine,
                            statuses=list(TaskStatus))

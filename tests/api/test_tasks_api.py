@@ -53,7 +53,10 @@ def test_list_and_filters(api, case_manager, patient, stay):
     assert caller.get("/api/v1/tasks?status=done").get_json()["total"] == 0
     search = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity_type == "task_search")).all()
-    assert len(search) == 6
+    # Six searches: one entry per patient each showed (2 + 1 + 1 + 1 + 2), and the empty one
+    # leaves its criteria without a patient.
+    assert len(search) == 8
+    assert [e.details["criteria"] for e in search if e.patient_id is None] == [{"status": "done"}]
 
 
 @pytest.mark.parametrize("query, field", [
