@@ -57,6 +57,7 @@ from coordinator.patients import merge
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
+from coordinator.rights import labels
 from coordinator.scheduling.models import Appointment, CalendarFeed, FollowUpRound
 from coordinator.stays.models import ClinicalEvent, Stay
 from coordinator.strata.models import StratumAssignment
@@ -273,7 +274,8 @@ def export_html(held: Held, generated_by: str) -> str:
     """The readable export, in the current language (the reader's)."""
     return render_template("rights/export.html", held=held, patient=held.patient,
                            generated_at=utcnow(), generated_by=generated_by,
-                           legal_basis=LEGAL_BASIS)
+                           legal_basis=LEGAL_BASIS, action_labels=labels.ACTION_LABELS,
+                           record_labels=labels.RECORD_LABELS)
 
 
 def export_pdf(session: Session, actor: Actor, patient: Patient, reader_name: str,
