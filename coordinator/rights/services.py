@@ -54,6 +54,7 @@ from coordinator.core.time import utcnow
 from coordinator.hl7.models import Hl7Message
 from coordinator.outbox.models import OutboxMessage
 from coordinator.patients import merge
+from coordinator.patients.forms import IDENTITY_CHOICES
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.printing import pdf as pdfs
 from coordinator.printing import services as printing
@@ -275,7 +276,8 @@ def export_html(held: Held, generated_by: str) -> str:
     return render_template("rights/export.html", held=held, patient=held.patient,
                            generated_at=utcnow(), generated_by=generated_by,
                            legal_basis=LEGAL_BASIS, action_labels=labels.ACTION_LABELS,
-                           record_labels=labels.RECORD_LABELS)
+                           record_labels=labels.RECORD_LABELS,
+                           identity_labels=dict(IDENTITY_CHOICES))
 
 
 def export_pdf(session: Session, actor: Actor, patient: Patient, reader_name: str,
