@@ -153,8 +153,8 @@ def _ids_of(patient) -> dict[str, set[int]]:
     return {kind: {row["id"] for row in document[kind]} for kind in KINDS}
 
 
-def test_the_access_log_follows_the_records_merged_into_the_patients(admin_client, admin,
-                                                                     patient, case_manager):
+def test_the_access_log_follows_the_records_merged_into_the_patients(
+        app, admin_client, admin, patient, case_manager, tmp_path):
     twin = factories.make_patient(birth_name="Exportable", first_names="Jeanne",
                                   case_manager_id=case_manager.id)
     patient_services.read_patient(db.session, Actor.for_user(case_manager), twin)
@@ -166,6 +166,10 @@ def test_the_access_log_follows_the_records_merged_into_the_patients(admin_clien
                for row in document["access_log"])
     # The merged-away record is exported through the one it went into.
     assert admin_client.get(f"/patients/{twin.id}/rights/export.json").status_code == 404
+    refused = app.test_cli_runner().invoke(args=["patients", "export", str(twin.id),
+                                                 "--output", str(tmp_path / "twin.json")])
+    assert refused.exit_code != 0 and f"merged into record {patient.id}" in refused.output
+    assert not (tmp_path / "twin.json").exists()
 
 
 def test_each_export_is_audited_with_what_it_held(admin_client, admin, patient, case_manager):
