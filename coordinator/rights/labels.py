@@ -1,18 +1,13 @@
-"""What the readable export calls the entries of the access log: their actions and the kinds
-of record they were about (any other kind is shown by its code)."""
+"""What the readable export calls the entries of the access log: their actions (the audit
+pages' labels) and the kinds of record they were about (any other kind is shown by its code)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from coordinator.audit.models import AuditAction
+from coordinator.audit import labels as audit_labels
 
-ACTION_LABELS = {
-    AuditAction.READ: _l("read"), AuditAction.CREATE: _l("created"),
-    AuditAction.UPDATE: _l("changed"), AuditAction.DELETE: _l("deleted"),
-    AuditAction.PRINT: _l("printed"), AuditAction.EXPORT: _l("exported"),
-    AuditAction.MERGE: _l("merged"),
-}
+ACTION_LABELS = audit_labels.ACTION_LABELS  # the audit pages' own words
 RECORD_LABELS = {
     "patient": _l("the record"), "care_plan": _l("a care plan"),
     "care_plan_comment": _l("a comment on a plan"), "appointment": _l("an appointment"),

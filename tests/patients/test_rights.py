@@ -214,7 +214,7 @@ def test_the_pdf_is_in_french_for_a_french_reader(admin_client, patient, case_ma
     text = " ".join(" ".join(page.extract_text().split())
                     for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "Journal des accès" in text and "Séjours hospitaliers" in text
-    assert "Adresse postale" in text and "Provisoire" in text and "consulté" in text
+    assert "Adresse postale" in text and "Provisoire" in text and "Consulté" in text
 
 
 def test_a_pdf_that_cannot_be_rendered_writes_nothing(admin_client, patient, monkeypatch):
