@@ -592,3 +592,18 @@ def can_fetch_metrics_report(user: User, batch: Any) -> bool:
     return can_read_territory_metrics(user, asked.get("territory_id")) and \
         (not asked.get("exact") or reads_exact_metrics(user)) and \
         (not asked.get("caseload_of") or can_read_caseload_metrics(user))
+
+
+# --- rights ---
+# Patients' rights (L1111-7, docs/patients-rights.md): the export of everything held about a
+# patient, their access log included, is made by the registry's administrators, who answer the
+# access requests. Not by the territory's case managers: the access log names every member of
+# staff who read the record, and the request is the data controller's to answer, once, traced.
+
+RIGHTS_EXPORTER = ADMIN
+
+
+def can_export_patient_record(user: User, patient: Patient | None) -> bool:
+    """An administrator, for a record they may open (not a record merged into another: its
+    data and its access log are exported with the record it was merged into)."""
+    return RIGHTS_EXPORTER.permits(user) and can_view_patient(user, patient)

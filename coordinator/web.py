@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_hl7(app)
     register_metrics_report(app)
+    register_rights(app)
     register_api(app)
     register_cli(app)
     scheduler.init_app(app)
@@ -88,6 +89,7 @@ def wire_extension_points(app: Flask) -> None:
     wire_stays(app)
     wire_timeline(app)
     wire_hl7(app)
+    wire_rights(app)
 
 
 def wire_stays(app: Flask) -> None:
@@ -142,6 +144,26 @@ def wire_hl7(app: Flask) -> None:
     from coordinator.patients import merge
 
     extending.provide(app, merge.MOVE_RECORDS, hl7_services.move_messages)
+
+
+def wire_rights(app: Flask) -> None:
+    """Patients' rights (`coordinator/rights/`): the record's "Patient's rights" section, for
+    administrators, last."""
+    from coordinator.core import extending
+    from coordinator.patients import services as patient_services
+    from coordinator.rights import views as rights_views
+
+    extending.provide(app, patient_services.RECORD_SECTIONS, rights_views.record_section)
+
+
+def register_rights(app: Flask) -> None:
+    """The exports of everything held about a patient: their pages and `flask patients
+    export` (docs/patients-rights.md)."""
+    from coordinator.rights.cli import patients
+    from coordinator.rights.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(patients)
 
 
 def register_hl7(app: Flask) -> None:

@@ -85,15 +85,20 @@ def render(session: Session, html: str, time_limit: float | None = None) -> Rend
     hit = cached(session, key)
     if hit is not None:
         return hit
+    return store(session, key, render_uncached(html, time_limit))
+
+
+def render_uncached(html: str, time_limit: float | None = None) -> bytes:
+    """The PDF of `html`, rendered now and kept nowhere (a document that differs at each print
+    and should not stay on the server: a patient's export). The time limit and the errors are
+    those of `render`."""
     if time_limit:
-        pdf = pdfs.render_pdf_within(html, time_limit)
-    else:
-        try:
-            pdf = pdfs.render_pdf(html)
-        except Exception as error:  # WeasyPrint's errors have no common class
-            log.exception("a document could not be rendered")
-            raise pdfs.RenderFailed(str(error)) from error
-    return store(session, key, pdf)
+        return pdfs.render_pdf_within(html, time_limit)
+    try:
+        return pdfs.render_pdf(html)
+    except Exception as error:  # WeasyPrint's errors have no common class
+        log.exception("a document could not be rendered")
+        raise pdfs.RenderFailed(str(error)) from error
 
 
 CACHE_DAYS = 30
