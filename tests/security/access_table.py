@@ -97,6 +97,8 @@ TABLE: dict[str, str] = {
     "POST home.set_language":                              "ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok",
 
     "POST imports.cancel":                                 "login ok    ok    404   403   403   403   403   403   403   403",
+    "GET imports.example":                                 "login ok    ok    ok    403   403   403   403   403   403   403",
+    "GET imports.formats":                                 "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET imports.index":                                   "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET imports.new":                                     "login ok    ok    ok    403   403   403   403   403   403   403",
     "POST imports.new":                                    "login ok    ok    ok    403   403   403   403   403   403   403",
@@ -131,7 +133,10 @@ TABLE: dict[str, str] = {
     "GET patients.index":                                  "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET patients.merge":                                  "login ok    403   403   403   403   403   403   403   403   403",
     "POST patients.merge":                                 "login ok    403   403   403   403   403   403   403   403   403",
+    "POST patients.search_nir":                            "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET patients.show":                                   "login ok    ok    404   403   403   403   403   403   403   403",
+    "GET patients.withdraw_consent":                       "login ok    ok    404   403   403   403   403   403   403   403",
+    "POST patients.withdraw_consent":                      "login ok    ok    404   403   403   403   403   403   403   403",
 
     "GET programs.create":                                 "login ok    403   403   403   403   403   403   403   403   403",
     "POST programs.create":                                "login ok    403   403   403   403   403   403   403   403   403",
@@ -233,6 +238,7 @@ TABLE: dict[str, str] = {
 
     "GET /api/v1/patients":                                "401   ok    ok    ok    403   403   403   403   403   403   403",
     "POST /api/v1/patients":                               "401   ok    ok    422   403   403   403   403   403   403   403",
+    "POST /api/v1/patients/search":                        "401   ok    ok    ok    403   403   403   403   403   403   403",
     "GET /api/v1/patients/{patient_id}":                   "401   ok    ok    404   404   404   404   404   404   404   403",
     "PATCH /api/v1/patients/{patient_id}":                 "401   ok    ok    404   403   403   403   403   403   403   403",
 

@@ -208,7 +208,7 @@ def build_world() -> World:
         "message_id": message.id, "feed_id": feed.id, "token": token,
         "name": "mark_outcome_missing", "program_id": program.id, "stratum_code": stratum.code,
         "indicator_code": indicator.code if indicator else "x", "key": "headline",
-        "plans_batch": plans_batch.id, "report_batch": report_batch.id,
+        "kind": "patients", "plans_batch": plans_batch.id, "report_batch": report_batch.id,
         "program_code": program.code, "territory_code": "DOUAISIS",
     }
     return world
