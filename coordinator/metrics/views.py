@@ -21,7 +21,7 @@ from coordinator.core.errors import ValidationError
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
-from coordinator.metrics import charts, exports, services, tables
+from coordinator.metrics import charts, exports, report, services, tables
 from coordinator.metrics.forms import DashboardForm
 from coordinator.permissions import (
     METRICS_READER,
@@ -149,7 +149,8 @@ def dashboard():
         selection=asked.selection, result=figures.result, tables={t.key: t for t in built},
         charts={t.key: charts.chart(t) for t in built},
         links={t.key: [_link(row, t.key, readable) for row in t.rows] for t in built},
-        exact=figures.result.exact)
+        exact=figures.result.exact,
+        print_url=url_for("metrics_report.pdf", **report.query(asked.selection)))
     return render_template("metrics/dashboard.html", **context)
 
 

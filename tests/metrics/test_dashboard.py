@@ -285,3 +285,17 @@ def test_the_page_costs_the_same_statements_whatever_the_rows(logged_in, admin, 
         assert client.get(url).status_code == 200
     assert large.count == small.count, large.report()
     assert small.count < 60, small.report()  # the services are set-based
+
+
+def test_the_dashboard_prints_its_selection_as_the_council_report(client, logged_in, council):
+    """#14 item 7: "the demo council ... prints": the page links the report of its selection."""
+    import re
+
+    page = logged_in(council).get("/metrics/?period=custom&from=2026-01-01&to=2026-06-30")
+    body = page.get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-testid="print-report"', body)
+    assert link is not None
+    url = link.group(1).replace("&amp;", "&")
+    assert "from=2026-01-01" in url and "to=2026-06-30" in url
+    printed = client.get(url)
+    assert printed.status_code in (200, 302), printed.status_code
