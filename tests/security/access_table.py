@@ -47,6 +47,7 @@ TABLE: dict[str, str] = {
 
     "GET audit.export":                                    "login ok    403   403   403   403   403   403   403   403   403",
     "GET audit.index":                                     "login ok    403   403   403   403   403   403   403   403   403",
+    "GET audit.patient_log":                               "login ok    403   403   403   403   403   403   403   403   403",
 
     "GET auth.change_password":                            "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
     "POST auth.change_password":                           "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
@@ -134,6 +135,8 @@ TABLE: dict[str, str] = {
     "GET patients.merge":                                  "login ok    403   403   403   403   403   403   403   403   403",
     "POST patients.merge":                                 "login ok    403   403   403   403   403   403   403   403   403",
     "POST patients.search_nir":                            "login ok    ok    ok    403   403   403   403   403   403   403",
+    "GET rights.export_json":                              "login ok    403   403   403   403   403   403   403   403   403",
+    "GET rights.export_pdf":                               "login ok    403   403   403   403   403   403   403   403   403",
     "GET patients.show":                                   "login ok    ok    404   403   403   403   403   403   403   403",
     "GET patients.withdraw_consent":                       "login ok    ok    404   403   403   403   403   403   403   403",
     "POST patients.withdraw_consent":                      "login ok    ok    404   403   403   403   403   403   403   403",
