@@ -116,6 +116,7 @@ class ImportRun:
         self.today = local_today()
         self.present: frozenset[str] = frozenset()  # the format's columns found in the header
         self.context: dict = {}  # reference data a kind loads once per run
+        self.disclosed: set[int] = set()  # records of elsewhere said to exist (audited on them)
         self.errors = Messages()
         self.warnings = Messages()
         self.refused = False  # the whole file is refused (header, encoding, unreadable CSV)
@@ -229,6 +230,12 @@ def _store(run: ImportRun, kind, status: ImportStatus) -> None:
         details={"kind": kind.name, "status": status, "dry_run": run.options.dry_run,
                  "rows": run.rows_read, "errors": run.errors.count},
     )
+    if run.disclosed:  # another territory's records said to exist (no id): in their trail
+        audit.record_shown(session, run.actor, "import_match_elsewhere", sorted(run.disclosed),
+                           entity_id=report.id,
+                           summary="likely duplicate in another territory: its existence was "
+                                   "told by an import",
+                           details={"disclosed": "existence only", "import_report": report.id})
     session.flush()
 
 

@@ -191,3 +191,7 @@ def test_a_duplicate_in_another_territory_is_said_to_exist_without_its_id(sessio
         "administrator (nothing else about it is shown).",
     ]
     assert not any(f"#{hidden.id}" in message for message in said)
+    # the attempt is in that record's access log (the import itself wrote nothing)
+    told = session.scalars(select(AuditEntry).where(AuditEntry.patient_id == hidden.id,
+                                                    AuditEntry.action == "read")).all()
+    assert [entry.entity_type for entry in told] == ["import_match_elsewhere"]

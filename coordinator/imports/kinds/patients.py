@@ -194,6 +194,12 @@ class PatientsKind(UpsertKind):
                 found = self._match(nir, identity, by_nir, by_identity, seen_nir, seen_identity)
                 if found is not None:
                     column, message = found
+                    if message is ELSEWHERE_MESSAGE:
+                        hidden = run.context["hidden_matches"]
+                        told = hidden.get(("nir", nir)) if column == "nir" else \
+                            hidden.get(("identity", identity))
+                        if told is not None:
+                            run.disclosed.add(told)
                     if run.options.accept_duplicates:
                         run.warnings.add(line, column, _l("%(message)s Imported as asked "
                                                           "(duplicates accepted).",
@@ -246,9 +252,14 @@ class PatientsKind(UpsertKind):
                        Patient.merged_into_id.is_(None)))
         by_nir: dict[str, int] = {}
         by_identity: dict[tuple, int] = {}
+        hidden = run.context.setdefault("hidden_matches", {})
         for patient_id, nir, birth_name, birth_date, first_name, territory_id in found:
             if not in_scope(run, territory_id):
-                patient_id = ELSEWHERE  # its existence only: no id, nothing else
+                # its existence only: no id, nothing else; the attempt is audited on it
+                hidden.setdefault(("nir", nir), patient_id)
+                hidden.setdefault(("identity", (birth_name, birth_date, first_name)),
+                                  patient_id)
+                patient_id = ELSEWHERE
             if nir:
                 by_nir[nir] = min(patient_id, by_nir.get(nir, patient_id))
             key = (birth_name, birth_date, first_name)
