@@ -186,7 +186,7 @@ def verify(connection: Connection | Session, batch_size: int = 1000) -> Verifica
             values = row._mapping
             if row.sequence != last + 1:
                 missing = (f"{last + 1}" if row.sequence == last + 2
-                           else f"{last + 1}–{row.sequence - 1}")
+                           else f"{last + 1} to {row.sequence - 1}")
                 return broken(row, "missing",
                               f"entry sequence {missing} missing (deleted) before it")
             if row.previous_hash != previous:
@@ -201,7 +201,7 @@ def verify(connection: Connection | Session, batch_size: int = 1000) -> Verifica
     if (last, previous) != (head_sequence, head_hash):
         if last < head_sequence:
             return broken(None, "missing",
-                          f"entries {last + 1}–{head_sequence} missing (deleted) at the end")
+                          f"entries {last + 1} to {head_sequence} missing (deleted) at the end")
         return broken(None, "altered", "the last entry is not the head the writers recorded")
     return Verification(True, verified, head_sequence, head_hash, anchor_sequence)
 
