@@ -189,35 +189,42 @@ def test_purge_refuses_to_anchor_past_a_hole(session):
 
 @pytest.mark.live_database
 @pytest.mark.skipif(not dbutil.is_postgres(), reason="SQLite has one writer at a time")
-def test_concurrent_writers_on_postgresql_keep_the_chain_whole(app):
+def test_concurrent_writers_on_postgresql_keep_the_chain_whole(tmp_path):
+    """On a database of its own (its entries are committed: the shared one stays empty)."""
     from tests.core.live import together
 
-    engine = create_engine(dbutil.TEST_DATABASE_URL)
+    url = dbutil.fresh_database(tmp_path)
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
     per_writer, writers = 25, 4
-    with Session(engine) as session:
-        before = chain.take_head(session.connection())[0]
-        session.rollback()
+    try:
+        with app.app_context():
+            flask_migrate.upgrade()
+            db.session.remove()
+        engine = create_engine(url)
 
-    def write(index: int) -> int:
-        with app.app_context(), Session(engine) as session:
-            for number in range(per_writer):
-                if number % 5 == 4:
-                    audit.record_each(session, ACTOR, "read", "patient",
-                                      [(index, index), (number, None)])
-                else:
-                    audit.record(session, ACTOR, "read", "patient", number,
-                                 summary=f"writer {index}")
-                session.commit()
-        return index
+        def write(index: int) -> int:
+            with app.app_context(), Session(engine) as session:
+                for number in range(per_writer):
+                    if number % 5 == 4:
+                        audit.record_each(session, ACTOR, "read", "patient",
+                                          [(index, index), (number, None)])
+                    else:
+                        audit.record(session, ACTOR, "read", "patient", number,
+                                     summary=f"writer {index}")
+                    session.commit()
+            return index
 
-    together(writers, write)
-    with Session(engine) as session:
-        result = chain.verify(session.connection(), batch_size=7)
-        sequences = session.scalars(select(AuditEntry.sequence)
-                                    .where(AuditEntry.sequence > before)).all()
-    engine.dispose()
+        together(writers, write)
+        with Session(engine) as session:
+            result = chain.verify(session.connection(), batch_size=7)
+            sequences = session.scalars(select(AuditEntry.sequence)).all()
+        engine.dispose()
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        dbutil.drop_database(url)
     assert result.ok, result
-    assert sorted(sequences) == list(range(before + 1, before + 1 + writers * per_writer * 6 // 5))
+    assert sorted(sequences) == list(range(1, 1 + writers * per_writer * 6 // 5))
 
 
 @pytest.mark.live_database
