@@ -13,7 +13,7 @@ here: `record` (the ORM flush, `install`), `record_each` and the imports' bulk w
 
 The head row also keeps the anchor: the sequence and hash of the last entry purged by the
 retention job. The chain is checked from there; the database lets only entries at or before
-the anchor be deleted (the triggers of migration 0016).
+the anchor be deleted (the triggers of migration 0018).
 """
 
 from __future__ import annotations
@@ -235,6 +235,6 @@ def purge(connection: Connection | Session, now: datetime, retention_days: int) 
     connection.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(
         anchor_sequence=last.sequence, anchor_hash=last.entry_hash,
         anchor_occurred_at=last.occurred_at, purged_at=now))
-    # the database deletes only entries at or before the anchor (migration 0016's triggers)
+    # the database deletes only entries at or before the anchor (migration 0018's triggers)
     deleted = connection.execute(table.delete().where(table.c.sequence <= last.sequence))
     return {"purged": deleted.rowcount}

@@ -233,7 +233,7 @@ def test_the_migration_chains_the_entries_already_written(tmp_path):
     app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
     try:
         with app.app_context():
-            flask_migrate.upgrade(revision="0015")
+            flask_migrate.upgrade(revision="0017")
             with db.engine.begin() as connection:
                 connection.execute(text(
                     "INSERT INTO audit_entry (occurred_at, actor_label, action, entity_type, "
@@ -253,7 +253,7 @@ def test_the_migration_chains_the_entries_already_written(tmp_path):
                 session.commit()
                 assert chain.verify(session.connection()).head_sequence == 2501
                 assert chain.verify(session.connection()).ok
-            flask_migrate.downgrade(revision="0015")
+            flask_migrate.downgrade(revision="0017")
             flask_migrate.upgrade()
             with db.engine.connect() as connection:
                 assert chain.verify(connection).verified == 2501

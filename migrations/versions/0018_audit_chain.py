@@ -3,8 +3,8 @@ its own (coordinator/audit/chain.py); the chain's head and the retention anchor 
 existing entries chained in id order; the database lets only purged entries (at or before the
 anchor) be deleted.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02 04:10:00.000000
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 from coordinator.audit.chain import GENESIS, entry_hash
 
 # revision identifiers, used by Alembic.
-revision = '0016'
-down_revision = '0015'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
