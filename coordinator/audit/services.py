@@ -81,7 +81,7 @@ def record_shown(session: Session, actor: Actor, what: str, patient_ids: Iterabl
               "summary": summary[:500] if summary else None,
               "details": details}
     rows = [{**common, "patient_id": patient_id} for patient_id in shown or [None]]
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(AuditEntry), chain.chain_rows(session.connection(), rows))  # chained
     return len(rows)
 
 
