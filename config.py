@@ -67,6 +67,11 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
 
+    # The audit trail (docs/security.md, "Tamper-evident audit"): entries older than this are
+    # purged by the daily `purge_audit_entries` job, the chain kept verifiable from an anchor
+    # (CNIL: an access log of health data is kept for a year, then deleted).
+    AUDIT_RETENTION_DAYS = 365
+
     # Translations
     LANGUAGES = ["fr", "en"]
     BABEL_DEFAULT_LOCALE = "fr"

@@ -24,6 +24,7 @@ def configure_engine(engine: Engine) -> None:
 def init_app(app: Flask) -> None:
     from coordinator import templating
     from coordinator.api.views import register as register_api
+    from coordinator.audit import chain as audit_chain
     from coordinator.audit import session as audited_reads
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth import loaders
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     wire_extension_points(app)
     register_jobs(app)  # before the scheduler starts
     audited_reads.install()
+    audit_chain.install()  # every audit entry written takes its place in the hash chain
     loaders.init_app(app)
     hooks.init_app(app)
     errorpages.init_app(app)
@@ -180,6 +182,7 @@ def register_jobs(app: Flask) -> None:
     put them in the outbox; `deliver_outbox` e-mails them."""
     from flask_babel import lazy_gettext as _l
 
+    from coordinator.audit import jobs as audit_jobs
     from coordinator.careplans import jobs as careplans_jobs
     from coordinator.jobs import registry
     from coordinator.jobs.registry import Job
@@ -211,6 +214,10 @@ def register_jobs(app: Flask) -> None:
             _l("When a month closes, tell each territory's council which indicators of its "
                "programs were below their target that month."),
             "monthly", metrics_jobs.metrics_target_alerts),
+        Job("purge_audit_entries",
+            _l("Delete the audit entries older than the retention period (AUDIT_RETENTION_DAYS, "
+               "a year by default), keeping the chain verifiable from the last one deleted."),
+            "daily", audit_jobs.purge_audit_entries),
         Job("deliver_outbox",
             _l("E-mail the pending messages of the outbox, each once (when SMTP is "
                "configured)."),

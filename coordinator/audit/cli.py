@@ -10,13 +10,14 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from coordinator.audit import services
+from coordinator.audit import chain, services
 from coordinator.core import extending
 from coordinator.core.csvutil import safe_cell
 from coordinator.core.time import PARIS
 from coordinator.extensions import db
 
-audit = AppGroup("audit", help="The audit trail: a patient's access log.")
+audit = AppGroup("audit", help="The audit trail: a patient's access log, the check of its hash "
+                              "chain.")
 
 PATIENT_LOG_COLUMNS = ("occurred_at", "actor_label", "actor_user_id", "ip_address", "action",
                        "entity_type", "entity_id", "patient_id", "summary")
@@ -53,3 +54,23 @@ def patient_log_command(patient_id: int, since, output: str) -> None:
         click.echo(f"{when}  {entry.actor_label:<30} {entry.action:<7} {what:<30} "
                    f"{entry.summary or ''}".rstrip())
     click.echo(f"{count} entr{'y' if count == 1 else 'ies'} for patient {patient_id}", err=True)
+
+
+@audit.command("verify")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Entries read at a time.")
+def verify_command(batch_size: int) -> None:
+    """Check the hash chain from the retention anchor to the head; exit 1 naming the first
+    broken entry (altered, missing or relinked)."""
+    result = chain.verify(db.session.connection(), batch_size=batch_size)
+    db.session.rollback()
+    if result.ok:
+        span = (f"sequence {result.anchor_sequence + 1} to {result.head_sequence}"
+                if result.verified else "no entry since the anchor")
+        click.echo(f"{result.verified} entries verified ({span}); head {result.head_hash}")
+        return
+    entry = "" if result.broken_id is None else f"entry id {result.broken_id}, "
+    click.echo(f"audit chain broken at {entry}sequence {result.broken_sequence}: "
+               f"{result.reason} ({result.detail}); {result.verified} entries verified before it",
+               err=True)
+    sys.exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.core.time import utcnow
@@ -43,6 +43,25 @@ class AuditEntry(db.Model):
     patient_id: Mapped[int | None] = mapped_column(index=True)
     summary: Mapped[str | None] = mapped_column(String(500))
     details: Mapped[dict | None] = mapped_column(JSON)
+    # The hash chain (audit/chain.py): set when the entry is written, never by hand.
+    sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(db.Model):
+    """One row: the chain's last entry (sequence, hash), locked by each writer while it
+    writes, and the anchor left by the retention purge (the last purged entry)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    anchor_sequence: Mapped[int] = mapped_column(BigInteger)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    anchor_occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditImmutableError(RuntimeError):

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
+from coordinator.audit import chain
 from coordinator.audit.models import AuditAction, AuditEntry
 from coordinator.core.context import Actor
 from coordinator.core.csvutil import safe_cell
@@ -51,7 +52,7 @@ def record(
 def record_each(session: Session, actor: Actor, action: str, entity_type: str,
                 records: Iterable[tuple[object, int | None]]) -> None:
     """Append one entry per `(entity_id, patient_id)` (the rows of a list, say), in that order,
-    in one statement (an executemany), with the caller's unit of work."""
+    in one statement (an executemany), with the caller's unit of work, chained in that order."""
     if action not in AuditAction.ALL:
         raise ValueError(f"unknown audit action {action!r}")
     rows = [{"actor_user_id": actor.user_id, "actor_label": actor.label,
@@ -60,7 +61,7 @@ def record_each(session: Session, actor: Actor, action: str, entity_type: str,
              "patient_id": patient_id, "summary": None, "details": None}
             for entity_id, patient_id in records]
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        session.execute(insert(AuditEntry), chain.chain_rows(session.connection(), rows))
 
 
 def record_shown(session: Session, actor: Actor, what: str, patient_ids: Iterable[int | None],
@@ -80,7 +81,7 @@ def record_shown(session: Session, actor: Actor, what: str, patient_ids: Iterabl
               "summary": summary[:500] if summary else None,
               "details": details}
     rows = [{**common, "patient_id": patient_id} for patient_id in shown or [None]]
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(AuditEntry), chain.chain_rows(session.connection(), rows))  # chained
     return len(rows)
 
 

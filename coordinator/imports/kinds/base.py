@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from coordinator.audit import chain
 from coordinator.audit.models import AuditAction, AuditEntry
 from coordinator.imports.engine import Column, ImportRun, Row
 from coordinator.strata.models import Territory
@@ -201,8 +202,10 @@ def write_audit(run: ImportRun, entries: list[dict], shared: dict | None = None)
         return
     actor = run.actor
     common = {"occurred_at": run.now, "actor_user_id": actor.user_id,
-              "actor_label": actor.label, "ip_address": actor.ip_address}
-    bulk_insert(run, AuditEntry.__table__, entries, common | (shared or {}))
+              "actor_label": actor.label, "ip_address": actor.ip_address} | (shared or {})
+    rows = [dict.fromkeys(chain.FIELDS) | common | entry for entry in entries]
+    # chained in Python (one lock of the chain's head), then one COPY or executemany
+    bulk_insert(run, AuditEntry.__table__, chain.chain_rows(run.session.connection(), rows))
 
 
 @dataclass(slots=True)
