@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask, abort, current_app
 from flask_login import current_user
 from sqlalchemy import ColumnElement, false, select, true
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import aliased, object_session
 
 from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
@@ -172,12 +172,13 @@ def caseload_rule(user_id: Any) -> ColumnElement[bool]:
     """THE caseload rule, over `Patient`: the patient's case manager is `user_id`, or
     `user_id` coordinates one of the patient's active care plans. `user_id` is a user's id or
     a column (the job that notifies every case manager at once joins `User` on it)."""
-    coordinated = select(CarePlan.patient_id).where(CarePlan.coordinator_id == user_id,
-                                                    CarePlan.status == PlanStatus.ACTIVE)
+    plan = aliased(CarePlan)  # the query asking may have its own CarePlan
+    coordinated = select(plan.patient_id).where(plan.coordinator_id == user_id,
+                                                plan.status == PlanStatus.ACTIVE)
     if isinstance(user_id, int):
         return (Patient.case_manager_id == user_id) | Patient.id.in_(coordinated)
     return (Patient.case_manager_id == user_id) | \
-        coordinated.where(CarePlan.patient_id == Patient.id).exists()
+        coordinated.where(plan.patient_id == Patient.id).exists()
 
 
 def in_caseload(user: User, patient: Patient | None) -> bool:

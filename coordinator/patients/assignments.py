@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from coordinator.audit import services as audit
@@ -280,14 +280,14 @@ def correct_assignment(session: Session, actor: Actor, row: StratumAssignment, *
                   if other.id != row.id]
         before = [other for other in others if other.effective_date < row.effective_date]
         after = [other for other in others if other.effective_date > row.effective_date]
-        if before and new_date <= before[-1].effective_date or \
-                after and new_date >= after[0].effective_date:
+        if (before and new_date <= before[-1].effective_date) or \
+                (after and new_date >= after[0].effective_date):
             problems.append(("effective_date",
                              _l("The corrected date must stay between the assignments before "
                                 "and after it.")))
         if new_stratum is not None and row.stratum_id is not None and (
-                before and before[-1].stratum_id == new_stratum.id or
-                after and after[0].stratum_id == new_stratum.id):
+                (before and before[-1].stratum_id == new_stratum.id) or
+                (after and after[0].stratum_id == new_stratum.id)):
             problems.append(("stratum", _l("The assignment before or after it is already in "
                                            "this stratum: cancel this one instead.")))
     raise_problems(problems)

@@ -10,6 +10,7 @@ from flask_babel import refresh
 from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEntry
+from coordinator.auth import services as auth_services
 from coordinator.careplans import services as careplan_services
 from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
@@ -17,7 +18,7 @@ from coordinator.core.time import local_today
 from coordinator.patients import assignments
 from coordinator.patients.models import Patient
 from coordinator.strata.models import StratumAssignment, StratumCorrection
-from tests.api.conftest import api  # noqa: F401  (the API caller fixture)
+from tests.api.conftest import ApiCaller
 from tests.factories import make_patient, program, stratum
 
 ACTOR = Actor.system("test")
@@ -71,9 +72,11 @@ def test_effective_date_at_most_the_configured_days_ahead(app, session):
         app.config["STRATUM_MAX_DAYS_AHEAD"] = 31
 
 
-def test_the_api_refuses_a_date_too_far_ahead(api, case_manager, session):
+def test_the_api_refuses_a_date_too_far_ahead(client, case_manager, session):
     patient = make_patient()
-    response = api(case_manager).post("/api/v1/enrollments", json={
+    issued = auth_services.issue_token(session, case_manager, ACTOR)
+    session.commit()
+    response = ApiCaller(client, issued.secret).post("/api/v1/enrollments", json={
         "patient_id": patient.id, "stratum_code": "HF-3", "effective_date": "2030-01-01"})
     assert response.status_code == 422
     assert "effective_date" in response.json["errors"]
