@@ -51,6 +51,10 @@ class Config:
     IMPORT_MAX_BYTES = 512 * 1024 * 1024  # CSV import uploads (their route only)
     IMPORT_BATCH_SIZE = 2000  # rows validated and written together (one progress step)
 
+    # Registry: a stratum assignment (form, API, import) takes effect at most this many days
+    # from today (a mistyped year is refused instead of locking the timeline).
+    STRATUM_MAX_DAYS_AHEAD = 31
+
     # Security
     WTF_CSRF_CHECK_DEFAULT = False  # checked in one before_request hook (bearer-token API exempt)
     WTF_CSRF_TIME_LIMIT = 8 * 3600

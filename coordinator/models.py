@@ -27,6 +27,7 @@ from coordinator.strata.models import (
     ProgramIndicator,
     Stratum,
     StratumAssignment,
+    StratumCorrection,
     Territory,
 )
 from coordinator.tasks.models import AlertAcknowledgement, Contact, Task
@@ -63,6 +64,7 @@ __all__ = [
     "StayDiagnosis",
     "Stratum",
     "StratumAssignment",
+    "StratumCorrection",
     "Task",
     "Territory",
     "TerritoryTarget",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask, abort, current_app
 from flask_login import current_user
 from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import aliased, object_session
 
 from coordinator.auth.roles import Role
 from coordinator.careplans.models import CarePlan, CarePlanMember, PlanStatus
@@ -167,16 +168,38 @@ def patient_scope(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def caseload_rule(user_id: Any) -> ColumnElement[bool]:
+    """THE caseload rule, over `Patient`: the patient's case manager is `user_id`, or
+    `user_id` coordinates one of the patient's active care plans. `user_id` is a user's id or
+    a column (the job that notifies every case manager at once joins `User` on it)."""
+    plan = aliased(CarePlan)  # the query asking may have its own CarePlan
+    coordinated = select(plan.patient_id).where(plan.coordinator_id == user_id,
+                                                plan.status == PlanStatus.ACTIVE)
+    if isinstance(user_id, int):
+        return (Patient.case_manager_id == user_id) | Patient.id.in_(coordinated)
+    return (Patient.case_manager_id == user_id) | \
+        coordinated.where(plan.patient_id == Patient.id).exists()
+
+
 def in_caseload(user: User, patient: Patient | None) -> bool:
-    """One patient of the caseload (the rule of `caseload_scope`)."""
-    return patient is not None and can_view_patient(user, patient) and \
-        patient.case_manager_id == user.id
+    """One patient of the caseload (the rule of `caseload_rule`): their case manager, or the
+    coordinator of one of their active plans."""
+    if patient is None or not can_view_patient(user, patient):
+        return False
+    if patient.case_manager_id == user.id:
+        return True
+    session = object_session(patient)
+    return session is not None and session.scalar(
+        select(CarePlan.id).where(CarePlan.patient_id == patient.id,
+                                  CarePlan.coordinator_id == user.id,
+                                  CarePlan.status == PlanStatus.ACTIVE).limit(1)) is not None
 
 
 def caseload_scope(user: User) -> ColumnElement[bool]:
     """The patients of a case manager's caseload (worklists, caseload calendar, no-shows, day
-    list): the patients they may open whose case manager they are."""
-    return patient_scope(user) & (Patient.case_manager_id == user.id)
+    list, batch print, alerts, metrics): the patients they may open that `caseload_rule`
+    puts in their caseload."""
+    return patient_scope(user) & caseload_rule(user.id)
 
 
 # -- Care plans --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from coordinator.careplans.models import CarePlan, PlanStatus
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today
 from coordinator.patients.models import Patient
-from coordinator.permissions import readable_plan_scope
+from coordinator.permissions import caseload_rule, readable_plan_scope
 
 
 def plans_query(user: User, *, status: str | None = None, review_due: bool = False,
@@ -30,8 +30,7 @@ def plans_query(user: User, *, status: str | None = None, review_due: bool = Fal
         query = query.where(CarePlan.status == PlanStatus.ACTIVE,
                             CarePlan.review_date < (today or local_today()))
     if mine:
-        query = query.where((Patient.case_manager_id == user.id) |
-                            (CarePlan.coordinator_id == user.id))
+        query = query.where(caseload_rule(user.id) | (CarePlan.coordinator_id == user.id))
     return query.order_by(CarePlan.status, CarePlan.review_date.is_(None), CarePlan.review_date,
                           Patient.birth_name_folded, CarePlan.id)
 

@@ -41,10 +41,11 @@ from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import local_today, utcnow
+from coordinator.patients import assignments
 from coordinator.patients import services as patient_services
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
-from coordinator.strata.models import Stratum, StratumAssignment
+from coordinator.strata.models import Stratum
 
 TEXTS = ("expectations", "priorities", "life_project", "current_help")
 OPTIONAL_TEXTS = ("caregiver_name", "caregiver_relation", "caregiver_phone",
@@ -56,13 +57,8 @@ MAX_COMMENT = limits.COMMENT
 
 def current_strata(session: Session, patient: Patient) -> list[Stratum]:
     """The strata the patient is in today, those asking for a care plan first."""
-    today = local_today()
-    strata = session.scalars(
-        select(Stratum).join(StratumAssignment, StratumAssignment.stratum_id == Stratum.id)
-        .options(selectinload(Stratum.followup_items))
-        .where(StratumAssignment.patient_id == patient.id,
-               StratumAssignment.effective_date <= today,
-               (StratumAssignment.end_date.is_(None)) | (StratumAssignment.end_date >= today)))
+    strata = assignments.current_strata(session, patient.id,
+                                        options=(selectinload(Stratum.followup_items),))
     return sorted(strata, key=lambda s: (not s.requires_care_plan, -s.level, s.code))
 
 

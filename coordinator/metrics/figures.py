@@ -51,6 +51,7 @@ from coordinator.auth.models import User
 from coordinator.careplans.models import CarePlan
 from coordinator.core.types import UTCDateTime
 from coordinator.metrics.periods import Period, days_of, midnight_utc
+from coordinator.patients.assignments import assigned_on
 from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_scope
 from coordinator.scheduling.models import Appointment, AppointmentStatus
@@ -201,9 +202,10 @@ def _in_cohort(scope: Scope, period: CTE, patient_id: Any) -> ColumnElement[bool
 
 
 def _assigned_on(assignment: Any, day: Any) -> ColumnElement[bool]:
-    """The assignment row is in a stratum (not an exit) on `day`."""
-    return and_(assignment.stratum_id.is_not(None), assignment.effective_date <= day,
-                or_(assignment.end_date.is_(None), assignment.end_date >= day))
+    """The assignment row is in a stratum (not an exit) on `day`: the registry's one
+    definition (`patients.assignments.assigned_on`; a cancelled row is no longer there, a
+    corrected one says the corrected fact)."""
+    return assigned_on(assignment, day)
 
 
 def plan_active_on(plan: Any, day: Any) -> ColumnElement[bool]:

@@ -114,6 +114,17 @@ class ExitProgramForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
+class CorrectAssignmentForm(FlaskForm):
+    """Correct a row of a timeline: its date, its stratum, or cancel it; always with a reason."""
+
+    effective_date = DateField(_l("Corrected effective date"), validators=[Optional()])
+    stratum_id = SelectField(_l("Corrected stratum"), coerce=optional_int, validate_choice=False,
+                             validators=[Optional()])
+    cancel = BooleanField(_l("Cancel this assignment (entered by mistake)"))
+    reason = TextAreaField(_l("Reason of the correction"),
+                           validators=[DataRequired(), Length(max=2000)])
+
+
 class ConsentForm(FlaskForm):
     consent_share = HiddenField()
     effective_date = DateField(_l("Effective date"), validators=[Optional()])

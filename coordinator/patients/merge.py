@@ -12,7 +12,7 @@ from coordinator.core import extending
 from coordinator.core.context import Actor
 from coordinator.core.errors import raise_problems
 from coordinator.core.rows import rowcount
-from coordinator.patients.assignments import recompute_end_dates
+from coordinator.patients.assignments import move_corrections, recompute_end_dates
 from coordinator.patients.models import ConsentEvent, Patient
 from coordinator.strata.models import StratumAssignment
 
@@ -52,6 +52,7 @@ def _move_assignments(session: Session, keep: Patient, merged: Patient) -> dict:
     session.flush()
     for program_id in programs:
         recompute_end_dates(session, keep.id, program_id)
+    move_corrections(session, keep, merged)
     return {"stratum_assignments": moved, "stratum_assignments_set_aside": set_aside}
 
 

@@ -21,6 +21,7 @@ from coordinator.patients.forms import (
     CONSENT_EXPRESSION_LABELS,
     AssignStratumForm,
     ConsentForm,
+    CorrectAssignmentForm,
     ExitProgramForm,
     MergeForm,
     NirSearchForm,
@@ -39,7 +40,7 @@ from coordinator.permissions import (
 )
 from coordinator.providers import services as provider_services
 from coordinator.strata import services as strata_services
-from coordinator.strata.models import Program, Stratum
+from coordinator.strata.models import Program, Stratum, StratumAssignment
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -167,7 +168,7 @@ def _render_show(patient, assign_form=None, exit_form=None, status=200):
         for s in p.strata]
     exit_form = exit_form or ExitProgramForm(formdata=None)
     exit_form.program_id.choices = [(t.program.id, t.program.display_name) for t in timelines
-                                    if t.current is not None]
+                                    if t.rows and not t.rows[-1].is_exit]
     return render_template(
         "patients/show.html", patient=patient, timelines=timelines, assign_form=assign_form,
         exit_form=exit_form, consent_form=ConsentForm(formdata=None),
@@ -288,6 +289,37 @@ def exit_program(patient_id: int):
                   "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
     return _render_show(patient, exit_form=form, status=400)
+
+
+@bp.route("/<int:patient_id>/strata/<int:assignment_id>/correct", methods=["GET", "POST"])
+@require(PATIENT_STAFF)
+def correct_assignment(patient_id: int, assignment_id: int):
+    """Correct a mistyped date or stratum of a timeline row, or cancel the row."""
+    patient = _visible_patient(patient_id)
+    row = db.session.get(StratumAssignment, assignment_id)
+    if row is None or row.patient_id != patient.id:
+        abort(404)
+    form = CorrectAssignmentForm(formdata=request.form if request.method == "POST" else None)
+    program = db.session.get(Program, row.program_id)
+    form.stratum_id.choices = [("", _("Unchanged"))] + [
+        (s.id, f"{s.code} {s.display_name}") for s in program.strata] \
+        if not row.is_exit else [("", _("Unchanged"))]
+    status = 200
+    if request.method == "POST":
+        status = 400
+        stratum = db.session.get(Stratum, form.stratum_id.data) if form.stratum_id.data \
+            else None
+        if form.validate():
+            with unit_of_work(form, aliases={"stratum": "stratum_id"}) as work:
+                assignments.correct_assignment(
+                    db.session, current_actor(), row, reason=form.reason.data,
+                    stratum=stratum, effective_date=form.effective_date.data,
+                    cancel=bool(form.cancel.data))
+            if work.ok:
+                flash(_("Assignment corrected."), "success")
+                return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/correct_assignment.html", patient=patient, row=row,
+                           program=program, form=form), status
 
 
 @bp.route("/merge", methods=["GET", "POST"])

@@ -164,8 +164,8 @@ def patient_appointments(session: Session, patient_id: int, starts_at: datetime,
 
 def caseload_appointments(session: Session, user: User, starts_at: datetime, ends_at: datetime,
                           per_day: int | None = None) -> Listing:
-    """The appointments of the living patients whose case manager is `user` and whom the user
-    may open."""
+    """The appointments of the patients of `user`'s caseload (`permissions.caseload_scope`:
+    their case manager, or the coordinator of one of their active plans)."""
     conditions = (caseload_scope(user),
                   *_in_range(starts_at, ends_at))
     return _listing(session, conditions, True, per_day)

@@ -172,3 +172,45 @@ class StratumAssignment(db.Model):
     @property
     def is_exit(self) -> bool:
         return self.stratum_id is None
+
+
+class StratumCorrection(db.Model):
+    """A correction of one row of a timeline (a mistyped date or stratum, or a row entered by
+    mistake and cancelled): what the row said, what it says now, who corrected it and why.
+
+    A correction is not a move: the corrected row is changed in place (a cancelled one is
+    removed from the timeline), so the timeline, the worklists and the metrics read the
+    corrected facts; this table keeps what was corrected. `assignment_id` names the row (no
+    foreign key: a cancelled row no longer exists).
+    """
+
+    __tablename__ = "stratum_correction"
+    __table_args__ = (
+        Index("ix_stratum_correction_timeline", "patient_id", "program_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"))
+    assignment_id: Mapped[int] = mapped_column(Integer)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    old_stratum_id: Mapped[int | None] = mapped_column(ForeignKey("stratum.id"))
+    old_effective_date: Mapped[date] = mapped_column(Date)
+    new_stratum_id: Mapped[int | None] = mapped_column(ForeignKey("stratum.id"))
+    new_effective_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    author_label: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    program: Mapped[Program] = relationship()
+    old_stratum: Mapped[Stratum | None] = relationship(foreign_keys=[old_stratum_id])
+    new_stratum: Mapped[Stratum | None] = relationship(foreign_keys=[new_stratum_id])
+
+    @property
+    def changes_date(self) -> bool:
+        return not self.cancelled and self.new_effective_date != self.old_effective_date
+
+    @property
+    def changes_stratum(self) -> bool:
+        return not self.cancelled and self.new_stratum_id != self.old_stratum_id

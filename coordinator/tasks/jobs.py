@@ -19,6 +19,7 @@ from coordinator.core.context import Actor
 from coordinator.core.time import PARIS
 from coordinator.outbox import services as outbox
 from coordinator.patients.models import Patient
+from coordinator.permissions import caseload_rule
 from coordinator.stays.models import Stay
 from coordinator.tasks import alerts
 
@@ -54,7 +55,7 @@ def discharged_without_followup(session: Session, now: datetime) -> dict[str, in
     scope = (Patient.merged_into_id.is_(None) & (User.role == Role.CASE_MANAGER.value) &
              User.is_active.is_(True) & (User.territory_id == Patient.territory_id))
     query = alerts.discharged_without_followup(scope, today) \
-        .join(User, User.id == Patient.case_manager_id).add_columns(User)
+        .join(User, caseload_rule(User.id)).add_columns(User)
     by_user: dict[int, tuple[User, list[Stay]]] = {}
     for stay, _plan_id, user in session.execute(query):
         by_user.setdefault(user.id, (user, []))[1].append(stay)
