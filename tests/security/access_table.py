@@ -137,6 +137,8 @@ TABLE: dict[str, str] = {
     "POST patients.search_nir":                            "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET rights.export_json":                              "login ok    403   403   403   403   403   403   403   403   403",
     "GET rights.export_pdf":                               "login ok    403   403   403   403   403   403   403   403   403",
+    "GET patients.correct_assignment":                     "login ok    ok    404   403   403   403   403   403   403   403",
+    "POST patients.correct_assignment":                    "login ok    ok    404   403   403   403   403   403   403   403",
     "GET patients.show":                                   "login ok    ok    404   403   403   403   403   403   403   403",
     "GET patients.withdraw_consent":                       "login ok    ok    404   403   403   403   403   403   403   403",
     "POST patients.withdraw_consent":                      "login ok    ok    404   403   403   403   403   403   403   403",

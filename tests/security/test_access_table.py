@@ -146,7 +146,8 @@ def _subject(world: World, *, consent: bool, case_manager, gp, nurse, booked) ->
     db.session.commit()
     return {"patient_id": patient.id, "plan_id": plan.id, "stay_id": stay.id,
             "event_id": event.id, "task_id": task.id, "appointment_id": appointment.id,
-            "round_id": followup.id, "enrollment_id": enrollment.id}
+            "round_id": followup.id, "enrollment_id": enrollment.id,
+            "assignment_id": enrollment.id}
 
 
 def build_world() -> World:
