@@ -20,7 +20,7 @@ figure and in total. And the check: every exact count the service returns (resul
 trends, comparison) equals the floor's; a mismatch is printed and makes the exit status 1.
 
 `--explain` prints `EXPLAIN (ANALYZE, BUFFERS)` of the service's slowest statement of each
-figure. Prints markdown table rows (for docs/performance-metrics.md).
+figure. Prints markdown table rows (for docs/performance.md).
 """
 
 # ruff: noqa: S608, RUF001  (the floors: text SQL built from constants; the ratio sign)
