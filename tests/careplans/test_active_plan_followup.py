@@ -188,6 +188,9 @@ def test_the_page_says_which_button_needs_the_patients_agreement_again(
     assert 'data-testid="edit-plan"' in html and 'data-testid="revise-plan"' in html
     assert "Update the follow-up" in html
     assert "needs the patient’s agreement again" in html
+    french = client.get(f"/careplans/{active.id}", headers={"Accept-Language": "fr"})
+    assert "Mettre à jour le suivi" in french.get_data(as_text=True)
+    assert "demande à nouveau l’accord du patient" in french.get_data(as_text=True)
     draft = factories.make_care_plan(user=case_manager)
     html = client.get(f"/careplans/{draft.id}", headers=EN).get_data(as_text=True)
     assert "Update the follow-up" not in html
