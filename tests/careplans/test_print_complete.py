@@ -104,3 +104,19 @@ def test_a_missing_postal_code_or_city_leaves_no_stray_comma(client, logged_in, 
     preview = _flat(client.get(f"/careplans/{plan.id}/print", headers=EN).get_data(as_text=True))
     assert "12 rue Berthelot, Douai" in preview
     assert ", ," not in preview and "Douai," not in preview
+
+
+def test_frequencies_are_written_with_their_plurals(client, logged_in, case_manager):
+    plan = factories.make_care_plan(
+        factories.make_patient(case_manager_id=case_manager.id), user=case_manager,
+        goals=[{"description": "Suivre le poids", "domain": "health", "actions": [
+            {"description": "Pesée", "responsible": "patient", "interval_days": 1,
+             "occurrences": 1},
+            {"description": "Visite", "responsible": "patient", "interval_days": 7,
+             "occurrences": 3}]}])
+    logged_in(case_manager)
+    for url in (f"/careplans/{plan.id}", f"/careplans/{plan.id}/print"):
+        page = _flat(client.get(url, headers=EN).get_data(as_text=True))
+        assert "every day, 1 time" in page and "every 7 days, 3 times" in page
+        french = _flat(client.get(url, headers={"Accept-Language": "fr"}).get_data(as_text=True))
+        assert "tous les jours, 1 fois" in french and "tous les 7 jours, 3 fois" in french
