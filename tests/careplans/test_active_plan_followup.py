@@ -68,9 +68,10 @@ def test_a_content_change_of_an_active_plan_is_refused_naming_the_fields(
     data = _followup(active)
     data["goals"][0]["description"] = "Perdre du poids"
     data["priorities"] = "Autre priorité"
-    with app.test_request_context(headers=EN), pytest.raises(ValidationError) as refused:
-        services.save_plan(db.session, actor, active, data, active.version)
-    messages = refused.value.messages()
+    with app.test_request_context(headers=EN):
+        with pytest.raises(ValidationError) as refused:
+            services.save_plan(db.session, actor, active, data, active.version)
+        messages = refused.value.messages()  # in the reader's language
     assert set(messages) == {"priorities", "goals-0-description"}
     assert "Revise as a new version" in messages["priorities"][0]
     db.session.rollback()
