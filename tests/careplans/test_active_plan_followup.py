@@ -5,6 +5,7 @@ agreement again. The form, the API and the page say and obey the same rule (#16,
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from coordinator.auth import services as auth_services
@@ -71,7 +72,8 @@ def test_a_content_change_of_an_active_plan_is_refused_naming_the_fields(
     with app.test_request_context(headers=EN):
         with pytest.raises(ValidationError) as refused:
             services.save_plan(db.session, actor, active, data, active.version)
-        messages = refused.value.messages()  # in the reader's language
+        with force_locale("en"):
+            messages = refused.value.messages()
     assert set(messages) == {"priorities", "goals-0-description"}
     assert "Revise as a new version" in messages["priorities"][0]
     db.session.rollback()
