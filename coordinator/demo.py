@@ -217,7 +217,7 @@ def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
     """An active plan for each living level-3 patient, from their stratum's suggestions, with
     providers of the right kind chosen in the territory, and a few later revisions."""
     from coordinator.careplans import services as plan_services
-    from coordinator.careplans.models import GoalStatus
+    from coordinator.careplans.models import ActionStatus, GoalStatus
     from coordinator.providers.models import Provider
 
     today = local_today()
@@ -265,27 +265,21 @@ def seed_care_plans(session: Session, rng: random.Random, fake: Faker) -> int:
             data["review_date"] = today + timedelta(days=30)
         plan = plan_services.create_plan(session, actor, patient, data)
         plan_services.activate_plan(session, actor, plan, plan.version)
-        if review_date < today:
-            plan_services.save_plan(session, actor, plan, {"review_date": review_date},
-                                    plan.version)
+        if review_date < today:  # demo history: the review date agreed has passed since
+            plan.review_date = review_date
+        # The follow-up of the active plan (its content changes through a new version).
         if plan.goals and rng.random() < 0.7:
-            first = {"id": plan.goals[0].id, "description": plan.goals[0].description,
-                     "domain": plan.goals[0].domain, "status": GoalStatus.ACHIEVED,
-                     "target_date": plan.goals[0].target_date,
-                     "actions": []}
-            rest = [{"id": g.id, "description": g.description, "domain": g.domain,
-                     "status": g.status, "target_date": g.target_date,
-                     "actions": [{"id": a.id, "description": a.description,
-                                  "responsible": a.responsible, "provider_id": a.provider_id,
-                                  "interval_days": a.interval_days,
-                                  "occurrences": a.occurrences, "status": a.status}
-                                 for a in g.actions]} for g in plan.goals[1:]]
-            plan_services.save_plan(session, actor, plan, {"goals": [first, *rest]},
-                                    plan.version)
-        if rng.random() < 0.5:
-            plan_services.save_plan(session, actor, plan, {
-                "priorities": plan.priorities + " Reprendre la marche quotidienne."},
+            first = plan.goals[0]
+            plan_services.save_follow_up(session, actor, plan, [{
+                "id": first.id, "status": GoalStatus.ACHIEVED,
+                "actions": [{"id": a.id, "status": ActionStatus.DONE} for a in first.actions]}],
                 plan.version)
+        if rng.random() < 0.5:
+            started = [a for goal in plan.goals for a in goal.actions
+                       if a.status == ActionStatus.PLANNED][:1]
+            plan_services.save_follow_up(session, actor, plan, [
+                {"id": a.goal_id, "actions": [{"id": a.id, "status": ActionStatus.IN_PROGRESS}]}
+                for a in started], plan.version)
         created += 1
     session.flush()
     return created

@@ -163,6 +163,43 @@ for _domain in ASSESSMENT_DOMAINS:
                                                          label=DOMAIN_LABELS[_domain]))
 
 
+class ActionFollowUpForm(Form):
+    id = HiddenField(filters=[optional_int])
+    status = SelectField(_l("Status"), choices=_choices(ACTION_STATUS_LABELS))
+
+
+class GoalFollowUpForm(Form):
+    id = HiddenField(filters=[optional_int])
+    status = SelectField(_l("Status"), choices=_choices(GOAL_STATUS_LABELS))
+    status_reason = StringField(_l("Reason"), validators=_text(limits.GOAL_TEXT["status_reason"]))
+    actions = FieldList(FormField(ActionFollowUpForm),
+                        max_entries=limits.MAX_ACTIONS_PER_GOAL + SPARE_ROWS)
+
+
+class FollowUpForm(FlaskForm):
+    """The follow-up of an active plan: how each goal and action is going (its content changes
+    through a new version, see services.save_follow_up)."""
+
+    version = HiddenField()
+    goals = FieldList(FormField(GoalFollowUpForm), max_entries=limits.MAX_GOALS + SPARE_ROWS)
+
+    def fill(self, goals: list) -> None:
+        for goal in goals:
+            entry = self.goals.append_entry()
+            entry.form.id.data, entry.form.status.data = goal.id, goal.status
+            entry.form.status_reason.data = goal.status_reason or ""
+            for action in goal.actions:
+                row = entry.form.actions.append_entry()
+                row.form.id.data, row.form.status.data = action.id, action.status
+
+    def data_for_service(self) -> list[dict]:
+        return [{"id": entry.form.id.data, "status": entry.form.status.data,
+                 "status_reason": entry.form.status_reason.data,
+                 "actions": [{"id": row.form.id.data, "status": row.form.status.data}
+                             for row in entry.form.actions]}
+                for entry in self.goals if entry.form.id.data is not None]
+
+
 class VersionForm(FlaskForm):
     """A lifecycle step (activate, revise) on the version the user saw."""
 

@@ -550,14 +550,17 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
 
 def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
               expected_version: int | None) -> CarePlanRevision | None:
-    """Save changes to a draft or active plan; a stale `expected_version` is a conflict and
-    nothing is written. Keys absent from `data` keep their value."""
+    """Save changes to a draft, or the follow-up of an active plan (`_check_follow_up_only`);
+    a stale `expected_version` is a conflict and nothing is written. Keys absent from `data`
+    keep their value."""
     _check_version(plan, expected_version)
     if plan.status == PlanStatus.CLOSED:
         raise ValidationError({"status": [_l("A closed plan cannot be changed: revise it as "
                                              "a new version.")]})
     before = documents.document(session, plan)
     values, goals, team = _content(data)
+    if plan.status == PlanStatus.ACTIVE:
+        _check_follow_up_only(plan, values, goals, team, data.get("assessment"))
     kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team,
                                       assessment=data.get("assessment"))
     _apply(session, plan, values, kept_goals, kept_team)
@@ -565,6 +568,131 @@ def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
     if plan.status == PlanStatus.ACTIVE:
         _check_active_content(plan)
     return _revise(session, actor, plan, "edited", before)
+
+
+# -- The follow-up of an active plan --------------------------------------------------------
+# The patient agreed to the active plan's content: on it, an update changes only the follow-up
+# (how each goal and action is going). A change of content is a new version (`revise_as_new_
+# version`), a draft the patient agrees to again before it replaces the plan. This is the one
+# rule; the form (a follow-up form on an active plan) and the API's PATCH both come through it.
+
+FOLLOW_UP_GOAL_FIELDS = ("status", "status_reason")
+FOLLOW_UP_ACTION_FIELDS = ("status",)
+CONTENT_GOAL_FIELDS = tuple(f for f in documents.GOAL_FIELDS if f not in FOLLOW_UP_GOAL_FIELDS)
+CONTENT_ACTION_FIELDS = tuple(f for f in documents.ACTION_FIELDS
+                              if f not in FOLLOW_UP_ACTION_FIELDS)
+
+
+def _revise_instead() -> object:
+    return _l("On an active plan only the follow-up changes (the status of goals and "
+              "actions): to change this, use “Revise as a new version”, which needs the "
+              "patient’s agreement again.")
+
+
+def _same(old: Any, new: Any) -> bool:
+    """A stored value and an input as the save would store it (blank texts are empty)."""
+    return (_strip(old) or None) == (_strip(new) or None)
+
+
+def _action_value(action: dict, name: str) -> Any:
+    if name == "responsible":
+        return action.get(name) or Responsible.PROVIDER
+    return action.get(name)
+
+
+def content_changes(plan: CarePlan, values: dict, goals: list | None, team: list | None,
+                    assessment: dict | None) -> list[str]:
+    """The keys (as the plan's other problems are keyed) of what an update would change of the
+    plan's content, as opposed to its follow-up."""
+    keys = [name for name, value in values.items() if not _same(getattr(plan, name), value)]
+    for domain, parts in (assessment or {}).items():
+        row = plan.assessment(domain)
+        for part in ("summary", "needs"):
+            if not _same(getattr(row, part) if row else "", (parts or {}).get(part)):
+                keys.append(f"assessment-{domain}-{part}")
+    if goals is not None:
+        keys += _goal_changes(plan, goals)
+    if team is not None and _team_changed(plan, team):
+        keys.append("team")
+    return keys
+
+
+def _goal_changes(plan: CarePlan, goals: list) -> list[str]:
+    keys: list[str] = []
+    kept = [(row, goal) for row, goal in enumerate(goals) if not _goal_is_blank(goal)]
+    existing = list(plan.goals)
+    if [goal.get("id") for _row, goal in kept if goal.get("id") in
+            {g.id for g in existing}] != [g.id for g in existing]:
+        keys.append("goals")  # a goal removed, or the goals in another order
+    known = {goal.id: goal for goal in existing}
+    for row, data in kept:
+        goal = known.get(data.get("id"))
+        if goal is None:
+            keys.append(f"goals-{row}-description")  # a goal added
+            continue
+        keys += [f"goals-{row}-{name}" for name in CONTENT_GOAL_FIELDS
+                 if not _same(getattr(goal, name), data.get(name))]
+        actions = [(n, a) for n, a in enumerate(data.get("actions") or [])
+                   if not _action_is_blank(a)]
+        known_actions = {action.id: action for action in goal.actions}
+        if [a.get("id") for _n, a in actions if a.get("id") in known_actions] != \
+                [action.id for action in goal.actions]:
+            keys.append(f"goals-{row}-actions")
+        for number, action_data in actions:
+            action = known_actions.get(action_data.get("id"))
+            key = f"goals-{row}-actions-{number}-"
+            if action is None:
+                keys.append(key + "description")
+                continue
+            keys += [key + name for name in CONTENT_ACTION_FIELDS
+                     if not _same(getattr(action, name), _action_value(action_data, name))]
+    return keys
+
+
+def _team_changed(plan: CarePlan, team: list) -> bool:
+    """The care team as `_apply_team` would save it differs from the plan's."""
+    wanted: dict[int, str] = {}
+    for member in team:
+        if member.get("provider_id") is not None:
+            wanted.setdefault(member["provider_id"], (member.get("role") or "").strip())
+    current = {member.provider_id: member.role or "" for member in plan.team}
+    required = ({plan.patient.gp_id} if plan.patient.gp_id else set()) | {
+        action.provider_id for goal in plan.goals for action in goal.actions
+        if action.provider_id is not None}
+    return any(current.get(pid) != role for pid, role in wanted.items()) or \
+        any(pid not in wanted and pid not in required for pid in current)
+
+
+def _check_follow_up_only(plan: CarePlan, values: dict, goals: list | None,
+                          team: list | None, assessment: dict | None) -> None:
+    """An update of an active plan changes only its follow-up: else a ValidationError naming
+    each field of content it would change (nothing written)."""
+    raise_problems([(key, _revise_instead())
+                    for key in content_changes(plan, values, goals, team, assessment)])
+
+
+def save_follow_up(session: Session, actor: Actor, plan: CarePlan, follow_up: list[dict],
+                   expected_version: int | None) -> CarePlanRevision | None:
+    """The follow-up of a plan's goals and actions, given as [{id, status, status_reason,
+    actions: [{id, status}]}] (goals and actions absent keep theirs): saved through
+    `save_plan`, the plan's content as it is."""
+    given = {row.get("id"): row for row in follow_up}
+    unknown = set(given) - {goal.id for goal in plan.goals}
+    if unknown:
+        raise_problems([("goals", _l("This goal is not part of the plan."))])
+    goals = []
+    for goal in plan.goals:
+        row = given.get(goal.id) or {}
+        statuses = {a.get("id"): a for a in row.get("actions") or []}
+        goals.append({
+            "id": goal.id, **{name: getattr(goal, name) for name in CONTENT_GOAL_FIELDS},
+            **{name: row.get(name, getattr(goal, name)) for name in FOLLOW_UP_GOAL_FIELDS},
+            "actions": [{"id": action.id,
+                         **{name: getattr(action, name) for name in CONTENT_ACTION_FIELDS},
+                         **{name: (statuses.get(action.id) or {}).get(name, getattr(action, name))
+                            for name in FOLLOW_UP_ACTION_FIELDS}}
+                        for action in goal.actions]})
+    return save_plan(session, actor, plan, {"goals": goals}, expected_version)
 
 
 def _check_active_content(plan: CarePlan) -> None:

@@ -29,6 +29,7 @@ from coordinator.careplans.forms import (
     CloseForm,
     CommentForm,
     CompareForm,
+    FollowUpForm,
     PlanFilterForm,
     PlanForm,
     VersionForm,
@@ -252,6 +253,8 @@ def edit(plan_id: int):
                 "Reduce it through the API.", goals=limits.MAX_GOALS,
                 actions=limits.MAX_ACTIONS, team=limits.MAX_TEAM), "warning")
         return redirect(url_for("careplans.show", plan_id=plan.id))
+    if plan.status == PlanStatus.ACTIVE:
+        return _edit_follow_up(plan)
     form = PlanForm()
     if request.method == "GET":
         _fill(form, documents.document(db.session, plan))
@@ -275,6 +278,32 @@ def edit(plan_id: int):
     status = 400 if request.method == "POST" else 200
     return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
                            strata=[], stratum=None), status
+
+
+def _edit_follow_up(plan: CarePlan):
+    """An active plan's edit form: its follow-up only (the status of goals and actions); its
+    content changes through "Revise as a new version" (services.save_follow_up)."""
+    form = FollowUpForm()
+    if request.method == "GET":
+        form.fill(plan.goals)
+        form.version.data = plan.version
+    if form.validate_on_submit():
+        with unit_of_work(form, rows={"goals": [entry.form for entry in form.goals]}) as work:
+            services.save_follow_up(db.session, current_actor(), plan, form.data_for_service(),
+                                    expected_version=int(form.version.data or 0))
+        if work.conflict:
+            flash(CHANGED_MEANWHILE, "warning")
+            return redirect(url_for("careplans.edit", plan_id=plan.id))
+        if work.ok:
+            flash(_("Follow-up saved (revision %(number)d).", number=plan.version), "success")
+            return redirect(url_for("careplans.show", plan_id=plan.id))
+    services.read_plan(db.session, current_actor(), plan)
+    db.session.commit()
+    return render_template("careplans/followup.html", form=form, plan=plan, patient=plan.patient,
+                           version_form=VersionForm(formdata=None, version=plan.version),
+                           goals={goal.id: goal for goal in plan.goals},
+                           actions={a.id: a for goal in plan.goals for a in goal.actions}), \
+        400 if request.method == "POST" else 200
 
 
 def _over_the_limits(plan: CarePlan) -> bool:

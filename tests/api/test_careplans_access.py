@@ -153,7 +153,12 @@ def test_only_the_territorys_case_managers_change_a_plan(api, world, who, status
         assert caller.patch(f"{URL}/{plan.id}", json=body, headers=tag(plan)
                             ).status_code == status, body
     assert stored(plan) == before
-    response = api(world["case_manager"]).patch(f"{URL}/{plan.id}", headers=tag(plan),
-                                                json={"priorities": "Changée"})
+    manager = api(world["case_manager"])  # the follow-up of the active plan (its content:
+    goals = manager.get(f"{URL}/{plan.id}").json["goals"]  # a new version)
+    goals[0]["status"] = "achieved"
+    for goal in goals:
+        for action in goal["actions"]:
+            action.pop("provider_name", None)
+    response = manager.patch(f"{URL}/{plan.id}", headers=tag(plan), json={"goals": goals})
     assert response.status_code == 200, response.json
-    assert stored(plan)[2] == "Changée"
+    assert stored(plan)[0] == before[0] + 1

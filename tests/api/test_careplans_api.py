@@ -246,9 +246,13 @@ def test_a_close_reason_without_closing_is_422_and_changes_nothing(api, case_man
     plan = make_care_plan(status="active")
     version = plan.version
     caller = api(case_manager)
+    goals = caller.get(plan_url(plan)).json["goals"]  # as read: no change of content
+    for goal in goals:
+        for action in goal["actions"]:
+            action.pop("provider_name", None)
     for body in ({"close_reason": "Entrée en EHPAD"},
                  {"status": "active", "close_reason": "Entrée en EHPAD"},
-                 {"priorities": "Changer", "close_reason": "Entrée en EHPAD"}):
+                 {"goals": goals, "close_reason": "Entrée en EHPAD"}):
         response = caller.patch(plan_url(plan), json=body, headers=tag(plan))
         assert response.status_code == 422, (body, response.json)
         assert list(response.json["errors"]) == ["close_reason"], body

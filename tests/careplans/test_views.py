@@ -99,12 +99,19 @@ def test_case_manager_creates_activates_edits_and_sees_the_diff(client, logged_i
     db.session.refresh(plan)
     assert plan.status == "active"
 
+    # A change of content: a new version, edited as a draft (the active plan stays as it is).
+    token = client.csrf_token(f"/careplans/{plan.id}")
+    revised = client.post(f"/careplans/{plan.id}/revise",
+                          data={"csrf_token": token, "version": plan.version})
+    assert revised.status_code == 302
+    plan = db.session.scalar(select(CarePlan).where(CarePlan.supersedes_id == plan.id))
+    assert plan.status == "draft"
     _edit(client, plan, priorities="Rester chez moi et revoir mon jardin")
     response, _data = _edit(client, plan, review_date=(local_today() + timedelta(days=60))
                             .isoformat())
     assert response.status_code == 302
     db.session.refresh(plan)
-    history = client.get(f"/careplans/{plan.id}/history?before=3&after={plan.version}")
+    history = client.get(f"/careplans/{plan.id}/history?before=1&after={plan.version}")
     text = history.get_data(as_text=True)
     assert history.status_code == 200
     assert "<del>Rester chez moi</del>" in text
@@ -193,12 +200,9 @@ def test_council_gets_no_plan(client, logged_in, team, make_user):
 
 
 def test_overdue_review_shows_on_the_worklist(client, logged_in, team):
-    from coordinator.careplans import services as plan_services
-
     plan = factories.make_care_plan(team["patient"], user=team["manager"], status="active",
                                     plan_date=local_today() - timedelta(days=200))
-    plan_services.save_plan(db.session, factories.case_plan_actor(team["manager"]), plan,
-                            {"review_date": local_today() - timedelta(days=1)}, plan.version)
+    plan.review_date = local_today() - timedelta(days=1)  # the plan's review date passed
     db.session.commit()
     logged_in(team["manager"])
     html = client.get("/").get_data(as_text=True)

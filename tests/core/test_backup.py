@@ -3,6 +3,8 @@ included (SQLite's online backup API; pg_dump and pg_restore on PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import flask_migrate
 import pytest
 from sqlalchemy import func, inspect, select
@@ -49,11 +51,14 @@ def test_a_restored_backup_has_the_same_records_and_plan_history(databases, tmp_
     with source.app_context():
         flask_migrate.upgrade()
         load_reference_data(db.session)
-        plan = make_care_plan(make_patient(consent_share=True), status="active")
-        for words in ("Marcher 20 minutes", "Marcher 30 minutes"):
+        plan = make_care_plan(make_patient(consent_share=True), agreement_on=date.today(),
+                              agreement_method="oral")
+        for words in ("Marcher 20 minutes", "Marcher 30 minutes"):  # edited as a draft
             document = {"priorities": words}
             plan_services.save_plan(db.session, case_plan_actor(), plan, document, plan.version)
             db.session.commit()
+        plan_services.activate_plan(db.session, case_plan_actor(), plan, plan.version)
+        db.session.commit()
         plan_id = plan.id
         before, revisions = counts(), history(plan_id)
         assert len(revisions) >= 3 and before["patient"] == 1
