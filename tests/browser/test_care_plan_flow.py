@@ -75,14 +75,14 @@ def test_plan_from_suggestions_to_the_gp_and_the_printer(live_server, page, new_
             select.select_option(index=1)
     form.locator("[name='priorities']").fill("Rester chez moi avec mon chien")
     _save(page)
-    expect(page.get_by_test_id("plan-status")).to_have_text(re.compile("Brouillon|Draft"))
+    expect(page.get_by_test_id("plan-status").first).to_have_text(re.compile("Brouillon|Draft"))
 
     page.get_by_test_id("edit-plan").click()
     form.locator("[name='agreement_on']").fill(local_today().isoformat())
     form.locator("[name='agreement_method']").select_option("oral")
     _save(page)
     page.get_by_test_id("activate-plan").click()
-    expect(page.get_by_test_id("plan-status")).to_have_text(re.compile("Actif|Active"))
+    expect(page.get_by_test_id("plan-status").first).to_have_text(re.compile("Actif|Active"))
 
     # A change of content is a new version, which the patient agrees to again.
     page.get_by_test_id("revise-plan").click()
@@ -96,7 +96,7 @@ def test_plan_from_suggestions_to_the_gp_and_the_printer(live_server, page, new_
     form.locator("[name='agreement_method']").select_option("oral")
     _save(page)
     page.get_by_test_id("activate-plan").click()
-    expect(page.get_by_test_id("plan-status")).to_have_text(re.compile("Actif|Active"))
+    expect(page.get_by_test_id("plan-status").first).to_have_text(re.compile("Actif|Active"))
     plan_url = page.url
     page.goto(plan_url + "/history")
     expect(page.get_by_test_id("revisions").locator("tbody tr")).to_have_count(5)
