@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, abort, current_app
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, select, true, union
 from sqlalchemy.orm import aliased, object_session
 
 from coordinator.auth.roles import Role
@@ -168,6 +168,13 @@ def patient_scope(user: User) -> ColumnElement[bool]:
     return false()
 
 
+def caseload_rule_of(patient: Any, user_id: int) -> ColumnElement[bool]:
+    """`caseload_rule` over an alias of `Patient`, for a user's id, with no subquery on the
+    alias itself: the patient's case manager is the user (the coordinated plans are added by
+    the caller's UNION)."""
+    return patient.case_manager_id == user_id
+
+
 def caseload_rule(user_id: Any) -> ColumnElement[bool]:
     """THE caseload rule, over `Patient`: the patient's case manager is `user_id`, or
     `user_id` coordinates one of the patient's active care plans. `user_id` is a user's id or
@@ -176,7 +183,11 @@ def caseload_rule(user_id: Any) -> ColumnElement[bool]:
     coordinated = select(plan.patient_id).where(plan.coordinator_id == user_id,
                                                 plan.status == PlanStatus.ACTIVE)
     if isinstance(user_id, int):
-        return (Patient.case_manager_id == user_id) | Patient.id.in_(coordinated)
+        # One IN over a UNION, not an OR with a subquery: PostgreSQL makes it a semi-join,
+        # where "a OR id IN (...)" is a SubPlan evaluated for each patient.
+        managed = aliased(Patient)
+        return Patient.id.in_(union(
+            select(managed.id).where(managed.case_manager_id == user_id), coordinated))
     return (Patient.case_manager_id == user_id) | \
         coordinated.where(plan.patient_id == Patient.id).exists()
 
