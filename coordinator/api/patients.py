@@ -155,7 +155,7 @@ def _search(args: dict):
 class PatientSearch(MethodView):
 
     @require(PATIENT_STAFF)
-    @blp.arguments(PatientSearchBodySchema)
+    @blp.arguments(PatientSearchBodySchema, required=False)
     @blp.response(200, PatientPageSchema)
     @blp.alt_response(422, schema=ErrorsSchema, description="Invalid criteria or page.")
     def post(self, args):
