@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -58,6 +57,7 @@ from coordinator.permissions import (
 )
 from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.printing.pdf import PrintFailed
+from coordinator.printing.responses import pdf_response, print_failed
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
 from coordinator.work import queue as work
@@ -478,27 +478,13 @@ def print_pdf(plan_id: int):
         printed = plan_printing.print_plan_or_batch(db.session, current_actor(), plan,
                                                     current_user.full_name)
     except PrintFailed as error:  # too long, failed, or not stored
-        return _print_failed(error)
+        return print_failed(error)
     db.session.commit()
     if isinstance(printed, PrintBatch):  # too large to render in the request
         return redirect(url_for("careplans.batch", batch_id=printed.id))
-    return _pdf_response(printed.pdf, printed.filename)
+    return pdf_response(printed.pdf, printed.filename)
 
 
-def _print_failed(error: PrintFailed):
-    """The error page of a print that failed (503): what happened, what to do; nothing
-    written."""
-    db.session.rollback()
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-    return render_template("errors/error.html", code=503, title=_("Service unavailable"),
-                           message=error.user_message()), 503, headers
-
-
-def _pdf_response(pdf: bytes, filename: str) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.post("/print")
@@ -568,4 +554,4 @@ def batch_pdf(batch_id: int):
     if pdf is None:
         abort(404)
     db.session.commit()
-    return _pdf_response(pdf, f"care-plans-{batch.id}.pdf")
+    return pdf_response(pdf, f"care-plans-{batch.id}.pdf")

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import marshmallow as ma
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coordinator.core.errors import ValidationError
@@ -34,6 +33,7 @@ from coordinator.permissions import (
 )
 from coordinator.printing.models import BatchStatus, PrintBatch
 from coordinator.printing.pdf import PrintFailed
+from coordinator.printing.responses import pdf_response, print_failed
 from coordinator.strata.models import Territory
 from coordinator.work import queue as work
 
@@ -89,18 +89,6 @@ def _bad_selection(error: _BadSelection):
     return render_template("metrics/report_error.html", errors=error.messages), 422
 
 
-def _print_failed(error: PrintFailed):
-    db.session.rollback()
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-    return render_template("errors/error.html", code=503, title=_("Service unavailable"),
-                           message=error.user_message()), 503, headers
-
-
-def _pdf_response(pdf: bytes, filename: str) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/report.pdf")
@@ -117,11 +105,11 @@ def pdf():
     except _BadSelection as error:
         return _bad_selection(error)
     except PrintFailed as error:
-        return _print_failed(error)
+        return print_failed(error)
     db.session.commit()
     if isinstance(printed, PrintBatch):
         return redirect(url_for("metrics_report.batch", batch_id=printed.id))
-    return _pdf_response(printed.pdf, printed.filename)
+    return pdf_response(printed.pdf, printed.filename)
 
 
 @bp.get("")
@@ -181,4 +169,4 @@ def batch_pdf(batch_id: int):
     if pdf is None:
         abort(404)
     db.session.commit()
-    return _pdf_response(pdf, report.batch_filename(batch))
+    return pdf_response(pdf, report.batch_filename(batch))
