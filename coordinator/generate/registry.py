@@ -289,7 +289,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "stay": (
         "id", "external_id", "patient_id", "facility_name", "facility_finess", "location",
         "admitted_at", "admission_mode", "discharged_at", "discharge_destination",
-        "main_diagnosis", "cancelled_at", "is_index_stay", "readmission_of_id",
+        "main_diagnosis", "cancelled_at", "readmission_of_id",
         "readmitted_by_id", "lace_score", "lace_length", "lace_acuity", "lace_comorbidity",
         "lace_emergency_visits", "source", "created_at", "created_by", "updated_at", "version",
         "admitted_on", "discharged_on"),
@@ -986,7 +986,7 @@ class ChunkWriter:
         self.chunk.rows["stay"].append((
             str(stay_id), f"GEN-S{stay_id:09d}" if source != "form" else null, str(life.id),
             facility, finess, location, admitted_at, mode, discharged_at,
-            null if row_open else destination, main, cancelled_at, self.false, null, null,
+            null if row_open else destination, main, cancelled_at, null, null,
             null, null, null, null, null, source, admitted_at, AUTHOR, updated, "1",
             clock.day(day), null if row_open else clock.day(discharge)))
         codes = [code for code in life.comorbidities if code != main]

@@ -125,7 +125,8 @@ def check_schema(engine: Engine) -> None:
         unknown = [name for name in columns if name not in present]
         unfilled = [name for name, column in present.items()
                     if name not in columns and not column["nullable"]
-                    and column.get("default") is None and not column.get("autoincrement")]
+                    and column.get("default") is None and not column.get("autoincrement")
+                    and not column.get("computed")]  # generated columns are the database's
         if unknown or unfilled:
             raise GenerateError(
                 f"The table {table} does not have the columns the generator writes "

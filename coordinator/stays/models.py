@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     ForeignKey,
     Index,
@@ -66,6 +67,12 @@ ADMISSION_MODES = tuple(AdmissionMode)
 DESTINATIONS = tuple(DischargeDestination)
 # Destinations after which a stay is not an index stay (metrics.md, readmission_30d).
 NOT_INDEX_DESTINATIONS = (DischargeDestination.DEATH, DischargeDestination.TRANSFER)
+# The generated column `stay.is_index_stay` (migration 0022 writes the same text).
+IS_INDEX_STAY_SQL = (
+    "discharged_at IS NOT NULL AND cancelled_at IS NULL AND (discharge_destination IS NULL OR "
+    "discharge_destination NOT IN ("
+    + ", ".join(f"'{d.value}'" for d in NOT_INDEX_DESTINATIONS) + "))")
+STAY_FILLFACTOR = 75
 EVENT_TYPES = tuple(EventType)
 IMMUNIZATION_CODES = ("influenza", "covid19", "pneumococcal", "other")
 
@@ -95,6 +102,10 @@ class Stay(db.Model):
         Index("ix_stay_discharged", "discharged_at"),
         CheckConstraint("(discharged_at IS NULL) = (discharged_on IS NULL)",
                         name="discharge_day_known"),
+        # PostgreSQL: a quarter of each page left free, so that rewriting a stay's derived
+        # columns (readmission flags, LACE; none in an index but `readmission_of_id`) is a
+        # heap-only update, with no new index entries (docs/performance.md, readmission flags).
+        {"postgresql_with": {"fillfactor": STAY_FILLFACTOR}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,8 +127,11 @@ class Stay(db.Model):
     main_diagnosis: Mapped[str | None] = mapped_column(String(8))  # ICD-10, normalised "I50.9"
     # A cancelled admission (HL7 A11, or by hand) is kept, audited, and counts nowhere.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Derived (stays.readmissions): discharged, destination neither death nor transfer.
-    is_index_stay: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Derived, by the database itself on every write (a stored generated column, on SQLite
+    # and PostgreSQL alike): discharged, not cancelled, destination neither death nor transfer
+    # (stays.readmissions, metrics.md). Never written by the application.
+    is_index_stay: Mapped[bool] = mapped_column(
+        Boolean, Computed(IS_INDEX_STAY_SQL, persisted=True))
     # The index stay this emergency admission readmits (0-30 days after its discharge).
     readmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("stay.id"), index=True)
     # The first emergency admission that readmits this index stay.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import exc, select, text
 
 from coordinator.core.time import as_utc
 from coordinator.extensions import db
@@ -238,11 +238,34 @@ def test_recompute_after_a_discharge_cancelled(patient):
 def test_only_the_given_patients_are_recomputed(app):
     one, other = make_patient(), make_patient()
     a = stay(one, "2026-03-01T10:00", "2026-03-05T14:00")
+    a2 = stay(one, "2026-03-20T10:00")
     b = stay(other, "2026-03-01T10:00", "2026-03-05T14:00")
+    b2 = stay(other, "2026-03-20T10:00")
     readmissions.recompute(db.session, [one.id])
-    assert flags(a, b) == [(True, None, None), (False, None, None)]
+    assert flags(a, a2) == [(True, None, a2.id), (False, a.id, None)]
+    assert flags(b, b2) == [(True, None, None), (False, None, None)]  # links not computed
     readmissions.recompute(db.session, [])
-    assert flags(b) == [(False, None, None)]
+    assert flags(b2) == [(False, None, None)]
+
+
+def test_the_database_keeps_the_index_flag_on_every_write(app):
+    """`is_index_stay` is a generated column: right as soon as the stay is written, whoever
+    writes it (a bulk insert or update that bypasses the ORM included), without a recompute."""
+    patient = make_patient()
+    index = stay(patient, "2026-03-01T10:00", "2026-03-05T14:00")
+    assert flags(index) == [(True, None, None)]
+    db.session.execute(Stay.__table__.update().where(Stay.id == index.id)
+                       .values(discharge_destination=DEATH))
+    assert flags(index) == [(False, None, None)]
+    db.session.execute(Stay.__table__.update().where(Stay.id == index.id)
+                       .values(discharge_destination=None))
+    assert flags(index) == [(True, None, None)]  # a discharge without destination counts
+    db.session.execute(Stay.__table__.update().where(Stay.id == index.id)
+                       .values(cancelled_at=datetime(2026, 3, 6, tzinfo=UTC)))
+    assert flags(index) == [(False, None, None)]
+    with pytest.raises(exc.DBAPIError), db.session.begin_nested():  # never written by anyone
+        db.session.execute(Stay.__table__.update().where(Stay.id == index.id)
+                           .values(is_index_stay=True))
 
 
 def test_another_patients_stay_never_readmits(app):
