@@ -335,15 +335,17 @@ def update_user(
     if errors:
         raise ValidationError(errors)
     assert role_enum is not None  # an unknown role was an error above
-    new = {"full_name": full_name.strip(), "role": role_enum,
-           "territory": territory.id if territory else None, "provider_id": provider_id,
-           "is_active": active}
-    old = {"full_name": user.full_name, "role": user.role, "territory": user.territory_id,
-           "provider_id": user.provider_id, "is_active": user.is_active}
-    changed = [name for name in EDITABLE_ACCOUNT_FIELDS if new[name] != old[name]]
+    name = full_name.strip()
+    new: dict[str, object] = {
+        "full_name": name, "role": role_enum, "territory": territory.id if territory else None,
+        "provider_id": provider_id, "is_active": active}
+    old: dict[str, object] = {
+        "full_name": user.full_name, "role": user.role, "territory": user.territory_id,
+        "provider_id": user.provider_id, "is_active": user.is_active}
+    changed = [key for key in EDITABLE_ACCOUNT_FIELDS if new[key] != old[key]]
     if not changed:
         return []
-    user.full_name = new["full_name"]
+    user.full_name = name
     user.role = role_enum
     user.territory = territory
     user.provider_id = provider_id
@@ -351,8 +353,8 @@ def update_user(
     if ACCESS_FIELDS & set(changed):
         user.session_version += 1
     session.flush()
-    details = {name: {"from": _shown(old[name]), "to": _shown(new[name])} for name in changed
-               if name != "full_name"}
+    details = {key: {"from": _shown(old[key]), "to": _shown(new[key])} for key in changed
+               if key != "full_name"}
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
                  summary=f"account changed: {', '.join(changed)}",
                  details={"fields": changed, "changes": details})

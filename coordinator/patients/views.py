@@ -342,13 +342,13 @@ def merge():
     form = MergeForm(request.form if request.method == "POST" else request.args)
     search_form = MergeSearchForm(request.args if request.method == "GET" else None)
     results = None
-    if request.method == "GET" and request.args.get("name") is not None:
-        if search_form.validate():
-            criteria = services.PatientSearch(name=search_form.name.data)
-            results = paginate(db.session, services.search_query(current_user, criteria))
-            services.audit_search(db.session, current_actor(), criteria, results.total,
-                                  results.items)
-            db.session.commit()
+    if request.method == "GET" and request.args.get("name") is not None and \
+            search_form.validate():
+        criteria = services.PatientSearch(name=search_form.name.data)
+        results = paginate(db.session, services.search_query(current_user, criteria))
+        services.audit_search(db.session, current_actor(), criteria, results.total,
+                              results.items)
+        db.session.commit()
     keep, merged = _merge_records(form)
     if request.method == "POST" and keep and merged and form.validate_on_submit():
         if not form.confirm.data:
