@@ -641,3 +641,16 @@ def can_export_patient_record(user: User, patient: Patient | None) -> bool:
     """An administrator, for a record they may open (not a record merged into another: its
     data and its access log are exported with the record it was merged into)."""
     return RIGHTS_EXPORTER.permits(user) and can_view_patient(user, patient)
+
+
+# --- h-admin ---
+# Administrators manage the accounts: they create them, change them (role, territory, directory
+# record, enabled) and reset their passwords; and they merge two records of the same person,
+# found by name or by NIR. Every signed-in person opens their own account page (the directory
+# record their account is linked to shows there). The rules that keep the accounts manageable
+# (nobody changes their own role nor disables themselves, the last enabled administrator stays
+# one) are the account service's (auth/services.py), like every rule of a value.
+
+USER_MANAGER = ADMIN
+PATIENT_MERGER = ADMIN
+ACCOUNT_HOLDER = AUTHENTICATED

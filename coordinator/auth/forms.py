@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from coordinator.auth.roles import Role
@@ -77,3 +84,28 @@ class UserCreateForm(FlaskForm):
                        n=MIN_PASSWORD_LENGTH),
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class UserEditForm(FlaskForm):
+    """An administrator's changes to an account (its e-mail and password apart)."""
+
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
+    territory = SelectField(_l("Territory"), choices=[], validate_choice=False,
+                            description=_l("Required for case managers and councils."))
+    provider_id = SelectField(
+        _l("Record in the provider directory"), coerce=optional_int, validate_choice=False,
+        description=_l("For a GP: their patients are those whose GP is this record. For a "
+                       "care-team professional: they read the plans whose care team includes "
+                       "this record."))
+    is_active = BooleanField(_l("Account enabled"),
+                             description=_l("A disabled account cannot sign in nor use its "
+                                            "API tokens."))
+    state = HiddenField()
+
+
+class PasswordResetForm(FlaskForm):
+    """An administrator gives an account a new generated password."""
+
+    revoke_tokens = BooleanField(
+        _l("Also revoke their API tokens (the programs using them must receive new ones)"))

@@ -12,6 +12,7 @@ from coordinator.auth.roles import Role
 from coordinator.core.time import utcnow
 from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
+from coordinator.providers.models import Provider
 from coordinator.strata.models import Territory
 
 ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
@@ -42,6 +43,7 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column()
 
     territory: Mapped[Territory | None] = relationship()
+    provider: Mapped[Provider | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan")

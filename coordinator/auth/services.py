@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -22,7 +22,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.auth.models import ApiToken, User
 from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
-from coordinator.core.errors import ValidationError
+from coordinator.core.errors import ConflictError, ValidationError
 from coordinator.core.time import utcnow
 from coordinator.strata.models import Territory
 
@@ -89,31 +89,17 @@ def check_password_strength(password: str, field: str = "password",
             "Choose a phrase of several unrelated words.")]})
 
 
-def create_user(
-    session: Session,
-    actor: Actor,
-    *,
-    email: str,
-    full_name: str,
-    role: str,
-    password: str,
-    hash_method: str,
-    territory_code: str | None = None,
-    provider_id: int | None = None,
-) -> User:
-    """Create an account; case managers and councils belong to a territory; the account of a
-    GP or of a care-team professional may be linked to their record in the provider
-    directory."""
-    errors: dict[str, list] = {}
-    email = normalize_email(email)
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        errors.setdefault("email", []).append(_l("Enter a valid e-mail address."))
-    elif find_user(session, email) is not None:
-        errors.setdefault("email", []).append(_l("An account with this e-mail already exists."))
+def _check_account(session: Session, errors: dict[str, list], *, full_name: str, role: str,
+                   territory_code: str | None, provider_id: int | None,
+                   ) -> tuple[Role | None, Territory | None]:
+    """The rules of an account's name, role, territory and directory record, for its creation
+    and its changes alike: case managers and councils belong to a territory; only the account
+    of a GP (a GP's record) or of a care-team professional (another record) is linked to the
+    provider directory. Adds the messages to `errors`; returns the role and the territory."""
     if not full_name.strip():
         errors.setdefault("full_name", []).append(_l("This field is required."))
     try:
-        role_enum = Role(role)
+        role_enum: Role | None = Role(role)
     except ValueError:
         errors.setdefault("role", []).append(
             _l("Unknown role; use one of: %(roles)s.", roles=", ".join(r.value for r in Role))
@@ -140,6 +126,33 @@ def create_user(
             errors.setdefault("provider_id", []).append(
                 _l("Choose a provider of kind GP.") if role_enum == Role.GP else
                 _l("Choose a provider of the directory other than a GP."))
+    return role_enum, territory
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str,
+    hash_method: str,
+    territory_code: str | None = None,
+    provider_id: int | None = None,
+) -> User:
+    """Create an account; case managers and councils belong to a territory; the account of a
+    GP or of a care-team professional may be linked to their record in the provider
+    directory."""
+    errors: dict[str, list] = {}
+    email = normalize_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        errors.setdefault("email", []).append(_l("Enter a valid e-mail address."))
+    elif find_user(session, email) is not None:
+        errors.setdefault("email", []).append(_l("An account with this e-mail already exists."))
+    role_enum, territory = _check_account(session, errors, full_name=full_name, role=role,
+                                          territory_code=territory_code,
+                                          provider_id=provider_id)
     try:
         check_password_strength(password, user_inputs=account_words(email, full_name))
     except ValidationError as exc:
@@ -249,10 +262,146 @@ def set_active(session: Session, user: User, active: bool, actor: Actor) -> None
         return
     if not active and actor.user_id == user.id:
         raise ValidationError({"user": [_l("You cannot disable your own account.")]})
+    _keep_an_administrator(session, user, user.role_enum, active, field="user")
     user.is_active = active
     user.session_version += 1
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
                  summary="enabled" if active else "disabled")
+
+
+def _keep_an_administrator(session: Session, user: User, role: Role | None, active: bool,
+                           field: str) -> None:
+    """The last enabled administrator stays one: nobody else could manage the accounts."""
+    if not (user.role == Role.ADMIN and user.is_active) or (role == Role.ADMIN and active):
+        return
+    others = session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN, User.is_active.is_(True), User.id != user.id)) or 0
+    if not others:
+        raise ValidationError({field: [_l(
+            "This is the last enabled administrator account: enable or create another "
+            "administrator first.")]})
+
+
+# What an administrator changes on an account (its e-mail and password apart).
+EDITABLE_ACCOUNT_FIELDS = ("full_name", "role", "territory", "provider_id", "is_active")
+# The changes after which the account's sessions end: what it may open is no longer the same.
+ACCESS_FIELDS = frozenset({"role", "territory", "provider_id", "is_active"})
+
+
+def account_state(user: User) -> str:
+    """The values of the account's editable fields as a short digest: an edit form sends the
+    state it was read in, and a change saved meanwhile is an edit conflict (the account has no
+    version column)."""
+    values = [user.full_name, str(user.role), str(user.territory_id), str(user.provider_id),
+              str(user.is_active)]
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:16]
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    full_name: str,
+    role: str,
+    territory_code: str | None,
+    provider_id: int | None,
+    active: bool,
+    expected_state: str | None = None,
+) -> list[str]:
+    """Change an account: its name, role, territory, directory record, enabled or not, with
+    the rules of its creation. An administrator keeps their own role and account enabled, and
+    the last enabled administrator stays one. A change of what the account may open (role,
+    territory, directory record, enabled) ends its sessions. Returns the fields changed."""
+    if expected_state is not None and expected_state != account_state(user):
+        raise ConflictError(0)
+    errors: dict[str, list] = {}
+    role_enum, territory = _check_account(session, errors, full_name=full_name, role=role,
+                                          territory_code=territory_code,
+                                          provider_id=provider_id)
+    if actor.user_id == user.id:
+        if role_enum is not None and role_enum != user.role:
+            errors.setdefault("role", []).append(
+                _l("You cannot change your own role: another administrator does it."))
+        if not active:
+            errors.setdefault("is_active", []).append(
+                _l("You cannot disable your own account."))
+    if role_enum is not None and not errors:
+        try:
+            _keep_an_administrator(session, user, role_enum,
+                                   active, field="role" if active else "is_active")
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    assert role_enum is not None  # an unknown role was an error above
+    name = full_name.strip()
+    new: dict[str, object] = {
+        "full_name": name, "role": role_enum, "territory": territory.id if territory else None,
+        "provider_id": provider_id, "is_active": active}
+    old: dict[str, object] = {
+        "full_name": user.full_name, "role": user.role, "territory": user.territory_id,
+        "provider_id": user.provider_id, "is_active": user.is_active}
+    changed = [key for key in EDITABLE_ACCOUNT_FIELDS if new[key] != old[key]]
+    if not changed:
+        return []
+    user.full_name = name
+    user.role = role_enum
+    user.territory = territory
+    user.provider_id = provider_id
+    user.is_active = active
+    if ACCESS_FIELDS & set(changed):
+        user.session_version += 1
+    session.flush()
+    details = {key: {"from": _shown(old[key]), "to": _shown(new[key])} for key in changed
+               if key != "full_name"}
+    audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
+                 summary=f"account changed: {', '.join(changed)}",
+                 details={"fields": changed, "changes": details})
+    return changed
+
+
+def _shown(value: object) -> object:
+    return str(value) if isinstance(value, Role) else value
+
+
+# The alphabet of a generated password: no 0/O, 1/l/I, easy to read out and to type.
+GENERATED_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_GROUPS, GENERATED_GROUP_LENGTH = 4, 5  # 20 characters, about 116 bits
+
+
+def generate_password() -> str:
+    """A strong random password (groups of letters and digits), which passes the strength
+    rule of a chosen password."""
+    while True:
+        password = "-".join(
+            "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(GENERATED_GROUP_LENGTH))
+            for _ in range(GENERATED_GROUPS))
+        try:
+            check_password_strength(password)
+        except ValidationError:  # pragma: no cover - about never with 116 random bits
+            continue
+        return password
+
+
+def reset_password(session: Session, actor: Actor, user: User, hash_method: str, *,
+                   revoke_api_tokens: bool = False) -> str:
+    """An administrator gives an account a new generated password: returned to be shown once
+    (only its hash is stored, the audit entry says that it was reset and by whom, never the
+    password); every session of the account ends, and its API tokens when asked. An
+    administrator changes their own password on their account page, with the current one."""
+    if actor.user_id == user.id:
+        raise ValidationError({"user": [_l(
+            "Change your own password on your account page (it asks for the current one).")]})
+    password = generate_password()
+    user.password_hash = hash_password(password, hash_method)
+    user.password_changed_at = utcnow()
+    user.session_version += 1
+    audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
+                 summary="password reset by an administrator")
+    if revoke_api_tokens:
+        revoke_tokens(session, user, actor)
+    return password
 
 
 def set_locale(user: User, locale: str, languages: list[str]) -> None:
@@ -315,7 +464,10 @@ def count_users(session: Session) -> int:
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.role, User.email)))
+    """Every account, with the territory and the directory record the list shows."""
+    return list(session.scalars(
+        select(User).options(joinedload(User.territory), joinedload(User.provider))
+        .order_by(User.role, User.email)))
 
 
 def case_managers(session: Session, territory_id: int | None) -> list[User]:

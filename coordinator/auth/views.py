@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,10 +22,12 @@ from coordinator.auth import services, twofactor
 from coordinator.auth.forms import (
     LoginForm,
     PasswordChangeForm,
+    PasswordResetForm,
     SecondFactorForm,
     TwoFactorEnableForm,
     TwoFactorPasswordForm,
     UserCreateForm,
+    UserEditForm,
 )
 from coordinator.auth.models import User
 from coordinator.core.hooks import start_session
@@ -32,7 +35,14 @@ from coordinator.core.time import utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db, limiter
-from coordinator.permissions import ADMIN, AUTHENTICATED, PUBLIC, require
+from coordinator.permissions import (
+    ACCOUNT_HOLDER,
+    ADMIN,
+    AUTHENTICATED,
+    PUBLIC,
+    USER_MANAGER,
+    require,
+)
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS
 from coordinator.strata.models import Territory
@@ -283,15 +293,22 @@ def users():
     return render_template("auth/users.html", users=services.list_users(db.session))
 
 
+def _account_choices(form: UserCreateForm | UserEditForm, provider_id: int | None = None) -> None:
+    """The territories and the directory records an account may have (its own record kept
+    even when it is no longer active)."""
+    territories = db.session.scalars(select(Territory).order_by(Territory.code)).all()
+    form.territory.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in territories]
+    include = frozenset({provider_id}) if provider_id else frozenset()
+    form.provider_id.choices = [("", "—")] + [
+        (p.id, f"{p.name} — {KIND_LABELS[p.kind]} ({p.territory.code})")
+        for p in provider_services.active_providers(db.session, None, include)]
+
+
 @admin_bp.route("/users/new", methods=["GET", "POST"])
 @require(ADMIN)
 def create_user():
     form = UserCreateForm()
-    territories = db.session.scalars(select(Territory).order_by(Territory.code)).all()
-    form.territory.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in territories]
-    form.provider_id.choices = [("", "—")] + [
-        (p.id, f"{p.name} — {KIND_LABELS[p.kind]} ({p.territory.code})")
-        for p in provider_services.active_providers(db.session, None)]
+    _account_choices(form)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             user = services.create_user(
@@ -346,3 +363,76 @@ def reset_two_factor(user_id: int):
         flash(" ".join(str(m) for messages in work.error.errors.values() for m in messages)
               if work.error else _("Nothing was changed."), "danger")
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/account")
+@require(ACCOUNT_HOLDER)
+def account():
+    """The signed-in person's account: who they are here, and the directory record their
+    account is linked to (a GP's patients are those whose GP is that record)."""
+    return render_template("auth/account.html", user=current_user._get_current_object())
+
+
+@admin_bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require(USER_MANAGER)
+def edit_user(user_id: int):
+    """Change an account: name, role, territory, directory record, enabled. The account's
+    sessions end when what it may open changes (its own too: the view signs it in again)."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.territory.data = user.territory.code if user.territory else ""
+        form.state.data = services.account_state(user)
+    _account_choices(form, user.provider_id)
+    status = 200
+    if form.validate_on_submit():
+        changed: list[str] = []
+        with unit_of_work(form) as work:
+            changed = services.update_user(
+                db.session, current_actor(), user, full_name=form.full_name.data,
+                role=form.role.data, territory_code=form.territory.data or None,
+                provider_id=form.provider_id.data, active=bool(form.is_active.data),
+                expected_state=form.state.data or None)
+        if work.conflict:
+            form.state.data = services.account_state(user)
+            flash(_("Someone changed this account while you were editing it: its current "
+                    "values are shown above the form, your changes are kept in it. Save "
+                    "again to apply them."), "warning")
+            return render_template("auth/user_edit.html", form=form, user=user,
+                                   reset_form=PasswordResetForm(formdata=None),
+                                   conflict=True), 409
+        if work.ok:
+            if user.id == current_user.id and changed:
+                login_user(user)  # follow the new session version
+            flash(_("Account %(email)s saved.", email=user.email) if changed else
+                  _("Nothing was changed."), "success" if changed else "info")
+            return redirect(url_for("admin.users"))
+    if request.method == "POST":
+        status = 400
+    return render_template("auth/user_edit.html", form=form, user=user,
+                           reset_form=PasswordResetForm(formdata=None)), status
+
+
+@admin_bp.post("/users/<int:user_id>/password")
+@require(USER_MANAGER)
+def reset_password(user_id: int):
+    """A new generated password for the account, shown once on this answer (never stored in
+    clear, never put in the session, a flash message or the audit trail); its sessions end."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        flash(_("Your form has expired or is missing its security token. Reload the page "
+                "and submit it again."), "danger")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    password = None
+    with unit_of_work() as work:
+        password = services.reset_password(
+            db.session, current_actor(), user, current_app.config["PASSWORD_HASH_METHOD"],
+            revoke_api_tokens=bool(form.revoke_tokens.data))
+    if not work.ok:
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    response = make_response(render_template("auth/password_reset.html", user=user,
+                                             password=password))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -151,3 +151,25 @@ class MergeForm(FlaskForm):
     merged_id = IntegerField(_l("Duplicate record to merge into it (number)"),
                              validators=[DataRequired(), NumberRange(min=1)])
     confirm = BooleanField(_l("I checked both records: they are the same person"))
+
+
+class MergeSearchForm(FlaskForm):
+    """The merge page's search by name (an address may carry a name: the patients' list does
+    too), keeping the records already picked."""
+
+    class Meta:
+        csrf = False
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("Birth or used name, then first name; accents and case "
+                                      "do not matter."))
+    keep_id = HiddenField()
+    merged_id = HiddenField()
+
+
+class MergeNirSearchForm(FlaskForm):
+    """The merge page's search by NIR, posted: a NIR is never put in an address."""
+
+    nir = StringField(_l("NIR"), validators=[DataRequired(), Length(max=21)])
+    keep_id = HiddenField()
+    merged_id = HiddenField()

@@ -10,6 +10,7 @@ from coordinator.auth import services as auth_services
 from coordinator.auth.roles import Role
 from coordinator.core import extending
 from coordinator.core.errors import DuplicateSuspected, ValidationError
+from coordinator.core.forms import optional_int
 from coordinator.core.pagination import paginate
 from coordinator.core.time import local_today
 from coordinator.core.unitofwork import conflict_page, unit_of_work
@@ -24,6 +25,8 @@ from coordinator.patients.forms import (
     CorrectAssignmentForm,
     ExitProgramForm,
     MergeForm,
+    MergeNirSearchForm,
+    MergeSearchForm,
     NirSearchForm,
     PatientForm,
     PatientSearchForm,
@@ -31,7 +34,7 @@ from coordinator.patients.forms import (
 )
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
-    ADMIN,
+    PATIENT_MERGER,
     PATIENT_STAFF,
     abort_if_hidden,
     can_start_plan,
@@ -322,22 +325,31 @@ def correct_assignment(patient_id: int, assignment_id: int):
                            program=program, form=form), status
 
 
+def _picked(value: object) -> int | None:
+    """A record number picked on the merge page (a hidden field or an address), or None."""
+    try:
+        return optional_int(value)
+    except ValueError:
+        return None
+
+
 @bp.route("/merge", methods=["GET", "POST"])
-@require(ADMIN)
+@require(PATIENT_MERGER)
 def merge():
+    """Merge two records of the same person: the administrator finds them by name (here) or
+    by NIR (`merge_search_nir`), picks the record to keep and the duplicate, compares them,
+    then confirms."""
     form = MergeForm(request.form if request.method == "POST" else request.args)
-    keep = merged = None
-    if form.keep_id.data and form.merged_id.data:
-        keep = db.session.get(Patient, form.keep_id.data)
-        merged = db.session.get(Patient, form.merged_id.data)
-        if keep is None:
-            form.keep_id.errors = [_("No patient with this number.")]
-        if merged is None:
-            form.merged_id.errors = [_("No patient with this number.")]
-        if keep and merged and request.method == "GET":
-            services.read_patient(db.session, current_actor(), keep)
-            services.read_patient(db.session, current_actor(), merged)
-            db.session.commit()
+    search_form = MergeSearchForm(request.args if request.method == "GET" else None)
+    results = None
+    if request.method == "GET" and request.args.get("name") is not None and \
+            search_form.validate():
+        criteria = services.PatientSearch(name=search_form.name.data)
+        results = paginate(db.session, services.search_query(current_user, criteria))
+        services.audit_search(db.session, current_actor(), criteria, results.total,
+                              results.items)
+        db.session.commit()
+    keep, merged = _merge_records(form)
     if request.method == "POST" and keep and merged and form.validate_on_submit():
         if not form.confirm.data:
             form.confirm.errors = [_("Confirm that both records are the same person.")]
@@ -348,5 +360,60 @@ def merge():
                 flash(_("Record %(merged)d merged into record %(keep)d.", merged=merged.id,
                         keep=keep.id), "success")
                 return redirect(url_for("patients.show", patient_id=keep.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("patients/merge.html", form=form, keep=keep, merged=merged), status
+    status = 400 if request.method == "POST" or search_form.errors else 200
+    return _merge_page(form, keep, merged, search_form=search_form, results=results,
+                       status=status)
+
+
+@bp.post("/merge/nir")
+@require(PATIENT_MERGER)
+def merge_search_nir():
+    """The merge page's search by NIR, posted (the NIR never appears in an address or a log):
+    the records found are listed to be picked."""
+    nir_form = MergeNirSearchForm()
+    form = MergeForm(formdata=None, keep_id=_picked(nir_form.keep_id.data),
+                     merged_id=_picked(nir_form.merged_id.data))
+    results = None
+    if nir_form.validate_on_submit():
+        criteria = services.PatientSearch(nir=nir_form.nir.data)
+        results = paginate(db.session, services.search_query(current_user, criteria), page=1,
+                           per_page=50)
+        services.audit_search(db.session, current_actor(), criteria, results.total,
+                              results.items)
+        db.session.commit()
+    keep, merged = _merge_records(form)
+    return _merge_page(form, keep, merged, nir_form=nir_form, results=results,
+                       nir_search=True, status=400 if nir_form.errors else 200)
+
+
+def _merge_records(form: MergeForm) -> tuple[Patient | None, Patient | None]:
+    """The records picked so far (each shown, so each read is audited on a page's display)."""
+    keep = db.session.get(Patient, form.keep_id.data) if form.keep_id.data else None
+    merged = db.session.get(Patient, form.merged_id.data) if form.merged_id.data else None
+    if form.keep_id.data and keep is None:
+        form.keep_id.errors = [_("No patient with this number.")]
+    if form.merged_id.data and merged is None:
+        form.merged_id.errors = [_("No patient with this number.")]
+    if request.method == "GET" or request.endpoint == "patients.merge_search_nir":
+        for patient in (keep, merged):
+            if patient is not None:
+                services.read_patient(db.session, current_actor(), patient)
+        if keep or merged:
+            db.session.commit()
+    return keep, merged
+
+
+def _merge_page(form: MergeForm, keep: Patient | None, merged: Patient | None, *,
+                search_form: MergeSearchForm | None = None,
+                nir_form: MergeNirSearchForm | None = None, results=None,
+                nir_search: bool = False, status: int = 200):
+    picked = {"keep_id": keep.id if keep else None, "merged_id": merged.id if merged else None}
+    search_form = search_form or MergeSearchForm(formdata=None)
+    nir_form = nir_form or MergeNirSearchForm(formdata=None)
+    for searching in (search_form, nir_form):
+        searching.keep_id.data = picked["keep_id"] or ""
+        searching.merged_id.data = picked["merged_id"] or ""
+    return render_template("patients/merge.html", form=form, keep=keep, merged=merged,
+                           search_form=search_form, nir_form=nir_form, results=results,
+                           nir_search=nir_search, picked=picked,
+                           name=search_form.name.data if not nir_search else None), status

@@ -38,6 +38,9 @@ COLUMNS = ("anon", "admin", "cm", "cm_other", "council", "council_other", "gp", 
 TABLE: dict[str, str] = {
     # -- Pages: "METHOD endpoint" (every method of every rule of the URL map) ----------
     #                                                       anon  admin cm    cm-B  coun  cou-B gp    gp-w  gp-x  pro   integ
+    "GET admin.edit_user":                                 "login ok    403   403   403   403   403   403   403   403   403",
+    "POST admin.edit_user":                                "login ok    403   403   403   403   403   403   403   403   403",
+    "POST admin.reset_password":                           "login ok    403   403   403   403   403   403   403   403   403",
     "GET admin.create_user":                               "login ok    403   403   403   403   403   403   403   403   403",
     "POST admin.create_user":                              "login ok    403   403   403   403   403   403   403   403   403",
     "POST admin.reset_two_factor":                         "login ok    403   403   403   403   403   403   403   403   403",
@@ -49,6 +52,7 @@ TABLE: dict[str, str] = {
     "GET audit.index":                                     "login ok    403   403   403   403   403   403   403   403   403",
     "GET audit.patient_log":                               "login ok    403   403   403   403   403   403   403   403   403",
 
+    "GET auth.account":                                    "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
     "GET auth.change_password":                            "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
     "POST auth.change_password":                           "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
     "POST auth.disable_two_factor":                        "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
@@ -134,6 +138,7 @@ TABLE: dict[str, str] = {
     "GET patients.index":                                  "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET patients.merge":                                  "login ok    403   403   403   403   403   403   403   403   403",
     "POST patients.merge":                                 "login ok    403   403   403   403   403   403   403   403   403",
+    "POST patients.merge_search_nir":                      "login ok    403   403   403   403   403   403   403   403   403",
     "POST patients.search_nir":                            "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET rights.export_json":                              "login ok    403   403   403   403   403   403   403   403   403",
     "GET rights.export_pdf":                               "login ok    403   403   403   403   403   403   403   403   403",
