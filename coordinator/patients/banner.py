@@ -17,8 +17,9 @@ Computing the banner writes nothing: it is part of the page's own audited read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any, cast
 
 from flask_login import current_user
 from sqlalchemy import select
@@ -91,21 +92,20 @@ def banner_of(session: Session, patient: Patient, today: date, *,
     """The banner of `patient` on `today` (a Paris day); `details`: the viewer may open the
     record (see `for_viewer`). At most 6 queries, whatever the patient's rows."""
     last_day = min(today, patient.deceased_date) if patient.deceased_date else today
-    identity = {
-        "patient_id": patient.id, "birth_name": patient.birth_name,
-        "used_name": patient.used_name, "first_names": patient.first_names,
-        "birth_date": patient.birth_date, "age": age_on(patient.birth_date, last_day),
-        "sex": patient.sex, "deceased_date": patient.deceased_date,
-        "gp_name": patient.gp.name if patient.gp else None,
-    }
+    identity = Banner(
+        patient_id=patient.id, birth_name=patient.birth_name, used_name=patient.used_name,
+        first_names=patient.first_names, birth_date=patient.birth_date,
+        age=age_on(patient.birth_date, last_day), sex=patient.sex,
+        deceased_date=patient.deceased_date,
+        gp_name=patient.gp.name if patient.gp else None, details=False)
     if not details:
-        return Banner(details=False, **identity)
+        return identity
     strata = current_strata(session, patient.id, today, options=(joinedload(Stratum.program),))
-    flags: dict = {}
+    flags: dict[str, Any] = {}
     for function in extending.providers(PATIENT_BANNER):
         flags.update(function(session=session, patient=patient, today=today))
-    return Banner(
-        details=True, **identity,
+    return replace(
+        identity, details=True,
         case_manager_name=patient.case_manager.full_name if patient.case_manager else None,
         strata=tuple(BannerStratum(s.program.display_name, s.code, s.display_name)
                      for s in sorted(strata, key=lambda s: (s.program.code, s.code))),
@@ -123,4 +123,4 @@ def for_viewer(session: Session, viewer: User, patient: Patient, today: date) ->
 def for_page(patient: Patient) -> Banner:
     """The one call of a patient page's view: the banner of `patient` for the signed-in user,
     today in Paris (the view passes it to its template as `banner`; base.html shows it)."""
-    return for_viewer(db.session, current_user, patient, local_today())
+    return for_viewer(cast(Session, db.session), current_user, patient, local_today())
