@@ -74,14 +74,18 @@ def init_app(app: Flask) -> None:
 def wire_extension_points(app: Flask) -> None:
     """What higher layers add to lower domains (`core/extending.py`), in one place."""
     from coordinator.audit import services as audit_services
+    from coordinator.careplans import lists as plan_lists
     from coordinator.careplans import services as plan_services
     from coordinator.core import extending
     from coordinator.metrics import services as metrics
-    from coordinator.patients import merge
+    from coordinator.patients import banner, merge
     from coordinator.patients import services as patient_services
     from coordinator.scheduling import services as scheduling
 
     extending.provide(app, audit_services.PATIENT_ALIASES, merge.alias_ids_of)
+    # The patient banner's flags: a plan overdue for review, the no-shows of the last 90 days.
+    extending.provide(app, banner.PATIENT_BANNER, plan_lists.banner_flags)
+    extending.provide(app, banner.PATIENT_BANNER, metrics.banner_no_shows)
     extending.provide(app, patient_services.RECORD_PAGE, plan_services.record_page_context)
     extending.provide(app, plan_services.PLAN_APPOINTMENTS, scheduling.upcoming)
     extending.provide(app, scheduling.NO_SHOW_RATE, metrics.no_show_rate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, select, union
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from coordinator.audit import services as audit
@@ -18,6 +18,12 @@ from coordinator.patients.models import Patient
 from coordinator.permissions import caseload_rule_of, readable_plan_scope
 
 
+def review_overdue_on(today: date) -> ColumnElement[bool]:
+    """THE rule of a plan overdue for review: active, and its review date has passed (the
+    worklist, the plan list's filter, the notices of `jobs.py`, the patient banner)."""
+    return and_(CarePlan.status == PlanStatus.ACTIVE, CarePlan.review_date < today)
+
+
 def plans_query(user: User, *, status: str | None = None, review_due: bool = False,
                 mine: bool = False, today: date | None = None) -> Select:
     """Plans the user may read (with their patient), most urgent review first."""
@@ -27,8 +33,7 @@ def plans_query(user: User, *, status: str | None = None, review_due: bool = Fal
     if status:
         query = query.where(CarePlan.status == status)
     if review_due:
-        query = query.where(CarePlan.status == PlanStatus.ACTIVE,
-                            CarePlan.review_date < (today or local_today()))
+        query = query.where(review_overdue_on(today or local_today()))
     if mine:
         # the caseload's plans and those I coordinate, as one IN over a UNION (an OR beside
         # the rule's subquery would be evaluated for each plan on PostgreSQL)
@@ -54,3 +59,12 @@ def audit_list(session: Session, actor: Actor, plans: Sequence[CarePlan]) -> Non
     """A list of plans shows patient identities: one entry per patient shown (the page)."""
     audit.record_shown(session, actor, "care_plan_list", [plan.patient_id for plan in plans],
                        summary=f"{len(plans)} row(s)")
+
+
+def banner_flags(session: Session, patient: Patient, today: date) -> dict:
+    """What the patient banner shows of the care plans (extension point
+    `patients.banner.PATIENT_BANNER`): whether a plan of the patient is overdue for review
+    (one query)."""
+    overdue = session.scalar(select(exists().where(CarePlan.patient_id == patient.id,
+                                                   review_overdue_on(today))))
+    return {"review_overdue": bool(overdue)}

@@ -40,6 +40,7 @@ from coordinator.core.time import utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
     PATIENT_STAFF,
@@ -209,7 +210,8 @@ def create(patient_id: int):
     status = 400 if request.method == "POST" else 200
     services.read_new_plan_form(db.session, current_actor(), patient.id)
     db.session.commit()
-    return render_template("careplans/form.html", form=form, patient=patient, plan=None,
+    return render_template("careplans/form.html", form=form, patient=patient,
+                           banner=patient_banner(patient), plan=None,
                            strata=strata, stratum=stratum), status
 
 
@@ -228,7 +230,8 @@ def _render_show(plan: CarePlan, close_form=None, comment_form=None, status=200)
     version_form = VersionForm(formdata=None, version=plan.version)
     close_form = close_form or CloseForm(formdata=None, version=plan.version)
     return render_template(
-        "careplans/show.html", plan=plan, patient=plan.patient, editable=editable,
+        "careplans/show.html", plan=plan, patient=plan.patient,
+        banner=patient_banner(plan.patient), editable=editable,
         appointments=services.upcoming_appointments(db.session, plan.patient_id, utcnow()),
         staff=is_staff(current_user),
         comments=services.comments(db.session, plan), version_form=version_form,
@@ -276,7 +279,8 @@ def edit(plan_id: int):
         services.read_plan(db.session, current_actor(), plan)
         db.session.commit()
     status = 400 if request.method == "POST" else 200
-    return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
+    return render_template("careplans/form.html", form=form, patient=plan.patient,
+                           banner=patient_banner(plan.patient), plan=plan,
                            strata=[], stratum=None), status
 
 
@@ -300,6 +304,7 @@ def _edit_follow_up(plan: CarePlan):
     services.read_plan(db.session, current_actor(), plan)
     db.session.commit()
     return render_template("careplans/followup.html", form=form, plan=plan, patient=plan.patient,
+                           banner=patient_banner(plan.patient),
                            version_form=VersionForm(formdata=None, version=plan.version),
                            goals={goal.id: goal for goal in plan.goals},
                            actions={a.id: a for goal in plan.goals for a in goal.actions}), \
@@ -324,7 +329,8 @@ def _conflict(plan: CarePlan, form: PlanForm, mine: dict):
     _forget_removed_rows(form, current)
     proposed = documents.from_input(db.session, current, mine)
     form.version.data = plan.version
-    return render_template("careplans/form.html", form=form, patient=plan.patient, plan=plan,
+    return render_template("careplans/form.html", form=form, patient=plan.patient,
+                           banner=patient_banner(plan.patient), plan=plan,
                            strata=[], stratum=None, conflict=True,
                            differences=documents.compare(current, proposed)), 409
 
@@ -454,6 +460,7 @@ def history(plan_id: int):
     services.read_plan(db.session, current_actor(), plan)
     db.session.commit()
     return render_template("careplans/history.html", plan=plan, patient=plan.patient,
+                           banner=patient_banner(plan.patient),
                            revisions=revisions, before=old, after=new,
                            changes=documents.compare(old.snapshot, new.snapshot))
 

@@ -41,6 +41,8 @@ from coordinator.metrics.results import (
     assemble,
 )
 from coordinator.metrics.tables import DrillDownRow, Figures
+from coordinator.patients.banner import RECENT_NO_SHOW_DAYS
+from coordinator.patients.models import Patient
 from coordinator.scheduling.models import Appointment, AppointmentStatus
 from coordinator.strata import reference as strata_reference
 from coordinator.strata.models import Program, ProgramIndicator, Stratum, Territory
@@ -342,3 +344,12 @@ def no_show_rate(session: Session, by: str, key: int, days: int = 365) -> NoShow
     today = local_today()
     found = no_show_rates(session, by, today - timedelta(days=days - 1), today, [key])
     return found.get(key, NoShowRate(0, 0))
+
+
+def banner_no_shows(session: Session, patient: Patient, today: date) -> dict:
+    """What the patient banner shows of the appointments (extension point
+    `patients.banner.PATIENT_BANNER`): the patient's no-shows of the last
+    `RECENT_NO_SHOW_DAYS` days, today included (`no_show_rates`, one query)."""
+    start = today - timedelta(days=RECENT_NO_SHOW_DAYS - 1)
+    found = no_show_rates(session, "patient", start, today, [patient.id])
+    return {"recent_no_shows": found[patient.id].no_show if patient.id in found else 0}

@@ -18,6 +18,7 @@ from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients import assignments, services
 from coordinator.patients import merge as merge_services
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.forms import (
     CONSENT_EXPRESSION_LABELS,
     AssignStratumForm,
@@ -173,7 +174,8 @@ def _render_show(patient, assign_form=None, exit_form=None, status=200):
     exit_form.program_id.choices = [(t.program.id, t.program.display_name) for t in timelines
                                     if t.rows and not t.rows[-1].is_exit]
     return render_template(
-        "patients/show.html", patient=patient, timelines=timelines, assign_form=assign_form,
+        "patients/show.html", patient=patient, banner=patient_banner(patient),
+        timelines=timelines, assign_form=assign_form,
         exit_form=exit_form, consent_form=ConsentForm(formdata=None),
         expression_labels=CONSENT_EXPRESSION_LABELS,
         consents=services.consent_history(db.session, patient),
@@ -208,7 +210,7 @@ def edit(patient_id: int):
     if request.method == "POST":
         status = 400
     return render_template("patients/form.html", form=form, patient=patient,
-                           candidates=[]), status
+                           banner=patient_banner(patient), candidates=[]), status
 
 
 @bp.post("/<int:patient_id>/consent")
@@ -256,7 +258,7 @@ def withdraw_consent(patient_id: int):
     services.read_patient(db.session, current_actor(), patient)
     db.session.commit()
     return render_template("patients/withdraw_consent.html", form=form,
-                           patient=patient), status
+                           patient=patient, banner=patient_banner(patient)), status
 
 
 @bp.post("/<int:patient_id>/strata")
@@ -321,7 +323,8 @@ def correct_assignment(patient_id: int, assignment_id: int):
             if work.ok:
                 flash(_("Assignment corrected."), "success")
                 return redirect(url_for("patients.show", patient_id=patient.id))
-    return render_template("patients/correct_assignment.html", patient=patient, row=row,
+    return render_template("patients/correct_assignment.html", patient=patient,
+                           banner=patient_banner(patient), row=row,
                            program=program, form=form), status
 
 

@@ -14,6 +14,7 @@ from coordinator.core.bounds import date_problem
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
     CASE_MANAGER,
@@ -107,7 +108,7 @@ def _patient_page(patient: Patient, shown: calendar.Period, status: int = 200,
     listing = calendar.patient_appointments(db.session, patient.id, shown.starts_at,
                                             shown.ends_at, _per_day(shown))
     return _render("patient", shown, listing, endpoint="calendar.patient", owner=patient,
-                   status=status, new_feed_url=new_feed_url,
+                   status=status, new_feed_url=new_feed_url, banner=patient_banner(patient),
                    rate=services.no_show_rate(db.session, "patient", patient.id),
                    feeds=feeds.active_feeds(db.session, patient_id=patient.id),
                    create_endpoint="calendar.create_patient_feed")

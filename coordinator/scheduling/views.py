@@ -22,6 +22,7 @@ from coordinator.core.time import as_utc, local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
     CASE_MANAGER,
@@ -121,6 +122,7 @@ def book(patient_id: int):
     services.read_appointments(db.session, current_actor(), "booking_form", 0, patient.id)
     db.session.commit()
     return render_template("scheduling/book.html", form=form, patient=patient,
+                           banner=patient_banner(patient),
                            overlaps=overlaps), status
 
 
@@ -173,7 +175,8 @@ def _render_series(patient, source_form, form, choices, selected, overlaps=(), s
     services.read_appointments(db.session, current_actor(), "series_preview",
                                len(form.rows.entries), patient.id)
     db.session.commit()
-    return render_template("scheduling/series.html", patient=patient, source_form=source_form,
+    return render_template("scheduling/series.html", patient=patient,
+                           banner=patient_banner(patient), source_form=source_form,
                            form=form, choices=choices, selected=selected,
                            kind_labels=PROVIDER_KIND_LABELS, overlaps=overlaps), status
 
@@ -252,6 +255,7 @@ def patient_appointments(patient_id: int):
         FollowUpRound.patient_id == patient.id).order_by(FollowUpRound.created_at.desc())).all()
     db.session.commit()
     return render_template("scheduling/patient.html", patient=patient, page=page,
+                           banner=patient_banner(patient),
                            rounds=rounds, now=utcnow(),
                            rate=services.no_show_rate(db.session, "patient", patient.id))
 
@@ -269,6 +273,7 @@ def _render_show(appointment, outcome_form=None, reschedule_form=None, outreach_
     db.session.commit()
     return render_template(
         "scheduling/show.html", appointment=appointment, patient=appointment.patient,
+        banner=patient_banner(appointment.patient),
         outcome_form=outcome_form or OutcomeForm(formdata=None, version=appointment.version),
         reschedule_form=reschedule_form or RescheduleForm(formdata=None,
                                                           version=appointment.version),

@@ -14,6 +14,7 @@ from coordinator.core.time import PARIS
 from coordinator.core.unitofwork import conflict_page, unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.models import Patient
 from coordinator.permissions import STAY_EDITOR, abort_if_hidden, can_edit_stays, require
 from coordinator.stays import lace, services
@@ -108,7 +109,8 @@ def create(patient_id: int):
             flash(_("Stay recorded."), "success")
             return _record(patient.id)
     status = 400 if request.method == "POST" else 200
-    return render_template("stays/stay_form.html", form=form, patient=patient, stay=None,
+    return render_template("stays/stay_form.html", form=form, patient=patient,
+                           banner=patient_banner(patient), stay=None,
                            confirm=None), status
 
 
@@ -133,7 +135,8 @@ def edit(stay_id: int):
             flash(_("Stay saved."), "success")
             return _record(patient.id)
     status = 400 if request.method == "POST" else 200
-    return render_template("stays/stay_form.html", form=form, patient=patient, stay=stay,
+    return render_template("stays/stay_form.html", form=form, patient=patient,
+                           banner=patient_banner(patient), stay=stay,
                            marks=readmission_marks(services.stays_of(db.session, patient.id)),
                            confirm=ConfirmForm(formdata=None, version=stay.version)), status
 
@@ -205,7 +208,7 @@ def create_event(patient_id: int):
             return _record(patient.id, "events")
     status = 400 if request.method == "POST" else 200
     return render_template("stays/event_form.html", form=form, patient=patient,
-                           event=None), status
+                           banner=patient_banner(patient), event=None), status
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -240,4 +243,4 @@ def edit_event(event_id: int):
             return _record(patient.id, "events")
     status = 400 if request.method == "POST" else 200
     return render_template("stays/event_form.html", form=form, patient=patient,
-                           event=event), status
+                           banner=patient_banner(patient), event=event), status

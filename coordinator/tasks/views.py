@@ -14,6 +14,7 @@ from coordinator.core.time import PARIS, local_today, utcnow
 from coordinator.core.unitofwork import unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.models import Patient
 from coordinator.permissions import (
     ALERT_HANDLER,
@@ -74,6 +75,7 @@ def _render_show(task: Task, *, contact_form: ContactForm | None = None,
                        next=url_for("tasks.show", task_id=task.id)) \
         if task.kind == TaskKind.DISCHARGE_VISIT else None
     return render_template("tasks/show.html", task=task, contact_form=contact_form,
+                           banner=patient_banner(task.patient),
                            close_form=close_form, book_url=book_url,
                            may_change=can_change_task(current_user, task),
                            may_contact=can_record_contact(current_user, task.patient),
@@ -142,7 +144,8 @@ def record_contact(patient_id: int):
         status = 400
     services.read_tasks(db.session, current_actor(), "contact_form", 0, patient.id)
     db.session.commit()
-    return render_template("tasks/contact.html", form=form, patient=patient), status
+    return render_template("tasks/contact.html", form=form, patient=patient,
+                           banner=patient_banner(patient)), status
 
 
 def _task_arg(patient: Patient, value: object = None) -> int | None:

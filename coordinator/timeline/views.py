@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
+from coordinator.patients.banner import for_page as patient_banner
 from coordinator.patients.models import Patient
 from coordinator.permissions import TIMELINE_READER, abort_if_hidden, can_view_timeline, require
 from coordinator.timeline import services
@@ -60,4 +61,5 @@ def show(patient_id: int):
     db.session.commit()
     quick = {"3": today - timedelta(days=91), "12": today - timedelta(days=365)}
     return render_template("timeline/show.html", patient=patient, form=form, timeline=shown,
+                           banner=patient_banner(patient),
                            quick=quick), 200 if shown is not None else 400
