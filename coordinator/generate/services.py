@@ -6,8 +6,9 @@ of the generation, the territories' providers and case managers, then the patien
 chunk (each chunk's rows of every table, see `registry`), the indexes and constraints rebuilt
 (PostgreSQL, empty registry), the id sequences moved past the generated ids, `ANALYZE`, the
 readmission flags (`stays.readmissions.recompute`), the consecutive no-shows of the
-appointments (`scheduling.services.count_consecutive_no_shows`) and LACE scores (`stays.lace.refresh`) of
-every stay, and the commit. A failure anywhere rolls everything back: nothing half-written.
+appointments (`scheduling.services.count_consecutive_no_shows`) and the LACE scores
+(`stays.lace.refresh`) of every stay, and the commit. A failure anywhere rolls everything
+back: nothing half-written.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def shared_plan(manager, gp, **patient):
 
 def row(html: str, plan) -> str:
     """The list's row of this plan."""
-    found = re.search(r"<tr>\s*<td><a href=\"/careplans/%d\">.*?</tr>" % plan.id, html, re.S)
+    found = re.search(rf"<tr>\s*<td><a href=\"/careplans/{plan.id}\">.*?</tr>", html, re.S)
     assert found, f"plan {plan.id} not listed"
     return found.group(0)
 

@@ -12,7 +12,7 @@ import flask_babel
 import flask_migrate
 import marshmallow as ma
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from coordinator import create_app
 from coordinator.core.context import Actor
@@ -62,9 +62,9 @@ def record(actor, appointment, status):
 def stored(*appointments) -> list[int | None]:
     """The counts as the database holds them."""
     ids = [a.id for a in appointments]
-    rows = dict(db.session.execute(text(
-        "SELECT id, consecutive_no_shows FROM appointment WHERE id IN ("
-        + ", ".join(str(i) for i in ids) + ")")).all())
+    rows = dict(db.session.execute(
+        select(Appointment.__table__.c.id, Appointment.__table__.c.consecutive_no_shows)
+        .where(Appointment.__table__.c.id.in_(ids))).all())
     return [rows[i] for i in ids]
 
 
