@@ -251,6 +251,7 @@ def test_the_migration_counts_the_existing_appointments(tmp_path):
             flask_migrate.upgrade()
             counts = dict(db.session.execute(text(
                 "SELECT id, consecutive_no_shows FROM appointment")).all())
+            db.session.close()  # its read would hold the downgrade's lock (PostgreSQL)
             assert [counts[i] for i in ids] == [1, 1, 2, 0, 1, None]
             flask_migrate.downgrade(revision="0022")
             columns = {c["name"] for c in db.inspect(db.engine).get_columns("appointment")}
