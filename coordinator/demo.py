@@ -302,6 +302,7 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
     from coordinator.core.time import as_utc
     from coordinator.core.workdays import is_working_day, subdivision_for
     from coordinator.providers.models import Provider
+    from coordinator.scheduling import services as scheduling_services
     from coordinator.scheduling.models import Appointment, AppointmentKind
 
     today = local_today()
@@ -341,6 +342,9 @@ def seed_appointments(session: Session, rng: random.Random) -> int:
                 day += timedelta(days=item.interval_days)
     if appointments:
         session.execute(insert(Appointment), appointments)
+        # written in bulk, with their outcomes: each one's consecutive no-shows, at once
+        scheduling_services.count_consecutive_no_shows(
+            session, sorted({row["patient_id"] for row in appointments}))
     return len(appointments)
 
 

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         appointment_kinds=appointment_labels.KIND_LABELS,
         appointment_statuses=appointment_labels.STATUS_LABELS,
         no_show_reasons=appointment_labels.REASON_LABELS,
+        consecutive_no_show=appointment_labels.consecutive_no_show,
         # care plans (pages and printed summary)
         kind_labels=PROVIDER_KIND_LABELS,
         domain_labels=DOMAIN_LABELS,

@@ -5,8 +5,10 @@ The order: the reference data (idempotent), the refusal of a non-empty registry,
 of the generation, the territories' providers and case managers, then the patients chunk by
 chunk (each chunk's rows of every table, see `registry`), the indexes and constraints rebuilt
 (PostgreSQL, empty registry), the id sequences moved past the generated ids, `ANALYZE`, the
-readmission flags (`stays.readmissions.recompute`) and LACE scores (`stays.lace.refresh`) of
-every stay, and the commit. A failure anywhere rolls everything back: nothing half-written.
+readmission flags (`stays.readmissions.recompute`), the consecutive no-shows of the
+appointments (`scheduling.services.count_consecutive_no_shows`) and the LACE scores
+(`stays.lace.refresh`) of every stay, and the commit. A failure anywhere rolls everything
+back: nothing half-written.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from coordinator.generate.setup import (
     prepare,
 )
 from coordinator.patients.models import Patient
+from coordinator.scheduling import services as scheduling
 from coordinator.stays import lace, readmissions
 from coordinator.strata.models import Territory
 from coordinator.strata.services import load_reference_data
@@ -245,6 +248,9 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             say("readmission flags")
             with steps.step("readmissions"):
                 readmissions.recompute(session, None)
+            say("consecutive no-shows")
+            with steps.step("consecutive_no_shows"):
+                scheduling.count_consecutive_no_shows(session)
             say("LACE scores")
             with steps.step("lace"):
                 lace.refresh(session, None)
@@ -258,11 +264,12 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             if pragmas is not None:
                 loaders.restore_sqlite_pragmas(raw, pragmas)
         if dialect == "postgresql":
-            # The flags and LACE scores rewrote most stays: reclaim the old row versions and
+            # The flags and LACE scores rewrote most stays, the no-show counts most
+            # appointments: reclaim the old row versions and
             # mark the pages all-visible (the other tables were copied frozen).
             with steps.step("vacuum"), engine.connect() as autocommit:
                 autocommit = autocommit.execution_options(isolation_level="AUTOCOMMIT")
-                autocommit.execute(text("VACUUM (ANALYZE) stay"))
+                autocommit.execute(text("VACUUM (ANALYZE) stay, appointment"))
         report.total_seconds = time.perf_counter() - started
         _sizes(connection, dialect, report)
     report.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

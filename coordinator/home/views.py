@@ -18,6 +18,7 @@ from coordinator.extensions import db
 from coordinator.metrics import targets as metric_targets
 from coordinator.patients import worklists
 from coordinator.permissions import AUTHENTICATED, PUBLIC, require
+from coordinator.scheduling import services as appointment_services
 from coordinator.scheduling import worklists as appointment_lists
 from coordinator.scheduling.models import Appointment
 from coordinator.strata import services as strata_services
@@ -94,11 +95,23 @@ def _worklists(programs) -> dict:
 
 
 def _shared_plans() -> dict:
-    """A GP's (or care-team professional's) home: the active plans shared with them."""
+    """A GP's (or care-team professional's) home: the active plans shared with them, each with
+    what is new for them (review overdue, comments since they last opened it) and its
+    patient's next appointments; a constant number of queries whatever the page holds."""
     plans = paginate(db.session, plan_lists.shared_with(current_user))
+    now = utcnow()
+    news = plan_lists.what_is_new(db.session, current_user, plans.items, local_today(), now)
+    coming = appointment_services.next_appointments(
+        db.session, {plan.patient_id for plan in plans.items}, now)
     plan_lists.audit_list(db.session, current_actor(), plans.items)
+    shown = [a for rows in coming.values() for a in rows]
+    if shown:  # the appointments are the patients' data too
+        appointment_services.read_appointments(
+            db.session, current_actor(), "shared_plan_list", len(shown),
+            patients=[a.patient_id for a in shown])
     db.session.commit()
-    return {"plans": plans}
+    return {"plans": plans, "news": news, "coming": coming,
+            "new_comment_days": plan_lists.NEW_COMMENT_DAYS}
 
 
 @bp.post("/language")

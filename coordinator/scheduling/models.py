@@ -110,6 +110,11 @@ class Appointment(db.Model):
     rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
     overlap_reason: Mapped[str | None] = mapped_column(Text)  # why a double-booking was kept
     no_show_reason: Mapped[NoShowReason | None] = mapped_column(enum_type(NoShowReason, 20))
+    # The patient's no-shows in a row as of this appointment, once it has an outcome: among
+    # their appointments with an outcome in start order, a no-show counts one more than the
+    # one before, an attended one 0, a cancelled one keeps the count before it. Written by
+    # services.count_consecutive_no_shows only (None while scheduled).
+    consecutive_no_shows: Mapped[int | None] = mapped_column(Integer)
     outreach_note: Mapped[str | None] = mapped_column(Text)
     outreach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outreach_by: Mapped[str | None] = mapped_column(String(254))

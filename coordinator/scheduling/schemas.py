@@ -96,6 +96,11 @@ class AppointmentSchema(ma.Schema):
     rescheduled_to_id = ma.fields.Integer(
         allow_none=True, metadata={"description": "The appointment booked in its place."})
     no_show_reason = ma.fields.String(allow_none=True, metadata={"enum": list(NO_SHOW_REASONS)})
+    consecutive_no_shows = ma.fields.Integer(
+        dump_only=True, allow_none=True,
+        metadata={"description": "The patient's no-shows in a row as of this appointment, "
+                                 "counted when its outcome is recorded (attended: 0; "
+                                 "cancelled: the count before it); null while scheduled."})
     overlap_reason = ma.fields.String(
         allow_none=True, metadata={"description": "Why it was booked although it overlaps."})
     version = ma.fields.Integer(metadata={"description": "Incremented by every change."})

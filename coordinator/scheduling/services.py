@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordinator import permissions
@@ -419,6 +419,76 @@ def upcoming(session: Session, patient_id: int, now: datetime,
         .order_by(Appointment.starts_at)))
 
 
+def count_consecutive_no_shows(session: Session, patients: Any = None) -> int:
+    """Write `consecutive_no_shows` of the appointments with an outcome of these patients (a
+    list of ids or a subquery of them; None: every patient), in one statement: within a
+    patient, the appointments with an outcome in start order (then id) are cut after each
+    attended one, and the count is the running number of no-shows within a cut (attended: 0,
+    a no-show: one more than the one before, cancelled: the one before). Only the rows whose
+    count changes are written, so an appointment keeps its count when a later one gets its
+    outcome; one recorded late, before others (or a merge of two records), counts again the
+    appointments after it, as they are now known. The appointments already in the session
+    get their new count (no reload). Returns the rows written."""
+    from sqlalchemy import case, func, update
+    from sqlalchemy.orm import attributes
+    from sqlalchemy.orm.util import identity_key
+
+    outcome = Appointment.status != AppointmentStatus.SCHEDULED
+    mine = outcome if patients is None else and_(outcome, Appointment.patient_id.in_(patients))
+    marked = (select(Appointment.id, Appointment.patient_id, Appointment.status,
+                     Appointment.starts_at,
+                     func.sum(case((Appointment.status == AppointmentStatus.ATTENDED, 1),
+                                   else_=0)).over(
+                         partition_by=Appointment.patient_id,
+                         order_by=(Appointment.starts_at, Appointment.id)).label("cut"))
+              .where(mine).subquery("marked"))
+    counted = (select(marked.c.id, func.sum(
+        case((marked.c.status == AppointmentStatus.NO_SHOW, 1), else_=0)).over(
+        partition_by=(marked.c.patient_id, marked.c.cut),
+        order_by=(marked.c.starts_at, marked.c.id)).label("n"))
+        .subquery("counted"))
+    written = session.execute(
+        update(Appointment)
+        .where(Appointment.id == counted.c.id,
+               Appointment.consecutive_no_shows.is_distinct_from(counted.c.n))
+        .values(consecutive_no_shows=counted.c.n)
+        .returning(Appointment.id, Appointment.consecutive_no_shows)
+        .execution_options(synchronize_session=False)).all()
+    for appointment_id, count in written:
+        held = session.identity_map.get(identity_key(Appointment, appointment_id))
+        if held is not None:
+            attributes.set_committed_value(held, "consecutive_no_shows", count)
+    return len(written)
+
+
+def next_appointments(session: Session, patient_ids: Collection[int], now: datetime, *,
+                      each: int = 3, days: int = 90) -> dict[int, list[Appointment]]:
+    """The next `each` scheduled appointments of each of these patients in the coming `days`
+    (those of `upcoming`), with their provider: one query whatever the number of patients."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased, joinedload
+
+    if not patient_ids:
+        return {}
+    rank = func.row_number().over(partition_by=Appointment.patient_id,
+                                  order_by=(Appointment.starts_at, Appointment.id)).label("rank")
+    ranked = (select(Appointment.id, rank)
+              .where(Appointment.patient_id.in_(list(patient_ids)),
+                     Appointment.status == AppointmentStatus.SCHEDULED,
+                     Appointment.starts_at >= now,
+                     Appointment.starts_at < now + timedelta(days=days))
+              .subquery())
+    chosen = aliased(Appointment)
+    found: dict[int, list[Appointment]] = {patient_id: [] for patient_id in patient_ids}
+    for appointment in session.scalars(
+            select(chosen).join(ranked, ranked.c.id == chosen.id)
+            .options(joinedload(chosen.provider))
+            .where(ranked.c.rank <= each).order_by(chosen.patient_id, chosen.starts_at,
+                                                   chosen.id)):
+        found[appointment.patient_id].append(appointment)
+    return found
+
+
 def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
     """At the merge of two records, the appointments, rounds and calendar feeds of the merged
     record go to the kept one."""
@@ -433,6 +503,8 @@ def move_appointments(session: Session, keep: Patient, merged: Patient) -> dict:
                     .values(patient_id=keep.id))
     session.execute(update(CalendarFeed).where(CalendarFeed.patient_id == merged.id)
                     .values(patient_id=keep.id))
+    # the two histories, one now: the kept record's no-shows in a row, counted again
+    count_consecutive_no_shows(session, [keep.id])
     return {"appointments": moved}
 
 
@@ -447,9 +519,15 @@ APPOINTMENT_OUTCOME = "scheduling.outcome_recorded"
 
 def outcomes_recorded(session: Session, actor: Actor, appointment_ids: Collection[int]) -> None:
     """Announce that these appointments (flushed) have just received their outcome, whatever
-    it is: each provider of `APPOINTMENT_OUTCOME` reads what it needs, once for them all."""
+    it is: their patients' counts of consecutive no-shows first (one statement), then each
+    provider of `APPOINTMENT_OUTCOME` reads what it needs, once for them all."""
     if not appointment_ids:
         return
+    from sqlalchemy.orm import aliased
+
+    recorded = aliased(Appointment)
+    count_consecutive_no_shows(session, select(recorded.patient_id).where(
+        recorded.id.in_(list(appointment_ids))).scalar_subquery())
     for function in extending.providers(APPOINTMENT_OUTCOME):
         function(session=session, actor=actor, appointment_ids=list(appointment_ids))
 

@@ -279,7 +279,8 @@ def _render_show(appointment, outcome_form=None, reschedule_form=None, outreach_
                                                           version=appointment.version),
         outreach_form=outreach_form or OutreachForm(formdata=None),
         rebook_form=rebook_form or RebookForm(formdata=None), overlaps=overlaps,
-        allowed=services.TRANSITIONS.get(appointment.status, ())), status
+        allowed=services.TRANSITIONS.get(appointment.status, ()),
+        flag_from=worklists.FLAG_FROM), status
 
 
 def _refused(appointment, error: services.TransitionRefused):

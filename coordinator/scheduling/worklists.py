@@ -1,11 +1,11 @@
 """The case manager's follow-up worklists: appointments without an outcome, no-shows to chase
-(with the count of consecutive no-shows), a day's list to record outcomes."""
+(with the patient's count of consecutive no-shows as of each), a day's list to record outcomes."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, Subquery, and_, case, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import contains_eager
 
 from coordinator.auth.models import User
@@ -32,32 +32,14 @@ def outcome_missing(user: User, now: datetime) -> Select:
             .order_by(Appointment.starts_at))
 
 
-def consecutive_no_shows() -> Subquery:
-    """A subquery: per patient, the no-shows since their last attended appointment."""
-    attended_since = func.sum(
-        case((Appointment.status == AppointmentStatus.ATTENDED, 1), else_=0)).over(
-        partition_by=Appointment.patient_id,
-        order_by=(Appointment.starts_at.desc(), Appointment.id.desc()))
-    outcomes = (select(Appointment.patient_id, Appointment.status,
-                       attended_since.label("attended_since"))
-                .where(Appointment.status.in_((AppointmentStatus.ATTENDED,
-                                               AppointmentStatus.NO_SHOW)))
-                .subquery())
-    return (select(outcomes.c.patient_id, func.count().label("streak"))
-            .where(outcomes.c.status == AppointmentStatus.NO_SHOW, outcomes.c.attended_since == 0)
-            .group_by(outcomes.c.patient_id)
-            .subquery())
-
-
 def no_shows(user: User, today: date) -> Select:
-    """(appointment, consecutive no-shows of its patient) for the caseload's no-shows of the
-    last 90 days; those still to chase first, then the most recent."""
-    streaks = consecutive_no_shows()
+    """(appointment, the patient's consecutive no-shows as of it) for the caseload's no-shows
+    of the last 90 days; those still to chase first, the longest runs first, then the most
+    recent."""
     since = as_utc(datetime.combine(today - timedelta(days=OUTREACH_DAYS), time()))
-    streak = func.coalesce(streaks.c.streak, 0)
+    streak = func.coalesce(Appointment.consecutive_no_shows, 1)  # counted with the outcome
     return (_caseload(user)
             .add_columns(streak.label("streak"))
-            .outerjoin(streaks, streaks.c.patient_id == Appointment.patient_id)
             .options(contains_eager(Appointment.provider))
             .join(Appointment.provider)
             .where(Appointment.status == AppointmentStatus.NO_SHOW, Appointment.starts_at >= since)

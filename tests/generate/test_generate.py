@@ -178,6 +178,25 @@ def test_appointments_have_realistic_outcomes(registry):
         Appointment.status != AppointmentStatus.SCHEDULED)) == 0
 
 
+def test_appointments_have_their_consecutive_no_shows(registry):
+    """Every outcome carries the patient's no-shows in a row as of it (counted after the load,
+    scheduling.services.count_consecutive_no_shows); a scheduled appointment none."""
+    rows = registry.execute(select(Appointment.patient_id, Appointment.status,
+                                   Appointment.consecutive_no_shows)
+                            .order_by(Appointment.patient_id, Appointment.starts_at,
+                                      Appointment.id)).all()
+    expected: dict[int, int] = {}
+    for patient_id, status, count in rows:
+        if status == AppointmentStatus.SCHEDULED:
+            assert count is None
+            continue
+        before = expected.get(patient_id, 0)
+        expected[patient_id] = 0 if status == AppointmentStatus.ATTENDED else \
+            before + 1 if status == AppointmentStatus.NO_SHOW else before
+        assert count == expected[patient_id]
+    assert max(expected.values()) >= 2  # some runs of no-shows
+
+
 def test_patients_with_an_active_plan_miss_fewer_appointments(registry):
     """About 12 % of the outcomes of patients followed by a plan are no-shows, 24 % of the
     others' (the published figures)."""
