@@ -8,16 +8,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 
 from coordinator import permissions
 from coordinator.auth.roles import Role
 from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
+from coordinator.core.dates import format_date, format_datetime, format_time
 from coordinator.core.time import PARIS, local_today
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import labels as appointment_labels
 from coordinator.stays.labels import STAY_LABELS
 from coordinator.tasks.labels import TaskLabels
+
+
+def initial_capital(text: str) -> str:
+    """A title's first letter in capitals, the rest as written ("novembre 2026" → "Novembre
+    2026"; Jinja's `capitalize` would also lower "30 November" to "30 november")."""
+    return text[:1].upper() + text[1:]
 
 
 def in_paris(moment: datetime) -> datetime:
@@ -47,5 +54,6 @@ def init_app(app: Flask) -> None:
         task_labels=TaskLabels,
     )
     app.jinja_env.filters.update(
-        date=format_date, datetime=format_datetime, number=format_decimal,
+        date=format_date, datetime=format_datetime, time=format_time, number=format_decimal,
+        initial_capital=initial_capital,
     )

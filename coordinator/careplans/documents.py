@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -21,6 +20,7 @@ from coordinator.careplans.models import (
     CarePlanGoal,
     CarePlanMember,
 )
+from coordinator.core.dates import format_date
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from coordinator.careplans import lists
 from coordinator.careplans.models import CarePlan, PlanStatus
 from coordinator.careplans.services import upcoming_appointments
 from coordinator.core.context import Actor
+from coordinator.core.dates import format_datetime
 from coordinator.core.time import utcnow
 from coordinator.printing import batch as batches
 from coordinator.printing import pdf as pdfs

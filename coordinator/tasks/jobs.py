@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
+from coordinator.core.dates import format_date
 from coordinator.core.time import PARIS
 from coordinator.outbox import services as outbox
 from coordinator.patients.models import Patient

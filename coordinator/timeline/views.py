@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
-from flask_babel import format_time
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from coordinator.core.dates import format_time
 from coordinator.core.time import local_today
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db

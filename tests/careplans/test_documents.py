@@ -72,7 +72,7 @@ def test_a_removed_team_member_shows_as_removed():
 def test_a_changed_date_shows_before_and_after():
     [change] = documents.compare(plan_document(), plan_document(review_date="2025-12-01"))
     assert where(change) == ("Review date",)
-    assert (change.kind, change.before, change.after) == ("changed", "9/1/25", "12/1/25")
+    assert (change.kind, change.before, change.after) == ("changed", "01/09/2025", "01/12/2025")
 
 
 def test_a_saved_plan_compared_with_itself_has_no_change(session):

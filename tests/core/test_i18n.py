@@ -9,10 +9,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask_babel import format_date, format_datetime, format_decimal, refresh
+from flask_babel import format_decimal, refresh
 
 from coordinator import ROOT
 from coordinator.auth.models import User
+from coordinator.core.dates import format_date, format_datetime
 
 CATALOGS = ROOT / "coordinator" / "translations"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
@@ -105,5 +106,5 @@ def test_dates_and_numbers_follow_the_locale(app):
         assert format_datetime(moment, "short") == "29/03/2026 14:30"  # Paris summer time
     with app.test_request_context(headers={"Accept-Language": "en"}):
         refresh()
-        assert format_date(date(2026, 3, 1), "long") == "March 1, 2026"
+        assert format_date(date(2026, 3, 1), "long") == "1 March 2026"
         assert format_decimal(1234.5) == "1,234.5"

@@ -77,7 +77,7 @@ def test_the_report_says_what_was_asked_every_figure_the_definitions_and_the_pri
     logged_in(case_manager)
     text = _pdf(client, f"{PERIOD}&program=HF")
     # The selection: period, territory (the case manager's own), program.
-    assert "January 1, 2026 \u2013 June 30, 2026" in text
+    assert "1 January 2026 \u2013 30 June 2026" in text
     assert "Douaisis (DOUAISIS)" in text and "(HF)" in text
     # The headline figures as the page shows them (the worked example's, exact).
     with app.test_request_context(headers=EN):
@@ -101,7 +101,7 @@ def test_the_report_says_what_was_asked_every_figure_the_definitions_and_the_pri
     assert "a count from 1 to 10 is shown as <11" in text
     # The print date and the reader, stamped on every page.
     today = local_today()
-    stamp = f"Printed on {today.month}/{today.day}/{today.strftime('%y')}"
+    stamp = f"Printed on {today.strftime('%d/%m/%Y')}"
     assert text.count(stamp) == len(PdfReader(io.BytesIO(client.get(
         f"{URL}?{PERIOD}&program=HF", headers=EN).data)).pages) > 1
     assert case_manager.full_name in text

@@ -52,8 +52,8 @@ def test_the_record_shows_stays_with_their_marks_and_lace(client, staff, patient
     event(patient, "immunization", "influenza", date(2025, 10, 15))
     body = page(client.get(f"/patients/{patient.id}", headers=EN))
     assert 'id="stays-title"' in body and "Hospital stays" in body
-    assert f'data-testid="stay-{index.id}"' in body and "Readmitted on 3/20/26" in body
-    assert "Readmission 17 days after the stay discharged on 3/3/26" in body
+    assert f'data-testid="stay-{index.id}"' in body and "Readmitted on 20/03/2026" in body
+    assert "Readmission 17 days after the stay discharged on 03/03/2026" in body
     assert f"LACE {readmission.lace_score}" in body and "high risk" in body
     lace = (f"L {readmission.lace_length} · A 3 · C {readmission.lace_comorbidity} · "
             f"E {readmission.lace_emergency_visits}")
