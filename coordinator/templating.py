@@ -5,16 +5,14 @@ helpers for its own templates only (`bp.context_processor`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 
 from coordinator import permissions
 from coordinator.auth.roles import Role
 from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
-from coordinator.core.dates import format_date, format_datetime, format_time
-from coordinator.core.time import PARIS, local_today
+from coordinator.core.dates import format_date, format_datetime, format_time, in_paris
+from coordinator.core.time import local_today
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import labels as appointment_labels
 from coordinator.stays.labels import STAY_LABELS
@@ -25,10 +23,6 @@ def initial_capital(text: str) -> str:
     """A title's first letter in capitals, the rest as written ("novembre 2026" → "Novembre
     2026"; Jinja's `capitalize` would also lower "30 November" to "30 november")."""
     return text[:1].upper() + text[1:]
-
-
-def in_paris(moment: datetime) -> datetime:
-    return moment.astimezone(PARIS)
 
 
 def init_app(app: Flask) -> None:

@@ -66,8 +66,9 @@ def role_choices():
     return [(role.value, role.label) for role in Role]
 
 
-class UserCreateForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+class _AccountForm(FlaskForm):
+    """What an administrator sets of an account, at its creation and later."""
+
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
     territory = SelectField(_l("Territory"), choices=[], validate_choice=False,
@@ -77,6 +78,10 @@ class UserCreateForm(FlaskForm):
         description=_l("For a GP: their patients are those whose GP is this record. For a "
                        "care-team professional: they read the plans whose care team includes "
                        "this record."))
+
+
+class UserCreateForm(_AccountForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
         _l("Initial password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
@@ -86,18 +91,9 @@ class UserCreateForm(FlaskForm):
     )
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(_AccountForm):
     """An administrator's changes to an account (its e-mail and password apart)."""
 
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=role_choices, validators=[DataRequired()])
-    territory = SelectField(_l("Territory"), choices=[], validate_choice=False,
-                            description=_l("Required for case managers and councils."))
-    provider_id = SelectField(
-        _l("Record in the provider directory"), coerce=optional_int, validate_choice=False,
-        description=_l("For a GP: their patients are those whose GP is this record. For a "
-                       "care-team professional: they read the plans whose care team includes "
-                       "this record."))
     is_active = BooleanField(_l("Account enabled"),
                              description=_l("A disabled account cannot sign in nor use its "
                                             "API tokens."))

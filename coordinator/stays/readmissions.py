@@ -63,7 +63,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from coordinator.stays.models import NOT_INDEX_DESTINATIONS, AdmissionMode, Stay
+from coordinator.stays.models import AdmissionMode, Stay
 
 WINDOW_DAYS = 30
 # Patients per UPDATE when a list is given (the IN list stays well under every bind limit).
@@ -101,16 +101,6 @@ def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) ->
     return f"date({compiler.process(day, **kw)}, '{element.days:+d} days')"
 
 
-def index_stay_condition(stay: FromClause) -> ColumnElement[bool]:
-    """Whether a row of `stay` (the table or an alias) is an index stay."""
-    return and_(
-        stay.c.discharged_at.is_not(None),
-        stay.c.cancelled_at.is_(None),
-        or_(stay.c.discharge_destination.is_(None),
-            stay.c.discharge_destination.not_in([d.value for d in NOT_INDEX_DESTINATIONS])),
-    )
-
-
 def readmission_condition(index: FromClause, readmission: FromClause) -> ColumnElement[bool]:
     """Whether the row `readmission` readmits the row `index` (both aliases of `stay`), given
     that `index` is an index stay."""
@@ -124,16 +114,13 @@ def readmission_condition(index: FromClause, readmission: FromClause) -> ColumnE
     )
 
 
-def _flags(stay: FromClause, *, stored: bool) -> tuple[ColumnElement[Any], ColumnElement[Any],
-                                                   ColumnElement[Any]]:
+def _flags(stay: FromClause) -> tuple[ColumnElement[Any], ColumnElement[Any],
+                                     ColumnElement[Any]]:
     """The three flags a row of `stay` (the table or an alias) should have, as SQL expressions
-    correlated to it: is_index_stay, readmitted_by_id, readmission_of_id. `stored`: read
-    whether a stay is an index stay from the generated column `stay.is_index_stay` (kept by
-    the database on every write), else from its definition (`index_stay_condition`)."""
+    correlated to it: is_index_stay, readmitted_by_id, readmission_of_id. Whether a stay is an
+    index stay is the generated column `stay.is_index_stay`, which the database keeps on every
+    write from its one definition (`models.IS_INDEX_STAY_SQL`)."""
     other = Stay.__table__.alias("other")
-
-    def is_index_of(row: FromClause) -> ColumnElement[bool]:
-        return row.c.is_index_stay.is_(True) if stored else index_stay_condition(row)
 
     first_readmission = (
         select(other.c.id)
@@ -144,12 +131,12 @@ def _flags(stay: FromClause, *, stored: bool) -> tuple[ColumnElement[Any], Colum
     )
     readmitted_index = (
         select(other.c.id)
-        .where(is_index_of(other), readmission_condition(other, stay))
+        .where(other.c.is_index_stay.is_(True), readmission_condition(other, stay))
         .order_by(other.c.discharged_at.desc(), other.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    is_index = is_index_of(stay)
+    is_index = stay.c.is_index_stay.is_(True)
     may_readmit = and_(stay.c.cancelled_at.is_(None),
                        stay.c.admission_mode == AdmissionMode.EMERGENCY.value)
     return (case((is_index, True), else_=False),
@@ -162,7 +149,7 @@ def flags_query(patient_ids: Collection[int] | None = None) -> Select[Any]:
     (stay_id, is_index_stay, readmitted_by_id, readmission_of_id). Public so that a check or a
     report can compare them with what is stored."""
     stay = Stay.__table__.alias("s")
-    is_index, readmitted_by, readmission_of = _flags(stay, stored=False)
+    is_index, readmitted_by, readmission_of = _flags(stay)
     query = select(stay.c.id.label("stay_id"), is_index.label("is_index_stay"),
                    readmitted_by.label("readmitted_by_id"),
                    readmission_of.label("readmission_of_id"))
@@ -180,7 +167,7 @@ def _statement() -> Update:
     column, migration 0022). The condition tests the readmitted-by link first: OR stops at
     its first true operand."""
     stay = Stay.__table__
-    _, readmitted_by, readmission_of = _flags(stay, stored=True)
+    _, readmitted_by, readmission_of = _flags(stay)
     statement = (
         update(stay)
         .where(or_(stay.c.readmitted_by_id.is_distinct_from(readmitted_by),
@@ -206,7 +193,7 @@ _LINKS = Table("readmission_links", MetaData(),
 
 def _recompute_every_stay(session: Session) -> None:
     stay = Stay.__table__
-    _, readmitted_by, readmission_of = _flags(stay, stored=True)
+    _, readmitted_by, readmission_of = _flags(stay)
     computed = (select(stay.c.id, stay.c.readmitted_by_id.label("old_by"),
                        stay.c.readmission_of_id.label("old_of"),
                        readmitted_by.label("new_by"), readmission_of.label("new_of"))
