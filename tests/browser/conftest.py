@@ -69,8 +69,11 @@ def browser():
             pytest.fail(f"{CHROMIUM} is missing: the browser tests must run in CI "
                         "(scripts/system-deps.sh test installs it)")
         pytest.skip(f"{CHROMIUM} is not installed (run `make test`, which installs it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A loaded CI machine can take longer than Playwright's 5 s to render a page after a form
+    # posts: an assertion waits as long as a page action does.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                               args=CHROMIUM_ARGS)

@@ -70,7 +70,8 @@ def choose_language(page, language: str) -> None:
         if toggle.is_visible():
             toggle.click()
             expect(page.locator("#main-nav")).to_be_visible()
-        page.get_by_role("button", name=LANGUAGES[language]).click()
+        with page.expect_navigation():
+            page.get_by_role("button", name=LANGUAGES[language]).click()
     expect(page.locator("html")).to_have_attribute("lang", language)
 
 
