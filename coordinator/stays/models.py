@@ -103,8 +103,8 @@ class Stay(db.Model):
         CheckConstraint("(discharged_at IS NULL) = (discharged_on IS NULL)",
                         name="discharge_day_known"),
         # PostgreSQL: a quarter of each page left free, so that rewriting a stay's derived
-        # columns (readmission flags, LACE; none in an index but `readmission_of_id`) is a
-        # heap-only update, with no new index entries (docs/performance.md, readmission flags).
+        # columns (readmission links, LACE; none of them indexed) is a heap-only update, with
+        # no new index entries (docs/performance.md, readmission flags).
         {"postgresql_with": {"fillfactor": STAY_FILLFACTOR}},
     )
 
@@ -132,10 +132,14 @@ class Stay(db.Model):
     # (stays.readmissions, metrics.md). Never written by the application.
     is_index_stay: Mapped[bool] = mapped_column(
         Boolean, Computed(IS_INDEX_STAY_SQL, persisted=True))
+    # The readmission links, derived from this table by stays.readmissions.recompute (their
+    # only writer) and never pointing outside it: no foreign key and no index, so that writing
+    # them neither locks the stay they point to nor adds index entries (migration 0027,
+    # docs/performance.md). Stays are never deleted.
     # The index stay this emergency admission readmits (0-30 days after its discharge).
-    readmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("stay.id"), index=True)
+    readmission_of_id: Mapped[int | None] = mapped_column(Integer)
     # The first emergency admission that readmits this index stay.
-    readmitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("stay.id"))
+    readmitted_by_id: Mapped[int | None] = mapped_column(Integer)
     # Derived at discharge (stays.lace); NULL while the stay is open.
     lace_score: Mapped[int | None] = mapped_column(Integer)
     lace_length: Mapped[int | None] = mapped_column(Integer)
