@@ -101,7 +101,33 @@ def require_second_factor_enrolment():
     return redirect(url_for("auth.two_factor"))
 
 
+# What an account whose password was reset may still open before it chooses its own.
+PASSWORD_CHANGE_OPEN = {"auth.change_password", "auth.logout", "auth.login",
+                        "auth.second_factor", "home.set_language", "home.healthz", "static"}
+
+
+def require_password_change():
+    """An account signed in with a password an administrator reset (generated, shown to the
+    administrator) chooses its own before anything else (pages: redirected; API with the
+    session: 403). API tokens are not concerned: the reset can revoke them."""
+    endpoint = request.endpoint or ""
+    if endpoint in PASSWORD_CHANGE_OPEN or endpoint.endswith(".static"):
+        return None
+    if not current_user.is_authenticated or g.get("token_auth"):
+        return None
+    if not current_user.must_change_password:
+        return None
+    message = _l("Your password was reset by an administrator: choose your own to go on.")
+    if is_api_request():
+        response = jsonify({"errors": {"authorization": [str(message)]}})
+        response.status_code = 403
+        return response
+    flash(message, "warning")
+    return redirect(url_for("auth.change_password"))
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(require_password_change)
     app.before_request(require_second_factor_enrolment)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.roles import Role
@@ -35,6 +35,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an administrator resets the password (a generated one, shown to them once):
+    # the account chooses its own at its next sign-in before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     # Bumped on password change and deactivation: every existing session then ends.
     session_version: Mapped[int] = mapped_column(default=1)
     # The optional TOTP second factor (RFC 6238): its base32 secret once enrolled, and the last

@@ -242,6 +242,7 @@ def change_password(
         )
     user.password_hash = hash_password(new, hash_method)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     user.session_version += 1
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id, summary="password changed")
     if revoke_api_tokens:
@@ -396,6 +397,7 @@ def reset_password(session: Session, actor: Actor, user: User, hash_method: str,
     password = generate_password()
     user.password_hash = hash_password(password, hash_method)
     user.password_changed_at = utcnow()
+    user.must_change_password = True  # the account chooses its own at its next sign-in
     user.session_version += 1
     audit.record(session, actor, AuditAction.UPDATE, "user", user.id,
                  summary="password reset by an administrator")

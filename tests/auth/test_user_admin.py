@@ -281,3 +281,28 @@ def test_the_users_list_shows_the_directory_link(client, logged_in, admin, count
     with count_queries() as more:
         client.get("/admin/users")
     assert more.count == few.count, more.report()
+
+
+def test_after_a_reset_the_account_chooses_its_own_password_before_anything_else(
+        app, client, logged_in, admin, case_manager, session):
+    logged_in(admin)
+    response = client.post(f"/admin/users/{case_manager.id}/password",
+                           data={"csrf_token": client.csrf_token(EDIT.format(case_manager.id))})
+    password = re.search(r'data-testid="new-password"[^>]*>([^<]+)<',
+                         response.get_data(as_text=True)).group(1)
+    user_client = app.test_client()
+    assert user_client.login(case_manager.email, password).status_code == 302
+    for page in ("/", "/patients/", "/tasks/"):
+        answer = user_client.get(page)
+        assert answer.status_code == 302 and answer.location.endswith("/account/password")
+    assert user_client.get("/api/v1/patients").status_code == 403  # the API with the session
+    assert user_client.get("/account/password").status_code == 200
+    token = user_client.csrf_token("/account/password")
+    mine = "une-phrase-de-passe-bien-a-moi"
+    changed = user_client.post("/account/password", data={
+        "csrf_token": token, "current_password": password, "new_password": mine,
+        "confirm": mine})
+    assert changed.status_code == 302
+    assert user_client.get("/patients/").status_code == 200
+    session.expire_all()
+    assert session.get(User, case_manager.id).must_change_password is False
