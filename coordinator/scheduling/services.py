@@ -451,13 +451,18 @@ def count_consecutive_no_shows(session: Session, patients: Any = None) -> int:
         update(Appointment)
         .where(Appointment.id == counted.c.id,
                Appointment.consecutive_no_shows.is_distinct_from(counted.c.n))
-        .values(consecutive_no_shows=counted.c.n)
-        .returning(Appointment.id, Appointment.consecutive_no_shows)
+        # A count that changes is a new representation: its version (the API's ETag) moves
+        # on. The first count comes with the outcome, whose write moved it on already.
+        .values(consecutive_no_shows=counted.c.n,
+                version=case((Appointment.consecutive_no_shows.is_(None), Appointment.version),
+                             else_=Appointment.version + 1))
+        .returning(Appointment.id, Appointment.consecutive_no_shows, Appointment.version)
         .execution_options(synchronize_session=False)).all()
-    for appointment_id, count in written:
+    for appointment_id, count, version in written:
         held = session.identity_map.get(identity_key(Appointment, appointment_id))
         if held is not None:
             attributes.set_committed_value(held, "consecutive_no_shows", count)
+            attributes.set_committed_value(held, "version", version)
     return len(written)
 
 

@@ -109,6 +109,24 @@ def test_an_earlier_outcome_recorded_late_counts_the_later_ones_again(actor, pat
     assert (last.consecutive_no_shows, after.consecutive_no_shows) == (1, 2)
 
 
+def test_a_count_that_changes_moves_the_version_on_and_only_then(actor, patient, nurse):
+    """The count is part of what the API shows: the ETag (the version) of an appointment
+    counted again changes, so that a client's cached copy is not taken as current."""
+    first, middle, last = history(actor, patient, nurse, 30, 20, 10)
+    record(actor, first, "no_show")
+    record(actor, last, "no_show")
+    before = {a.id: a.version for a in (first, last)}
+    record(actor, middle, "attended")  # `last` counted again (2 -> 0), `first` untouched
+    stored_versions = dict(db.session.execute(
+        select(Appointment.__table__.c.id, Appointment.__table__.c.version)
+        .where(Appointment.__table__.c.id.in_([first.id, last.id]))).all())
+    assert stored_versions[first.id] == before[first.id]
+    assert stored_versions[last.id] == before[last.id] + 1 == last.version
+    last.outreach_note = "called back"  # the session's copy is current: no stale-data error
+    db.session.flush()
+    assert last.version == before[last.id] + 2
+
+
 def test_patients_are_counted_apart(actor, patient, nurse, case_manager):
     other = factories.make_patient(case_manager_id=case_manager.id)
     [mine] = history(actor, patient, nurse, 10)
