@@ -134,7 +134,7 @@ class Stay(db.Model):
         Boolean, Computed(IS_INDEX_STAY_SQL, persisted=True))
     # The readmission links, derived from this table by stays.readmissions.recompute (their
     # only writer) and never pointing outside it: no foreign key and no index, so that writing
-    # them neither locks the stay they point to nor adds index entries (migration 0027,
+    # them neither locks the stay they point to nor adds index entries (migration 0024,
     # docs/performance.md). Stays are never deleted.
     # The index stay this emergency admission readmits (0-30 days after its discharge).
     readmission_of_id: Mapped[int | None] = mapped_column(Integer)

@@ -2,8 +2,8 @@
 generated password shown to them once); the account chooses its own at its next sign-in
 before anything else. Existing accounts: false.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-03 14:40:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0028'
-down_revision = '0027'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

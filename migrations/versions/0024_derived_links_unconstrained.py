@@ -9,7 +9,7 @@ of 24 s for the same query with nothing written (docs/performance.md, readmissio
 only reader filtering on `readmission_of_id`, the worklist's readmission alert, selects a
 caseload's stays of the last 30 days first (`ix_stay_patient_admitted`).
 
-Revision ID: 0027
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-03 14:20:00.000000
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0027'
+revision = '0024'
 down_revision = '0023'
 branch_labels = None
 depends_on = None
