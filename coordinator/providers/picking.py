@@ -67,4 +67,5 @@ def search_attributes(territory_id: int | None, kind: str | None = None) -> dict
     return {SEARCH_ATTRIBUTE: url_for("providers.search", territory=territory_id, kind=kind),
             "data-provider-placeholder": _("Type a name, a kind or a town"),
             "data-provider-none": _("No provider matches."),
-            "data-provider-loading": _("Searching…")}
+            "data-provider-loading": _("Searching…"),
+            "data-provider-clear": _("Remove the chosen provider")}

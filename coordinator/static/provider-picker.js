@@ -12,7 +12,8 @@
     return {
       none: select.getAttribute("data-provider-none") || "",
       loading: select.getAttribute("data-provider-loading") || "",
-      placeholder: select.getAttribute("data-provider-placeholder") || ""
+      placeholder: select.getAttribute("data-provider-placeholder") || "",
+      clear: select.getAttribute("data-provider-clear") || ""
     };
   }
   function enhance(select) {
@@ -24,7 +25,11 @@
       labelField: "text",
       searchField: ["text"],
       optgroupField: "optgroup",
-      allowEmptyOption: true,
+      // The blank choice ("—") is the empty box showing its placeholder; the cross empties it.
+      allowEmptyOption: false,
+      plugins: { clear_button: { title: words.clear } },
+      // Out of the form's tables, whose scrolling would cut the list.
+      dropdownParent: "body",
       maxOptions: 100,
       loadThrottle: 250,
       placeholder: words.placeholder,

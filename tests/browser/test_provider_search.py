@@ -42,7 +42,7 @@ def test_a_provider_is_found_by_part_of_a_town_and_saved(live_server, page, new_
     expect(select.locator("optgroup[label='Infirmier'] option",
                           has_text="Bérénice Vasseur — Infirmier — Écaillon")).to_have_count(1)
 
-    # The box shows the chosen "—"; a click opens it for typing.
+    # The empty box (the select's "—") shows its placeholder; a click opens it for typing.
     page.locator("select[name='team-0-provider_id'] + .ts-wrapper .ts-control").click()
     with page.expect_response(lambda r: "/providers/search?" in r.url
                               and r.url.endswith("q=ecail")) as searched:
@@ -59,6 +59,9 @@ def test_a_provider_is_found_by_part_of_a_town_and_saved(live_server, page, new_
     expect(page.get_by_text("Bérénice Vasseur").first).to_be_visible()
 
     page.get_by_test_id("edit-plan").click()
-    expect(page.locator("select[name='team-0-provider_id']")).to_have_value(
-        str(nurse_of_ecaillon))
+    select = page.locator("select[name='team-0-provider_id']")
+    expect(select).to_have_value(str(nurse_of_ecaillon))
+    # The box's cross empties it: the select posts the blank choice again.
+    page.locator("select[name='team-0-provider_id'] + .ts-wrapper .clear-button").click()
+    expect(select).to_have_value("")
     assert refused == []
