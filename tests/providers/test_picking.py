@@ -166,3 +166,17 @@ def test_the_widget_is_vendored_and_served_by_the_application(client, logged_in,
     assert "Apache License" in (VENDOR / "LICENSE").read_text()
     assert re.match(r"tom-select \d+\.\d+\.\d+ from https://registry\.npmjs\.org/",
                     (VENDOR / "VERSION").read_text())
+
+
+def test_the_choices_put_the_blank_first_then_a_group_per_kind(app, directory):
+    from coordinator.providers import picking
+
+    with app.test_request_context():
+        nurse, gp, dietitian = directory["nurse"], directory["gp"], directory["dietitian"]
+        choices = picking.choices([nurse, dietitian, gp], first=[dietitian.id],
+                                  first_group="Équipe de soins")
+        assert [(c.value, c.optgroup) for c in choices] == [
+            ("", None), (dietitian.id, "Équipe de soins"), (gp.id, "Médecin traitant"),
+            (nurse.id, "Infirmier")]  # the directory's order of kinds: GPs, then nurses
+        assert choices[2].label == "Jean Lefèbvre — Médecin traitant — Orchies"
+        assert picking.label(directory["inactive"]).endswith(" — Saint-Amand-les-Eaux (inactif)")
