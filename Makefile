@@ -7,7 +7,7 @@ PORT   ?= 5000
 export PORT
 
 .PHONY: run test test-only install install-dev system-deps system-deps-test translations \
-        extract-messages lint typecheck fuzz serve clean mutation
+        extract-messages lint typecheck fuzz serve clean mutation vendor
 
 ## run: install, migrate, load reference and demo data, serve on http://127.0.0.1:$(PORT)
 run: install
@@ -65,6 +65,10 @@ mutation: install-dev
 	COORDINATOR_TEST_DB_TEMPLATE=$(CURDIR)/mutants/migrated.sqlite3 \
 	  $(BIN)/mutmut run --max-children 2 $(foreach m,$(MUTANTS),"$(m)")
 	$(BIN)/mutmut results
+
+## vendor: fetch the vendored browser libraries again from npm (Tom Select: scripts/vendor-tom-select.sh)
+vendor:
+	scripts/vendor-tom-select.sh
 
 lint:
 	$(BIN)/ruff check .

@@ -654,3 +654,12 @@ def can_export_patient_record(user: User, patient: Patient | None) -> bool:
 USER_MANAGER = ADMIN
 PATIENT_MERGER = ADMIN
 ACCOUNT_HOLDER = AUTHENTICATED
+
+
+# --- h-provsearch ---
+# Whoever reads the directory (every signed-in person but an integration account) searches it
+# from a form's provider box (GET /providers/search): directory data only. Which provider a
+# form may then save stays the rule of `provider_serves`, checked by the service.
+
+PROVIDER_PICKER = AUTHENTICATED
+# --- end h-provsearch ---

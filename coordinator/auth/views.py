@@ -43,8 +43,8 @@ from coordinator.permissions import (
     USER_MANAGER,
     require,
 )
+from coordinator.providers import picking
 from coordinator.providers import services as provider_services
-from coordinator.providers.forms import KIND_LABELS
 from coordinator.strata.models import Territory
 
 bp = Blueprint("auth", __name__)
@@ -299,9 +299,9 @@ def _account_choices(form: UserCreateForm | UserEditForm, provider_id: int | Non
     territories = db.session.scalars(select(Territory).order_by(Territory.code)).all()
     form.territory.choices = [("", "—")] + [(t.code, f"{t.code} — {t.name}") for t in territories]
     include = frozenset({provider_id}) if provider_id else frozenset()
-    form.provider_id.choices = [("", "—")] + [
-        (p.id, f"{p.name} — {KIND_LABELS[p.kind]} ({p.territory.code})")
-        for p in provider_services.active_providers(db.session, None, include)]
+    form.provider_id.choices = picking.choices(
+        provider_services.active_providers(db.session, None, include), with_territory=True)
+    picking.searchable(form.provider_id, None)
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])

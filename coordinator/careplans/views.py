@@ -59,8 +59,8 @@ from coordinator.permissions import (
 from coordinator.printing.models import BatchStatus, PrintBatch, PrintKind
 from coordinator.printing.pdf import PrintFailed
 from coordinator.printing.responses import pdf_response, print_failed
+from coordinator.providers import picking
 from coordinator.providers import services as provider_services
-from coordinator.providers.forms import KIND_LABELS
 from coordinator.work import queue as work
 
 bp = Blueprint("careplans", __name__, url_prefix="/careplans")
@@ -98,10 +98,8 @@ def index():
 # -- Form helpers ------------------------------------------------------------------------------
 
 def _provider_choices(patient: Patient, chosen: set[int]) -> list:
-    providers = provider_services.active_providers(db.session, patient.territory_id, chosen)
-    return [("", "—")] + [(p.id, f"{p.name} — {KIND_LABELS[p.kind]}"
-                                 + ("" if p.is_active else " " + _("(inactive)")))
-                          for p in providers]
+    return picking.choices(provider_services.active_providers(db.session, patient.territory_id,
+                                                              chosen))
 
 
 def _chosen_providers(form: PlanForm) -> set[int]:
@@ -129,11 +127,11 @@ def _prepare(form: PlanForm, patient: Patient, blanks: bool) -> None:
         for _i in range(min(BLANK_MEMBERS, limits.MAX_TEAM - len(form.team))):
             form.team.append_entry()
     choices = _provider_choices(patient, _chosen_providers(form))
-    for goal in form.goals:
-        for action in goal.form.actions:
-            action.form.provider_id.choices = choices
-    for member in form.team:
-        member.form.provider_id.choices = choices
+    fields = [action.form.provider_id for goal in form.goals for action in goal.form.actions]
+    fields += [member.form.provider_id for member in form.team]
+    for field in fields:
+        field.choices = choices
+        picking.searchable(field, patient.territory_id)
     form.coordinator_id.choices = [("", "—")] + [
         (user.id, user.full_name)
         for user in auth_services.case_managers(db.session, patient.territory_id)]

@@ -30,6 +30,8 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session
 
+from coordinator.core.normalize import SQL_FOLD_FUNCTION, fold
+
 AnySession = Session | scoped_session[Any]  # db.session is a scoped session
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFERRED = "coordinator_deferred_transaction"  # key of Connection.info: reads only so far
@@ -59,6 +61,7 @@ def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            dbapi_connection.create_function(SQL_FOLD_FUNCTION, 1, fold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         if engine.url.database not in (None, "", ":memory:"):

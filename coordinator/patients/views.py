@@ -42,6 +42,7 @@ from coordinator.permissions import (
     can_view_patient,
     require,
 )
+from coordinator.providers import picking
 from coordinator.providers import services as provider_services
 from coordinator.strata import services as strata_services
 from coordinator.strata.models import Program, Stratum, StratumAssignment
@@ -64,8 +65,8 @@ def _territory_choices():
 
 def _fill_choices(form: PatientForm, territory_id: int | None) -> None:
     form.territory_id.choices = _territory_choices()
-    form.gp_id.choices = [("", "—")] + [
-        (gp.id, gp.name) for gp in provider_services.active_gps(db.session, territory_id)]
+    form.gp_id.choices = picking.choices(provider_services.active_gps(db.session, territory_id))
+    picking.searchable(form.gp_id, territory_id, kind="gp")
     form.case_manager_id.choices = [("", "—")] + [
         (user.id, user.full_name) for user in auth_services.case_managers(db.session,
                                                                          territory_id)]

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, raise_problems
-from coordinator.core.normalize import fold, prefix_upper_bound
+from coordinator.core.normalize import fold, prefix_upper_bound, sql_fold
 from coordinator.core.references import is_row_referenced
 from coordinator.providers.models import Provider
 from coordinator.providers.validation import check_provider
 from coordinator.strata.models import Territory
+from coordinator.strata.vocabulary import PROVIDER_KIND_LABELS, PROVIDER_KINDS
 
 FIELDS = ("external_id", "kind", "name", "rpps", "finess", "organisation", "territory_id",
           "phone", "email", "address", "postal_code", "city")
@@ -167,3 +168,47 @@ def active_providers(session: Session, territory_id: int | None,
         condition = condition | Provider.id.in_(include)
     return list(session.scalars(select(Provider).where(condition)
                                 .order_by(Provider.kind, Provider.name_folded)))
+
+
+# -- Choosing a provider by search (the provider boxes of the forms) ---------------------------
+
+PICK_LIMIT = 20
+PICK_TEXT_MAX = 200
+
+
+def _kinds_named(word: str) -> set[str]:
+    """The kinds whose label in the reader's language or code has a word starting with `word`
+    ('infirm' names the nurses in French, 'nurse' in English, 'gp' the GPs in both)."""
+    return {kind for kind in PROVIDER_KINDS
+            if any(part.startswith(word)
+                   for part in f"{fold(str(PROVIDER_KIND_LABELS[kind]))} {fold(kind)}".split())}
+
+
+def pick_query(text: str | None, kind: str | None = None,
+               territory_id: int | None = None, limit: int = PICK_LIMIT) -> Select:
+    """The active providers a provider box proposes for what was typed: every word starts a
+    word of the name, the organisation, the town or the kind, in any case and with or without
+    accents ('saint am infirm' finds the nurses of Saint-Amand-les-Eaux); of one kind and one
+    territory when given (those the form's select offers), by name, at most `limit`."""
+    query = select(Provider).options(joinedload(Provider.territory)) \
+        .where(Provider.is_active.is_(True))
+    if kind:
+        query = query.where(Provider.kind == kind)
+    if territory_id is not None:
+        query = query.where(Provider.territory_id == territory_id)
+    name = literal(" ").concat(Provider.name_folded)
+    organisation = literal(" ").concat(sql_fold(Provider.organisation))
+    city = literal(" ").concat(sql_fold(Provider.city))
+    for word in fold((text or "")[:PICK_TEXT_MAX]).split()[:8]:
+        pattern = f"% {word}%"
+        matches = [name.like(pattern), organisation.like(pattern), city.like(pattern)]
+        kinds = _kinds_named(word)
+        if kinds:
+            matches.append(Provider.kind.in_(kinds))
+        query = query.where(or_(*matches))
+    return query.order_by(Provider.name_folded, Provider.id).limit(max(1, min(limit, PICK_LIMIT)))
+
+
+def pick(session: Session, text: str | None, kind: str | None = None,
+         territory_id: int | None = None) -> list[Provider]:
+    return list(session.scalars(pick_query(text, kind, territory_id)))

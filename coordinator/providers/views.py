@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from coordinator.core.bounds import MAX_ID
 from coordinator.core.pagination import paginate
 from coordinator.core.unitofwork import conflict_page, unit_of_work
 from coordinator.core.viewhelpers import current_actor
@@ -13,14 +14,16 @@ from coordinator.extensions import db
 from coordinator.permissions import (
     AUTHENTICATED,
     PATIENT_STAFF,
+    PROVIDER_PICKER,
     can_edit_provider,
     may_manage_providers_of,
     require,
 )
-from coordinator.providers import services
+from coordinator.providers import picking, services
 from coordinator.providers.forms import KIND_LABELS, ProviderForm, ProviderSearchForm
 from coordinator.providers.models import Provider
 from coordinator.strata import services as strata_services
+from coordinator.strata.vocabulary import PROVIDER_KINDS
 
 bp = Blueprint("providers", __name__, url_prefix="/providers")
 
@@ -57,6 +60,24 @@ def index():
     page = paginate(db.session, services.search_query(criteria))
     return render_template("providers/index.html", form=form, page=page, kinds=KIND_LABELS,
                            can_edit=can_edit())
+
+
+@bp.get("/search")
+@require(PROVIDER_PICKER)
+def search():
+    """The providers a provider box proposes for what was typed (`q`), of a territory and a
+    kind when given: `{"results": [{"id", "label", "group"}]}`, at most 20, by name. Directory
+    data only (no patient's), like the directory's own pages: not audited."""
+    kind = request.args.get("kind") or None
+    territory = request.args.get("territory") or None
+    if kind is not None and kind not in PROVIDER_KINDS:
+        abort(400)
+    if territory is not None and not (territory.isdigit() and 1 <= int(territory) <= MAX_ID):
+        abort(400)
+    territory_id = int(territory) if territory is not None else None
+    found = services.pick(db.session, request.args.get("q", ""), kind, territory_id)
+    return jsonify(results=[{"id": p.id, "label": picking.label(p, territory_id is None),
+                             "group": picking.group(p)} for p in found])
 
 
 @bp.get("/<int:provider_id>")

@@ -32,6 +32,7 @@ from coordinator.permissions import (
     can_view_patient,
     require,
 )
+from coordinator.providers import picking
 from coordinator.providers import services as provider_services
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import rules, series, services, worklists
@@ -95,12 +96,11 @@ def book(patient_id: int):
     form = AppointmentForm()
     team = _care_team(patient)
     providers = provider_services.active_providers(db.session, patient.territory_id)
-    providers.sort(key=lambda p: team.index(p.id) if p.id in team else len(team))
-    form.provider_id.choices = [("", "—")] + [
-        (p.id, f"{p.name} — {PROVIDER_KIND_LABELS[p.kind]}" +
-         (f" · {_('care team')}" if p.id in team else "")) for p in providers]
+    form.provider_id.choices = picking.choices(providers, first=team, first_group=_("Care team"))
+    picking.searchable(form.provider_id, patient.territory_id)
     if request.method == "GET" and request.args.get("prefill") == "care_team":
-        form.provider_id.data = next((p.id for p in providers if p.id in team), None)
+        present = {p.id for p in providers}
+        form.provider_id.data = next((i for i in team if i in present), None)
     overlaps, status = [], 200
     if form.validate_on_submit():
         data = {"patient_id": patient.id, "provider_id": form.provider_id.data,
@@ -178,7 +178,11 @@ def _render_series(patient, source_form, form, choices, selected, overlaps=(), s
     return render_template("scheduling/series.html", patient=patient,
                            banner=patient_banner(patient), source_form=source_form,
                            form=form, choices=choices, selected=selected,
-                           kind_labels=PROVIDER_KIND_LABELS, overlaps=overlaps), status
+                           kind_labels=PROVIDER_KIND_LABELS, overlaps=overlaps,
+                           provider_label=picking.label,
+                           search_attributes={
+                               kind: picking.search_attributes(patient.territory_id, kind)
+                               for kind in choices}), status
 
 
 @bp.post("/patients/<int:patient_id>/series")

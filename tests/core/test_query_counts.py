@@ -517,6 +517,8 @@ CASES = [
     Case("patient page (consents, timelines)", "case_manager", add_patient_history,
          _ids("patient", "/patients/{}")),
     Case("provider directory", "admin", add_providers, "/providers/?text=querycount"),
+    Case("provider search box (every territory)", "admin", add_providers,
+         "/providers/search?q=querycount"),
     Case("programs", "council", add_programs, "/programs/"),
     Case("program detail (strata, templates, indicators)", "council", add_strata,
          lambda world: "/programs/" + db.session.get(Program, world.ids["program"]).code),

@@ -171,6 +171,7 @@ TABLE: dict[str, str] = {
     "GET providers.edit":                                  "login ok    ok    403   403   403   403   403   403   403   403",
     "POST providers.edit":                                 "login ok    ok    403   403   403   403   403   403   403   403",
     "GET providers.index":                                 "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
+    "GET providers.search":                                "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
     "GET providers.show":                                  "login ok    ok    ok    ok    ok    ok    ok    ok    ok    403",
     "POST providers.toggle_active":                        "login ok    ok    403   403   403   403   403   403   403   403",
 
