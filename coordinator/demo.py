@@ -140,6 +140,10 @@ def seed_registry(session: Session, seed: int = 2026, patients: int = PATIENTS) 
             # most demo patients have an e-mail address: their reminders have a recipient
             "email": _demo_email(first, index) if index % 7 else None,
             "address": fake.street_address(), "city": fake.city(),
+            # a few patients read English (their reminders are in English), some of them in
+            # the demo case manager's caseload
+            "language": "en" if index % 23 == 7 or (in_caseload and index % 150 == 53)
+            else "fr",
             # half of the caseload has the demo GP, who then reads their shared plans
             "gp_id": gps[territory.id][0].id if in_caseload and index % 100 == 3
             else rng.choice(gps[territory.id]).id,

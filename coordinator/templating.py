@@ -12,6 +12,7 @@ from coordinator import permissions
 from coordinator.auth.roles import Role
 from coordinator.careplans.labels import DOMAIN_LABELS, TEMPLATE_LABELS
 from coordinator.core.dates import format_date, format_datetime, format_time, in_paris
+from coordinator.core.i18n import LANGUAGE_NAMES
 from coordinator.core.time import local_today
 from coordinator.providers.forms import KIND_LABELS as PROVIDER_KIND_LABELS
 from coordinator.scheduling import labels as appointment_labels
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
         policies=permissions,
         Role=Role,
         current_locale=lambda: str(get_locale()),
+        language_names=LANGUAGE_NAMES,
         today=local_today,
         paris=in_paris,
         # appointments (pages, calendars, worklists)

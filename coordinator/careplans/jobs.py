@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from coordinator.auth.roles import Role
 from coordinator.careplans.lists import review_overdue
 from coordinator.core.context import Actor
 from coordinator.core.dates import format_date
+from coordinator.core.i18n import recipient_locale
 from coordinator.core.time import PARIS
 from coordinator.outbox import services as outbox
 
@@ -31,9 +31,8 @@ def _case_managers(session: Session) -> list[User]:
         .order_by(User.id)))
 
 
-def review_notice_text(user: User, plans: list) -> tuple[str, str]:
-    """The notice's subject and body, in the case manager's language."""
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+def review_notice_text(plans: list, locale: str) -> tuple[str, str]:
+    """The notice's subject and body, in `locale` (the case manager's language)."""
     with force_locale(locale):
         subject = ngettext("%(num)d plan to review", "%(num)d plans to review", len(plans))
         lines = [_("Active care plans of your caseload past their review date:"), ""]
@@ -55,9 +54,10 @@ def review_overdue_plans(session: Session, now: datetime) -> dict[str, int]:
         plans = [] if key in done else list(session.scalars(review_overdue(user, today)))
         if not plans:
             continue
-        subject, body = review_notice_text(user, plans)
+        locale = recipient_locale(user.locale)
+        subject, body = review_notice_text(plans, locale)
         message = outbox.add(session, key=key, kind="review_overdue", subject=subject,
-                             body=body, recipient=user.email, user_id=user.id)
+                             body=body, locale=locale, recipient=user.email, user_id=user.id)
         session.flush()
         audit.record(session, JOB_ACTOR, AuditAction.CREATE, "outbox_message", message.id,
                      summary=subject, details={"patient_ids": [p.patient_id for p in plans]})

@@ -22,6 +22,25 @@ def select_locale() -> str:
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# Each language named in itself (as the language switch names them): whoever reads the list
+# finds their own language whatever the page's.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The instance's languages (`LANGUAGES`) as (code, name) choices of a form."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+
+
+def recipient_locale(preferred: str | None) -> str:
+    """The language a message to someone is written in: theirs (an account's `locale`, a
+    patient's `language`) when the instance offers it, else the instance's default language;
+    never the language of whoever triggered the job or made the request."""
+    if preferred and preferred in current_app.config["LANGUAGES"]:
+        return preferred
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def _user_locale() -> str | None:
     """The signed-in user's language, kept on `g` by the sign-in loaders. Loads the user when
     nothing did yet, unless the database is known to be unavailable (an error page then takes

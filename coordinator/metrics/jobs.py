@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 from babel.numbers import format_percent
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.core.context import Actor
+from coordinator.core.i18n import recipient_locale
 from coordinator.core.time import PARIS
 from coordinator.metrics import services, targets
 from coordinator.metrics.periods import Period
@@ -80,9 +80,9 @@ def shortfalls(session: Session, month: Period, now: datetime) -> list[Shortfall
     return found
 
 
-def notice_text(user: User, shortfall: Shortfall) -> tuple[str, str]:
-    """The notice's subject and body, in the account's language: aggregates only."""
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+def notice_text(shortfall: Shortfall, locale: str) -> tuple[str, str]:
+    """The notice's subject and body, in `locale` (the account's language): aggregates
+    only."""
     with force_locale(locale):
         month = format_date(shortfall.month.first, "MMMM y", locale=locale)
         indicator = shortfall.seen
@@ -126,9 +126,10 @@ def metrics_target_alerts(session: Session, now: datetime) -> dict[str, int]:
     for key, (shortfall, user) in wanted.items():
         if key in done:
             continue
-        subject, body = notice_text(user, shortfall)
+        locale = recipient_locale(user.locale)
+        subject, body = notice_text(shortfall, locale)
         message = outbox.add(session, key=key, kind=KIND, subject=subject, body=body,
-                             recipient=user.email, user_id=user.id)
+                             locale=locale, recipient=user.email, user_id=user.id)
         session.flush()
         audit.record(session, JOB_ACTOR, AuditAction.CREATE, "outbox_message", message.id,
                      summary=subject, details={"territory": shortfall.territory,

@@ -63,6 +63,8 @@ def _email(message: Row, sender: str) -> EmailMessage:
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     email.set_content(message.body)
+    if message.locale:  # the language it was written in: its recipient's (after the content,
+        email["Content-Language"] = message.locale  # which resets the Content-* headers)
     return email
 
 
@@ -85,7 +87,7 @@ def _quit(smtp: smtplib.SMTP) -> None:
 def _claim(session: Session, limit: int) -> list[Row]:
     """Take up to `limit` pending messages that have a recipient, oldest first: one UPDATE whose
     condition (still `pending`) lets a concurrent delivery take none of them. Returns what the
-    e-mails need (id, recipient, subject, body)."""
+    e-mails need (id, recipient, subject, body, locale)."""
     oldest = (select(OutboxMessage.id)
               .where(OutboxMessage.status == OutboxStatus.PENDING,
                      OutboxMessage.recipient.is_not(None))
@@ -95,7 +97,7 @@ def _claim(session: Session, limit: int) -> list[Row]:
         .where(OutboxMessage.id.in_(oldest), OutboxMessage.status == OutboxStatus.PENDING)
         .values(status=OutboxStatus.SENDING)
         .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.subject,
-                   OutboxMessage.body)).all()
+                   OutboxMessage.body, OutboxMessage.locale)).all()
     return sorted(rows, key=lambda row: row.id)
 
 

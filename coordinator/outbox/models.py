@@ -39,6 +39,8 @@ class OutboxMessage(db.Model):
     patient_id: Mapped[int | None] = mapped_column(index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # The language it was written in: its recipient's (None: written before it was recorded).
+    locale: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 16),
                                                  default=OutboxStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

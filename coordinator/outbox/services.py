@@ -20,12 +20,13 @@ def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
     return set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
 
 
-def add(session: Session, *, key: str, kind: str, subject: str, body: str,
+def add(session: Session, *, key: str, kind: str, subject: str, body: str, locale: str,
         recipient: str | None = None, user_id: int | None = None,
         patient_id: int | None = None) -> OutboxMessage:
-    """Queue one pending message (the caller checked its key is new)."""
+    """Queue one pending message (the caller checked its key is new), written in `locale`:
+    its recipient's language (`core.i18n.recipient_locale`)."""
     message = OutboxMessage(key=key, kind=kind, subject=subject[:300], body=body,
-                            recipient=recipient or None, user_id=user_id,
+                            locale=locale, recipient=recipient or None, user_id=user_id,
                             patient_id=patient_id, status=OutboxStatus.PENDING)
     session.add(message)
     return message

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from coordinator.core.forms import DateField, IntegerField, optional_int
+from coordinator.core.i18n import language_choices
 
 SEX_CHOICES = [("F", _l("Female")), ("M", _l("Male")), ("U", _l("Unknown"))]
 IDENTITY_CHOICES = [("provisional", _l("Provisional")), ("qualified", _l("Qualified"))]
@@ -45,6 +46,8 @@ class PatientForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=10)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    language = SelectField(_l("Preferred language"), choices=language_choices, default="fr",
+                           description=_l("The language of the patient’s reminders."))
     territory_id = SelectField(_l("Territory"), coerce=int, validate_choice=False)
     gp_id = SelectField(_l("GP"), coerce=optional_int,
                         validate_choice=False)

@@ -21,6 +21,7 @@ FILLABLE = (
     "nir", "used_name", "birth_place_insee", "phone", "email", "address", "postal_code", "city",
     "gp_id", "case_manager_id", "trusted_person_name", "trusted_person_relation",
     "trusted_person_phone", "advance_directives_date", "deceased_date", "external_id",
+    "language",  # never empty: a different one is only recorded as not kept
 )
 
 # What the domains above this one move at a merge (an extension point, `core/extending.py`,

@@ -60,6 +60,8 @@ class Patient(db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
     postal_code: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(100))
+    # The language the patient's messages (reminders) are written in: one of `LANGUAGES`.
+    language: Mapped[str] = mapped_column(String(8), default="fr", server_default="fr")
     territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"))
     gp_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
     case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)

@@ -43,6 +43,8 @@ class PatientSchema(ma.Schema):
     address = ma.fields.String(allow_none=True)
     postal_code = ma.fields.String(allow_none=True)
     city = ma.fields.String(allow_none=True)
+    language = ma.fields.String(metadata={"description": "The language of the patient's "
+                                                         "reminders (`fr`, `en`)."})
     territory_code = ma.fields.String(attribute="territory.code")
     gp_id = ma.fields.Integer(allow_none=True)
     case_manager_id = ma.fields.Integer(allow_none=True)
@@ -78,6 +80,9 @@ class PatientUpdateSchema(ma.Schema):
     address = _text(300)
     postal_code = _text(10)
     city = _text(100)
+    language = ma.fields.String(
+        metadata={"description": "The language of the patient's reminders, one the instance "
+                                 "offers (`fr`, `en`); default `fr`."})
     territory_code = ma.fields.String(metadata={"description": "Territory code, e.g. DOUAISIS."})
     gp_id = fields.Id(allow_none=True,
                               metadata={"description": "A provider of kind gp, active."})

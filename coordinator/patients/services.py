@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -32,6 +33,7 @@ from coordinator.patients.validation import (
     check_gp,
     check_identity,
     check_identity_status,
+    check_language,
     check_nir,
     clean_nir,
 )
@@ -44,6 +46,7 @@ EDITABLE_FIELDS = (
     "birth_date", "sex", "birth_place_insee", "phone", "email", "address", "postal_code", "city",
     "territory_id", "gp_id", "case_manager_id", "trusted_person_name", "trusted_person_relation",
     "trusted_person_phone", "advance_directives", "advance_directives_date", "deceased_date",
+    "language",
 )
 OPTIONAL_TEXT = (
     "external_id", "used_name", "birth_place_insee", "phone", "email", "address", "postal_code",
@@ -61,6 +64,8 @@ def _clean(data: dict) -> dict:
             values[key] = " ".join((values[key] or "").split())
     if "nir" in values:
         values["nir"] = clean_nir(values["nir"])
+    if not values.get("language", True):  # none given: the model's default, or unchanged
+        del values["language"]
     if values.get("birth_place_insee"):
         values["birth_place_insee"] = values["birth_place_insee"].upper()
     return values
@@ -119,6 +124,7 @@ def _validate(session: Session, values: dict, actor: Actor | None = None,
     problems += check_nir(values.get("nir"), values.get("sex"), values.get("birth_date"))
     problems += check_identity_status(values.get("identity_status"), values.get("nir"))
     problems += check_email(values.get("email"))
+    problems += check_language(values.get("language"), current_app.config["LANGUAGES"])
     if values.get("advance_directives_date") and not values.get("advance_directives"):
         problems.append(("advance_directives_date",
                          _l("Give a date only when advance directives are on file.")))

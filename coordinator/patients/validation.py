@@ -130,3 +130,11 @@ def check_email(email: str | None, field: str = "email") -> Problems:
     except EmailNotValidError:
         return [(field, _l("Give a valid e-mail address (name@example.org)."))]
     return []
+
+
+def check_language(language: str | None, languages: list[str]) -> Problems:
+    """The patient's language (their reminders'): one the instance offers (`LANGUAGES`)."""
+    if language is None or language in languages:
+        return []
+    return [("language", _l("Choose one of the languages offered: %(codes)s.",
+                            codes=", ".join(languages)))]

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
@@ -19,6 +20,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.core.context import Actor
+from coordinator.core.i18n import recipient_locale
 from coordinator.core.time import utcnow
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
@@ -143,9 +145,22 @@ def _calendar_name(session: Session, feed: CalendarFeed) -> str:
              name=session.get_one(Patient, feed.patient_id).display_name)
 
 
+def feed_locale(session: Session, feed: CalendarFeed) -> str:
+    """The language a feed is written in: its owner's, the account that created it (a feed
+    created by a command: the instance's default language), never the language of the
+    calendar application that reads it."""
+    owner = session.get(User, feed.created_by_id) if feed.created_by_id is not None else None
+    return recipient_locale(owner.locale if owner is not None else None)
+
+
 def build_ics(session: Session, feed: CalendarFeed, ip_address: str | None = None) -> bytes:
-    """The feed as an iCalendar file (the last 90 days and the future); each read is audited
-    in the name of the feed."""
+    """The feed as an iCalendar file (the last 90 days and the future) in its owner's
+    language (`feed_locale`); each read is audited in the name of the feed."""
+    with force_locale(feed_locale(session, feed)):
+        return _build_ics(session, feed, ip_address)
+
+
+def _build_ics(session: Session, feed: CalendarFeed, ip_address: str | None) -> bytes:
     appointments = _appointments(session, feed)
     calendar = Calendar()
     calendar.add("prodid", PRODID)

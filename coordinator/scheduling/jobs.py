@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from babel.dates import format_datetime
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
-from coordinator.core.time import PARIS
+from coordinator.core.dates import format_date, format_time
+from coordinator.core.i18n import recipient_locale
 from coordinator.outbox import services as outbox
 from coordinator.patients.models import Patient
 from coordinator.scheduling import rules
@@ -23,8 +24,6 @@ from coordinator.scheduling.models import Appointment, AppointmentStatus
 
 JOB_ACTOR = Actor.system("jobs")
 REMINDER_HORIZON = timedelta(hours=48)
-# Patients have no language of their own yet: their messages are in French.
-PATIENT_LOCALE = "fr"
 
 
 def mark_outcome_missing(session: Session, now: datetime) -> dict[str, int]:
@@ -53,29 +52,32 @@ def _place(appointment: Appointment) -> str:
         return appointment.place
     provider = appointment.provider
     parts = [provider.address, " ".join(filter(None, [provider.postal_code, provider.city]))]
-    return ", ".join(part for part in parts if part) or "à préciser avec le professionnel"
+    return ", ".join(part for part in parts if part) or _("to be agreed with the provider")
 
 
-def reminder_text(appointment: Appointment) -> tuple[str, str]:
-    """The reminder's subject and plain-text body, in French, times in Europe/Paris."""
-    when = format_datetime(appointment.starts_at, "EEEE d MMMM y 'à' HH:mm", tzinfo=PARIS,
-                           locale=PATIENT_LOCALE)
-    with force_locale(PATIENT_LOCALE):
+def reminder_text(appointment: Appointment, locale: str) -> tuple[str, str]:
+    """The reminder's subject and plain-text body in `locale` (the patient's language), times
+    in Europe/Paris."""
+    with force_locale(locale):
+        day = format_date(appointment.starts_at, "EEEE d MMMM y", locale=locale)
+        time = format_time(appointment.starts_at, locale=locale)
         kind = str(KIND_LABELS.get(appointment.kind, appointment.kind))
-    patient = appointment.patient
-    subject = f"Rappel : rendez-vous le {when}"
-    body = "\n".join([
-        f"Bonjour {patient.first_names} {(patient.used_name or patient.birth_name).upper()},",
-        "",
-        "Nous vous rappelons votre rendez-vous :",
-        f"- le {when} (heure de Paris), durée {appointment.duration_minutes} min ;",
-        f"- {kind} avec {appointment.provider.name} ;",
-        f"- lieu : {_place(appointment)}.",
-        "",
-        "En cas d’empêchement, merci de prévenir le professionnel ou votre gestionnaire de cas.",
-        "",
-        "Message automatique, merci de ne pas y répondre.",
-    ])
+        patient = appointment.patient
+        subject = _("Reminder: appointment on %(day)s at %(time)s", day=day, time=time)
+        body = "\n".join([
+            _("Hello %(first_names)s %(name)s,", first_names=patient.first_names,
+              name=(patient.used_name or patient.birth_name).upper()),
+            "",
+            _("This is a reminder of your appointment:"),
+            _("- on %(day)s at %(time)s (Paris time), %(minutes)d min long;", day=day,
+              time=time, minutes=appointment.duration_minutes),
+            _("- %(kind)s with %(provider)s;", kind=kind, provider=appointment.provider.name),
+            _("- place: %(place)s.", place=_place(appointment)),
+            "",
+            _("If you cannot come, please let the provider or your case manager know."),
+            "",
+            _("Automatic message, please do not reply."),
+        ])
     return subject, body
 
 
@@ -92,16 +94,18 @@ def _due_appointments(session: Session, now: datetime) -> list[Appointment]:
 
 def appointment_reminders(session: Session, now: datetime) -> dict[str, int]:
     """One reminder per scheduled appointment starting in (now, now + 48 h] (not for a deceased
-    patient) into the outbox, to the patient's e-mail when known (`deliver_outbox` sends it)."""
+    patient) into the outbox, in the patient's language, to their e-mail when known
+    (`deliver_outbox` sends it)."""
     due = {reminder_key(appointment): appointment
            for appointment in _due_appointments(session, now)}
     existing = outbox.existing_keys(session, due)
     new = [key for key in due if key not in existing]
     for key in new:
         appointment = due[key]
-        subject, body = reminder_text(appointment)
+        locale = recipient_locale(appointment.patient.language)
+        subject, body = reminder_text(appointment, locale)
         message = outbox.add(session, key=key, kind="appointment_reminder", subject=subject,
-                             body=body, recipient=appointment.patient.email,
+                             body=body, locale=locale, recipient=appointment.patient.email,
                              patient_id=appointment.patient_id)
         session.flush()
         audit.record(session, JOB_ACTOR, AuditAction.CREATE, "outbox_message", message.id,

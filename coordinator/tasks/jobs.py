@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.core.context import Actor
 from coordinator.core.dates import format_date
+from coordinator.core.i18n import recipient_locale
 from coordinator.core.time import PARIS
 from coordinator.outbox import services as outbox
 from coordinator.patients.models import Patient
@@ -27,9 +27,8 @@ JOB_ACTOR = Actor.system("jobs")
 KIND = "discharge_without_followup"
 
 
-def notice_text(user: User, stays: list[Stay]) -> tuple[str, str]:
-    """The notice's subject and body, in the case manager's language."""
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+def notice_text(stays: list[Stay], locale: str) -> tuple[str, str]:
+    """The notice's subject and body, in `locale` (the case manager's language)."""
     with force_locale(locale):
         subject = ngettext("%(num)d patient discharged without a follow-up",
                            "%(num)d patients discharged without a follow-up", len(stays))
@@ -67,9 +66,10 @@ def discharged_without_followup(session: Session, now: datetime) -> dict[str, in
         if key in done:
             continue
         user, stays = by_user[user_id]
-        subject, body = notice_text(user, stays)
+        locale = recipient_locale(user.locale)
+        subject, body = notice_text(stays, locale)
         message = outbox.add(session, key=key, kind=KIND, subject=subject, body=body,
-                             recipient=user.email, user_id=user.id)
+                             locale=locale, recipient=user.email, user_id=user.id)
         session.flush()
         audit.record(session, JOB_ACTOR, AuditAction.CREATE, "outbox_message", message.id,
                      summary=subject, details={"patient_ids": [s.patient_id for s in stays],

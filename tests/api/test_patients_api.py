@@ -147,6 +147,8 @@ def test_create_answers_201_with_the_record_its_etag_and_an_audit_entry(api, cas
     ({"birth_name": None}, "birth_name", "null"),
     ({"city": "x" * 101}, "city", "100"),
     ({"colour": "blue"}, "colour", "Unknown field"),
+    ({"language": "de"}, "language", "fr, en"),
+    ({"language": None}, "language", "null"),
 ])
 def test_create_validation_errors_name_the_api_field(api, admin, overrides, field, fragment):
     response = api(admin).post(URL, json=patient_body(**overrides),
@@ -240,6 +242,23 @@ def test_patch_changes_only_the_fields_sent_and_bumps_the_etag(api, case_manager
     assert "If-Match" in stale.json["errors"]
     assert stale.headers["ETag"] == new_etag
     assert caller.get(f"{URL}/{patient.id}").json["phone"] == "0611223344"
+
+
+def test_a_patients_language_is_french_by_default_and_set_through_the_api(api, case_manager):
+    caller = api(case_manager)
+    created = caller.post(URL, json=patient_body(language="en"))
+    assert created.status_code == 201, created.json
+    assert created.json["language"] == "en"
+    default = caller.post(URL, json=patient_body(birth_name="Durand", nir=None))
+    assert default.status_code == 201, default.json
+    assert default.json["language"] == "fr"
+    patient_id = default.json["id"]
+    response = caller.patch(f"{URL}/{patient_id}", json={"language": "en"},
+                            headers={"If-Match": default.headers["ETag"]})
+    assert response.status_code == 200, response.json
+    assert response.json["language"] == "en"
+    assert audit_entries(action="update", patient_id=patient_id)[-1].details == {
+        "fields": ["language"]}
 
 
 def test_patch_with_an_etag_of_another_record_is_412(api, admin):

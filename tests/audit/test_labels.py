@@ -24,7 +24,7 @@ def test_job_runs_and_outbox_messages_show_their_status_as_words(app, client, lo
                                                                  admin):
     runner.run_manually(app, "mark_outcome_missing")
     outbox.add(db.session, key="t:1", kind="test", subject="Sujet", body="Corps",
-               recipient=None)
+               locale="fr", recipient=None)
     db.session.commit()
     client = logged_in(admin)
     jobs = client.get("/admin/jobs/", headers=FR).get_data(as_text=True)

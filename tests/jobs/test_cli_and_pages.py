@@ -80,6 +80,26 @@ def test_run_now_from_the_page(client, logged_in, admin, session):
         JobRun.name == "appointment_reminders")).all() == ["manual"]  # it did not run again
 
 
+def test_a_job_run_from_the_page_writes_each_reminder_in_its_patients_language(
+        app, client, logged_in, make_user, session):
+    """Issue #16: not in the language of the administrator who runs the job."""
+    reads_french = factories.make_patient(birth_name="Lemaire")
+    reads_english = factories.make_patient(birth_name="Walker", language="en")
+    for patient in (reads_french, reads_english):
+        make_appointment(patient, starts_at=utcnow() + timedelta(hours=3))
+    logged_in(make_user(role="admin", locale="en"))
+    client.post("/admin/jobs/appointment_reminders/run",
+                data={"csrf_token": client.csrf_token("/admin/jobs/")})
+    messages = {message.patient_id: message for message in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "appointment_reminder"))}
+    assert messages[reads_french.id].subject.startswith("Rappel : rendez-vous le ")
+    assert messages[reads_english.id].subject.startswith("Reminder: appointment on ")
+    html = client.get("/admin/jobs/outbox").get_data(as_text=True)  # an English page
+    assert html.count('<td data-testid="message-language">Français</td>') == 1
+    assert html.count('<td data-testid="message-language">English</td>') == 1
+    assert '<td lang="fr">' in html and '<td lang="en">' in html
+
+
 def test_outbox_page_shows_messages_and_is_audited(app, client, logged_in, admin, session):
     patient = factories.make_patient(birth_name="Visible")
     make_appointment(patient, starts_at=utcnow() + timedelta(hours=3))
@@ -87,6 +107,7 @@ def test_outbox_page_shows_messages_and_is_audited(app, client, logged_in, admin
     logged_in(admin)
     html = client.get("/admin/jobs/outbox").get_data(as_text=True)
     assert "Rappel : rendez-vous le" in html and "Bonjour" in html and "VISIBLE" in html
+    assert '<td data-testid="message-language">Français</td>' in html
     assert f"/patients/{patient.id}" in html
     entry = session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "outbox")).one()
     assert entry.action == "read" and entry.actor_user_id == admin.id

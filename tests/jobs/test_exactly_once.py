@@ -125,7 +125,8 @@ def outbox_database(tmp_path):
         flask_migrate.upgrade()
         for number in range(MESSAGES):
             outbox.add(db.session, key=f"test:{number}", kind="test", subject="Sujet",
-                       body="Corps", recipient=f"person{number}@example.test")
+                       body="Corps", locale="fr",
+                       recipient=f"person{number}@example.test")
         db.session.commit()
         db.session.remove()
     yield app, url

@@ -8,7 +8,7 @@ import smtplib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coordinator.core.time import utcnow
 from coordinator.jobs import runner
@@ -74,7 +74,8 @@ def _by_recipient(session) -> dict:
 
 def _message(session, recipient: str | None, key: str | None = None) -> OutboxMessage:
     message = outbox.add(session, key=key or f"test:{recipient}", kind="test",
-                         subject="Sujet", body="Corps", recipient=recipient)
+                         subject="Sujet", body="Corps", locale="fr",
+                         recipient=recipient)
     session.commit()
     return message
 
@@ -104,6 +105,7 @@ def test_reminders_wait_in_the_outbox_and_deliver_outbox_e_mails_them(app, sessi
     assert email["From"] == "rappels@example.test" and email["To"] == "odile@example.test"
     assert email["Subject"].startswith("Rappel : rendez-vous le ")
     assert "Nous vous rappelons votre rendez-vous" in email.get_content()
+    assert email["Content-Language"] == "fr"  # the language it was written in
 
     messages = _by_recipient(session)
     assert messages["odile@example.test"].status == "sent"
@@ -114,6 +116,22 @@ def test_reminders_wait_in_the_outbox_and_deliver_outbox_e_mails_them(app, sessi
 
     assert _deliver(app) == {"sent": 0, "failed": 0}
     assert len(smtp.instances) == 1  # nothing left to send: no connection
+
+
+def test_an_e_mail_says_the_language_its_message_was_written_in(app, session, smtp):
+    now = utcnow()
+    make_appointment(factories.make_patient(email="ann@example.test", language="en"),
+                     starts_at=now + timedelta(hours=3))
+    runner.run_manually(app, "appointment_reminders", now=now)
+    _message(session, "unknown@example.test")
+    session.execute(update(OutboxMessage).where(OutboxMessage.recipient ==
+                                                "unknown@example.test").values(locale=None))
+    session.commit()  # a message written before its language was recorded
+    assert _deliver(app, now) == {"sent": 2, "failed": 0}
+    english, unknown = sorted(smtp.instances[0].sent, key=lambda email: email["To"])
+    assert english["Content-Language"] == "en"
+    assert english["Subject"].startswith("Reminder: appointment on ")
+    assert "Content-Language" not in unknown
 
 
 def _statuses(session) -> list[str]:

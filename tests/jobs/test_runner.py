@@ -68,7 +68,7 @@ def test_a_run_by_hand_always_runs(app, session):
 
 def test_a_failed_task_is_rolled_back_and_marked_failed(app, session, add_job, logs):
     def explode(session, now):
-        outbox.add(session, key="boom:1", kind="test", subject="s", body="b")
+        outbox.add(session, key="boom:1", kind="test", subject="s", body="b", locale="fr")
         session.flush()
         raise RuntimeError("the printer is on fire")
 
@@ -84,15 +84,15 @@ def test_a_failed_task_is_rolled_back_and_marked_failed(app, session, add_job, l
 
 def test_a_task_written_as_steps_is_committed_at_each_step(app, session, add_job):
     def halfway(session, now):
-        outbox.add(session, key="step:1", kind="test", subject="s", body="b")
+        outbox.add(session, key="step:1", kind="test", subject="s", body="b", locale="fr")
         session.flush()
         yield  # committed by the runner
-        outbox.add(session, key="step:2", kind="test", subject="s", body="b")
+        outbox.add(session, key="step:2", kind="test", subject="s", body="b", locale="fr")
         session.flush()
         raise RuntimeError("halfway")
 
     def counted(session, now):
-        outbox.add(session, key="step:3", kind="test", subject="s", body="b")
+        outbox.add(session, key="step:3", kind="test", subject="s", body="b", locale="fr")
         yield
         return {"steps": 1}
 

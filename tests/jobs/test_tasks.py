@@ -85,11 +85,54 @@ def test_reminders_for_the_next_48_hours_in_french(session):
     assert second.recipient is None and second.patient_id == no_email.patient_id
     assert "- Visite à domicile avec " in second.body  # the label of scheduling/labels.py
     assert "lieu : Salle 2" in second.body
-    with force_locale("en"):  # whoever runs the job: the patients' messages are in French
-        assert "- Visite à domicile avec " in scheduling_jobs.reminder_text(no_email)[1]
+    assert (first.locale, second.locale) == ("fr", "fr")  # the patients' language (default)
 
     assert scheduling_jobs.appointment_reminders(session, now) == {"created": 0}
     assert len(_messages(session, "appointment_reminder")) == 2
+
+
+def test_a_reminder_is_in_the_patients_language_not_the_language_running_the_job(session):
+    starts = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)  # 14:30 in Paris
+    now = starts - timedelta(hours=26)
+    reads_english = factories.make_patient(birth_name="Walker", first_names="Ann",
+                                           language="en", email="ann@example.test")
+    provider = factories.make_provider(name="Dr Anne Caron", address="3 rue Haute",
+                                       postal_code="59500", city="Douai")
+    make_appointment(reads_english, provider, starts_at=starts, kind="home_visit")
+    with force_locale("fr"):  # a French request or the instance's default (French)
+        assert scheduling_jobs.appointment_reminders(session, now) == {"created": 1}
+    (english,) = _messages(session, "appointment_reminder")
+    assert english.locale == "en"
+    assert english.subject == "Reminder: appointment on Tuesday 24 November 2026 at 14:30"
+    assert english.body.startswith("Hello Ann WALKER,\n")
+    assert "- on Tuesday 24 November 2026 at 14:30 (Paris time), 30 min long;" in english.body
+    assert "- Home visit with Dr Anne Caron;" in english.body
+    assert "- place: 3 rue Haute, 59500 Douai." in english.body
+    assert "Rappel" not in english.body and "Visite" not in english.body
+
+    reads_french = factories.make_patient(birth_name="Lemaire", first_names="Odile",
+                                          language="fr")
+    make_appointment(reads_french, factories.make_provider(address=None, postal_code=None,
+                                                           city=None),
+                     starts_at=starts + timedelta(hours=1), kind="home_visit")
+    with force_locale("en"):  # an English-speaking administrator runs it, say
+        assert scheduling_jobs.appointment_reminders(session, now) == {"created": 1}
+    french = _messages(session, "appointment_reminder")[1]
+    assert french.locale == "fr"
+    assert french.subject == "Rappel : rendez-vous le mardi 24 novembre 2026 à 15:30"
+    assert "Bonjour Odile LEMAIRE," in french.body
+    assert "- Visite à domicile avec " in french.body
+    assert "- lieu : à préciser avec le professionnel." in french.body
+
+
+def test_a_patient_language_the_instance_does_not_offer_reads_the_default(session, app):
+    patient = factories.make_patient(language="de")  # written by hand in the database, say
+    make_appointment(patient, starts_at=utcnow() + timedelta(hours=3))
+    with force_locale("en"):
+        scheduling_jobs.appointment_reminders(session, utcnow())
+    (message,) = _messages(session, "appointment_reminder")
+    assert message.locale == app.config["BABEL_DEFAULT_LOCALE"] == "fr"
+    assert message.subject.startswith("Rappel : rendez-vous le ")
 
 
 def test_a_moved_appointment_is_reminded_again(session):
@@ -123,7 +166,7 @@ def test_review_notices_once_a_day_per_case_manager(session, make_user):
     (notice,) = _messages(session, "review_overdue")
     assert notice.key == f"review:{manager.id}:{now.date().isoformat()}"
     assert (notice.user_id, notice.recipient) == (manager.id, "cm@example.test")
-    assert notice.subject == "2 plans to review"
+    assert (notice.subject, notice.locale) == ("2 plans to review", "en")  # the manager's
     assert "TARDIF" in notice.body
 
     assert careplans_jobs.review_overdue_plans(session, now)["notices"] == 0

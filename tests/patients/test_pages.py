@@ -103,6 +103,28 @@ def test_edit_saves_with_the_current_version(client, logged_in, case_manager, se
     assert session.get(Patient, patient.id).city == "Douai"
 
 
+def test_the_preferred_language_is_chosen_on_the_form_and_shown_on_the_record(
+        client, logged_in, case_manager, session):
+    logged_in(case_manager)
+    form = client.get("/patients/new").get_data(as_text=True)
+    assert '<option selected value="fr">Français</option>' in form  # French by default
+    assert '<option value="en">English</option>' in form
+    response = client.post("/patients/new", data=form_data(client, "/patients/new",
+                                                           language="en"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    patient = session.scalars(select(Patient)).one()
+    assert patient.language == "en"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="patient-language" lang="en">English</dd>' in page
+    edit = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    assert '<option selected value="en">English</option>' in edit
+    data = form_data(client, f"/patients/{patient.id}/edit", language="de",
+                     version=str(patient.version))
+    refused = client.post(f"/patients/{patient.id}/edit", data=data)
+    assert refused.status_code == 400, refused.get_data(as_text=True)[-3000:]
+    assert session.get(Patient, patient.id).language == "en"
+
+
 def test_assign_a_stratum_and_see_the_timeline(client, logged_in, case_manager, session):
     patient = make_patient()
     logged_in(case_manager)

@@ -72,7 +72,7 @@ def fill(patient, user, mark: str, copies: int = 1) -> dict:
                                   patient_id=patient.id, message_type="ADT^A01",
                                   patient_name=f"HL7 {mark}", visit_number=f"V{mark}{copy}"))
         outbox.add(db.session, key=f"reminder-{mark}-{copy}", kind="appointment_reminder",
-                   subject=f"Reminder {mark} {copy}", body=f"Body {mark}",
+                   subject=f"Reminder {mark} {copy}", body=f"Body {mark}", locale="en",
                    recipient=patient.email, patient_id=patient.id)
         db.session.add(AlertAcknowledgement(kind=AlertKind.ADMITTED, patient_id=patient.id,
                                             stay_id=made["stays"][-1].id, note=f"Seen {mark}"))

@@ -244,7 +244,7 @@ def test_another_territorys_patient_is_a_slot_with_its_times_only(client, nurse,
     factories.move_patient(stranger, "CORNOUAILLE")
     found = events(client.get(f"/calendar/feed/{new_feed(provider=nurse)}.ics").data)
     busy = found[f"appointment-{hidden.id}@coordinator"]
-    assert str(busy["SUMMARY"]) in {"Busy", "Occupé"}  # the kind is not shown either
+    assert str(busy["SUMMARY"]) == "Occupé"  # nor the kind (a command’s feed: French)
     assert "LOCATION" not in busy and "DESCRIPTION" not in busy
     assert busy.decoded("DTSTART") == hidden.starts_at
     assert "Berthelot" not in client.get(
@@ -268,3 +268,46 @@ def test_a_feed_stops_when_its_creators_account_is_disabled(client, case_manager
     assert client.get(f"/calendar/feed/{token}.ics").status_code == 200
     system_feed = new_feed(provider=nurse)  # created by a command: no account to follow
     assert client.get(f"/calendar/feed/{system_feed}.ics").status_code == 200
+
+
+# -- The feed's language: its owner's ----------------------------------------------------------
+
+def test_a_feed_is_in_the_language_of_the_account_that_created_it(client, nurse, patient):
+    """Issue #16: a calendar application's Accept-Language (or none) does not choose it."""
+    visit = book(patient, nurse, 3, kind="home_visit")
+    stranger = factories.make_patient(birth_name="Inconnu")
+    hidden = book(stranger, nurse, 4)
+    factories.move_patient(stranger, "CORNOUAILLE")
+    reads_english = factories.make_user(role="case_manager", locale="en")
+    _feed, english = feeds.create_feed(db.session, Actor.for_user(reads_english), provider=nurse)
+    reads_french = factories.make_user(role="case_manager", locale="fr")
+    _feed, french = feeds.create_feed(db.session, Actor.for_user(reads_french), provider=nurse)
+    db.session.commit()
+
+    body = client.get(f"/calendar/feed/{english}.ics", headers={"Accept-Language": "fr"}).data
+    calendar, found = Calendar.from_ical(body), events(body)
+    assert str(calendar["X-WR-CALNAME"]) == "Appointments — Anne Roux"
+    assert str(found[f"appointment-{visit.id}@coordinator"]["SUMMARY"]) == \
+        "DUBOIS Jeanne — Home visit"
+    assert str(found[f"appointment-{hidden.id}@coordinator"]["SUMMARY"]) == "Busy"
+
+    body = client.get(f"/calendar/feed/{french}.ics", headers={"Accept-Language": "en"}).data
+    calendar, found = Calendar.from_ical(body), events(body)
+    assert str(calendar["X-WR-CALNAME"]) == "Rendez-vous — Anne Roux"
+    assert str(found[f"appointment-{visit.id}@coordinator"]["SUMMARY"]) == \
+        "DUBOIS Jeanne — Visite à domicile"
+    assert str(found[f"appointment-{hidden.id}@coordinator"]["SUMMARY"]) == "Occupé"
+
+
+def test_a_feed_whose_creator_chose_no_language_is_in_the_default_one(client, nurse, patient,
+                                                                      case_manager):
+    visit = book(patient, nurse, 3, kind="home_visit")
+    assert case_manager.locale is None
+    _feed, token = feeds.create_feed(db.session, Actor.for_user(case_manager), patient=patient)
+    system = new_feed(patient=patient)  # created by a command: no account
+    db.session.commit()
+    for feed_token in (token, system):
+        found = events(client.get(f"/calendar/feed/{feed_token}.ics",
+                                  headers={"Accept-Language": "en"}).data)
+        assert str(found[f"appointment-{visit.id}@coordinator"]["SUMMARY"]) == \
+            "Anne Roux — Visite à domicile"

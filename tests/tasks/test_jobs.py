@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from coordinator.audit.models import AuditEntry
@@ -45,6 +46,7 @@ def test_one_notice_per_case_manager_and_day_written_once(case_manager, patient,
     assert "LEFEBVRE" in mine.body.upper() and "CH de Lens" in mine.body
     assert colleagues.subject == "1 patient discharged without a follow-up"
     assert followed.birth_name not in colleagues.body
+    assert (mine.locale, colleagues.locale) == ("fr", "en")  # each in its recipient's language
 
     assert jobs.discharged_without_followup(db.session, now + timedelta(hours=2)) == \
         {"notices": 0, "patients": 0}  # the same Paris day: nothing more
@@ -52,6 +54,23 @@ def test_one_notice_per_case_manager_and_day_written_once(case_manager, patient,
     entries = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity_type == "outbox_message")).all()
     assert len(entries) == 2
+
+
+def test_a_notice_is_in_its_recipients_language_whoever_runs_the_job(case_manager, patient):
+    reads_english = factories.make_user(role="case_manager", locale="en")
+    theirs = factories.make_patient(case_manager_id=reads_english.id)
+    make_stay(theirs, admitted=recent(4, 9), discharged=recent(3), facility="CH de Lens")
+    make_stay(patient, admitted=recent(5, 9), discharged=recent(2), facility="CH de Douai")
+    db.session.commit()
+    with force_locale("en"):  # an English-speaking administrator runs the job by hand
+        jobs.discharged_without_followup(db.session, utcnow())
+    french, english = _notices()
+    assert french.user_id == case_manager.id and case_manager.locale is None  # the default
+    assert (french.locale, french.subject) == ("fr", "1 patient sorti sans suivi")
+    assert "sorti(e) le" in french.body
+    assert (english.locale, english.subject) == (
+        "en", "1 patient discharged without a follow-up")
+    assert "discharged on" in english.body and "CH de Lens" in english.body
 
 
 def test_nothing_to_say_writes_nothing(case_manager, patient):

@@ -110,3 +110,12 @@ def test_a_demo_patients_timeline_shows_their_stays(registry, client):
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f'data-testid="entry-stay-{stay_id}"' in body
     assert 'data-testid="stay-readmission"' in body and "LACE" in body
+
+
+def test_a_few_demo_patients_read_english_some_in_the_demo_caseload(registry):
+    """Issue #16: their reminders are in English (the patient's language shows)."""
+    manager = auth_services.find_user(db.session, "case.manager@demo.test")
+    english = count(Patient.language == "en", model=Patient)
+    assert 0 < english < count(Patient.language == "fr", model=Patient)
+    assert count(Patient.language == "en", Patient.case_manager_id == manager.id,
+                 model=Patient) >= 1
