@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from coordinator.careplans.models import ActionStatus, GoalStatus, PlanStatus, Responsible
 from coordinator.strata.vocabulary import DOMAIN_LABELS  # shared with the strata's goals
 
-
 LEGAL_PROTECTION_LABELS = {
     "none": _l("None"), "safeguard": _l("Safeguard of justice"),
     "curatorship": _l("Curatorship"), "guardianship": _l("Guardianship"),

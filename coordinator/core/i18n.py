@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import SQLColumnExpression, func
 from sqlalchemy.exc import SQLAlchemyError
 
 
@@ -51,8 +51,8 @@ def in_reader_language(french: str, english: str | None) -> str:
     return french
 
 
-def localized_column(french: ColumnElement[str], english: ColumnElement[str | None]
-                     ) -> ColumnElement[str]:
+def localized_column(french: SQLColumnExpression[str],
+                     english: SQLColumnExpression[str | None]) -> SQLColumnExpression[str]:
     """`in_reader_language` in SQL, for a statement selecting columns rather than rows."""
     if reads_english():
         return func.coalesce(func.nullif(english, ""), french)

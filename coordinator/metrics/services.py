@@ -32,7 +32,6 @@ from coordinator.core.time import local_today, utcnow
 from coordinator.metrics import figures
 from coordinator.metrics import targets as territory_targets
 from coordinator.metrics.periods import Period, period_problems
-from coordinator.metrics.targets import indicator_label
 from coordinator.metrics.results import (
     IndicatorRef,
     MetricsResult,
@@ -43,6 +42,7 @@ from coordinator.metrics.results import (
     assemble,
 )
 from coordinator.metrics.tables import DrillDownRow, Figures
+from coordinator.metrics.targets import indicator_label
 from coordinator.patients.banner import RECENT_NO_SHOW_DAYS
 from coordinator.patients.models import Patient
 from coordinator.scheduling.models import Appointment, AppointmentStatus

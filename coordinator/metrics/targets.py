@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, SQLColumnExpression, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,7 +94,7 @@ class HistoryRow:
 
 # -- Reading --------------------------------------------------------------------------------------
 
-def indicator_label() -> ColumnElement[str]:
+def indicator_label() -> SQLColumnExpression[str]:
     """An indicator's label in the reader's language (French without its English one)."""
     return localized_column(ProgramIndicator.label, ProgramIndicator.label_en)
 

@@ -84,7 +84,7 @@ class ProgramCreateForm(ProgramForm):
 
 
 def domain_choices():
-    return [("", _l("— choose —"))] + list(DOMAIN_LABELS.items())
+    return [("", _l("— choose —")), *DOMAIN_LABELS.items()]
 
 
 class StratumGoalForm(FlaskForm):

@@ -138,10 +138,7 @@ def _stratum_data(stratum: Stratum) -> dict:
 def edit_stratum(code: str, stratum_code: str):
     program = _program(code)
     stratum = _stratum(program, stratum_code)
-    if request.method == "GET":
-        form = StratumForm(data=_stratum_data(stratum))
-    else:
-        form = StratumForm()
+    form = StratumForm(data=_stratum_data(stratum)) if request.method == "GET" else StratumForm()
     if form.validate_on_submit():
         with unit_of_work(form, rows={"goals": form.kept_goals()}) as work:
             services.update_stratum(db.session, current_actor(), stratum, form.service_data(),
