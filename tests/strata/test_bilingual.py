@@ -173,6 +173,21 @@ def test_the_stratum_form_edits_its_goals_in_both_languages(client, logged_in, a
     assert hf3.boundary_criteria_en == "NYHA III-IV." and hf3.version == 2
 
 
+def test_a_new_stratum_is_created_with_its_goals(client, logged_in, admin, session):
+    logged_in(admin)
+    url = "/programs/HF/strata/new"
+    fields = form_fields(client.get(url).get_data(as_text=True))
+    assert fields["goals-0-description"] == "" and "goals-1-domain" in fields
+    fields.update({"name": "Fin de vie", "name_en": "End of life",
+                   "goals-0-domain": "psychological", "goals-0-description": "Confort",
+                   "goals-0-description_en": "Comfort"})
+    assert client.post(url, data=fields).status_code == 302
+    session.expire_all()
+    hf4 = stratum("HF-4")
+    assert [(g.domain, g.description, g.description_en) for g in hf4.goals] == [
+        ("psychological", "Confort", "Comfort")]
+
+
 def test_a_goal_without_domain_or_french_text_is_refused_on_its_row(
         client, logged_in, admin, session):
     logged_in(admin)
