@@ -28,6 +28,7 @@ from coordinator.strata.models import (
     Stratum,
     StratumAssignment,
     StratumCorrection,
+    StratumGoal,
     Territory,
 )
 from coordinator.tasks.models import AlertAcknowledgement, Contact, Task
@@ -65,6 +66,7 @@ __all__ = [
     "Stratum",
     "StratumAssignment",
     "StratumCorrection",
+    "StratumGoal",
     "Task",
     "Territory",
     "TerritoryTarget",

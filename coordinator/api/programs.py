@@ -31,6 +31,7 @@ def _programs():
     """Programs by code, their strata, templates and indicators loaded in a few queries."""
     return (select(Program)
             .options(selectinload(Program.strata).selectinload(Stratum.followup_items),
+                     selectinload(Program.strata).selectinload(Stratum.goals),
                      selectinload(Program.indicators))
             .order_by(Program.code))
 

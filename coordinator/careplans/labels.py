@@ -8,13 +8,7 @@ from types import SimpleNamespace
 from flask_babel import lazy_gettext as _l
 
 from coordinator.careplans.models import ActionStatus, GoalStatus, PlanStatus, Responsible
-
-DOMAIN_LABELS = {
-    "health": _l("Health"), "autonomy": _l("Autonomy and functional abilities"),
-    "psychological": _l("Psychological and cognitive"), "social": _l("Social and family"),
-    "housing": _l("Housing and environment"), "financial": _l("Financial and administrative"),
-    "caregiver": _l("Caregiver burden"),
-}
+from coordinator.strata.vocabulary import DOMAIN_LABELS  # shared with the strata's goals
 
 LEGAL_PROTECTION_LABELS = {
     "none": _l("None"), "safeguard": _l("Safeguard of justice"),

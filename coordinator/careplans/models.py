@@ -35,6 +35,7 @@ from coordinator.extensions import db
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.strata.models import Stratum
+from coordinator.strata.vocabulary import ASSESSMENT_DOMAINS  # shared with the strata's goals
 
 
 class PlanStatus(StrEnum):
@@ -65,8 +66,6 @@ class Responsible(StrEnum):
 
 
 PLAN_STATUSES = tuple(PlanStatus)
-ASSESSMENT_DOMAINS = ("health", "autonomy", "psychological", "social", "housing", "financial",
-                      "caregiver")
 GOAL_STATUSES = tuple(GoalStatus)
 ACTION_STATUSES = tuple(ActionStatus)
 RESPONSIBLES = tuple(Responsible)

@@ -3,7 +3,6 @@ close, revise as a new version, comment, read (audited)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -58,29 +57,25 @@ MAX_COMMENT = limits.COMMENT
 def current_strata(session: Session, patient: Patient) -> list[Stratum]:
     """The strata the patient is in today, those asking for a care plan first."""
     strata = assignments.current_strata(session, patient.id,
-                                        options=(selectinload(Stratum.followup_items),))
+                                        options=(selectinload(Stratum.followup_items),
+                                                 selectinload(Stratum.goals)))
     return sorted(strata, key=lambda s: (not s.requires_care_plan, -s.level, s.code))
 
 
-def _goal_sentences(text: str) -> list[str]:
-    parts = [part.strip(" .\n\t") for part in re.split(r"[;\n]", text or "")]
-    return [part[:1].upper() + part[1:] for part in parts if part]
-
-
 def suggestions(session: Session, patient: Patient, stratum: Stratum | None) -> dict:
-    """A draft's starting content from the stratum: its clinical goals, and its follow-up
-    template as the actions of a follow-up goal (the patient's GP for the GP's visits). All of
-    it is editable before saving."""
+    """A draft's starting content from the stratum: the goals it suggests, each in its domain,
+    and its follow-up template as the actions of a follow-up goal (the patient's GP for the GP's
+    visits), in the reader's language. All of it is editable before saving."""
     review = local_today().replace(day=1)
     data: dict = {"plan_date": local_today(), "stratum_id": stratum.id if stratum else None,
                   "review_date": _add_months(review, 6), "sharing_agreed": patient.consent_share,
                   "goals": [], "team": []}
     if stratum is None:
         return data
-    for sentence in _goal_sentences(stratum.clinical_goals):
-        data["goals"].append({"domain": "health", "description": sentence,
+    for goal in stratum.goals:
+        data["goals"].append({"domain": goal.domain, "description": goal.display_description,
                               "status": GoalStatus.OPEN, "actions": []})
-    actions = [{"description": item.label, "responsible": Responsible.PROVIDER,
+    actions = [{"description": item.display_label, "responsible": Responsible.PROVIDER,
                 "provider_id": patient.gp_id if item.provider_kind == "gp" else None,
                 "interval_days": item.interval_days, "occurrences": item.occurrences,
                 "status": ActionStatus.PLANNED, "provider_kind": item.provider_kind}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlalchemy import SQLColumnExpression, func
 from sqlalchemy.exc import SQLAlchemyError
 
 
@@ -55,15 +56,35 @@ def _user_locale() -> str | None:
     return g.get("user_locale")
 
 
+def reads_english() -> bool:
+    """Whether the reader's language (the request's, else the instance's) is English."""
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def in_reader_language(french: str, english: str | None) -> str:
+    """A reference text in the reader's language: the English one for an English reader when
+    there is one, else the French one (the councils' working language)."""
+    if reads_english():
+        return english or french
+    return french
+
+
+def localized_column(french: SQLColumnExpression[str],
+                     english: SQLColumnExpression[str | None]) -> SQLColumnExpression[str]:
+    """`in_reader_language` in SQL, for a statement selecting columns rather than rows."""
+    if reads_english():
+        return func.coalesce(func.nullif(english, ""), french)
+    return french
+
+
 class Localized:
-    """Reference data kept in French (the councils' working language) with an English text."""
+    """Reference data kept in French (the councils' working language) with an English text:
+    each text column `x` has its `x_en`, read by `localized("x")` (French when it is empty)."""
 
     def localized(self, attribute: str) -> str:
-        value = getattr(self, attribute)
-        locale = get_locale()
-        if locale is not None and locale.language == "en":
-            return getattr(self, attribute + "_en", None) or value
-        return value
+        return in_reader_language(getattr(self, attribute),
+                                  getattr(self, attribute + "_en", None))
 
     @property
     def display_name(self) -> str:
@@ -72,3 +93,7 @@ class Localized:
     @property
     def display_description(self) -> str:
         return self.localized("description")
+
+    @property
+    def display_label(self) -> str:
+        return self.localized("label")

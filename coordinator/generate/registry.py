@@ -136,7 +136,7 @@ class StratumInfo:
     id: int
     code: str
     level: int
-    goals: list[str]
+    goals: list[tuple[str, str]]  # (assessment domain, French text)
     items: list[tuple[str, int, str, int]]  # (kind, interval, label, occurrences)
 
 
@@ -754,14 +754,14 @@ class ChunkWriter:
                                                  domain, "", v.NEEDS[domain]))
             assessment[domain] = {"summary": "", "needs": v.NEEDS[domain]}
         goals_doc = []
-        goal_texts = stratum.goals[:3] or ["Maintien à domicile"]
+        goal_texts = stratum.goals[:3] or [("housing", "Maintien à domicile")]
         target = day_text(min(plan_day + 365, ctx.clock.last))
-        for position, description in enumerate(goal_texts):
+        for position, (goal_domain, description) in enumerate(goal_texts):
             goal_id = ctx.ids("care_plan_goal")
             goal_status = "achieved" if achieved and position == 0 else "open"
-            rows["care_plan_goal"].append((str(goal_id), pid, str(position), "health", "",
+            rows["care_plan_goal"].append((str(goal_id), pid, str(position), goal_domain, "",
                                            description, null, target, goal_status, null))
-            goals_doc.append({"id": goal_id, "domain": "health", "problem": "",
+            goals_doc.append({"id": goal_id, "domain": goal_domain, "problem": "",
                               "description": description, "measure": None,
                               "target_date": target, "status": goal_status,
                               "status_reason": None, "actions": []})

@@ -122,16 +122,15 @@ def prepare(session: Session, options: Options, codec: Codec
 
 def _programs(session: Session, ctx: Context) -> None:
     programs = session.scalars(select(Program).options(
-        selectinload(Program.strata).selectinload(Stratum.followup_items))
+        selectinload(Program.strata).selectinload(Stratum.followup_items),
+        selectinload(Program.strata).selectinload(Stratum.goals))
         .order_by(Program.id)).all()
     for program in programs:
         strata = {}
         for stratum in program.strata:
-            goals = [part.strip(" .") for part in stratum.clinical_goals.replace("\n", ";")
-                     .split(";") if part.strip(" .")]
             strata[stratum.level] = StratumInfo(
                 id=stratum.id, code=stratum.code, level=stratum.level,
-                goals=[goal[:1].upper() + goal[1:] for goal in goals],
+                goals=[(goal.domain, goal.description) for goal in stratum.goals],
                 items=[(item.provider_kind, item.interval_days, item.label, item.occurrences)
                        for item in stratum.followup_items])
         if not {1, 2, 3} <= set(strata):

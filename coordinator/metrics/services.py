@@ -27,6 +27,7 @@ from coordinator.audit.models import AuditAction
 from coordinator.auth.models import User
 from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
+from coordinator.core.i18n import in_reader_language
 from coordinator.core.time import local_today, utcnow
 from coordinator.metrics import figures
 from coordinator.metrics import targets as territory_targets
@@ -41,6 +42,7 @@ from coordinator.metrics.results import (
     assemble,
 )
 from coordinator.metrics.tables import DrillDownRow, Figures
+from coordinator.metrics.targets import indicator_label
 from coordinator.patients.banner import RECENT_NO_SHOW_DAYS
 from coordinator.patients.models import Patient
 from coordinator.scheduling.models import Appointment, AppointmentStatus
@@ -128,8 +130,8 @@ def targets(session: Session, selection: Selection) -> tuple[IndicatorRef, ...]:
     set one, else the program's; without a program, the built-in ones with their default
     targets (a territory's targets are per program)."""
     if selection.program is None:
-        return tuple(IndicatorRef(code, label, Decimal(target))
-                     for code, label, target in strata_reference.BUILTIN_INDICATORS)
+        return tuple(IndicatorRef(code, in_reader_language(label, label_en), Decimal(target))
+                     for code, label, label_en, target in strata_reference.BUILTIN_INDICATORS)
     return territory_targets.indicator_refs(
         session, selection.program.id, selection.territory.id if selection.territory else None)
 
@@ -146,7 +148,7 @@ def program_targets(session: Session, selection: Selection, program_ids: Sequenc
                                                           row.effective_percent))
         return {program_id: tuple(refs) for program_id, refs in found.items()}
     for program_id, code, label, target in session.execute(
-            select(ProgramIndicator.program_id, ProgramIndicator.code, ProgramIndicator.label,
+            select(ProgramIndicator.program_id, ProgramIndicator.code, indicator_label(),
                    ProgramIndicator.target_percent)
             .where(ProgramIndicator.program_id.in_(list(program_ids)))
             .order_by(ProgramIndicator.program_id, ProgramIndicator.is_builtin.desc(),

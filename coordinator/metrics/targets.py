@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, SQLColumnExpression, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
 from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError, raise_problems
+from coordinator.core.i18n import localized_column
 from coordinator.core.time import utcnow
 from coordinator.metrics.models import TerritoryTarget, TerritoryTargetChange
 from coordinator.metrics.results import IndicatorRef
@@ -93,9 +94,14 @@ class HistoryRow:
 
 # -- Reading --------------------------------------------------------------------------------------
 
+def indicator_label() -> SQLColumnExpression[str]:
+    """An indicator's label in the reader's language (French without its English one)."""
+    return localized_column(ProgramIndicator.label, ProgramIndicator.label_en)
+
+
 def _rows_query(territory_id: int) -> Select:
     return (select(Program.id, Program.code, ProgramIndicator.id, ProgramIndicator.code,
-                   ProgramIndicator.label, ProgramIndicator.is_builtin,
+                   indicator_label(), ProgramIndicator.is_builtin,
                    ProgramIndicator.target_percent, TerritoryTarget.target_percent,
                    TerritoryTarget.updated_at)
             .join(Program, Program.id == ProgramIndicator.program_id)
@@ -120,7 +126,7 @@ def indicator_refs(session: Session, program_id: int, territory_id: int | None
     territory: the program's targets), as the figures carry them (one statement)."""
     if territory_id is None:
         return tuple(IndicatorRef(code, label, target) for code, label, target in session.execute(
-            select(ProgramIndicator.code, ProgramIndicator.label,
+            select(ProgramIndicator.code, indicator_label(),
                    ProgramIndicator.target_percent)
             .where(ProgramIndicator.program_id == program_id)
             .order_by(ProgramIndicator.is_builtin.desc(), ProgramIndicator.code)))
@@ -154,7 +160,7 @@ def history(session: Session, territory_id: int, limit: int = HISTORY_LIMIT
     """The territory's target changes, newest first (one statement)."""
     return [HistoryRow(*row) for row in session.execute(
         select(TerritoryTargetChange.changed_at, TerritoryTargetChange.changed_by_label,
-               Program.code, ProgramIndicator.code, ProgramIndicator.label,
+               Program.code, ProgramIndicator.code, indicator_label(),
                TerritoryTargetChange.old_percent, TerritoryTargetChange.new_percent)
         .join(ProgramIndicator, ProgramIndicator.id == TerritoryTargetChange.indicator_id)
         .join(Program, Program.id == ProgramIndicator.program_id)

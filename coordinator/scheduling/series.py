@@ -59,7 +59,7 @@ def from_template(stratum: Stratum, start: date,
         visit = AppointmentKind.HOME_VISIT \
             if item.provider_kind in ("nurse", "home_care_service") \
             else AppointmentKind.CONSULTATION
-        proposals += _series(item.provider_kind, item.label, start, item.interval_days,
+        proposals += _series(item.provider_kind, item.display_label, start, item.interval_days,
                              item.occurrences, FIRST_HOUR + index, visit=visit,
                              subdivision=subdivision)
     return sorted(proposals, key=lambda p: p.starts_at)

@@ -21,9 +21,10 @@ from wtforms.widgets import NumberInput
 
 from coordinator.core.forms import IntegerField
 from coordinator.strata import services
-from coordinator.strata.vocabulary import PROVIDER_KIND_LABELS, PROVIDER_KINDS
+from coordinator.strata.vocabulary import DOMAIN_LABELS, PROVIDER_KIND_LABELS, PROVIDER_KINDS
 
 BLANK_TEMPLATE_ROWS = 3
+BLANK_GOAL_ROWS = 2
 
 
 class PercentField(DecimalField):
@@ -64,8 +65,10 @@ class ProgramForm(VersionedForm):
     description = TextAreaField(_l("Description (French)"), render_kw={"rows": 3})
     description_en = TextAreaField(_l("Description (English)"), render_kw={"rows": 3})
     inclusion_criteria = TextAreaField(
-        _l("Inclusion criteria"), render_kw={"rows": 4},
+        _l("Inclusion criteria (French)"), render_kw={"rows": 4},
         description=_l("Who belongs to the population this program follows."))
+    inclusion_criteria_en = TextAreaField(_l("Inclusion criteria (English)"),
+                                          render_kw={"rows": 4})
 
     def service_data(self) -> dict:
         return {name: getattr(self, name).data for name in services.PROGRAM_FIELDS}
@@ -78,6 +81,28 @@ class ProgramCreateForm(ProgramForm):
 
     def service_data(self) -> dict:
         return super().service_data() | {"code": self.code.data}
+
+
+def domain_choices():
+    return [("", _l("— choose —")), *DOMAIN_LABELS.items()]
+
+
+class StratumGoalForm(FlaskForm):
+    """One goal the stratum suggests (no token of its own: the page's form carries it)."""
+
+    class Meta:
+        csrf = False
+
+    domain = SelectField(_l("Domain"), choices=domain_choices, validate_choice=False)
+    description = StringField(_l("Goal (French)"),
+                              validators=[Optional(), Length(max=services.GOAL_TEXT_MAX)])
+    description_en = StringField(_l("Goal (English)"),
+                                 validators=[Optional(), Length(max=services.GOAL_TEXT_MAX)])
+    remove = BooleanField(_l("Remove"))
+
+    def is_blank(self) -> bool:
+        return not any((value or "").strip()
+                       for value in (self.description.data, self.description_en.data))
 
 
 class StratumForm(VersionedForm):
@@ -93,15 +118,25 @@ class StratumForm(VersionedForm):
     description = TextAreaField(_l("Description (French)"), render_kw={"rows": 3})
     description_en = TextAreaField(_l("Description (English)"), render_kw={"rows": 3})
     boundary_criteria = TextAreaField(
-        _l("Boundary criteria"), render_kw={"rows": 3},
+        _l("Boundary criteria (French)"), render_kw={"rows": 3},
         description=_l("What places a patient in this stratum rather than the one below "
                        "or above."))
-    clinical_goals = TextAreaField(_l("Clinical goals"), render_kw={"rows": 3})
+    boundary_criteria_en = TextAreaField(_l("Boundary criteria (English)"),
+                                         render_kw={"rows": 3})
     requires_care_plan = BooleanField(_l("Patients of this stratum need an individual care "
                                          "plan (PPCS)"))
+    goals = FieldList(FormField(StratumGoalForm),
+                      max_entries=services.MAX_STRATUM_GOALS + BLANK_GOAL_ROWS + 1)
+
+    def kept_goals(self) -> list[StratumGoalForm]:
+        """The goal rows to save: not marked for removal, not left blank."""
+        return [entry.form for entry in self.goals
+                if not entry.form.remove.data and not entry.form.is_blank()]
 
     def service_data(self) -> dict:
-        return {name: getattr(self, name).data for name in services.STRATUM_FIELDS}
+        return {name: getattr(self, name).data for name in services.STRATUM_FIELDS} | {
+            "goals": [{name: row[name].data for name in services.GOAL_FIELDS}
+                      for row in self.kept_goals()]}
 
 
 def kind_choices():
@@ -116,7 +151,8 @@ class FollowUpItemForm(FlaskForm):
         csrf = False
 
     provider_kind = SelectField(_l("Provider"), choices=kind_choices, validate_choice=False)
-    label = StringField(_l("Label"), validators=[Optional(), Length(max=200)])
+    label = StringField(_l("Label (French)"), validators=[Optional(), Length(max=200)])
+    label_en = StringField(_l("Label (English)"), validators=[Optional(), Length(max=200)])
     interval_days = IntegerField(_l("Every (days)"), validators=[Optional()],
                                  render_kw={"min": services.INTERVAL_DAYS[0],
                                             "max": services.INTERVAL_DAYS[1]})
@@ -126,7 +162,7 @@ class FollowUpItemForm(FlaskForm):
     remove = BooleanField(_l("Remove"))
 
     def is_blank(self) -> bool:
-        typed = [self.provider_kind.data, self.label.data,
+        typed = [self.provider_kind.data, self.label.data, self.label_en.data,
                  *(self.interval_days.raw_data or []), *(self.occurrences.raw_data or [])]
         return not any((value or "").strip() for value in typed)
 
@@ -157,5 +193,6 @@ class IndicatorCreateForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)],
                        description=_l("Lower-case letters, digits and underscores, e.g. "
                                       "readmission_30d."))
-    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=200)])
+    label = StringField(_l("Label (French)"), validators=[DataRequired(), Length(max=200)])
+    label_en = StringField(_l("Label (English)"), validators=[Optional(), Length(max=200)])
     target_percent = PercentField(_l("Target (%)"), validators=[Optional()])

@@ -23,6 +23,7 @@ from coordinator.core.i18n import Localized
 from coordinator.core.time import utcnow
 from coordinator.core.types import UTCDateTime
 from coordinator.extensions import db
+from coordinator.strata.vocabulary import ASSESSMENT_DOMAINS
 
 
 class Territory(db.Model):
@@ -51,6 +52,7 @@ class Program(Localized, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
     inclusion_criteria: Mapped[str] = mapped_column(Text, default="")
+    inclusion_criteria_en: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -86,7 +88,7 @@ class Stratum(Localized, db.Model):
     description_en: Mapped[str | None] = mapped_column(Text)
     requires_care_plan: Mapped[bool] = mapped_column(Boolean, default=False)
     boundary_criteria: Mapped[str] = mapped_column(Text, default="")
-    clinical_goals: Mapped[str] = mapped_column(Text, default="")
+    boundary_criteria_en: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -95,6 +97,9 @@ class Stratum(Localized, db.Model):
         back_populates="stratum", order_by="FollowUpTemplateItem.position",
         cascade="all, delete-orphan",
     )
+    goals: Mapped[list[StratumGoal]] = relationship(
+        back_populates="stratum", order_by="StratumGoal.position", cascade="all, delete-orphan",
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -102,7 +107,27 @@ class Stratum(Localized, db.Model):
         return f"<Stratum {self.code}>"
 
 
-class FollowUpTemplateItem(db.Model):
+class StratumGoal(Localized, db.Model):
+    """A goal the stratum suggests for its patients' care plans, in a domain of the
+    multidimensional assessment: a new plan starts with one goal of that domain for each."""
+
+    __tablename__ = "stratum_goal"
+    __table_args__ = (
+        CheckConstraint(f"domain IN ({', '.join(repr(d) for d in ASSESSMENT_DOMAINS)})",
+                        name="domain_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stratum_id: Mapped[int] = mapped_column(ForeignKey("stratum.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    domain: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+
+    stratum: Mapped[Stratum] = relationship(back_populates="goals")
+
+
+class FollowUpTemplateItem(Localized, db.Model):
     """One line of a stratum's follow-up template: e.g. nurse, every 14 days, 6 times."""
 
     __tablename__ = "followup_template_item"
@@ -116,13 +141,14 @@ class FollowUpTemplateItem(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     provider_kind: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
     interval_days: Mapped[int] = mapped_column(Integer)
     occurrences: Mapped[int] = mapped_column(Integer)
 
     stratum: Mapped[Stratum] = relationship(back_populates="followup_items")
 
 
-class ProgramIndicator(db.Model):
+class ProgramIndicator(Localized, db.Model):
     """An indicator a program is measured by, with its target (e.g. flu_vaccination_65, 75 %)."""
 
     __tablename__ = "program_indicator"
@@ -135,6 +161,7 @@ class ProgramIndicator(db.Model):
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
     target_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     is_builtin: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -92,49 +92,90 @@ PROGRAMS = [
     ),
 ]
 
-# Built-in indicator of every program (metrics.md): (code, label, default target in %).
+# Built-in indicator of every program (metrics.md): (code, label, English label, default target
+# in %).
 BUILTIN_INDICATORS = [
-    ("flu_vaccination_65", "Vaccination antigrippale des 65 ans et plus", 75),
+    ("flu_vaccination_65", "Vaccination antigrippale des 65 ans et plus",
+     "Flu vaccination of people aged 65 and over", 75),
 ]
-BUILTIN_INDICATOR_LABELS_EN = {
-    "flu_vaccination_65": "Flu vaccination of people aged 65 and over",
-}
 
-# Boundary criteria and clinical goals of the reference strata (councils refine them).
-STRATUM_DETAILS = {
+# Boundary criteria of the reference strata, French and English (councils refine them).
+STRATUM_BOUNDARIES = {
     "HF-1": ("Facteurs de risque (HTA, diabète, coronaropathie) sans cardiopathie structurelle.",
-             "Contrôler les facteurs de risque ; dépister les premiers signes."),
+             "Risk factors (hypertension, diabetes, coronary disease) without structural heart "
+             "disease."),
     "HF-2": ("Insuffisance cardiaque confirmée, NYHA I-II, pas d'hospitalisation depuis 6 mois.",
-             "Traitement optimisé ; éducation thérapeutique ; surveillance du poids."),
+             "Confirmed heart failure, NYHA I-II, no hospitalisation for 6 months."),
     "HF-3": ("NYHA III-IV ou au moins deux hospitalisations en 6 mois.",
-             "Contrôler les symptômes ; réduire les réhospitalisations ; projet de fin de vie."),
+             "NYHA III-IV or at least two hospitalisations in 6 months."),
     "DIAB-1": ("Prédiabète ou HbA1c dans la cible, sans complication.",
-               "Maintenir l'équilibre ; activité physique ; alimentation."),
+               "Prediabetes or HbA1c on target, without complications."),
     "DIAB-2": ("HbA1c hors cible depuis 6 mois ou complication débutante.",
-               "Revenir dans la cible ; dépister les complications (œil, pied, rein)."),
+               "HbA1c off target for 6 months or an early complication."),
     "DIAB-3": ("Complications multiples ou difficultés psychosociales majeures.",
-               "Éviter les hospitalisations ; coordonner les spécialistes ; soutien social."),
+               "Multiple complications or major psychosocial difficulties."),
     "COPD-1": ("VEMS ≥ 80 %, pas d'exacerbation dans l'année.",
-               "Arrêt du tabac ; vaccinations ; activité physique."),
+               "FEV1 ≥ 80 %, no exacerbation in the year."),
     "COPD-2": ("VEMS 50-80 % ou une exacerbation dans l'année.",
-               "Réhabilitation respiratoire ; plan d'action écrit."),
+               "FEV1 50-80 % or one exacerbation in the year."),
     "COPD-3": ("VEMS < 50 %, exacerbations répétées ou oxygénothérapie.",
-               "Réduire les exacerbations et hospitalisations ; soins palliatifs si besoin."),
+               "FEV1 < 50 %, repeated exacerbations or oxygen therapy."),
     "POLY-1": ("Au moins deux maladies chroniques, autonomie conservée (ADL 6/6).",
-               "Prévenir la perte d'autonomie ; revue des médicaments."),
+               "At least two chronic conditions, independent (ADL 6/6)."),
     "POLY-2": ("Fragilité repérée (chute, perte de poids, isolement).",
-               "Évaluation gériatrique ; adapter le domicile ; soutenir l'aidant."),
+               "Frailty identified (fall, weight loss, isolation)."),
     "POLY-3": ("Perte d'autonomie et problèmes sociaux lourds.",
-               "Maintien à domicile sûr ; plan personnalisé ; coordination des intervenants."),
+               "Loss of autonomy and heavy social problems."),
 }
 
-# Default follow-up templates per stratum level: (provider kind, label, interval days, count).
+# The goals each reference stratum suggests for its care plans: (assessment domain, French,
+# English), in order (strata.vocabulary.ASSESSMENT_DOMAINS; councils refine them).
+STRATUM_GOALS = {
+    "HF-1": [("health", "Contrôler les facteurs de risque", "Control the risk factors"),
+             ("health", "Dépister les premiers signes", "Detect the first signs")],
+    "HF-2": [("health", "Traitement optimisé", "Optimised treatment"),
+             ("autonomy", "Éducation thérapeutique", "Therapeutic education"),
+             ("health", "Surveillance du poids", "Weight monitoring")],
+    "HF-3": [("health", "Contrôler les symptômes", "Control the symptoms"),
+             ("health", "Réduire les réhospitalisations", "Reduce readmissions"),
+             ("psychological", "Projet de fin de vie", "End-of-life wishes")],
+    "DIAB-1": [("health", "Maintenir l'équilibre", "Keep the diabetes controlled"),
+               ("autonomy", "Activité physique", "Physical activity"),
+               ("health", "Alimentation", "Diet")],
+    "DIAB-2": [("health", "Revenir dans la cible", "Return to the target"),
+               ("health", "Dépister les complications (œil, pied, rein)",
+                "Screen for complications (eye, foot, kidney)")],
+    "DIAB-3": [("health", "Éviter les hospitalisations", "Avoid hospitalisations"),
+               ("health", "Coordonner les spécialistes", "Coordinate the specialists"),
+               ("social", "Soutien social", "Social support")],
+    "COPD-1": [("health", "Arrêt du tabac", "Stop smoking"),
+               ("health", "Vaccinations", "Vaccinations"),
+               ("autonomy", "Activité physique", "Physical activity")],
+    "COPD-2": [("autonomy", "Réhabilitation respiratoire", "Pulmonary rehabilitation"),
+               ("health", "Plan d'action écrit", "Written action plan")],
+    "COPD-3": [("health", "Réduire les exacerbations et hospitalisations",
+                "Reduce exacerbations and hospitalisations"),
+               ("health", "Soins palliatifs si besoin", "Palliative care if needed")],
+    "POLY-1": [("autonomy", "Prévenir la perte d'autonomie", "Prevent the loss of autonomy"),
+               ("health", "Revue des médicaments", "Medication review")],
+    "POLY-2": [("health", "Évaluation gériatrique", "Geriatric assessment"),
+               ("housing", "Adapter le domicile", "Adapt the home"),
+               ("caregiver", "Soutenir l'aidant", "Support the caregiver")],
+    "POLY-3": [("housing", "Maintien à domicile sûr", "Stay safely at home"),
+               ("health", "Plan personnalisé", "Personalised plan"),
+               ("social", "Coordination des intervenants",
+                "Coordination of the professionals involved")],
+}
+
+# Default follow-up templates per stratum level: (provider kind, label, English label,
+# interval days, count).
 FOLLOWUP_TEMPLATES = {
-    1: [("gp", "Consultation de suivi du médecin traitant", 180, 2)],
-    2: [("gp", "Consultation de suivi du médecin traitant", 90, 4),
-        ("nurse", "Éducation thérapeutique infirmière", 60, 3)],
-    3: [("nurse", "Visite infirmière à domicile", 14, 6),
-        ("gp", "Consultation du médecin traitant", 30, 3),
-        ("dietitian", "Consultation diététique", 45, 2),
-        ("social_worker", "Évaluation sociale", 90, 1)],
+    1: [("gp", "Consultation de suivi du médecin traitant", "GP follow-up consultation", 180, 2)],
+    2: [("gp", "Consultation de suivi du médecin traitant", "GP follow-up consultation", 90, 4),
+        ("nurse", "Éducation thérapeutique infirmière", "Therapeutic education by a nurse",
+         60, 3)],
+    3: [("nurse", "Visite infirmière à domicile", "Nurse home visit", 14, 6),
+        ("gp", "Consultation du médecin traitant", "GP consultation", 30, 3),
+        ("dietitian", "Consultation diététique", "Dietetic consultation", 45, 2),
+        ("social_worker", "Évaluation sociale", "Social assessment", 90, 1)],
 }

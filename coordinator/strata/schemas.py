@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from coordinator.core import fields
+from coordinator.strata.vocabulary import ASSESSMENT_DOMAINS
 
 
 class FollowUpItemSchema(ma.Schema):
@@ -20,8 +21,18 @@ class FollowUpItemSchema(ma.Schema):
     position = ma.fields.Integer()
     provider_kind = ma.fields.String()
     label = ma.fields.String()
+    label_en = ma.fields.String(allow_none=True)
     interval_days = ma.fields.Integer()
     occurrences = ma.fields.Integer()
+
+
+class StratumGoalSchema(ma.Schema):
+    """A goal the stratum suggests for its care plans, in a domain of the assessment."""
+
+    position = ma.fields.Integer()
+    domain = ma.fields.String(metadata={"enum": list(ASSESSMENT_DOMAINS)})
+    description = ma.fields.String()
+    description_en = ma.fields.String(allow_none=True)
 
 
 class StratumSchema(ma.Schema):
@@ -36,7 +47,12 @@ class StratumSchema(ma.Schema):
     description_en = ma.fields.String(allow_none=True)
     requires_care_plan = ma.fields.Boolean()
     boundary_criteria = ma.fields.String()
-    clinical_goals = ma.fields.String()
+    boundary_criteria_en = ma.fields.String(allow_none=True)
+    goals = ma.fields.List(ma.fields.Nested(StratumGoalSchema))
+    clinical_goals = ma.fields.Function(
+        lambda stratum: "; ".join(goal.description for goal in stratum.goals),
+        metadata={"type": "string", "description": "Deprecated: the French texts of `goals`, "
+                                                   "joined by semicolons."})
     followup_items = ma.fields.List(ma.fields.Nested(FollowUpItemSchema))
 
 
@@ -45,6 +61,7 @@ class IndicatorSchema(ma.Schema):
 
     code = ma.fields.String()
     label = ma.fields.String()
+    label_en = ma.fields.String(allow_none=True)
     target_percent = ma.fields.Float()
     is_builtin = ma.fields.Boolean()
 
@@ -59,6 +76,7 @@ class ProgramSchema(ma.Schema):
     description = ma.fields.String()
     description_en = ma.fields.String(allow_none=True)
     inclusion_criteria = ma.fields.String()
+    inclusion_criteria_en = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
     strata = ma.fields.List(ma.fields.Nested(StratumSchema))
     indicators = ma.fields.List(ma.fields.Nested(IndicatorSchema))

@@ -21,9 +21,10 @@ from coordinator.strata.models import (
     Program,
     ProgramIndicator,
     Stratum,
+    StratumGoal,
     Territory,
 )
-from coordinator.strata.vocabulary import PROVIDER_KINDS
+from coordinator.strata.vocabulary import ASSESSMENT_DOMAINS, PROVIDER_KINDS
 
 CARE_PLAN_LEVEL = 3
 
@@ -59,23 +60,28 @@ def load_reference_data(session: Session) -> ReferenceLoad:
             stratum_code = f"{code}-{level}"
             if stratum_code in strata:
                 continue
-            boundary, goals = reference.STRATUM_DETAILS.get(stratum_code, ("", ""))
+            boundary, boundary_en = reference.STRATUM_BOUNDARIES.get(stratum_code, ("", None))
             stratum = Stratum(code=stratum_code, level=level, name=s_name, name_en=s_name_en,
                               description=s_desc, description_en=s_desc_en,
-                              boundary_criteria=boundary, clinical_goals=goals,
+                              boundary_criteria=boundary, boundary_criteria_en=boundary_en,
                               requires_care_plan=level >= CARE_PLAN_LEVEL)
-            for position, (kind, label, interval, count) in enumerate(
+            for position, (domain, goal, goal_en) in enumerate(
+                    reference.STRATUM_GOALS.get(stratum_code, [])):
+                stratum.goals.append(StratumGoal(position=position, domain=domain,
+                                                 description=goal, description_en=goal_en))
+            for position, (kind, label, label_en, interval, count) in enumerate(
                     reference.FOLLOWUP_TEMPLATES.get(level, [])):
                 stratum.followup_items.append(FollowUpTemplateItem(
-                    position=position, provider_kind=kind, label=label, interval_days=interval,
-                    occurrences=count))
+                    position=position, provider_kind=kind, label=label, label_en=label_en,
+                    interval_days=interval, occurrences=count))
             program.strata.append(stratum)
             added.strata += 1
         existing = {indicator.code for indicator in program.indicators}
-        for indicator_code, label, target in reference.BUILTIN_INDICATORS:
+        for indicator_code, label, label_en, target in reference.BUILTIN_INDICATORS:
             if indicator_code not in existing:
                 program.indicators.append(ProgramIndicator(
-                    code=indicator_code, label=label, target_percent=target, is_builtin=True))
+                    code=indicator_code, label=label, label_en=label_en, target_percent=target,
+                    is_builtin=True))
     session.flush()
     return added
 
@@ -103,11 +109,16 @@ MAX_LEVEL = 10
 INTERVAL_DAYS = (1, 365)
 OCCURRENCES = (1, 52)
 MAX_TEMPLATE_ITEMS = 30
-PROGRAM_FIELDS = ("name", "name_en", "description", "description_en", "inclusion_criteria")
+MAX_STRATUM_GOALS = 20
+GOAL_TEXT_MAX = 2_000  # as a care plan's goal (careplans.limits.GOAL_TEXT)
+PROGRAM_FIELDS = ("name", "name_en", "description", "description_en", "inclusion_criteria",
+                  "inclusion_criteria_en")
 STRATUM_FIELDS = ("level", "code", "name", "name_en", "description", "description_en",
-                  "boundary_criteria", "clinical_goals", "requires_care_plan")
-OPTIONAL_TEXT = ("name_en", "description_en")
-ITEM_FIELDS = ("provider_kind", "label", "interval_days", "occurrences")
+                  "boundary_criteria", "boundary_criteria_en", "requires_care_plan")
+OPTIONAL_TEXT = ("name_en", "description_en", "inclusion_criteria_en", "boundary_criteria_en",
+                 "label_en")
+ITEM_FIELDS = ("provider_kind", "label", "label_en", "interval_days", "occurrences")
+GOAL_FIELDS = ("domain", "description", "description_en")
 
 Problems = list[tuple[str, object]]
 
@@ -179,10 +190,11 @@ def _flush_versioned(session: Session, expected_version: int) -> None:
 
 
 def get_program(session: Session, code: str) -> Program | None:
-    """The program with its strata, their follow-up templates, and its indicators."""
+    """The program with its strata, their follow-up templates and goals, and its indicators."""
     return session.scalar(
         select(Program).where(Program.code == code)
         .options(selectinload(Program.strata).selectinload(Stratum.followup_items),
+                 selectinload(Program.strata).selectinload(Stratum.goals),
                  selectinload(Program.indicators)))
 
 
@@ -196,9 +208,10 @@ def create_program(session: Session, actor: Actor, data: dict) -> Program:
     _check_name(problems, values)
     raise_problems(problems)
     program = Program(code=code, **values)
-    for indicator_code, label, target in reference.BUILTIN_INDICATORS:
+    for indicator_code, label, label_en, target in reference.BUILTIN_INDICATORS:
         program.indicators.append(ProgramIndicator(
-            code=indicator_code, label=label, target_percent=target, is_builtin=True))
+            code=indicator_code, label=label, label_en=label_en, target_percent=target,
+            is_builtin=True))
     session.add(program)
     session.flush()
     audit.record(session, actor, AuditAction.CREATE, "program", program.id, summary=code)
@@ -240,9 +253,47 @@ def _stratum_values(data: dict) -> dict:
     return values
 
 
-def _check_stratum(session: Session, program: Program, values: dict,
-                   stratum: Stratum | None) -> None:
+def _goal_rows(goals: object) -> tuple[list[dict], Problems]:
+    """The stratum's suggested goals as given (rows with no text dropped), each checked; errors
+    name the row given and the field (`goals-1-domain`)."""
     problems: Problems = []
+    rows: list[dict] = []
+    if not isinstance(goals, list):
+        return rows, [("goals", _l("Give the goals as a list."))]
+    for index, goal in enumerate(goals):
+        goal = goal if isinstance(goal, dict) else {}
+        prefix = f"goals-{index}-"
+        values = {"domain": _text(goal.get("domain")),
+                  "description": _text(goal.get("description")),
+                  "description_en": _text(goal.get("description_en")) or None}
+        if not values["description"] and not values["description_en"]:
+            continue
+        if values["domain"] not in ASSESSMENT_DOMAINS:
+            problems.append((prefix + "domain", _l("Choose a domain of the assessment.")))
+        if not values["description"]:
+            problems.append((prefix + "description", _l("Describe the goal.")))
+        for key in ("description", "description_en"):
+            if len(values[key] or "") > GOAL_TEXT_MAX:
+                problems.append((prefix + key, _l("At most %(n)d characters.", n=GOAL_TEXT_MAX)))
+        rows.append(values)
+    if len(rows) > MAX_STRATUM_GOALS:
+        problems.insert(0, ("goals", _l("At most %(n)d goals.", n=MAX_STRATUM_GOALS)))
+    return rows, problems
+
+
+def _goal_values(stratum: Stratum) -> list[dict]:
+    return [{key: getattr(goal, key) for key in GOAL_FIELDS} for goal in stratum.goals]
+
+
+def _set_goals(stratum: Stratum, rows: list[dict]) -> None:
+    stratum.goals.clear()
+    for position, values in enumerate(rows):
+        stratum.goals.append(StratumGoal(position=position, **values))
+
+
+def _check_stratum(session: Session, program: Program, values: dict,
+                   stratum: Stratum | None, problems: Problems | None = None) -> None:
+    problems = list(problems or [])
     level = values.get("level")
     if level is None or not 1 <= level <= MAX_LEVEL:
         problems.append(("level", _l("The level is a whole number from 1 to %(n)d.",
@@ -257,13 +308,16 @@ def _check_stratum(session: Session, program: Program, values: dict,
 
 
 def add_stratum(session: Session, actor: Actor, program: Program, data: dict) -> Stratum:
-    """A new level of the program's pyramid (code defaults to PROGRAM-LEVEL)."""
+    """A new level of the program's pyramid (code defaults to PROGRAM-LEVEL), with the goals it
+    suggests (`data["goals"]`: domain, French and English text)."""
     values = _stratum_values(data)
     values.setdefault("name", "")
     if not values.get("code") and values.get("level") is not None:
         values["code"] = f"{program.code}-{values['level']}"
-    _check_stratum(session, program, values, None)
+    goals, problems = _goal_rows(data.get("goals", []))
+    _check_stratum(session, program, values, None, problems)
     stratum = Stratum(**values)
+    _set_goals(stratum, goals)
     program.strata.append(stratum)
     session.flush()
     audit.record(session, actor, AuditAction.CREATE, "stratum", stratum.id,
@@ -273,15 +327,21 @@ def add_stratum(session: Session, actor: Actor, program: Program, data: dict) ->
 
 def update_stratum(session: Session, actor: Actor, stratum: Stratum, data: dict,
                    expected_version: int) -> Stratum:
-    """Change a stratum; a stale `expected_version` is a conflict, nothing is saved."""
+    """Change a stratum and, when `data` has "goals", replace its suggested goals by them, in
+    that order; a stale `expected_version` is a conflict, nothing is saved."""
     if stratum.version != expected_version:
         raise ConflictError(stratum.version)
     values = _stratum_values(data)
+    goals, problems = _goal_rows(data["goals"]) if "goals" in data else (None, [])
     merged = {key: getattr(stratum, key) for key in STRATUM_FIELDS} | values
-    _check_stratum(session, stratum.program, merged, stratum)
+    _check_stratum(session, stratum.program, merged, stratum, problems)
     changed = sorted(key for key, value in values.items() if getattr(stratum, key) != value)
     for key in changed:
         setattr(stratum, key, values[key])
+    if goals is not None and goals != _goal_values(stratum):
+        _set_goals(stratum, goals)
+        stratum.version = expected_version + 1  # the goals are part of the stratum's state
+        changed.append("goals")
     if changed:
         _flush_versioned(session, expected_version)
         audit.record(session, actor, AuditAction.UPDATE, "stratum", stratum.id,
@@ -295,6 +355,7 @@ def _check_item(index: int, item: dict) -> tuple[dict, Problems]:
     problems: Problems = []
     kind = _text(item.get("provider_kind"))
     label = _text(item.get("label"))
+    label_en = _text(item.get("label_en")) or None
     interval = _whole(item.get("interval_days"))
     occurrences = _whole(item.get("occurrences"))
     if kind not in PROVIDER_KINDS:
@@ -303,6 +364,8 @@ def _check_item(index: int, item: dict) -> tuple[dict, Problems]:
         problems.append((prefix + "label", _l("The label is required.")))
     elif len(label) > NAME_MAX:
         problems.append((prefix + "label", _l("At most %(n)d characters.", n=NAME_MAX)))
+    if len(label_en or "") > NAME_MAX:
+        problems.append((prefix + "label_en", _l("At most %(n)d characters.", n=NAME_MAX)))
     if interval is None or not INTERVAL_DAYS[0] <= interval <= INTERVAL_DAYS[1]:
         problems.append((prefix + "interval_days", _l(
             "The interval is a whole number of days from %(min)d to %(max)d.",
@@ -311,8 +374,8 @@ def _check_item(index: int, item: dict) -> tuple[dict, Problems]:
         problems.append((prefix + "occurrences", _l(
             "The number of occurrences is a whole number from %(min)d to %(max)d.",
             min=OCCURRENCES[0], max=OCCURRENCES[1])))
-    values = {"provider_kind": kind, "label": label, "interval_days": interval,
-              "occurrences": occurrences}
+    values = {"provider_kind": kind, "label": label, "label_en": label_en,
+              "interval_days": interval, "occurrences": occurrences}
     return values, problems
 
 
@@ -403,10 +466,12 @@ def set_indicator_targets(session: Session, actor: Actor, program: Program,
 
 
 def add_indicator(session: Session, actor: Actor, program: Program, code: str, label: str,
-                  target: object) -> ProgramIndicator:
-    """A program's own indicator: a lower-case code unique in the program, a label, a target."""
+                  target: object, label_en: str | None = None) -> ProgramIndicator:
+    """A program's own indicator: a lower-case code unique in the program, a label (French,
+    and English if given), a target."""
     code = _text(code).lower()
     label = _text(label)
+    label_en = _text(label_en) or None
     value = _percent(target)
     problems: Problems = []
     if not code:
@@ -421,10 +486,13 @@ def add_indicator(session: Session, actor: Actor, program: Program, code: str, l
         problems.append(("label", _l("The label is required.")))
     elif len(label) > NAME_MAX:
         problems.append(("label", _l("At most %(n)d characters.", n=NAME_MAX)))
+    if len(label_en or "") > NAME_MAX:
+        problems.append(("label_en", _l("At most %(n)d characters.", n=NAME_MAX)))
     if value is None:
         problems.append(_target_problem("target_percent"))
     raise_problems(problems)
-    indicator = ProgramIndicator(code=code, label=label, target_percent=value, is_builtin=False)
+    indicator = ProgramIndicator(code=code, label=label, label_en=label_en, target_percent=value,
+                                 is_builtin=False)
     program.indicators.append(indicator)
     session.flush()
     audit.record(session, actor, AuditAction.CREATE, "program_indicator", indicator.id,

@@ -7,15 +7,15 @@ territories; councils set their territory's targets in the metrics).
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from coordinator.core.unitofwork import conflict_page, unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.permissions import AUTHENTICATED, PROGRAM_EDITOR, require
-from coordinator.strata import reference, services
+from coordinator.strata import services
 from coordinator.strata.forms import (
+    BLANK_GOAL_ROWS,
     BLANK_TEMPLATE_ROWS,
     PROVIDER_KIND_LABELS,
     FollowUpTemplateForm,
@@ -25,21 +25,10 @@ from coordinator.strata.forms import (
     ProgramForm,
     StratumForm,
 )
-from coordinator.strata.models import Program, ProgramIndicator, Stratum
+from coordinator.strata.models import Program, Stratum
+from coordinator.strata.vocabulary import DOMAIN_LABELS
 
 bp = Blueprint("programs", __name__, url_prefix="/programs")
-
-# Built-in indicators are stored with their French label (the councils' working language,
-# as Localized models are); reference.py has their English label.
-BUILTIN_INDICATOR_LABELS_EN = reference.BUILTIN_INDICATOR_LABELS_EN
-
-
-def indicator_label(indicator: ProgramIndicator) -> str:
-    locale = get_locale()
-    if indicator.is_builtin and locale is not None and locale.language == "en":
-        return BUILTIN_INDICATOR_LABELS_EN.get(indicator.code, indicator.label)
-    return indicator.label
-
 
 def kind_label(kind: str) -> str:
     return str(PROVIDER_KIND_LABELS.get(kind, kind))
@@ -47,7 +36,11 @@ def kind_label(kind: str) -> str:
 
 @bp.context_processor
 def _helpers():
-    return {"indicator_label": indicator_label, "kind_label": kind_label}
+    return {"kind_label": kind_label, "domain_label": domain_label}
+
+
+def domain_label(domain: str) -> str:
+    return str(DOMAIN_LABELS.get(domain, domain))
 
 
 def _program(code: str) -> Program:
@@ -116,11 +109,13 @@ def edit(code: str):
 @require(PROGRAM_EDITOR)
 def create_stratum(code: str):
     program = _program(code)
-    form = StratumForm()
     if request.method == "GET":
+        form = StratumForm(data={"goals": [{}] * BLANK_GOAL_ROWS})
         form.level.data = max((s.level for s in program.strata), default=0) + 1
+    else:
+        form = StratumForm()
     if form.validate_on_submit():
-        with unit_of_work(form) as work:
+        with unit_of_work(form, rows={"goals": form.kept_goals()}) as work:
             stratum = services.add_stratum(db.session, current_actor(), program,
                                            form.service_data())
         if work.ok:
@@ -130,16 +125,22 @@ def create_stratum(code: str):
                            stratum=None), _status()
 
 
+def _stratum_data(stratum: Stratum) -> dict:
+    """The stratum form's data read from the stratum: its fields, its goals and blank rows."""
+    return {name: getattr(stratum, name) for name in services.STRATUM_FIELDS} | {
+        "version": stratum.version,
+        "goals": [{name: getattr(goal, name) for name in services.GOAL_FIELDS}
+                  for goal in stratum.goals] + [{}] * BLANK_GOAL_ROWS}
+
+
 @bp.route("/<code>/strata/<stratum_code>/edit", methods=["GET", "POST"])
 @require(PROGRAM_EDITOR)
 def edit_stratum(code: str, stratum_code: str):
     program = _program(code)
     stratum = _stratum(program, stratum_code)
-    form = StratumForm(obj=stratum if request.method == "GET" else None)
-    if request.method == "GET":
-        form.version.data = stratum.version
+    form = StratumForm(data=_stratum_data(stratum)) if request.method == "GET" else StratumForm()
     if form.validate_on_submit():
-        with unit_of_work(form) as work:
+        with unit_of_work(form, rows={"goals": form.kept_goals()}) as work:
             services.update_stratum(db.session, current_actor(), stratum, form.service_data(),
                                     expected_version=form.expected_version())
         if work.conflict:
@@ -159,7 +160,7 @@ def edit_followup(code: str, stratum_code: str):
     stratum = _stratum(program, stratum_code)
     if request.method == "GET":
         form = FollowUpTemplateForm(data={"version": stratum.version, "items": [
-            {"provider_kind": item.provider_kind, "label": item.label,
+            {"provider_kind": item.provider_kind, "label": item.label, "label_en": item.label_en,
              "interval_days": item.interval_days, "occurrences": item.occurrences}
             for item in stratum.followup_items] + [{}] * BLANK_TEMPLATE_ROWS})
     else:
@@ -223,7 +224,8 @@ def create_indicator(code: str):
         with unit_of_work(form) as work:
             indicator = services.add_indicator(db.session, current_actor(), program,
                                                form.code.data, form.label.data,
-                                               form.target_percent.data)
+                                               form.target_percent.data,
+                                               label_en=form.label_en.data)
         if work.ok:
             flash(_("Indicator %(code)s added.", code=indicator.code), "success")
             return redirect(url_for("programs.indicators", code=program.code))

@@ -16,7 +16,8 @@ def test_list_programs_with_their_strata(api, gp):
     assert [s["code"] for s in heart["strata"]] == ["HF-1", "HF-2", "HF-3"]
     assert heart["strata"][2]["requires_care_plan"] is True
     assert heart["strata"][2]["followup_items"], "level 3 has a follow-up template"
-    assert {"code", "label", "interval_days", "occurrences", "provider_kind", "position"} >= set(
+    assert {"code", "label", "label_en", "interval_days", "occurrences", "provider_kind",
+            "position"} >= set(
         heart["strata"][2]["followup_items"][0]) - {"code"}
     assert heart["indicators"] and isinstance(heart["indicators"][0]["target_percent"], float)
 
@@ -43,3 +44,15 @@ def test_unknown_program_is_404(api, admin):
 
 def test_programs_need_a_signed_in_caller(client):
     assert client.get(URL).status_code == 401
+
+
+def test_the_api_gives_the_goals_with_their_domain_and_both_languages(api, case_manager):
+    body = api(case_manager).get("/api/v1/programs/HF").json
+    hf3 = body["strata"][2]
+    assert hf3["goals"][2] == {"position": 2, "domain": "psychological",
+                               "description": "Projet de fin de vie",
+                               "description_en": "End-of-life wishes"}
+    assert hf3["followup_items"][0]["label_en"] == "Nurse home visit"
+    assert hf3["boundary_criteria_en"].startswith("NYHA III-IV or")
+    assert body["indicators"][0]["label_en"] == "Flu vaccination of people aged 65 and over"
+    assert hf3["clinical_goals"].startswith("Contrôler les symptômes; ")

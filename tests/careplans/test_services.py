@@ -69,11 +69,22 @@ def revision_events(session, plan) -> list[tuple[int, str]]:
 
 # -- Suggestions -------------------------------------------------------------------------------
 
-def test_suggestions_turn_the_stratum_clinical_goals_into_goals(session, patient):
+def test_suggestions_turn_the_stratum_goals_into_goals_each_in_its_domain(session, patient):
     goals = services.suggestions(session, patient, stratum("HF-3"))["goals"]
-    assert [goal["description"] for goal in goals[:-1]] == [
-        "Contrôler les symptômes", "Réduire les réhospitalisations", "Projet de fin de vie"]
+    assert [(goal["domain"], goal["description"]) for goal in goals[:-1]] == [
+        ("health", "Control the symptoms"), ("health", "Reduce readmissions"),
+        ("psychological", "End-of-life wishes")]
     assert all(goal["actions"] == [] for goal in goals[:-1])
+
+
+def test_suggestions_are_in_french_for_a_french_reader(app, session, patient):
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        refresh()
+        goals = services.suggestions(session, patient, stratum("HF-3"))["goals"]
+    assert [(goal["domain"], goal["description"]) for goal in goals[:-1]] == [
+        ("health", "Contrôler les symptômes"), ("health", "Réduire les réhospitalisations"),
+        ("psychological", "Projet de fin de vie")]
+    assert goals[-1]["actions"][0]["description"] == "Visite infirmière à domicile"
 
 
 def test_suggestions_follow_up_goal_holds_the_template_with_gp_visits_for_the_gp(
@@ -82,8 +93,9 @@ def test_suggestions_follow_up_goal_holds_the_template_with_gp_visits_for_the_gp
     follow_up = services.suggestions(session, patient, hf3)["goals"][-1]
     assert [(a["description"], a["provider_kind"], a["interval_days"], a["occurrences"])
             for a in follow_up["actions"]] == [
-        (item.label, item.provider_kind, item.interval_days, item.occurrences)
+        (item.label_en, item.provider_kind, item.interval_days, item.occurrences)
         for item in hf3.followup_items]
+    assert follow_up["actions"][0]["description"] == "Nurse home visit"
     assert len(follow_up["actions"]) == 4
     assert {a["provider_kind"]: a["provider_id"] for a in follow_up["actions"]} == {
         "nurse": None, "gp": gp.id, "dietitian": None, "social_worker": None}

@@ -90,7 +90,7 @@ def test_every_role_reads_a_program_in_detail(client, logged_in, make_user, sess
     assert "FEVG &lt; 40 %<br>ou hospitalisation pour IC" in body
     assert 'id="stratum-HF-3"' in body and "Each patient of this stratum needs" in body
     followup = body.split('data-testid="followup-HF-3"')[1].split("</table>")[0]
-    assert "Visite infirmière à domicile" in followup and "Nurse" in followup
+    assert "Nurse home visit" in followup and "Visite infirmière" not in followup
     assert "<td class=\"text-end\">14</td>" in followup
     assert "Flu vaccination of people aged 65 and over" in body and "75 %" in body
     assert ('data-testid="editor-actions"' in body) is (role in EDITORS)

@@ -33,8 +33,8 @@ def audit_entries(session, entity_type, entity_id):
         .order_by(AuditEntry.id)).all()
 
 
-def item(kind="nurse", label="Visite", interval=14, count=6):
-    return {"provider_kind": kind, "label": label, "interval_days": interval,
+def item(kind="nurse", label="Visite", interval=14, count=6, label_en=None):
+    return {"provider_kind": kind, "label": label, "label_en": label_en, "interval_days": interval,
             "occurrences": count}
 
 
@@ -125,8 +125,11 @@ def test_add_stratum_defaults_its_code_to_program_and_level(session, actor):
     hf = program("HF")
     added = services.add_stratum(session, actor, hf, {
         "level": 4, "name": "Fin de vie", "boundary_criteria": "Pronostic < 1 an",
-        "clinical_goals": "Confort, directives anticipées", "requires_care_plan": True})
+        "goals": [{"domain": "psychological", "description": "Directives anticipées",
+                   "description_en": "Advance directives"}], "requires_care_plan": True})
     assert added.code == "HF-4" and added.program is hf and added.requires_care_plan
+    assert [(g.position, g.domain, g.description, g.description_en) for g in added.goals] == [
+        (0, "psychological", "Directives anticipées", "Advance directives")]
     assert [s.level for s in hf.strata] == [1, 2, 3, 4]
     entry, = audit_entries(session, "stratum", added.id)
     assert (entry.action, entry.summary) == ("create", "HF: HF-4")
@@ -153,11 +156,11 @@ def test_stratum_rules(session, actor, data, errors):
 def test_update_stratum_keeps_its_own_level_and_code(session, actor):
     hf3 = stratum("HF-3")
     services.update_stratum(session, actor, hf3, {
-        "level": 3, "code": "HF-3", "name": hf3.name, "clinical_goals": "Réduire les "
-        "réhospitalisations", "requires_care_plan": True}, expected_version=1)
-    assert hf3.version == 2 and hf3.clinical_goals.startswith("Réduire")
+        "level": 3, "code": "HF-3", "name": hf3.name, "requires_care_plan": True,
+        "boundary_criteria_en": " NYHA III-IV "}, expected_version=1)
+    assert hf3.version == 2 and hf3.boundary_criteria_en == "NYHA III-IV"
     entry, = audit_entries(session, "stratum", hf3.id)
-    assert entry.details == {"fields": ["clinical_goals"]}
+    assert entry.details == {"fields": ["boundary_criteria_en"]}
 
 
 def test_update_stratum_refuses_the_level_of_another_stratum(session, actor):
@@ -204,7 +207,7 @@ def test_an_empty_template_is_allowed(session, actor):
 
 def test_an_unchanged_template_writes_nothing(session, actor):
     hf1 = stratum("HF-1")
-    same = [item(i.provider_kind, i.label, i.interval_days, i.occurrences)
+    same = [item(i.provider_kind, i.label, i.interval_days, i.occurrences, i.label_en)
             for i in hf1.followup_items]
     services.set_followup_template(session, actor, hf1, same)
     assert hf1.version == 1 and audit_entries(session, "stratum", hf1.id) == []
