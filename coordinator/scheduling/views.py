@@ -133,8 +133,10 @@ def _sources(patient: Patient) -> list[tuple[str, str]]:
     strata, actions = series.sources(db.session, patient)
     return [(f"stratum-{s.id}", _("Template of %(code)s — %(name)s", code=s.code,
                                   name=s.display_name)) for s in strata] + \
-        [(f"action-{a.id}", _("Plan action: %(what)s (every %(days)d days, %(times)d times)",
-                              what=a.description, days=a.interval_days, times=a.occurrences))
+        [(f"action-{a.id}", _("Plan action: %(what)s (%(every)s, %(times)s)",
+                              what=a.description,
+                              every=ngettext("every day", "every %(num)d days", a.interval_days),
+                              times=ngettext("%(num)d time", "%(num)d times", a.occurrences)))
          for a in actions]
 
 
