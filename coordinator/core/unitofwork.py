@@ -73,9 +73,11 @@ def show_errors(form: Any, error: ValidationError, aliases: dict[str, str] | Non
 
 
 def checked(form: Any, check: Callable[[], object], *, aliases: dict[str, str] | None = None,
-            rows: Callable[[], dict[str, list]] | dict[str, list] | None = None) -> bool:
+            rows: Callable[[], dict[str, list]] | dict[str, list] | None = None,
+            show: Callable[[ValidationError], None] | None = None) -> bool:
     """The form submitted and valid (`validate_on_submit`); when it is not, the service's
-    problems (`check()`) are shown beside the form's, nothing written (see the module)."""
+    problems (`check()`) are shown beside the form's (or by `show`), nothing written (see the
+    module)."""
     if form.validate_on_submit():
         return True
     csrf = getattr(form, "csrf_token", None)
@@ -85,7 +87,11 @@ def checked(form: Any, check: Callable[[], object], *, aliases: dict[str, str] |
         with db.session.no_autoflush:
             check()
     except ValidationError as error:
-        form_errors(form, error, aliases, rows() if callable(rows) else rows, beside_form=True)
+        if show is not None:
+            show(error)
+        else:
+            form_errors(form, error, aliases, rows() if callable(rows) else rows,
+                        beside_form=True)
     return False
 
 
