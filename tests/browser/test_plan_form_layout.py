@@ -14,8 +14,10 @@ def test_an_actions_description_and_provider_are_readable_on_a_desktop(
     form = page.get_by_test_id("plan-form")
     description = form.locator("[name='goals-0-actions-0-description']").bounding_box()
     provider = form.locator("[name='goals-0-actions-0-provider_id']").bounding_box()
-    assert description is not None and provider is not None
-    assert description["width"] >= 450, description
+    responsible = form.locator("[name='goals-0-actions-0-responsible']").bounding_box()
+    assert description is not None and provider is not None and responsible is not None
+    assert description["width"] >= 400, description
     assert provider["width"] >= 280, provider
+    assert responsible["width"] >= 200, responsible  # "Un professionnel" not cut
     # and its labels are read with it: the action's own legend names it
     assert form.get_by_text("Action 1 de l’objectif 1", exact=True).is_visible()
