@@ -187,37 +187,45 @@ def _check_goals(session: Session, plan: CarePlan | None, goals: list, plan_date
                                  _l("This action is given twice.")))
             seen_actions.add(action.get("id"))
         if _blank(goal.get("description")):
-            problems.append((key + "description", _l("Describe the goal.")))
+            problems.append((key + "description", _l("Describe goal %(goal)d.", goal=row + 1)))
         if goal.get("domain") not in (None, "", *ASSESSMENT_DOMAINS):
-            problems.append((key + "domain", _l("Choose a domain of the assessment.")))
+            problems.append((key + "domain", _l("Choose a domain of the assessment for goal "
+                                                "%(goal)d.", goal=row + 1)))
         status = goal.get("status") or GoalStatus.OPEN
         if status not in GOAL_STATUSES:
-            problems.append((key + "status", _l("Choose open, achieved or abandoned.")))
+            problems.append((key + "status", _l("Choose open, achieved or abandoned for goal "
+                                                "%(goal)d.", goal=row + 1)))
         if status == GoalStatus.ABANDONED and _blank(goal.get("status_reason")):
-            problems.append((key + "status_reason", _l("Say why the goal was abandoned.")))
+            problems.append((key + "status_reason", _l("Say why goal %(goal)d was abandoned.",
+                                                       goal=row + 1)))
         target = goal.get("target_date")
         if target and plan_date and target < plan_date:
             problems.append((key + "target_date",
-                             _l("The target date cannot be before the plan date.")))
+                             _l("The target date of goal %(goal)d cannot be before the plan "
+                                "date.", goal=row + 1)))
         for action_row, action in enumerate(goal.get("actions") or []):
             if _action_is_blank(action):
                 continue
             _check_action(session, f"{key}actions-{action_row}-", action,
-                          known_actions, problems, kept_on, territory_id)
+                          known_actions, problems, kept_on, territory_id,
+                          {"action": action_row + 1, "goal": row + 1})
         kept.append((row, goal))
     return kept
 
 
 def _check_action(session: Session, key: str, action: dict, known: dict, problems: list,
-                  kept_on: frozenset, territory_id: int | None) -> None:
+                  kept_on: frozenset, territory_id: int | None, where: dict) -> None:
+    """An action's problems, each naming the action (`where`: its number and its goal's)."""
     if action.get("id") is not None and action["id"] not in known:
         problems.append((key + "id", _l("This action is not part of the plan.")))
     if _blank(action.get("description")):
-        problems.append((key + "description", _l("Say what is to be done.")))
+        problems.append((key + "description", _l("Say what is to be done in action %(action)d "
+                                                 "of goal %(goal)d.", **where)))
     responsible = action.get("responsible") or Responsible.PROVIDER
     if responsible not in RESPONSIBLES:
         problems.append((key + "responsible",
-                         _l("Choose a provider, the patient or the caregiver.")))
+                         _l("Choose a provider, the patient or the caregiver as responsible "
+                            "for action %(action)d of goal %(goal)d.", **where)))
     if responsible == Responsible.PROVIDER and action.get("provider_id") is not None:
         previous = known.get(action.get("id"))
         previous_id = previous.provider_id if previous else None
@@ -227,15 +235,16 @@ def _check_action(session: Session, key: str, action: dict, known: dict, problem
                         problems, territory_id)
     if responsible != Responsible.PROVIDER and action.get("provider_id") is not None:
         problems.append((key + "provider_id",
-                         _l("Leave the provider empty when the patient or the caregiver is "
-                            "responsible.")))
+                         _l("Leave the provider of action %(action)d of goal %(goal)d empty "
+                            "when the patient or the caregiver is responsible.", **where)))
     interval, occurrences = action.get("interval_days"), action.get("occurrences")
     for name, value in (("interval_days", interval), ("occurrences", occurrences)):
         if value is not None and (not isinstance(value, int) or value < 1):
             problems.append((key + name, _l("Give a whole number of at least 1.")))
     if (interval is None) != (occurrences is None):
         problems.append((key + ("occurrences" if occurrences is None else "interval_days"),
-                         _l("Give both the interval in days and the number of times.")))
+                         _l("Give both the interval in days and the number of times of action "
+                            "%(action)d of goal %(goal)d.", **where)))
     if (action.get("status") or ActionStatus.PLANNED) not in ACTION_STATUSES:
         problems.append((key + "status", _l("Choose a known status.")))
 
@@ -249,7 +258,9 @@ def _check_team(session: Session, plan: CarePlan | None, team: list,
         provider_id = member.get("provider_id")
         if provider_id is None:
             if not _blank(member.get("role")):
-                problems.append((f"team-{row}-provider_id", _l("Choose a provider.")))
+                problems.append((f"team-{row}-provider_id",
+                                 _l("Choose the provider of team line %(line)d.",
+                                    line=row + 1)))
             continue
         if provider_id in seen:
             continue
@@ -436,11 +447,20 @@ def _content(data: dict) -> tuple:
 
 def _validate(session: Session, patient: Patient, plan: CarePlan | None, values: dict,
               goals: list | None, team: list | None,
-              kept_on: frozenset = frozenset(), assessment: dict | None = None) -> tuple:
+              kept_on: frozenset = frozenset(), assessment: dict | None = None,
+              problems: list | None = None) -> tuple:
     """Check the content, its size first (`limits.py`); `kept_on` are providers already chosen
-    on the plan a new version continues (they stay allowed even if inactive since)."""
-    _check_counts(goals, team)
-    problems: list = []
+    on the plan a new version continues (they stay allowed even if inactive since). Every
+    problem is raised at once, with those already found (`problems`)."""
+    problems = list(problems or [])
+    if problems:  # a plan over the limits is refused at once, with what was found before
+        try:
+            _check_counts(goals, team)
+        except ValidationError as error:
+            raise_problems([*problems, *((key, message) for key, messages in
+                                         error.errors.items() for message in messages)])
+    else:
+        _check_counts(goals, team)
     _check_lengths(values, assessment, goals, team, problems)
     merged = {name: getattr(plan, name) for name in documents.SCALARS} if plan else {}
     merged |= values
@@ -506,8 +526,8 @@ def _check_version(plan: CarePlan, expected_version: int | None) -> None:
 
 # -- Operations ---------------------------------------------------------------------------------
 
-def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) -> CarePlan:
-    """Start a draft plan for a living patient (one draft at a time per patient)."""
+def _check_new_plan(session: Session, actor: Actor, patient: Patient, data: dict) -> tuple:
+    """Every problem of a new plan at once (the patient's, the content's); its values."""
     problems = []
     if patient.deceased_date is not None:
         problems.append(("patient", _l("The patient has died: no new plan.")))
@@ -516,7 +536,6 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
     if draft is not None:
         problems.append(("patient", _l("A draft plan already exists for this patient: open "
                                        "it.")))
-    raise_problems(problems)
     values, goals, team = _content(data)
     values.setdefault("plan_date", local_today())
     if "coordinator_id" not in values:
@@ -524,15 +543,31 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
             else patient.case_manager_id
     previous = session.get(CarePlan, data["supersedes_id"]) if data.get("supersedes_id") else None
     if previous is not None and previous.patient_id != patient.id:
-        raise_problems([("supersedes_id", _l("This plan belongs to another patient."))])
+        problems.append(("supersedes_id", _l("This plan belongs to another patient.")))
+    if data.get("stratum_id") is not None and session.get(Stratum, data["stratum_id"]) is None:
+        problems.append(("stratum_id", _l("Unknown stratum.")))
     kept_on = frozenset(_providers_of(previous)) if previous is not None else frozenset()
     kept_goals, kept_team = _validate(session, patient, None, values, goals or [], team or [],
-                                      kept_on, data.get("assessment"))
+                                      kept_on, data.get("assessment"), problems)
+    return values, kept_goals, kept_team
+
+
+def check_plan(session: Session, actor: Actor, patient: Patient, plan: CarePlan | None,
+               data: dict) -> None:
+    """The problems `create_plan` (no `plan`) or `save_plan` would find in `data`, all in one
+    ValidationError; nothing written (a form shows them beside its own errors)."""
+    if plan is None:
+        _check_new_plan(session, actor, patient, data)
+        return
+    _check_saved_plan(session, plan, data)
+
+
+def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) -> CarePlan:
+    """Start a draft plan for a living patient (one draft at a time per patient)."""
+    values, kept_goals, kept_team = _check_new_plan(session, actor, patient, data)
     number = (session.scalar(select(func.max(CarePlan.plan_number))
                              .where(CarePlan.patient_id == patient.id)) or 0) + 1
     supersedes_id = data.get("supersedes_id")
-    if data.get("stratum_id") is not None and session.get(Stratum, data["stratum_id"]) is None:
-        raise_problems([("stratum_id", _l("Unknown stratum."))])
     plan = CarePlan(patient=patient, plan_number=number, status=PlanStatus.DRAFT,
                     stratum_id=data.get("stratum_id"), supersedes_id=supersedes_id)
     session.add(plan)
@@ -543,21 +578,27 @@ def create_plan(session: Session, actor: Actor, patient: Patient, data: dict) ->
     return plan
 
 
+def _check_saved_plan(session: Session, plan: CarePlan, data: dict) -> tuple:
+    """Every problem of a change to a saved plan at once; its values."""
+    if plan.status == PlanStatus.CLOSED:
+        raise ValidationError({"status": [_l("A closed plan cannot be changed: revise it as "
+                                             "a new version.")]})
+    values, goals, team = _content(data)
+    if plan.status == PlanStatus.ACTIVE:
+        _check_follow_up_only(plan, values, goals, team, data.get("assessment"))
+    kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team,
+                                      assessment=data.get("assessment"))
+    return values, kept_goals, kept_team
+
+
 def save_plan(session: Session, actor: Actor, plan: CarePlan, data: dict,
               expected_version: int | None) -> CarePlanRevision | None:
     """Save changes to a draft, or the follow-up of an active plan (`_check_follow_up_only`);
     a stale `expected_version` is a conflict and nothing is written. Keys absent from `data`
     keep their value."""
     _check_version(plan, expected_version)
-    if plan.status == PlanStatus.CLOSED:
-        raise ValidationError({"status": [_l("A closed plan cannot be changed: revise it as "
-                                             "a new version.")]})
     before = documents.document(session, plan)
-    values, goals, team = _content(data)
-    if plan.status == PlanStatus.ACTIVE:
-        _check_follow_up_only(plan, values, goals, team, data.get("assessment"))
-    kept_goals, kept_team = _validate(session, plan.patient, plan, values, goals, team,
-                                      assessment=data.get("assessment"))
+    values, kept_goals, kept_team = _check_saved_plan(session, plan, data)
     _apply(session, plan, values, kept_goals, kept_team)
     _apply_assessment(plan, data.get("assessment"))
     if plan.status == PlanStatus.ACTIVE:
@@ -690,8 +731,9 @@ def save_follow_up(session: Session, actor: Actor, plan: CarePlan, follow_up: li
     return save_plan(session, actor, plan, {"goals": goals}, expected_version)
 
 
-def _check_active_content(plan: CarePlan) -> None:
-    problems = []
+def _check_active_content(plan: CarePlan, problems: list | None = None) -> None:
+    """What an active plan needs, every problem at once (with those already found)."""
+    problems = list(problems or [])
     if plan.agreement_on is None:
         problems.append(("agreement_on", _l("Record the date the patient agreed to the plan "
                                             "before activating it.")))
@@ -706,7 +748,9 @@ def _check_active_content(plan: CarePlan) -> None:
         for action_row, action in enumerate(goal.actions):
             if action.responsible == Responsible.PROVIDER and action.provider_id is None:
                 problems.append((f"goals-{row}-actions-{action_row}-provider_id",
-                                 _l("Choose who is responsible for this action.")))
+                                 _l("Choose the provider of action %(action)d of goal %(goal)d, "
+                                    "or make the patient or the caregiver responsible.",
+                                    action=action_row + 1, goal=row + 1)))
     raise_problems(problems)
 
 
@@ -717,19 +761,19 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
     _check_version(plan, expected_version)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError({"status": [_l("Only a draft plan can be activated.")]})
+    problems: list = []
     if plan.review_date is not None and plan.review_date < local_today():
-        raise ValidationError({"review_date": [_l("The review date has passed: set a new one "
-                                                  "before activating the plan.")]})
+        problems.append(("review_date", _l("The review date has passed: set a new one before "
+                                           "activating the plan.")))
     if plan.patient.deceased_date is not None:
-        raise ValidationError({"status": [_l("The patient has died: the plan cannot be "
-                                             "activated.")]})
-    _check_active_content(plan)
+        problems.append(("status", _l("The patient has died: the plan cannot be activated.")))
     active = session.scalar(select(CarePlan).where(CarePlan.patient_id == plan.patient_id,
                                                    CarePlan.status == PlanStatus.ACTIVE))
     if active is not None and active.id != plan.supersedes_id:
-        raise ValidationError({"status": [_l(
+        problems.append(("status", _l(
             "This patient already has an active plan (no. %(number)d): revise it as a new "
-            "version, or close it first.", number=active.plan_number)]})
+            "version, or close it first.", number=active.plan_number)))
+    _check_active_content(plan, problems)
     before = documents.document(session, plan)
     if active is not None:
         _close(session, actor, active, _("Superseded by plan no. %(number)d",

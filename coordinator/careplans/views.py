@@ -34,10 +34,9 @@ from coordinator.careplans.forms import (
     VersionForm,
 )
 from coordinator.careplans.models import ASSESSMENT_DOMAINS, CarePlan, PlanStatus
-from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import utcnow
-from coordinator.core.unitofwork import unit_of_work
+from coordinator.core.unitofwork import checked, unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients.banner import for_page as patient_banner
@@ -193,8 +192,11 @@ def create(patient_id: int):
         _fill(form, services.suggestions(db.session, patient, stratum) | {
             "coordinator_id": current_user.id})
     _prepare(form, patient, blanks=request.method == "GET")
-    if form.validate_on_submit():
-        data = form.data_for_service() | {"stratum_id": stratum.id if stratum else None}
+    stratum_id = stratum.id if stratum else None
+    if checked(form, lambda: services.check_plan(
+            db.session, current_actor(), patient, None,
+            form.data_for_service() | {"stratum_id": stratum_id}), rows=lambda: _rows(form)):
+        data = form.data_for_service() | {"stratum_id": stratum_id}
         # IntegrityError: another draft was created at the same moment (a unique index).
         with unit_of_work(form, rows=_rows(form), expected=(IntegrityError,)) as work:
             plan = services.create_plan(db.session, current_actor(), patient, data)
@@ -263,7 +265,9 @@ def edit(plan_id: int):
         services.read_plan(db.session, current_actor(), plan)
         db.session.commit()
     _prepare(form, plan.patient, blanks=request.method == "GET")
-    if form.validate_on_submit():
+    if checked(form, lambda: services.check_plan(db.session, current_actor(), plan.patient,
+                                                 plan, form.data_for_service()),
+               rows=lambda: _rows(form)):
         mine = form.data_for_service()
         with unit_of_work(form, rows=_rows(form)) as work:
             services.save_plan(db.session, current_actor(), plan, mine,
@@ -352,33 +356,13 @@ def _lifecycle(plan: CarePlan, step, success: str):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    with unit_of_work(show=_flash_located) as work:
+    with unit_of_work() as work:  # each message names the goal and action it is about
         step(int(form.version.data or 0))
     if work.conflict:
         flash(CHANGED_MEANWHILE, "warning")
     if work.ok:
         flash(success, "success")
     return redirect(url_for("careplans.show", plan_id=plan.id))
-
-
-def _flash_located(error: ValidationError) -> None:
-    """Each message flashed with the goal and action it is about."""
-    for key, messages in error.messages().items():
-        where = _where(key)
-        text = " ".join(messages)
-        flash(_("%(where)s: %(message)s", where=where, message=text) if where else text,
-              "danger")
-
-
-def _where(key: str) -> str:
-    """"Goal 2, action 1" for an error keyed goals-1-actions-0-..., else nothing."""
-    parts = key.split("-")
-    if len(parts) < 3 or parts[0] != "goals" or not parts[1].isdigit():
-        return ""
-    where = _("Goal %(number)d", number=int(parts[1]) + 1)
-    if len(parts) >= 5 and parts[2] == "actions" and parts[3].isdigit():
-        where += ", " + _("action %(number)d", number=int(parts[3]) + 1)
-    return where
 
 
 @bp.post("/<int:plan_id>/activate")

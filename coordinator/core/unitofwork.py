@@ -22,6 +22,16 @@ A view parses its form, checks who may act, then calls its services inside `unit
   `work.failure` for the view to answer.
 
 Anything else propagates (a 500, the request's session then rolled back by Flask-SQLAlchemy).
+
+Every problem in one round: `checked(form, check)` stands for `form.validate_on_submit()`; when
+the form's own checks (WTForms) fail, it still runs the service's checks (`check`, a service
+function that raises a `ValidationError` gathering every problem and writes nothing) and shows
+their messages too, so that the user sees every field error and every rule of the service at
+once, not one after re-submitting:
+
+    if checked(form, lambda: services.check_program(db.session, form.service_data())):
+        with unit_of_work(form) as work:
+            ...
 """
 
 from __future__ import annotations
@@ -60,6 +70,29 @@ def show_errors(form: Any, error: ValidationError, aliases: dict[str, str] | Non
         return
     for messages in error.messages().values():
         flash(" ".join(messages), "danger")
+
+
+def checked(form: Any, check: Callable[[], object], *, aliases: dict[str, str] | None = None,
+            rows: Callable[[], dict[str, list]] | dict[str, list] | None = None,
+            show: Callable[[ValidationError], None] | None = None) -> bool:
+    """The form submitted and valid (`validate_on_submit`); when it is not, the service's
+    problems (`check()`) are shown beside the form's (or by `show`), nothing written (see the
+    module)."""
+    if form.validate_on_submit():
+        return True
+    csrf = getattr(form, "csrf_token", None)
+    if not form.is_submitted() or (csrf is not None and csrf.errors):
+        return False
+    try:
+        with db.session.no_autoflush:
+            check()
+    except ValidationError as error:
+        if show is not None:
+            show(error)
+        else:
+            form_errors(form, error, aliases, rows() if callable(rows) else rows,
+                        beside_form=True)
+    return False
 
 
 @contextmanager

@@ -114,7 +114,9 @@ def _check_scope(session: Session, actor: Actor | None, values: dict,
 
 
 def _validate(session: Session, values: dict, actor: Actor | None = None,
-              patient: Patient | None = None) -> None:
+              patient: Patient | None = None, data: dict | None = None) -> None:
+    """Every problem of a record at once: identity, links, scope and, when `data` changes the
+    consent, the consent's date and manner."""
     problems = check_identity(
         birth_name=values.get("birth_name"), first_names=values.get("first_names"),
         birth_date=values.get("birth_date"), sex=values.get("sex"),
@@ -130,7 +132,32 @@ def _validate(session: Session, values: dict, actor: Actor | None = None,
                          _l("Give a date only when advance directives are on file.")))
     problems += _check_links(session, values, patient.gp_id if patient else None)
     problems += _check_scope(session, actor, values, patient.id if patient else None)
+    if data is not None and _consent_changes(data, patient):
+        problems += consent_problems(bool(data["consent_share"]), data.get("consent_date"),
+                                     data.get("consent_expressed_as"), RECORD_CONSENT_FIELDS)
     raise_problems(problems)
+
+
+RECORD_CONSENT_FIELDS = {"effective_date": "consent_date", "expressed_as": "consent_expressed_as"}
+
+
+def _consent_changes(data: dict, patient: Patient | None) -> bool:
+    """The record's form changes the consent (a new record: when it gives it)."""
+    if patient is None:
+        return bool(data.get("consent_share"))
+    return "consent_share" in data and bool(data["consent_share"]) != patient.consent_share
+
+
+def check_patient(session: Session, actor: Actor, patient: Patient | None, data: dict) -> None:
+    """The problems `create_patient` (no `patient`) or `update_patient` would find in `data`,
+    all in one ValidationError; nothing written (a form shows them beside its own errors)."""
+    values = _clean(data)
+    if patient is None:
+        values.setdefault("identity_status", IdentityStatus.PROVISIONAL)
+        _validate(session, values, actor, data=data)
+        return
+    merged = {key: getattr(patient, key) for key in EDITABLE_FIELDS} | values
+    _validate(session, merged, actor, patient, data)
 
 
 def _fold_names(patient: Patient) -> None:
@@ -162,15 +189,9 @@ def find_duplicates(session: Session, *, nir: str | None, birth_name: str, first
 CONSENT_FIELDS = {"effective_date": "effective_date", "expressed_as": "expressed_as"}
 
 
-def record_consent(session: Session, actor: Actor, patient: Patient, consent: bool,
-                   effective_date: date | None = None, expressed_as: str | None = None, *,
-                   fields: dict[str, str] = CONSENT_FIELDS) -> None:
-    """Grant or withdraw the consent to share the plan; it takes effect at once and the
-    change is kept in the consent history. Its date (default today) is not in the future; a
-    withdrawal says how the patient expressed it (`CONSENT_EXPRESSIONS`: oral, written...).
-    Raises ValidationError on `fields` (the caller's names of the date and of the manner)."""
-    if patient.consent_share == consent and patient.consent_date is not None:
-        return
+def consent_problems(consent: bool, effective_date: date | None, expressed_as: str | None,
+                     fields: dict[str, str] = CONSENT_FIELDS) -> list:
+    """The problems of a consent given or withdrawn (see `record_consent`), keyed by `fields`."""
     problems: list = []
     effective_date = effective_date or local_today()
     if date_problem(effective_date):
@@ -188,7 +209,21 @@ def record_consent(session: Session, actor: Actor, patient: Patient, consent: bo
         problems.append((fields["expressed_as"],
                          _l("Say how the patient expressed the withdrawal (oral, written, by "
                             "e-mail or a message, through a representative, or other).")))
-    raise_problems(problems)
+    return problems
+
+
+def record_consent(session: Session, actor: Actor, patient: Patient, consent: bool,
+                   effective_date: date | None = None, expressed_as: str | None = None, *,
+                   fields: dict[str, str] = CONSENT_FIELDS) -> None:
+    """Grant or withdraw the consent to share the plan; it takes effect at once and the
+    change is kept in the consent history. Its date (default today) is not in the future; a
+    withdrawal says how the patient expressed it (`CONSENT_EXPRESSIONS`: oral, written...).
+    Raises ValidationError on `fields` (the caller's names of the date and of the manner)."""
+    if patient.consent_share == consent and patient.consent_date is not None:
+        return
+    raise_problems(consent_problems(consent, effective_date, expressed_as, fields))
+    effective_date = effective_date or local_today()
+    expressed_as = expressed_as or None
     patient.consent_share = consent
     patient.consent_date = effective_date
     session.add(ConsentEvent(patient_id=patient.id, consent_share=consent,
@@ -233,7 +268,7 @@ def create_patient(session: Session, actor: Actor, data: dict, *,
     """Register a patient; likely duplicates stop the creation unless the user confirmed."""
     values = _clean(data)
     values.setdefault("identity_status", IdentityStatus.PROVISIONAL)
-    _validate(session, values, actor)
+    _validate(session, values, actor, data=data)
     if not confirm_duplicate:
         candidates = find_duplicates(session, nir=values.get("nir"),
                                      birth_name=values["birth_name"],
@@ -262,7 +297,7 @@ def update_patient(session: Session, actor: Actor, patient: Patient, data: dict,
         raise ConflictError(patient.version)
     values = _clean(data)
     merged = {key: getattr(patient, key) for key in EDITABLE_FIELDS} | values
-    _validate(session, merged, actor, patient)
+    _validate(session, merged, actor, patient, data)
     changed = sorted(key for key, value in values.items() if getattr(patient, key) != value)
     for key in changed:
         setattr(patient, key, values[key])

@@ -13,7 +13,7 @@ from coordinator.core.errors import DuplicateSuspected, ValidationError
 from coordinator.core.forms import optional_int
 from coordinator.core.pagination import paginate
 from coordinator.core.time import local_today
-from coordinator.core.unitofwork import conflict_page, unit_of_work
+from coordinator.core.unitofwork import checked, conflict_page, unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients import assignments, services
@@ -137,7 +137,8 @@ def create():
             form.case_manager_id.data = current_user.id
     _fill_choices(form, territory_id)
     candidates, elsewhere, status = [], False, 200
-    if form.validate_on_submit():
+    if checked(form, lambda: services.check_patient(db.session, current_actor(), None,
+                                                    form.service_data())):
         with unit_of_work(form, expected=(DuplicateSuspected,)) as work:
             patient = services.create_patient(db.session, current_actor(), form.service_data(),
                                               confirm_duplicate=form.confirm_duplicate.data)
@@ -197,7 +198,8 @@ def edit(patient_id: int):
         db.session.commit()
     _fill_choices(form, form.territory_id.data or patient.territory_id)
     status = 200
-    if form.validate_on_submit():
+    if checked(form, lambda: services.check_patient(db.session, current_actor(), patient,
+                                                    form.service_data())):
         with unit_of_work(form) as work:
             services.update_patient(db.session, current_actor(), patient, form.service_data(),
                                     expected_version=int(form.version.data or 0))

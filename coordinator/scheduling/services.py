@@ -120,12 +120,14 @@ def clean(session: Session, data: dict, key_prefix: str = "", *,
         problems.append((key_prefix + "provider_id",
                          _l("This provider works in another territory: choose one of the "
                             "patient's territory.")))
-    elif starts_problem := rules.starts_at_problem(
+    if patient is not None and patient.merged_into_id is None:  # with the provider's problem
+        starts_problem = rules.starts_at_problem(
             starts_at, birth_date=patient.birth_date, deceased_date=patient.deceased_date,
             now=utcnow()) or rules.in_the_past_problem(starts_at, utcnow()) or \
             rules.non_working_day_problem(starts_at, subdivision_for(patient.postal_code),
-                                          allow_non_working_day, _holiday_language()):
-        problems.append((key_prefix + "starts_at", starts_problem))
+                                          allow_non_working_day, _holiday_language())
+        if starts_problem:
+            problems.append((key_prefix + "starts_at", starts_problem))
     if data.get("action_id") is not None and patient is not None and \
             not _action_of(session, data["action_id"], patient.id):
         problems.append((key_prefix + "action_id",
@@ -205,12 +207,10 @@ def _audit(session: Session, actor: Actor, action: str, appointment: Appointment
 
 # -- Operations ------------------------------------------------------------------------------
 
-def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
-                        overlap_reason: str | None = None,
-                        round_label: str | None = None,
-                        allow_non_working_day: bool = False) -> list[Appointment]:
-    """Book appointments in one go (a series, a round): all are checked, then all are saved,
-    or none. With `round_label`, they form a follow-up round of their patient."""
+def clean_all(session: Session, rows: list[dict], *,
+              allow_non_working_day: bool = False) -> list[dict]:
+    """Every row checked (`clean`), every problem of every row in one ValidationError (keyed
+    `rows-<n>-<field>` when there are several); nothing written."""
     cleaned, errors = [], {}
     for index, row in enumerate(rows):
         try:
@@ -220,6 +220,16 @@ def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
             errors.update(error.errors)
     if errors:
         raise ValidationError(errors)
+    return cleaned
+
+
+def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
+                        overlap_reason: str | None = None,
+                        round_label: str | None = None,
+                        allow_non_working_day: bool = False) -> list[Appointment]:
+    """Book appointments in one go (a series, a round): all are checked, then all are saved,
+    or none. With `round_label`, they form a follow-up round of their patient."""
+    cleaned = clean_all(session, rows, allow_non_working_day=allow_non_working_day)
     _check_overlaps(session, cleaned, overlap_reason)
     round_ = None
     if round_label and cleaned:

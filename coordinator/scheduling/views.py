@@ -19,7 +19,7 @@ from coordinator.core.bounds import MAX_ID, date_problem
 from coordinator.core.errors import ValidationError
 from coordinator.core.pagination import paginate
 from coordinator.core.time import as_utc, local_today, utcnow
-from coordinator.core.unitofwork import unit_of_work
+from coordinator.core.unitofwork import checked, unit_of_work
 from coordinator.core.viewhelpers import current_actor, safe_next_url
 from coordinator.extensions import db
 from coordinator.patients.banner import for_page as patient_banner
@@ -102,11 +102,16 @@ def book(patient_id: int):
         present = {p.id for p in providers}
         form.provider_id.data = next((i for i in team if i in present), None)
     overlaps, status = [], 200
-    if form.validate_on_submit():
-        data = {"patient_id": patient.id, "provider_id": form.provider_id.data,
+
+    def booking() -> dict:
+        return {"patient_id": patient.id, "provider_id": form.provider_id.data,
                 "kind": form.kind.data, "starts_at": _naive(form.starts_at.data),
                 "duration_minutes": form.duration_minutes.data, "place": form.place.data,
                 "notes": form.notes.data}
+
+    if checked(form, lambda: services.clean(
+            db.session, booking(), allow_non_working_day=form.allow_non_working_day.data)):
+        data = booking()
         with unit_of_work(form, expected=(services.OverlapWarning,)) as work:
             services.create_appointment(db.session, current_actor(), data,
                                         overlap_reason=form.overlap_reason.data,
@@ -133,8 +138,10 @@ def _sources(patient: Patient) -> list[tuple[str, str]]:
     strata, actions = series.sources(db.session, patient)
     return [(f"stratum-{s.id}", _("Template of %(code)s — %(name)s", code=s.code,
                                   name=s.display_name)) for s in strata] + \
-        [(f"action-{a.id}", _("Plan action: %(what)s (every %(days)d days, %(times)d times)",
-                              what=a.description, days=a.interval_days, times=a.occurrences))
+        [(f"action-{a.id}", _("Plan action: %(what)s (%(every)s, %(times)s)",
+                              what=a.description,
+                              every=ngettext("every day", "every %(num)d days", a.interval_days),
+                              times=ngettext("%(num)d time", "%(num)d times", a.occurrences)))
          for a in actions]
 
 
@@ -196,18 +203,24 @@ def series_create(patient_id: int):
     chosen = {kind: _int(request.form.get(f"provider-{kind}")) for kind in kinds}
     source_form = SeriesSourceForm(request.args)
     source_form.source.choices = _sources(patient)
-    if not form.validate_on_submit():
-        return _render_series(patient, source_form, form, choices, chosen, status=400)
-    proposals = [series.Proposal(
-        provider_kind=e.form.provider_kind.data, label=e.form.label.data,
-        starts_at=_naive(e.form.starts_at.data),
-        kind=e.form.kind.data or AppointmentKind.CONSULTATION,
-        duration_minutes=e.form.duration_minutes.data or 30,
-        action_id=e.form.action_id.data) for e in form.rows if e.form.keep.data]
     allowed = {kind: {p.id for p in providers} for kind, providers in choices.items()}
-    rows = series.as_rows(patient, series.with_providers(proposals, {
-        kind: provider_id for kind, provider_id in chosen.items()
-        if provider_id in allowed.get(kind, set())}))
+
+    def booked_rows() -> list[dict]:
+        proposals = [series.Proposal(
+            provider_kind=e.form.provider_kind.data, label=e.form.label.data,
+            starts_at=_naive(e.form.starts_at.data),
+            kind=e.form.kind.data or AppointmentKind.CONSULTATION,
+            duration_minutes=e.form.duration_minutes.data or 30,
+            action_id=e.form.action_id.data) for e in form.rows if e.form.keep.data]
+        return series.as_rows(patient, series.with_providers(proposals, {
+            kind: provider_id for kind, provider_id in chosen.items()
+            if provider_id in allowed.get(kind, set())}))
+
+    if not checked(form, lambda: services.clean_all(
+            db.session, booked_rows(), allow_non_working_day=form.allow_non_working_day.data),
+            show=partial(_row_errors, form)):
+        return _render_series(patient, source_form, form, choices, chosen, status=400)
+    rows = booked_rows()
     with unit_of_work(show=partial(_row_errors, form),
                       expected=(services.OverlapWarning,)) as work:
         booked = services.create_appointments(db.session, current_actor(), rows,

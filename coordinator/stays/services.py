@@ -362,6 +362,10 @@ def clean_stay(values: dict, patient: Patient) -> tuple[dict, list]:
     return cleaned, problems
 
 
+SPAN_FIELDS = frozenset({"patient_id", "external_id", "facility_name", "facility_finess",
+                         "admitted_at", "discharged_at"})
+
+
 @dataclass(frozen=True)
 class _Span:
     """A stay's time in a facility, for the overlap rule."""
@@ -443,11 +447,13 @@ def _set_diagnoses(stay: Stay, codes: list[str]) -> None:
 # -- Recording stays -------------------------------------------------------------------------------
 
 def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySource,
-                 actor: Actor | str, audited: bool = True) -> list[Outcome]:
+                 actor: Actor | str, audited: bool = True,
+                 check_only: bool = False) -> list[Outcome]:
     """Record several stays (an import's batch) with a fixed number of queries for the checks;
     one outcome per input, in order. Refused inputs write nothing; the others are written, then
     the flags and LACE of their patients recomputed, each change audited (unless `audited` is
-    false: the import writes its own entries, naming its report) and announced."""
+    false: the import writes its own entries, naming its report) and announced. `check_only`:
+    the outcomes' errors only, nothing written (`check_stay`)."""
     actor = _actor(actor)
     items = _canonical(items)
     outcomes = [Outcome() for _item in items]
@@ -484,7 +490,8 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
         cleaned, found = clean_stay({**(before or {}), **given}, patient)
         problems.extend(found)
         key = stay.id if stay is not None else ("new", index)
-        if not problems:
+        if not any(name in SPAN_FIELDS for name, _message in problems):
+            # the overlap is named with the other problems once the stay's span is known
             span = _Span(None if stay is None else stay.id, cleaned["facility_name"],
                          cleaned["facility_finess"], cleaned["admitted_at"],
                          cleaned["discharged_at"])
@@ -499,6 +506,8 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
             for name, message in problems:
                 errors.setdefault(name, []).append(message)
             outcome.error = ValidationError(errors)
+            continue
+        if check_only:
             continue
         if stay is None or stay.cancelled_at is None:
             spans[patient.id][key] = _Span(None if stay is None else stay.id,
@@ -526,6 +535,16 @@ def record_stays(session: Session, items: Sequence[StayInput], *, source: StaySo
                 _audit_stay(session, actor, stay, outcome, source)
         _announce(session, [(stay, outcome.change) for outcome, stay in written])
     return outcomes
+
+
+def check_stay(session: Session, *, patient: Patient, values: dict,
+               stay: Stay | None = None) -> None:
+    """The problems `record_stay` would find (its overlaps included), all in one
+    ValidationError; nothing written (a form shows them beside its own errors)."""
+    [outcome] = record_stays(session, [StayInput(patient, values, None, stay)],
+                             source=StaySource.FORM, actor="check", check_only=True)
+    if outcome.error is not None:
+        raise outcome.error
 
 
 def record_stay(session: Session, *, patient: Patient, values: dict, source: StaySource,

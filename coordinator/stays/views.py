@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from coordinator.core.time import PARIS
-from coordinator.core.unitofwork import conflict_page, unit_of_work
+from coordinator.core.unitofwork import checked, conflict_page, unit_of_work
 from coordinator.core.viewhelpers import current_actor
 from coordinator.extensions import db
 from coordinator.patients.banner import for_page as patient_banner
@@ -101,7 +101,8 @@ def _fill(form: StayForm, stay: Stay) -> None:
 def create(patient_id: int):
     patient = _patient(patient_id)
     form = StayForm()
-    if form.validate_on_submit():
+    if checked(form, lambda: services.check_stay(db.session, patient=patient,
+                                                 values=form.service_values())):
         with unit_of_work(form) as work:
             services.record_stay(db.session, patient=patient, values=form.service_values(),
                                  source=StaySource.FORM, actor=current_actor())
@@ -124,7 +125,8 @@ def edit(stay_id: int):
         _fill(form, stay)
         services.read_stay(db.session, current_actor(), stay)
         db.session.commit()
-    elif form.validate_on_submit():
+    elif checked(form, lambda: services.check_stay(db.session, patient=patient,
+                                                   values=form.service_values(), stay=stay)):
         with unit_of_work(form) as work:
             services.record_stay(db.session, patient=patient, values=form.service_values(),
                                  source=StaySource.FORM, actor=current_actor(), stay=stay,

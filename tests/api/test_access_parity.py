@@ -69,7 +69,7 @@ def test_a_professional_already_in_a_team_stays_when_the_plan_is_saved(api, case
 def test_the_api_refuses_to_book_another_territorys_provider(api, case_manager):
     patient = make_patient()
     elsewhere = make_provider("nurse", territory_code="AUBE-SEZ")
-    sent = appointment_body(patient, elsewhere, starts_at="2030-07-01T09:00")
+    sent = appointment_body(patient, elsewhere, starts_at="2027-07-01T09:00")
     response = api(case_manager).post("/api/v1/appointments", json=sent, headers=EN)
     assert response.status_code == 422, response.json
     assert list(response.json["errors"]) == ["provider_id"]

@@ -275,6 +275,17 @@ def test_outcome_is_recorded_once(api, case_manager, patient, provider):
     assert [entry.summary for entry in entries] == ["outcome attended"]
 
 
+def test_a_provider_of_another_territory_and_a_past_time_answer_one_422(api, case_manager,
+                                                                        patient):
+    """Issue #16: both named at once (the time was checked only for a provider of the
+    patient's territory)."""
+    elsewhere = make_provider(kind="nurse", territory_code="CORNOUAILLE")
+    response = api(case_manager).post(URL, json=body(patient, elsewhere,
+                                                     starts_at="2026-01-06T09:00"), headers=EN)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"provider_id", "starts_at"}
+
+
 def test_a_no_show_keeps_its_reason(api, case_manager, patient, provider):
     caller = api(case_manager)
     created = happened(caller, patient, provider)

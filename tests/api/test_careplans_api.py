@@ -98,6 +98,27 @@ def test_inactive_provider_on_an_action_is_named_by_row(api, case_manager, sessi
     assert plans_of(session, patient) == []
 
 
+def test_the_api_answers_every_problem_of_a_plan_at_once(api, case_manager, session):
+    patient = make_patient()
+    today = local_today()
+    body = {"patient_id": patient.id, "plan_date": today.isoformat(),
+            "review_date": (today - timedelta(days=1)).isoformat(),
+            "goals": [{"description": "", "target_date": (today - timedelta(days=2)).isoformat(),
+                       "actions": [{"description": "", "responsible": "provider",
+                                    "due_date": (today + timedelta(days=9)).isoformat()},
+                                   {"description": "Pesée", "responsible": "patient",
+                                    "interval_days": 7}]}]}
+    response = api(case_manager).post("/api/v1/careplans", json=body,
+                                      headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert set(errors) == {"review_date", "goals.0.description", "goals.0.target_date",
+                           "goals.0.actions.0.description", "goals.0.actions.1.occurrences"}
+    assert errors["goals.0.actions.1.occurrences"] == [
+        "Give both the interval in days and the number of times of action 2 of goal 1."]
+    assert plans_of(session, patient) == []
+
+
 @pytest.mark.parametrize("goal,field", [
     ({"description": "x", "status": "done"}, "goals.0.status"),
     ({"description": "x", "target_date": "31/12/2030"}, "goals.0.target_date"),

@@ -195,6 +195,19 @@ def test_an_overlap_and_a_stay_after_death_are_refused(api, case_manager, patien
     assert "died on 2026-04-01" in response.json["errors"]["admitted_at"][0]
 
 
+def test_an_overlap_is_named_with_the_stays_other_problems(api, case_manager, patient):
+    """Issue #16: every problem in one 422 (the overlap was named only once the rest was
+    right)."""
+    stored = record(patient)
+    response = api(case_manager).post(URL, json=body(
+        patient, admitted_at="2026-03-10T08:00", discharged_at=None, discharge_destination=None,
+        main_diagnosis="150.9"), headers=EN)
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert set(errors) == {"admitted_at", "main_diagnosis"}
+    assert f"stay #{stored.id}" in errors["admitted_at"][0]
+
+
 def test_a_patient_the_caller_may_not_open_is_not_found(api, other_case_manager, patient):
     caller = api(other_case_manager)
     assert caller.post(URL, json=body(patient)).status_code == 404

@@ -166,3 +166,18 @@ def test_only_its_owner_cancels_a_batch(app, client, logged_in, case_manager, ma
     response = colleague.post(location + "/cancel", data={"csrf_token": colleague.csrf_token("/")})
     assert response.status_code == 404
     assert session.scalar(select(WorkItem.status)) == "queued"
+
+
+def test_a_batch_of_one_plan_is_counted_in_the_singular(client, logged_in, case_manager,
+                                                        session):
+    location = _batch(client, logged_in, case_manager, _plans(case_manager, 1), run=False)
+    batch = session.scalar(select(PrintBatch))
+    item = session.get(WorkItem, batch.work_item_id)
+    item.status, item.attempts, item.claimed_by, item.done = "running", 1, "elsewhere", 0
+    session.commit()
+    fragment = client.get(location + "/progress", headers=EN).get_data(as_text=True)
+    assert "0 of 1 plan rendered." in fragment
+    batch.status, batch.pages = "succeeded", 1
+    session.commit()
+    fragment = client.get(location + "/progress", headers=EN).get_data(as_text=True)
+    assert "1 plan printed, 1 page." in fragment

@@ -293,7 +293,8 @@ def test_a_goal_is_removed_with_its_tick_box_and_activation_errors_name_the_row(
     assert [goal.description for goal in plan.goals] == ["Garder"]
     _activate(client, plan)
     page = client.get(f"/careplans/{plan.id}").get_data(as_text=True)
-    assert "Objectif 1, action 1" in page  # the action without anyone responsible
+    # the action without anyone responsible, named by its row
+    assert "Choisissez le professionnel de l’action 1 de l’objectif 1" in page
     assert db.session.get(CarePlan, plan.id).status == "draft"
 
 

@@ -1,11 +1,12 @@
 """Patient pages as case managers, administrators, GPs and councils use them."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from coordinator.audit.models import AuditEntry
+from coordinator.core.time import local_today
 from coordinator.patients.models import Patient
 from tests.factories import make_patient, make_provider, stratum, territory
 
@@ -237,3 +238,32 @@ def test_a_nir_search_is_posted_and_opens_the_record(client, logged_in, case_man
     searches = session.scalars(select(AuditEntry).where(
         AuditEntry.entity_type == "patient_search").order_by(AuditEntry.id)).all()
     assert [entry.summary for entry in searches] == ["1 result(s)", "0 result(s)"]
+
+
+def test_the_patient_form_shows_its_own_and_the_services_errors_at_once(client, logged_in,
+                                                                        case_manager,
+                                                                        session):
+    """Issue #16: a blank first name (the form's check), a NIR of the other sex, advance
+    directives dated without any and a consent dated tomorrow (the service's rules) in one
+    answer; nothing saved."""
+    logged_in(case_manager)
+    response = client.post("/patients/new", data=form_data(
+        client, "/patients/new", first_names="", sex="F", advance_directives_date="2026-01-02",
+        consent_share="y", consent_date=(local_today() + timedelta(days=1)).isoformat()))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for field in ("first_names", "nir", "advance_directives_date", "consent_date"):
+        assert f'id="{field}-error"' in page, field
+    assert session.scalar(select(Patient)) is None
+
+
+def test_a_consent_dated_tomorrow_is_named_with_the_records_other_problems(
+        client, logged_in, case_manager, session):
+    logged_in(case_manager)
+    response = client.post("/patients/new", data=form_data(
+        client, "/patients/new", sex="F", consent_share="y",
+        consent_date=(local_today() + timedelta(days=1)).isoformat()))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="nir-error"' in page and 'id="consent_date-error"' in page
+    assert session.scalar(select(Patient)) is None

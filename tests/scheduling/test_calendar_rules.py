@@ -281,3 +281,29 @@ def test_the_preview_says_which_proposals_are_already_past(client, logged_in, ca
     assert client.post(f"/scheduling/patients/{patient.id}/series",
                        data=data | {"allow_non_working_day": "y"}).status_code == 400
     assert _count(patient) == 0
+
+
+def test_the_booking_form_names_its_own_and_the_services_problems_at_once(
+        client, logged_in, case_manager, patient):
+    """Issue #16: no duration (the form's check) and a public holiday not confirmed (the
+    service's rule) in one answer; nothing booked."""
+    logged_in(case_manager)
+    path, data = _booking_form(client, patient, patient.gp, NEW_YEAR)
+    data["duration_minutes"] = ""
+    refused = client.post(path, data=data)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="duration_minutes-error"' in html and 'id="starts_at-error"' in html
+    assert _count(patient) == 0
+
+
+def test_a_provider_of_another_territory_and_a_past_time_are_named_together(
+        client, logged_in, case_manager, patient):
+    elsewhere = factories.make_provider("nurse", territory_code="CORNOUAILLE")
+    logged_in(case_manager)
+    path, data = _booking_form(client, patient, elsewhere, local_today() - timedelta(days=3))
+    refused = client.post(path, data=data)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="provider_id-error"' in html and 'id="starts_at-error"' in html
+    assert _count(patient) == 0

@@ -211,3 +211,35 @@ def test_the_preview_proposes_the_care_teams_provider_of_each_kind(client, logge
     data = form_fields(_preview(client, patient, local_today() + timedelta(days=7))
                        .get_data(as_text=True), "series-form")
     assert data["provider-nurse"] == str(team_nurse.id)
+
+
+@pytest.mark.parametrize("every,times,label", [
+    (1, 1, "(every day, 1 time)"), (14, 3, "(every 14 days, 3 times)")])
+def test_a_plan_action_offered_as_a_source_is_counted_in_words(client, logged_in, case_manager,
+                                                               patient, every, times, label):
+    nurse = factories.make_provider("nurse")
+    factories.make_care_plan(patient, user=case_manager, status="active", goals=[
+        {"description": "Surveiller le poids", "actions": [
+            {"description": "Pesée", "responsible": "provider", "provider_id": nurse.id,
+             "interval_days": every, "occurrences": times}]}])
+    logged_in(case_manager)
+    page = client.get(f"/scheduling/patients/{patient.id}/series",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"Plan action: Pesée {label}" in page
+
+
+def test_a_series_names_a_missing_round_name_and_a_past_row_at_once(client, logged_in,
+                                                                    case_manager, patient):
+    """Issue #16: the form's own check (the round's name) and the booking rules of its rows
+    (a day in the past) in one answer; nothing booked."""
+    logged_in(case_manager)
+    start = next_working_day(local_today() + timedelta(days=7))
+    data = form_fields(_preview(client, patient, start).get_data(as_text=True), "series-form")
+    data["round_label"] = ""
+    data["rows-0-starts_at"] = f"{(local_today() - timedelta(days=2)).isoformat()}T09:00"
+    response = client.post(f"/scheduling/patients/{patient.id}/series", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="round_label-error"' in html and 'id="rows-0-starts_at-error"' in html
+    assert db.session.scalar(select(Appointment).where(
+        Appointment.patient_id == patient.id)) is None

@@ -206,3 +206,20 @@ def test_only_staff_who_may_open_the_record_use_these_pages(app, patient, other_
         assert client.login(user.email).status_code == 302
         for path in paths:
             assert client.get(path).status_code == status, (user.role, path)
+
+
+def test_the_stay_form_names_every_problem_at_once(client, staff, patient):
+    """Issue #16: a ward name too long (the form's check), an unknown main diagnosis and an
+    overlap with a stay on record (the service's rules, the overlap once asked only when the
+    rest was right) in one answer; nothing written."""
+    stored = record(patient)
+    path = f"/stays/patients/{patient.id}/new"
+    response = client.post(path, data=stay_form(
+        client, path, admitted_at="2026-03-10T08:00", discharged_at="",
+        discharge_destination="", main_diagnosis="150.9", location="x" * 101), headers=EN)
+    assert response.status_code == 400
+    body = page(response)
+    assert 'id="location-error"' in body
+    assert 'id="main_diagnosis-error"' in body and "not an ICD-10 code" in body
+    assert 'id="admitted_at-error"' in body and f"stay #{stored.id}" in body
+    assert count(Stay) == 1
