@@ -81,7 +81,7 @@ def _too_large(error):
 def _helpers() -> dict:
     return {"kinds": KINDS, "status_labels": STATUS_LABELS, "status_classes": STATUS_CLASSES,
             "outcome": reporting.outcome, "summary_lines": reporting.summary_lines,
-            "message_line": reporting.message_line}
+            "message_line": reporting.message_line, "message_text": reporting.message_text}
 
 
 @bp.get("/")
