@@ -1,13 +1,17 @@
 """An import's errors and warnings are kept as codes: each reader reads them in their own
 language, whatever the language of the import (issue #16)."""
 
+import csv
 import io
 
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from coordinator.audit.models import AuditEntry
+from coordinator.core.context import Actor
 from coordinator.imports.models import ImportReport
 from coordinator.imports.reporting import message_line
+from tests.factories import make_user
 from tests.imports.conftest import _runs, run
 
 FILE = ("external_id,kind,name,territory_code,colour\n"
@@ -68,3 +72,35 @@ def test_a_message_stored_before_the_codes_reads_as_written(session):
     with force_locale("fr"):
         assert message_line(old).endswith("A value is required.")
     assert report.errors[0]["code"]["a"] == ["A value is required."]
+
+
+def _download(client, report, language: str) -> list[list[str]]:
+    response = client.get(f"/imports/{report.id}/messages.csv",
+                          headers={"Accept-Language": language})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_messages_download_is_in_the_readers_language(client, logged_in, admin, session,
+                                                          inline_imports):
+    logged_in(admin)
+    assert _upload(client, "fr").status_code == 302
+    report = session.scalar(select(ImportReport))
+    assert 'data-testid="import-messages-csv"' in _report_page(client, report, "en")
+    english = _download(client, report, "en")
+    assert english[0] == ["Type", "Line", "Column", "Message"]
+    assert ["Error", "2", "name", "A value is required."] in english
+    assert ["Warning", "1", "colour", "Unknown column: it is ignored."] in english
+    french = _download(client, report, "fr")
+    assert ["Erreur", "2", "name", "Une valeur est requise."] in french
+    exports = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "export", AuditEntry.entity_type == "import_report")).all()
+    assert len(exports) == 2
+
+
+def test_another_importer_cannot_download_the_messages(client, logged_in, admin, session):
+    report = run(session, "providers", FILE, actor=Actor.for_user(admin, "10.0.0.1"),
+                 dry_run=True)
+    session.commit()
+    logged_in(make_user(role="case_manager"))
+    assert client.get(f"/imports/{report.id}/messages.csv").status_code == 404
