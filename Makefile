@@ -50,7 +50,7 @@ translations: | $(BIN)/python
 
 ## extract-messages: refresh the catalogs after adding or changing user-facing strings
 extract-messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-output \
 	  -o coordinator/translations/messages.pot .
 	$(BIN)/pybabel update -i coordinator/translations/messages.pot -d coordinator/translations \
 	  --no-fuzzy-matching --ignore-obsolete

@@ -8,9 +8,12 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from coordinator.core import messages
 from coordinator.core.time import utcnow
 from coordinator.core.types import UTCDateTime
 from coordinator.extensions import db
+
+SUMMARY_CODE = "summary_code"  # the key of `details` keeping a summary's message code
 
 
 class AuditAction:
@@ -43,6 +46,14 @@ class AuditEntry(db.Model):
     patient_id: Mapped[int | None] = mapped_column(index=True)
     summary: Mapped[str | None] = mapped_column(String(500))
     details: Mapped[dict | None] = mapped_column(JSON)
+    @property
+    def display_summary(self) -> str:
+        """The summary in the reader's language when its code was kept (`details`), else as
+        written."""
+        code = (self.details or {}).get(SUMMARY_CODE) if isinstance(self.details, dict) \
+            else None
+        return messages.render(code, fallback=self.summary)
+
     # The hash chain (audit/chain.py): set when the entry is written, never by hand.
     sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
     previous_hash: Mapped[str] = mapped_column(String(64))

@@ -9,11 +9,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from coordinator.audit import chain
-from coordinator.audit.models import AuditAction, AuditEntry
+from coordinator.audit.models import SUMMARY_CODE, AuditAction, AuditEntry
+from coordinator.core import messages
 from coordinator.core.context import Actor
 from coordinator.core.csvutil import safe_cell
 from coordinator.core.time import PARIS, utcnow
@@ -27,12 +29,18 @@ def record(
     entity_id: object | None = None,
     *,
     patient_id: int | None = None,
-    summary: str | None = None,
+    summary: str | LazyString | None = None,
     details: dict | None = None,
 ) -> AuditEntry:
-    """Append one audit entry to the session; it is written with the caller's unit of work."""
+    """Append one audit entry to the session; it is written with the caller's unit of work.
+    A lazy `summary` (`_l`) is kept as its text and, in `details` (in the hash chain), as its
+    code: each reader reads it in their language (`AuditEntry.display_summary`)."""
     if action not in AuditAction.ALL:
         raise ValueError(f"unknown audit action {action!r}")
+    code = messages.stored(summary)
+    if code is not None:
+        details = {**(details or {}), SUMMARY_CODE: code}
+    summary = str(summary) if summary is not None else None
     entry = AuditEntry(
         actor_user_id=actor.user_id,
         actor_label=actor.label,
@@ -162,7 +170,7 @@ def export_csv(session: Session, criteria: AuditFilter, batch_size: int = 1000) 
                 entry.entity_type,
                 entry.entity_id or "",
                 entry.patient_id or "",
-                entry.summary or "",
+                entry.display_summary,
             ]
         )
         yield buffer.getvalue()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from coordinator.audit import services
 from coordinator.audit.forms import AuditFilterForm
@@ -57,7 +57,7 @@ def export():
     form = AuditFilterForm(request.args)
     criteria = _criteria(form)
     services.record(db.session, current_actor(), AuditAction.EXPORT, "audit_entry",
-                    summary=_("Audit trail export"), details={"filters": request.args.to_dict()})
+                    summary=_l("Audit trail export"), details={"filters": request.args.to_dict()})
     db.session.commit()
     filename = f"audit-{local_today().isoformat()}.csv"
     return Response(

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from coordinator.careplans.labels import CHOICE_LABELS, DOMAIN_LABELS
 from coordinator.careplans.models import (
     ASSESSMENT_DOMAINS,
+    CHANGE_SEPARATOR,
     CarePlan,
     CarePlanAction,
     CarePlanGoal,
     CarePlanMember,
 )
+from coordinator.core import messages
 from coordinator.core.dates import format_date
 from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
@@ -88,11 +90,13 @@ def document(session: Session, plan: CarePlan) -> dict:
                            "stratum_id": plan.stratum_id, "supersedes_id": plan.supersedes_id}
     for name in (*SCALARS, *STATE):
         doc[name] = _iso(getattr(plan, name))
+    doc["close_reason"] = plan.display_close_reason  # in the reader's language
     doc["assessment"] = {
         domain: {"summary": a.summary if a else "", "needs": a.needs if a else ""}
         for domain in ASSESSMENT_DOMAINS for a in [plan.assessment(domain)]}
     doc["goals"] = [
         {"id": goal.id, **{name: _iso(getattr(goal, name)) for name in GOAL_FIELDS},
+         "description": goal.display_description,  # in the reader's language
          "actions": [{"id": action.id,
                       **{name: _iso(getattr(action, name)) for name in ACTION_FIELDS},
                       "provider_name": provider_name(session, action.provider_id)}
@@ -259,7 +263,13 @@ def compare(before: dict, after: dict) -> list[Change]:
     return changes
 
 
-def changed_fields(before: dict, after: dict) -> list[str]:
-    """The labels of what changed, as stored on a revision (in the author's language)."""
-    return [" \u203a ".join(str(part) for part in change.where)
-            for change in compare(before, after)]
+def changed_fields(changes: list[Change]) -> list[str]:
+    """The labels of what changed, as stored on a revision (in the author's language: the
+    literal fallback of `changed_codes`)."""
+    return [CHANGE_SEPARATOR.join(str(part) for part in change.where) for change in changes]
+
+
+def changed_codes(changes: list[Change]) -> list[list]:
+    """The labels of what changed as codes, part by part (core/messages.py): read later in
+    each reader's language (`CarePlanRevision.display_changed`)."""
+    return [[messages.stored_value(part) for part in change.where] for change in changes]

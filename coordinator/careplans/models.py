@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
+from coordinator.core import messages
 from coordinator.core.time import utcnow
 from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
@@ -116,7 +117,9 @@ class CarePlan(db.Model):
     sharing_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
     activated_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
-    close_reason: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[str | None] = mapped_column(Text)  # as written (the literal fallback)
+    # A reason the system gave (superseded, merged records): its code (core/messages.py).
+    close_reason_code: Mapped[dict | None] = mapped_column(JSON)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("care_plan.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -124,6 +127,11 @@ class CarePlan(db.Model):
 
     patient: Mapped[Patient] = relationship()
     stratum: Mapped[Stratum | None] = relationship()
+
+    @property
+    def display_close_reason(self) -> str | None:
+        """Why the plan closed, in the reader's language when the system said it."""
+        return messages.render(self.close_reason_code, fallback=self.close_reason) or None
     coordinator: Mapped[User | None] = relationship()
     supersedes: Mapped[CarePlan | None] = relationship(remote_side=[id])
     assessments: Mapped[list[CarePlanAssessment]] = relationship(
@@ -173,12 +181,19 @@ class CarePlanGoal(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     domain: Mapped[str | None] = mapped_column(String(32))
     problem: Mapped[str] = mapped_column(Text, default="")
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)  # as written (the literal fallback)
+    # A goal the system wrote, unchanged since: its message code (core/messages.py).
+    description_code: Mapped[dict | None] = mapped_column(JSON)
     measure: Mapped[str | None] = mapped_column(String(300))
     target_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[GoalStatus] = mapped_column(enum_type(GoalStatus, 16),
                                                default=GoalStatus.OPEN)
     status_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def display_description(self) -> str:
+        """The goal in the reader's language when the system wrote it, else as written."""
+        return messages.render(self.description_code, fallback=self.description)
 
     plan: Mapped[CarePlan] = relationship(back_populates="goals")
     actions: Mapped[list[CarePlanAction]] = relationship(
@@ -230,6 +245,9 @@ class CarePlanMember(db.Model):
     provider: Mapped[Provider] = relationship()
 
 
+CHANGE_SEPARATOR = " \u203a "  # between the parts of a changed field's label
+
+
 class CarePlanRevision(db.Model):
     """One saved state of a plan (who, when, what changed, and the whole plan): append-only."""
 
@@ -244,7 +262,17 @@ class CarePlanRevision(db.Model):
     author_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     author_label: Mapped[str] = mapped_column(String(254))
     changed: Mapped[list] = mapped_column(JSON, default=list)  # labels of the changed fields
+    # The same labels as codes, part by part (core/messages.py; None before they existed).
+    changed_codes: Mapped[list | None] = mapped_column(JSON)
     snapshot: Mapped[dict] = mapped_column(JSON)
+
+    @property
+    def display_changed(self) -> list[str]:
+        """What changed, in the reader's language (as its author read it, for an old row)."""
+        if not self.changed_codes:
+            return list(self.changed or [])
+        return [CHANGE_SEPARATOR.join(messages.render_value(part) for part in parts)
+                for parts in self.changed_codes]
 
 
 class CarePlanComment(db.Model):

@@ -196,7 +196,8 @@ class CarePlanRevisionSchema(ma.Schema):
     event = ma.fields.String(metadata={"description": "created, edited, activated, closed..."})
     created_at = ma.fields.DateTime()
     author_label = ma.fields.String()
-    changed = ma.fields.List(ma.fields.String())
+    changed = ma.fields.List(ma.fields.String(), attribute="display_changed",
+                             metadata={"description": "in the reader's language"})
 
 
 class PrintedPlanSchema(ma.Schema):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,7 +36,7 @@ from coordinator.careplans.models import (
     PlanStatus,
     Responsible,
 )
-from coordinator.core import extending
+from coordinator.core import extending, messages
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
 from coordinator.core.time import local_today, utcnow
@@ -83,9 +83,15 @@ def suggestions(session: Session, patient: Patient, stratum: Stratum | None) -> 
     if actions:
         data["goals"].append({
             "domain": "health", "status": GoalStatus.OPEN, "actions": actions,
-            "description": _("Regular follow-up of the %(stratum)s program",
-                             stratum=stratum.display_name)})
+            "description": str(followup_goal(stratum))})
     return data
+
+
+def followup_goal(stratum: Stratum) -> LazyString:
+    """The goal the system writes for a stratum's follow-up template: saved unchanged, it is
+    kept as this message's code and each reader reads it in their language."""
+    return _l("Regular follow-up of the %(stratum)s program",
+              stratum=messages.in_languages(stratum.name, stratum.name_en))
 
 
 def _add_months(day: date, months: int) -> date:
@@ -367,7 +373,7 @@ def _apply(session: Session, plan: CarePlan, values: dict,
     for name, value in values.items():
         setattr(plan, name, value)
     if goals is not None:
-        _apply_goals(plan, goals)
+        _apply_goals(session, plan, goals)
     _apply_team(plan, team if team is not None else
                 [{"provider_id": m.provider_id, "role": m.role} for m in plan.team])
 
@@ -385,7 +391,21 @@ def _apply_assessment(plan: CarePlan, assessment: dict | None) -> None:
         row.needs = (values.get("needs") or "").strip()
 
 
-def _apply_goals(plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
+def _description_code(session: Session, plan: CarePlan, goal: CarePlanGoal,
+                      description: str) -> dict | None:
+    """The code of a goal the system wrote (`followup_goal`) while the text is the one it
+    wrote, in the language of the one saving it; None once it is someone's own words."""
+    text = description.strip()
+    if goal.description_code and text == goal.display_description.strip():
+        return goal.description_code
+    stratum = session.get(Stratum, plan.stratum_id) if plan.stratum_id else None
+    generated = followup_goal(stratum) if stratum is not None else None
+    if generated is not None and text == str(generated).strip():
+        return messages.stored(generated)
+    return None
+
+
+def _apply_goals(session: Session, plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
     existing: dict[int | None, CarePlanGoal] = {goal.id: goal for goal in plan.goals}
     kept = []
     for position, (_row, data) in enumerate(goals):
@@ -393,6 +413,7 @@ def _apply_goals(plan: CarePlan, goals: list[tuple[int, dict]]) -> None:
         goal.position = position
         goal.domain = data.get("domain") or None
         goal.problem = (data.get("problem") or "").strip()
+        goal.description_code = _description_code(session, plan, goal, data["description"])
         goal.description = data["description"].strip()
         goal.measure = _strip(data.get("measure")) or None
         goal.target_date = data.get("target_date")
@@ -480,7 +501,7 @@ def _validate(session: Session, patient: Patient, plan: CarePlan | None, values:
 
 
 def _goals_input(plan: CarePlan) -> list[dict]:
-    return [{"id": goal.id, "description": goal.description, "domain": goal.domain,
+    return [{"id": goal.id, "description": goal.display_description, "domain": goal.domain,
              "status": goal.status, "status_reason": goal.status_reason,
              "target_date": goal.target_date, "problem": goal.problem, "measure": goal.measure,
              "actions": []} for goal in plan.goals]
@@ -494,17 +515,20 @@ def _revise(session: Session, actor: Actor, plan: CarePlan, event: str,
     writer gets a conflict). Nothing is written when nothing changed."""
     if before is not None:
         with session.no_autoflush:
-            changed = documents.changed_fields(before, documents.document(session, plan))
-        if not changed:
+            changes = documents.compare(before, documents.document(session, plan))
+        if not changes:
             return None
         plan.updated_at = utcnow()  # the plan's row always changes: its version goes up by one
     else:
-        changed = []
+        changes = []
+    changed = documents.changed_fields(changes)
     session.flush()
     after = documents.document(session, plan)
     revision = CarePlanRevision(plan_id=plan.id, number=plan.version, event=event,
                                 author_user_id=actor.user_id, author_label=actor.label,
-                                changed=changed, snapshot=after)
+                                changed=changed,
+                                changed_codes=documents.changed_codes(changes) or None,
+                                snapshot=after)
     session.add(revision)
     session.flush()
     audit.record(session, actor, AuditAction.CREATE if event == "created" else AuditAction.UPDATE,
@@ -776,8 +800,8 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
     _check_active_content(plan, problems)
     before = documents.document(session, plan)
     if active is not None:
-        _close(session, actor, active, _("Superseded by plan no. %(number)d",
-                                         number=plan.plan_number), local_today())
+        _close(session, actor, active, _l("Superseded by plan no. %(number)d",
+                                          number=plan.plan_number), local_today())
         session.flush()  # the old plan leaves "active" before the new one enters it
     plan.status = PlanStatus.ACTIVE
     plan.activated_on = local_today()
@@ -793,11 +817,15 @@ def activate_plan(session: Session, actor: Actor, plan: CarePlan,
     return plan
 
 
-def _close(session: Session, actor: Actor, plan: CarePlan, reason: str, closed_on: date) -> None:
+def _close(session: Session, actor: Actor, plan: CarePlan, reason: str | LazyString,
+           closed_on: date) -> None:
+    """Close `plan`; a reason the system gives (lazy) is kept as its code too, read in each
+    reader's language."""
     before = documents.document(session, plan)
     plan.status = PlanStatus.CLOSED
     plan.closed_on = closed_on
-    plan.close_reason = reason
+    plan.close_reason = str(reason)
+    plan.close_reason_code = messages.stored(reason)
     _revise(session, actor, plan, "closed", before)
 
 
@@ -946,8 +974,8 @@ def move_plans(session: Session, keep: Patient, merged: Patient) -> dict:
                                 .order_by(CarePlan.plan_number)):
         if (plan.status == PlanStatus.ACTIVE and keeps_active) or \
                 (plan.status == PlanStatus.DRAFT and keeps_draft):
-            _close(session, actor, plan, _("Closed at the merge of two records of the "
-                                           "patient"), local_today())
+            _close(session, actor, plan, _l("Closed at the merge of two records of the "
+                                            "patient"), local_today())
             closed += 1
         number += 1
         plan.patient_id, plan.plan_number = keep.id, number

@@ -24,12 +24,13 @@ from dataclasses import asdict, dataclass, field
 from typing import BinaryIO
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
+from coordinator.core import messages
 from coordinator.core.context import Actor
 from coordinator.core.time import local_today, utcnow
 from coordinator.imports.cells import CellError, Parser, check_text, text
@@ -100,7 +101,18 @@ class Messages:
     def add(self, line: int | None, column: str | None, message) -> None:
         self.count += 1
         if len(self.items) < MAX_STORED_MESSAGES:
-            self.items.append({"line": line, "column": column, "message": str(message)})
+            self.items.append(message_item(line, column, message))
+
+
+def message_item(line: int | None, column: str | None, message) -> dict:
+    """An error or warning as the report keeps it: the text in the language it was written
+    in (the literal fallback) and, for a lazy message, its code, read later in the reader's
+    language (`reporting.message_text`)."""
+    item = {"line": line, "column": column, "message": str(message)}
+    code = messages.stored(message)
+    if code is not None:
+        item["code"] = code
+    return item
 
 
 class ImportRun:
@@ -188,7 +200,7 @@ def run_import(session: Session, actor: Actor, report_id: int, stream: BinaryIO,
                 raise  # the database went away or was busy: the background work retries it
             if isinstance(error, Exception):
                 logger.exception("import report %s failed", report_id)
-            run.errors.add(None, None, _("The import stopped on an unexpected error: nothing was "
+            run.errors.add(None, None, _l("The import stopped on an unexpected error: nothing was "
                                          "written. The error has been logged."))
             _store(run, kind, ImportStatus.FAILED)
             if commit:
@@ -282,12 +294,12 @@ class _Layout:
 def _header(run: ImportRun, kind, line: str) -> _Layout | None:
     """The delimiter and the columns of the file, or None when the file is refused."""
     if not line.strip():
-        run.refuse(1, None, _("The file is empty: its first line must be the header."))
+        run.refuse(1, None, _l("The file is empty: its first line must be the header."))
         return None
     split = {d: next(csv.reader([line], delimiter=d)) for d in DELIMITERS}
     delimiter = max(DELIMITERS, key=lambda d: len(split[d]))
     if len(split[delimiter]) < 2:
-        run.refuse(1, None, _("The header is not separated by commas (,) or semicolons (;): "
+        run.refuse(1, None, _l("The header is not separated by commas (,) or semicolons (;): "
                               "these are the only delimiters accepted. Save the file as CSV "
                               "with one of them."))
         return None
@@ -297,17 +309,17 @@ def _header(run: ImportRun, kind, line: str) -> _Layout | None:
     seen: set[str] = set()
     for index, name in enumerate(names):
         if not name:
-            run.warnings.add(1, None, _("Column %(n)d has no name: it is ignored.", n=index + 1))
+            run.warnings.add(1, None, _l("Column %(n)d has no name: it is ignored.", n=index + 1))
         elif name in seen:
-            run.refuse(1, name, _("This column appears twice in the header."))
+            run.refuse(1, name, _l("This column appears twice in the header."))
         elif name in known:
             columns.append((index, known[name]))
         else:
-            run.warnings.add(1, name, _("Unknown column: it is ignored."))
+            run.warnings.add(1, name, _l("Unknown column: it is ignored."))
         seen.add(name)
     for column in kind.columns:
         if column.required and column.name not in seen:
-            run.refuse(1, column.name, _("Required column missing: the file is refused."))
+            run.refuse(1, column.name, _l("Required column missing: the file is refused."))
     if run.refused:
         return None
     run.present = frozenset(column.name for _index, column in columns)
@@ -349,13 +361,13 @@ def _read(run: ImportRun, kind, raw: _CountingReader, progress: Progress | None,
                 keys.clear()
         _flush(run, kind, batch, raw, progress)
     except UnicodeDecodeError:
-        run.refuse(line, None, _("The file is not UTF-8 text (near this line): save it as "
+        run.refuse(line, None, _l("The file is not UTF-8 text (near this line): save it as "
                                  "“CSV UTF-8”."))
     except _LineTooLong:
-        run.refuse(line, None, _("This line is longer than %(n)d characters: the file is not "
+        run.refuse(line, None, _l("This line is longer than %(n)d characters: the file is not "
                                  "a CSV file of this format.", n=MAX_LINE_CHARS))
     except csv.Error as error:
-        run.refuse(line, None, _("The file cannot be read as CSV here (%(error)s).",
+        run.refuse(line, None, _l("The file cannot be read as CSV here (%(error)s).",
                                  error=str(error)[:200]))
     if progress is not None:
         progress(raw.count, run.rows_read)
@@ -370,7 +382,7 @@ def _parse(run: ImportRun, layout: _Layout, record: list[str], line: int) -> Row
         if len(record) < layout.width or "".join(record[layout.width:]).strip():
             run.rows_read += 1
             run.skipped += 1
-            run.errors.add(line, None, _("This row has %(found)d cells; the header has "
+            run.errors.add(line, None, _l("This row has %(found)d cells; the header has "
                                          "%(expected)d.", found=len(record),
                                          expected=layout.width))
             return None
@@ -399,7 +411,7 @@ def _parse(run: ImportRun, layout: _Layout, record: list[str], line: int) -> Row
     run.rows_read += 1
     row = Row(line, values)
     if missing or failed:
-        errors = dict.fromkeys(missing, _("A value is required.")) | (failed or {})
+        errors = dict.fromkeys(missing, _l("A value is required.")) | (failed or {})
         for _index, column in layout.columns:  # in the order of the file
             if column.name in errors:
                 _cell_error(run, row, column.name, errors[column.name])

@@ -5,12 +5,18 @@ from __future__ import annotations
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from coordinator.core import messages
 from coordinator.imports.models import ImportReport, ImportStatus
+
+
+def message_text(message: dict) -> str:
+    """An error or warning in the reader's language (its code), else as it was written."""
+    return messages.render(message.get("code"), fallback=message.get("message"))
 
 
 def message_line(message: dict) -> str:
     """One error or warning as `line N, column C: message`."""
-    line, column, text = message.get("line"), message.get("column"), message["message"]
+    line, column, text = message.get("line"), message.get("column"), message_text(message)
     if line is not None and column:
         return _("line %(line)d, column %(column)s: %(message)s", line=line, column=column,
                  message=text)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -81,7 +82,7 @@ def _too_large(error):
 def _helpers() -> dict:
     return {"kinds": KINDS, "status_labels": STATUS_LABELS, "status_classes": STATUS_CLASSES,
             "outcome": reporting.outcome, "summary_lines": reporting.summary_lines,
-            "message_line": reporting.message_line}
+            "message_line": reporting.message_line, "message_text": reporting.message_text}
 
 
 @bp.get("/")
@@ -153,6 +154,17 @@ def show(report_id: int):
     report = _report_or_404(report_id)
     return render_template("imports/show.html", report=report,
                            progress=work.state(db.session, report.work_item_id))
+
+
+@bp.get("/<int:report_id>/messages.csv")
+@require(IMPORTER)
+def messages_csv(report_id: int):
+    """The report's errors and warnings to download, in the reader's language."""
+    report = _report_or_404(report_id)
+    content = services.messages_csv(db.session, current_actor(), report)
+    db.session.commit()
+    return Response(content, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="import-{report.id}-messages.csv"'})
 
 
 @bp.get("/<int:report_id>/progress")

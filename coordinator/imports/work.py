@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from coordinator.audit import services as audit
@@ -71,17 +71,18 @@ def end(session: Session, info: ItemInfo) -> None:
     cancelled = info.status == WorkStatus.CANCELLED
     with force_locale(info.payload.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
         if cancelled:
-            message = _("The import was cancelled: nothing was written.")
+            message = _l("The import was cancelled: nothing was written.")
         elif queue.is_interruption(info.error):
-            message = _("The import was interrupted %(n)d times (its worker stopped): nothing "
-                        "was written. Import the file again; for a very large file, use the "
-                        "command line.", n=info.attempt)
+            message = _l("The import was interrupted %(n)d times (its worker stopped): nothing "
+                         "was written. Import the file again; for a very large file, use the "
+                         "command line.", n=info.attempt)
         else:
-            message = _("The import stopped on an unexpected error: nothing was written. The "
-                        "error has been logged.")
+            message = _l("The import stopped on an unexpected error: nothing was written. The "
+                         "error has been logged.")
+        item = engine.message_item(None, None, message)  # its text in the importer's language
     status = ImportStatus.CANCELLED if cancelled else ImportStatus.FAILED
     report.status, report.finished_at = status, utcnow()
-    report.errors = [*(report.errors or []), {"line": None, "column": None, "message": message}]
+    report.errors = [*(report.errors or []), item]
     report.error_count = (report.error_count or 0) + 1
     audit.record(session, Actor(**info.payload["actor"]), AuditAction.CREATE, "import_report",
                  report.id, summary=f"{report.kind} import of {report.file_name}: {status}; "

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coordinator.core import messages
 from coordinator.core.time import utcnow
 from coordinator.core.types import UTCDateTime, enum_type
 from coordinator.extensions import db
@@ -65,9 +67,16 @@ class FollowUpRound(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    label: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(200))  # as written (the literal fallback)
+    # A name the system gave (the series' source): its message code (core/messages.py).
+    label_code: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
+
+    @property
+    def display_label(self) -> str:
+        """The name in the reader's language."""
+        return messages.render(self.label_code, fallback=self.label)
 
     appointments: Mapped[list[Appointment]] = relationship(
         back_populates="round", order_by="Appointment.starts_at")

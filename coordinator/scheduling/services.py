@@ -9,13 +9,14 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coordinator import permissions
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditAction
-from coordinator.core import extending
+from coordinator.core import extending, messages
 from coordinator.core.bounds import date_problem
 from coordinator.core.context import Actor
 from coordinator.core.errors import ConflictError, ValidationError, raise_problems
@@ -225,15 +226,18 @@ def clean_all(session: Session, rows: list[dict], *,
 
 def create_appointments(session: Session, actor: Actor, rows: list[dict], *,
                         overlap_reason: str | None = None,
-                        round_label: str | None = None,
+                        round_label: str | LazyString | None = None,
                         allow_non_working_day: bool = False) -> list[Appointment]:
     """Book appointments in one go (a series, a round): all are checked, then all are saved,
-    or none. With `round_label`, they form a follow-up round of their patient."""
+    or none. With `round_label`, they form a follow-up round of their patient (a lazy message
+    is kept as its code: each reader reads the round's name in their language)."""
     cleaned = clean_all(session, rows, allow_non_working_day=allow_non_working_day)
     _check_overlaps(session, cleaned, overlap_reason)
     round_ = None
     if round_label and cleaned:
-        round_ = FollowUpRound(patient_id=cleaned[0]["patient_id"], label=round_label.strip(),
+        round_ = FollowUpRound(patient_id=cleaned[0]["patient_id"],
+                               label=str(round_label).strip(),
+                               label_code=messages.stored(round_label),
                                created_by=actor.label)
         session.add(round_)
     reason = overlap_reason.strip() if overlap_reason and overlap_reason.strip() else None

@@ -10,13 +10,14 @@ from functools import partial
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import lazy_ngettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator.core.bounds import MAX_ID, date_problem
 from coordinator.core.errors import ValidationError
+from coordinator.core.messages import in_languages
 from coordinator.core.pagination import paginate
 from coordinator.core.time import as_utc, local_today, utcnow
 from coordinator.core.unitofwork import checked, unit_of_work
@@ -133,16 +134,34 @@ def book(patient_id: int):
 
 # -- Series from a template or a plan action ---------------------------------------------------
 
+def _source_labels(patient: Patient) -> dict:
+    """The series' sources and their names (lazy messages: a round named after its source is
+    stored as that message's code, read later in each reader's language)."""
+    strata, actions = series.sources(db.session, patient)
+    return {f"stratum-{s.id}": _l("Template of %(code)s — %(name)s", code=s.code,
+                                  name=in_languages(s.name, s.name_en))
+            for s in strata} | \
+        {f"action-{a.id}": _l("Plan action: %(what)s (%(every)s, %(times)s)",
+                              what=a.description,
+                              every=lazy_ngettext("every day", "every %(num)d days",
+                                                  a.interval_days),
+                              times=lazy_ngettext("%(num)d time", "%(num)d times",
+                                                  a.occurrences))
+         for a in actions}
+
+
 def _sources(patient: Patient) -> list[tuple[str, str]]:
     """The choices of the series' source, labelled for the reader."""
-    strata, actions = series.sources(db.session, patient)
-    return [(f"stratum-{s.id}", _("Template of %(code)s — %(name)s", code=s.code,
-                                  name=s.display_name)) for s in strata] + \
-        [(f"action-{a.id}", _("Plan action: %(what)s (%(every)s, %(times)s)",
-                              what=a.description,
-                              every=ngettext("every day", "every %(num)d days", a.interval_days),
-                              times=ngettext("%(num)d time", "%(num)d times", a.occurrences)))
-         for a in actions]
+    return [(key, str(label)) for key, label in _source_labels(patient).items()]
+
+
+def _round_label(patient: Patient, source: str | None, written: str | None):
+    """The round's name as the user left it: their own words, or the source's name unchanged
+    (then as its message, in each reader's language)."""
+    default = _source_labels(patient).get(source or "")
+    if default is not None and (written or "").strip() == str(default).strip():
+        return default
+    return written
 
 
 @bp.get("/patients/<int:patient_id>/series")
@@ -225,7 +244,9 @@ def series_create(patient_id: int):
                       expected=(services.OverlapWarning,)) as work:
         booked = services.create_appointments(db.session, current_actor(), rows,
                                               overlap_reason=form.overlap_reason.data,
-                                              round_label=form.round_label.data,
+                                              round_label=_round_label(
+                                                  patient, source_form.source.data,
+                                                  form.round_label.data),
                                               allow_non_working_day=form.allow_non_working_day
                                               .data)
     if isinstance(work.failure, services.OverlapWarning):

@@ -214,7 +214,7 @@ def _plan_revisions(session: Session, patient: Patient, period: Period,
              .options(load_only(CarePlanRevision.id, CarePlanRevision.plan_id,
                                 CarePlanRevision.number, CarePlanRevision.event,
                                 CarePlanRevision.created_at, CarePlanRevision.author_label,
-                                CarePlanRevision.changed))
+                                CarePlanRevision.changed, CarePlanRevision.changed_codes))
              .where(CarePlan.patient_id == patient.id)
              .order_by(CarePlanRevision.created_at.desc(), CarePlanRevision.id.desc()))
     query = _bounded(query, CarePlanRevision.created_at, period)

@@ -176,12 +176,16 @@ def test_patch_with_the_current_etag_saves_a_revision(api, case_manager):
     assert body["priorities"] == "Retrouver la marche"
     assert body["goals"][0]["description"] == "Stabiliser le poids"  # not sent: unchanged
     assert response.headers["ETag"] == f'"{plan.id}-{body["version"]}"' != etag
-    revisions = caller.get(plan_url(plan, "/revisions")).json
+    revisions = caller.get(plan_url(plan, "/revisions"),
+                           headers={"Accept-Language": "en"}).json
     assert_page_shape(revisions, total=2)
     latest = revisions["items"][0]
     assert (latest["number"], latest["event"]) == (body["version"], "edited")
     assert latest["changed"] == ["Priorities"]
     assert latest["author_label"] == case_manager.email
+    # saved in English, read in the reader's language (French, the default)
+    french = caller.get(plan_url(plan, "/revisions")).json["items"][0]
+    assert french["changed"] == ["Priorités"]
 
 
 def test_goals_sent_replace_the_list_and_keep_rows_by_id(api, case_manager):

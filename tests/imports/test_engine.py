@@ -65,7 +65,9 @@ def test_unknown_columns_are_ignored_with_a_warning(session):
                                                  header=HEADER + ",colour"))
     assert report.status == "succeeded" and report.created == 1
     assert report.warnings == [{"line": 1, "column": "colour",
-                                "message": "Unknown column: it is ignored."}]
+                                "message": "Unknown column: it is ignored.",
+                                "code": {"f": "gettext", "a": ["Unknown column: it is ignored."],
+                                         "p": {}}}]
 
 
 def test_a_column_twice_in_the_header_is_refused(session):
@@ -140,7 +142,8 @@ def test_the_report_is_kept_when_the_import_is_refused(session):
     assert (stored.status, stored.kind, stored.file_name, stored.actor_label) == (
         "rejected", "providers", "dir/x.csv", "test")
     assert stored.started_at <= stored.finished_at
-    assert stored.errors == [{"line": 2, "column": "name", "message": "A value is required."}]
+    assert [{k: v for k, v in e.items() if k != "code"} for e in stored.errors] == [
+        {"line": 2, "column": "name", "message": "A value is required."}]
 
 
 def test_stored_errors_are_capped_but_all_counted(session):

@@ -107,6 +107,7 @@ TABLE: dict[str, str] = {
     "GET imports.index":                                   "login ok    ok    ok    403   403   403   403   403   403   403",
     "GET imports.new":                                     "login ok    ok    ok    403   403   403   403   403   403   403",
     "POST imports.new":                                    "login ok    ok    ok    403   403   403   403   403   403   403",
+    "GET imports.messages_csv":                            "login ok    ok    404   403   403   403   403   403   403   403",
     "GET imports.progress_fragment":                       "login ok    ok    404   403   403   403   403   403   403   403",
     "GET imports.show":                                    "login ok    ok    404   403   403   403   403   403   403   403",
 
