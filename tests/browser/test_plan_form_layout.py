@@ -13,7 +13,10 @@ def test_an_actions_description_and_provider_are_readable_on_a_desktop(
     page.goto(f"{live_server}/careplans/new/{new_patient}")
     form = page.get_by_test_id("plan-form")
     description = form.locator("[name='goals-0-actions-0-description']").bounding_box()
-    provider = form.locator("[name='goals-0-actions-0-provider_id']").bounding_box()
+    # the provider's box as the user sees it: the search box (Tom Select) that stands for
+    # the select once the page's script has run
+    provider = form.locator("select[name='goals-0-actions-0-provider_id'] + .ts-wrapper"
+                            " .ts-control").bounding_box()
     responsible = form.locator("[name='goals-0-actions-0-responsible']").bounding_box()
     assert description is not None and provider is not None and responsible is not None
     assert description["width"] >= 400, description
