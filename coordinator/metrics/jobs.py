@@ -90,13 +90,17 @@ def notice_text(shortfall: Shortfall, locale: str) -> tuple[str, str]:
         rate = _("withheld (small numbers)") if indicator.rate is None or \
             indicator.rate.value is None else \
             format_percent(indicator.rate.value, "#,##0.#%", locale=locale)
+        # the indicator's label in the recipient's language (the figures were computed once
+        # for every recipient, in the job's)
+        label = next((own.display_label for own in shortfall.program.indicators
+                      if own.code == indicator.code), indicator.label)
         subject = _("Target not met in %(month)s: %(indicator)s (%(program)s)", month=month,
-                    indicator=indicator.label, program=shortfall.program.code)
+                    indicator=label, program=shortfall.program.code)
         body = "\n".join([
             _("An indicator of your territory was below its target last month."), "",
             _("Territory: %(code)s", code=shortfall.territory),
             _("Program: %(code)s", code=shortfall.program.code),
-            _("Indicator: %(label)s (%(code)s)", label=indicator.label, code=indicator.code),
+            _("Indicator: %(label)s (%(code)s)", label=label, code=indicator.code),
             _("Month: %(month)s", month=month),
             _("Rate: %(rate)s", rate=rate),
             _("Target: %(target)s", target=target),

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from coordinator.core.context import Actor
@@ -89,6 +90,19 @@ def test_an_indicator_below_its_target_notifies_the_territory_s_council(session,
     assert "Rate: withheld (small numbers)" in notice.body
     assert "25" not in notice.body
     assert notice.key == f"target:DOUAISIS:HF:{FLU}:2026-11:{douaisis[0].id}"
+
+
+def test_each_council_reads_the_indicator_in_its_own_language(session, registry, make_user):
+    english = make_user(role="council", territory_code="DOUAISIS", locale="en")
+    french = make_user(role="council", territory_code="DOUAISIS", locale="fr")
+    _older_patients(registry, 4, 1)
+    with force_locale("fr"):  # the job run by a French reader
+        _run(session)
+    by_user = {n.user_id: n for n in _notices(session)}
+    assert "Flu vaccination of people aged 65 and over" in by_user[english.id].subject
+    assert "Flu vaccination" in by_user[english.id].body
+    assert "Vaccination antigrippale des 65 ans et plus" in by_user[french.id].subject
+    assert "Cible : 75" in by_user[french.id].body
 
 
 def test_running_the_job_twice_for_a_month_sends_nothing_more(session, registry, councils):
