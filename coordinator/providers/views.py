@@ -70,10 +70,13 @@ def search():
     data only (no patient's), like the directory's own pages: not audited."""
     kind = request.args.get("kind") or None
     territory = request.args.get("territory") or None
+    errors = {}
     if kind is not None and kind not in PROVIDER_KINDS:
-        abort(400)
+        errors["kind"] = [_("Unknown kind of provider.")]
     if territory is not None and not (territory.isdigit() and 1 <= int(territory) <= MAX_ID):
-        abort(400)
+        errors["territory"] = [_("Give a territory by its number.")]
+    if errors:
+        return jsonify(errors=errors), 400
     territory_id = int(territory) if territory is not None else None
     found = services.pick(db.session, request.args.get("q", ""), kind, territory_id)
     return jsonify(results=[{"id": p.id, "label": picking.label(p, territory_id is None),

@@ -97,6 +97,8 @@ def test_bad_filters_are_refused_and_the_search_needs_a_sign_in(client, logged_i
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     logged_in(case_manager)
     assert client.get("/providers/search?kind=wizard").status_code == 400
+    assert "kind" in client.get("/providers/search?kind=wizard").json["errors"]
+    assert "territory" in client.get("/providers/search?territory=abc").json["errors"]
     assert client.get("/providers/search?territory=99999999999").status_code == 400
     assert client.get("/providers/search?territory=abc").status_code == 400
     assert found(client, q="x" * 5000) == []
