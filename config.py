@@ -145,6 +145,7 @@ class Config:
     HL7_FACILITY = "COORDINATOR"
     HL7_MAX_MESSAGE_BYTES = 1024 * 1024
     HL7_IDLE_TIMEOUT_SECONDS = 300.0
+    HL7_BATCH_MAX = 50  # MLLP: messages of several connections committed together, at most
 
     TESTING = False
     DEBUG = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -19,6 +20,8 @@ from coordinator.core import messages
 from coordinator.core.context import Actor
 from coordinator.core.csvutil import safe_cell
 from coordinator.core.time import PARIS, utcnow
+
+DEFERRED = "audit_deferred"  # session.info: the entries `record` keeps for `deferred`'s end
 
 
 def record(
@@ -52,9 +55,38 @@ def record(
         summary=summary[:500] if summary else None,
         details=details,
     )
+    pending = session.info.get(DEFERRED)
+    if pending is not None:
+        pending.append(entry)
+        return entry
     session.add(entry)
     session.flush()
     return entry
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """The entries `record`ed inside are written together when the block ends (one flush, the
+    chain's head locked then: a writer that audits early in a long unit of work does not hold
+    the other writers back for the rest of it, and its entries cost one lock). A block left by
+    an exception drops what it recorded, as the rollback that follows drops what it did (a
+    savepoint inside the block: put the block inside the savepoint's). Nested blocks hand
+    their entries to the outer one."""
+    outer = session.info.get(DEFERRED)
+    pending: list[AuditEntry] = []
+    session.info[DEFERRED] = pending
+    try:
+        yield
+    finally:
+        if outer is None:
+            session.info.pop(DEFERRED, None)
+        else:
+            session.info[DEFERRED] = outer
+    if outer is not None:
+        outer.extend(pending)
+    elif pending:
+        session.add_all(pending)
+        session.flush()
 
 
 def record_each(session: Session, actor: Actor, action: str, entity_type: str,

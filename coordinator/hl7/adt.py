@@ -28,6 +28,7 @@ UPDATE = "A08"
 CANCEL_ADMIT = "A11"
 CANCEL_DISCHARGE = "A13"
 EVENTS = (ADMIT, TRANSFER, DISCHARGE, UPDATE, CANCEL_ADMIT, CANCEL_DISCHARGE)
+RECORDING_EVENTS = frozenset({ADMIT, TRANSFER, DISCHARGE, UPDATE})  # record the visit's stay
 # HL7 table 0103, processing id: production messages only (a test or debugging message sent to
 # this registry by mistake would change real records).
 PRODUCTION = "P"

@@ -95,5 +95,6 @@ def _serve(listener: mllp.Listener, *, quiet: bool, children: list[int] | None =
         listener.server_close()
         if not quiet:
             click.echo(f"HL7 MLLP listener stopped: {listener.counts['messages']} message(s) "
-                       f"on {listener.counts['connections']} connection(s)"
+                       f"on {listener.counts['connections']} connection(s), committed in "
+                       f"{listener.batcher.batches} batch(es)"
                        + (" in this process." if children else "."))

@@ -274,8 +274,18 @@ def _known_segment(name: str, version: str) -> bool:
 _CHAR_KEYS = ("FIELD", "COMPONENT", "SUBCOMPONENT", "REPETITION", "ESCAPE")
 
 
+def _field(text: str, name: str, version: str, chars: tuple[str, ...]) -> Field | PlainField:
+    """A repetition's text ready to be read: a text without component, subcomponent or escape
+    characters (a visit number, a control id, a time, a code: most of what differs from one
+    message to the next) is its own first component, and hl7apy parses it only if a
+    subcomponent of it is read; any other is parsed by hl7apy (`_parsed_field`)."""
+    if chars[1] not in text and chars[2] not in text and chars[4] not in text:
+        return PlainField(text, name, version, chars)
+    return _parsed_field(text, name, version, chars)
+
+
 @lru_cache(maxsize=4096)
-def _field(text: str, name: str, version: str, chars: tuple[str, ...]) -> Field:
+def _parsed_field(text: str, name: str, version: str, chars: tuple[str, ...]) -> Field:
     """A field's text parsed by hl7apy, once: the same text of the same field (a facility, a
     message type, a ward, a diagnosis) recurs from message to message, and what is read of it
     is read only (`Field` keeps what it has read)."""
@@ -324,6 +334,24 @@ class Field:
         return unescape(part.to_er7(encoding_chars=self._chars), self._chars).strip()
 
 
+class PlainField:
+    """A repetition with no component, subcomponent nor escape character: its text is its
+    first component (what hl7apy reads of it too); its other components are empty. Reading a
+    subcomponent depends on the field's datatype (a composite component has the text as its
+    first subcomponent, a primitive one has none): that is hl7apy's to say, parsed then."""
+
+    def __init__(self, text: str, name: str, version: str, chars: tuple[str, ...]):
+        self._text = text
+        self._key = (name, version, chars)
+
+    def text(self, component: int = 1, subcomponent: int | None = None) -> str:
+        if component != 1:
+            return ""
+        if subcomponent is None:
+            return self._text.strip()
+        return _parsed_field(self._text, *self._key).text(component, subcomponent)
+
+
 class Segment:
     """One segment: its id, its occurrence number in the message, its raw fields."""
 
@@ -332,7 +360,7 @@ class Segment:
         self.name = name
         self.sequence = sequence
         self._fields = fields  # _fields[n] is field n (MSH: n counted as the standard does)
-        self._parsed: dict[int, list[Field]] = {}
+        self._parsed: dict[int, list[Field | PlainField]] = {}
 
     def location(self, field: int | None = None, component: int | None = None) -> Location:
         return Location(self.name, self.sequence, field, component)
@@ -340,13 +368,13 @@ class Segment:
     def raw(self, number: int) -> str:
         return self._fields[number] if number < len(self._fields) else ""
 
-    def repetitions(self, number: int) -> list[Field]:
+    def repetitions(self, number: int) -> list[Field | PlainField]:
         """The repetitions of field `number`, parsed by hl7apy (an empty list when empty)."""
         if number not in self._parsed:
             self._parsed[number] = self._parse(number)
         return self._parsed[number]
 
-    def _parse(self, number: int) -> list[Field]:
+    def _parse(self, number: int) -> list[Field | PlainField]:
         text = self.raw(number)
         if not text:
             return []
@@ -365,7 +393,7 @@ class Segment:
                             self.location(number)) from failure
         return fields
 
-    def first(self, number: int) -> Field | None:
+    def first(self, number: int) -> Field | PlainField | None:
         repetitions = self.repetitions(number)
         return repetitions[0] if repetitions else None
 

@@ -13,6 +13,7 @@ commit, and only then hand back the ACK (an ACK never announces an effect that i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import cast
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,7 @@ from sqlalchemy import exc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from coordinator.audit import services as audit
 from coordinator.core import database
 from coordinator.core.database import AnySession
 from coordinator.hl7 import er7, services
@@ -34,8 +36,9 @@ def process(session: AnySession, data: bytes | str, sender: Sender, settings: Se
     """Receive, commit, answer (see the module)."""
     for attempt in range(RETRIES):
         try:
-            receipt = services.receive(cast(Session, session), data, sender, settings=settings,
-                                       declared_charset=declared_charset)
+            with audit.deferred(cast(Session, session)):  # the audit chain locked at the end
+                receipt = services.receive(cast(Session, session), data, sender,
+                                           settings=settings, declared_charset=declared_charset)
             session.commit()
             return receipt
         except exc.IntegrityError:
@@ -46,7 +49,7 @@ def process(session: AnySession, data: bytes | str, sender: Sender, settings: Se
             database.rollback(session)
             if not isinstance(failure, StaleDataError) and not database.is_unavailable(failure):
                 log.exception("HL7 message not processed")
-                return _internal_error(data, settings)
+                return internal_error(data, settings)
             log.warning("HL7 message not processed now: %s", failure)
             receipt = services.rejected(data, er7.rejected(
                 er7.APPLICATION_RECORD_LOCKED,
@@ -56,11 +59,35 @@ def process(session: AnySession, data: bytes | str, sender: Sender, settings: Se
         except Exception:
             database.rollback(session)
             log.exception("HL7 message not processed")
-            return _internal_error(data, settings)
-    return _internal_error(data, settings)
+            return internal_error(data, settings)
+    return internal_error(data, settings)
 
 
-def _internal_error(data: bytes | str, settings: Settings) -> Receipt:
+def process_many(session: AnySession, items: Sequence[tuple[bytes, Sender]],
+                 settings: Settings) -> list[Receipt]:
+    """Several messages (the listener's batch) in one unit of work and one commit
+    (`services.receive_many`), their receipts in order once it is committed. Whatever stops
+    the batch (messages entangled, a failure, the registry busy) rolls it back whole, and each
+    message is then processed alone (`process`), with the answer it would have had alone."""
+    if len(items) == 1:
+        data, sender = items[0]
+        return [process(session, data, sender, settings)]
+    try:
+        with audit.deferred(cast(Session, session)):
+            receipts = services.receive_many(cast(Session, session), items, settings=settings)
+        session.commit()
+        return receipts
+    except services.Entangled as entangled:
+        database.rollback(session)
+        log.debug("HL7 batch of %d taken one at a time: %s", len(items), entangled)
+    except Exception:  # each message then meets its own failure alone
+        database.rollback(session)
+        log.info("HL7 batch of %d taken one at a time after a failure", len(items),
+                 exc_info=True)
+    return [process(session, data, sender, settings) for data, sender in items]
+
+
+def internal_error(data: bytes | str, settings: Settings) -> Receipt:
     return services.rejected(data, er7.rejected(
         er7.APPLICATION_INTERNAL_ERROR,
         _l("The registry failed to process the message: send it again later; if it fails "

@@ -4,12 +4,16 @@ MLLP (HL7 v2 "minimal lower layer protocol") frames each message as
 `0x0B <message> 0x1C 0x0D` over a TCP connection; the receiver answers each message with its
 ACK, framed the same way, before the sender sends the next one. Here:
 
-- each connection is served by a thread of its own (several senders at once), each with its
-  application context and database session; on SQLite (one writer at a time) the connections
-  of a process take turns, on PostgreSQL they work at once;
-- each message is received, **committed**, and only then acknowledged (`inbox.process`): a
-  listener stopped or killed midway has sent no ACK for what it did not store, and the sender
-  sends that message again (its control id makes the resend harmless);
+- each connection is served by a thread of its own (several senders at once), which hands
+  each message to the process's `Batcher`: one thread, one database session, one unit of work
+  at a time. What arrives on several connections while a batch is processed is the next batch
+  (up to `HL7_BATCH_MAX` messages), received together and committed once
+  (`inbox.process_many`; a batch that cannot go together is taken one message at a time, with
+  the answers those would have had alone). On PostgreSQL `--workers` adds processes, each with
+  its batcher; on SQLite (one writer) keep one;
+- each message is received, **committed**, and only then acknowledged: a listener stopped or
+  killed midway has sent no ACK for what it did not store, and the sender sends that message
+  again (its control id makes the resend harmless);
 - a broken frame does not end the connection: bytes outside a frame are skipped, a start block
   inside a frame starts a new frame (the unfinished one is dropped, unanswered: there is no
   whole message to answer), a frame larger than `HL7_MAX_MESSAGE_BYTES` is answered AR when its
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import queue
 import socketserver
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -112,6 +117,86 @@ class Deframer:
         self._buffer += chunk
 
 
+class _Job:
+    """A message waiting for its batch: its receipt once that batch is committed."""
+
+    def __init__(self, payload: bytes, sender: Sender):
+        self.payload = payload
+        self.sender = sender
+        self.receipt: Receipt | None = None
+        self.done = threading.Event()
+
+
+class Batcher:
+    """The one thread of a listener process that touches the database (see the module)."""
+
+    def __init__(self, app: Flask, settings: Settings, limit: int):
+        self.app = app
+        self.settings = settings
+        self.limit = max(1, limit)
+        self.batches = 0
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Started by `serve_forever` (after `--workers` forked: a thread does not cross a
+        fork)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="hl7-batcher", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """The messages already handed over are processed, then the thread ends."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def submit(self, payload: bytes, sender: Sender) -> Receipt:
+        """Process one message with whatever arrives meanwhile; its receipt once committed."""
+        job = _Job(payload, sender)
+        self._queue.put(job)
+        job.done.wait()
+        assert job.receipt is not None
+        return job.receipt
+
+    def _next_batch(self) -> tuple[list[_Job], bool]:
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        jobs = [first]
+        while len(jobs) < self.limit:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return jobs, True
+            jobs.append(job)
+        return jobs, False
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            stopping = False
+            while not stopping:
+                jobs, stopping = self._next_batch()
+                if not jobs:
+                    continue
+                try:
+                    receipts = inbox.process_many(db.session, [(job.payload, job.sender)
+                                                               for job in jobs], self.settings)
+                except Exception:  # pragma: no cover - process_many answers every failure
+                    log.exception("MLLP: a batch of %d failed", len(jobs))
+                    receipts = [inbox.internal_error(job.payload, self.settings)
+                                for job in jobs]
+                finally:
+                    db.session.remove()
+                self.batches += 1
+                for job, receipt in zip(jobs, receipts, strict=True):
+                    job.receipt = receipt
+                    job.done.set()
+
+
 class Listener(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True  # a stopped listener does not wait for idle connections
@@ -124,14 +209,17 @@ class Listener(socketserver.ThreadingTCPServer):
         self.settings = Settings.of(app.config)
         self.max_bytes = int(app.config.get("HL7_MAX_MESSAGE_BYTES", 1024 * 1024))
         self.idle_timeout = float(app.config.get("HL7_IDLE_TIMEOUT_SECONDS", 300))
+        self.batcher = Batcher(app, self.settings, int(app.config.get("HL7_BATCH_MAX", 50)))
         self.counts = {"connections": 0, "messages": 0}
         self._lock = threading.Lock()
-        # SQLite has one writer at a time: the connections of a process take turns (rather
-        # than wait for each other's write lock, holding the interpreter between them).
-        with app.app_context():
-            self.one_at_a_time = threading.Lock() if db.engine.dialect.name == "sqlite" \
-                else None
         super().__init__(address, Handler)
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self.batcher.start()
+        try:
+            super().serve_forever(poll_interval)
+        finally:
+            self.batcher.stop()
 
     def verify_request(self, request, client_address) -> bool:  # type: ignore[no-untyped-def]
         if not self.allowed:
@@ -174,8 +262,6 @@ class Handler(socketserver.BaseRequestHandler):
                         server.count("messages")
             except OSError as failure:
                 log.info("MLLP: connection with %s ended: %s", peer, failure)
-            finally:
-                db.session.remove()
 
     def _receive(self, received: Frame, sender: Sender) -> Receipt:
         settings = self.server.settings
@@ -184,10 +270,7 @@ class Handler(socketserver.BaseRequestHandler):
                 er7.APPLICATION_INTERNAL_ERROR,
                 _l("The message is larger than %(n)d bytes: it is not taken.",
                    n=self.server.max_bytes)), settings)
-        if self.server.one_at_a_time is None:
-            return inbox.process(db.session, received.payload, sender, settings)
-        with self.server.one_at_a_time:
-            return inbox.process(db.session, received.payload, sender, settings)
+        return self.server.batcher.submit(received.payload, sender)
 
 
 def parse_networks(values: Sequence[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -30,14 +30,14 @@ Services flush, never commit.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coordinator import permissions
 from coordinator.audit import services as audit
@@ -56,6 +56,7 @@ from coordinator.patients.models import Patient
 from coordinator.providers.models import Provider
 from coordinator.stays import services as stay_services
 from coordinator.stays.models import AdmissionMode, Stay, StaySource
+from coordinator.stays.services import StayInput, canonical_id
 
 MLLP = "mllp"
 HTTP = "http"
@@ -139,6 +140,12 @@ class _Outcome:
     candidates: list[Patient] = field(default_factory=list)
 
 
+def _failed(problem: Er7Error, sender: Sender) -> _Outcome:
+    """A message kept as an error (AE, or AR for what is not taken), nothing applied."""
+    return _Outcome(MessageStatus.ERROR, problem.ack_code, problem,
+                    territory_id=sender.territory_id)
+
+
 def _answer(answered: ack.Answered, settings: Settings, code: str,
             problem: Er7Error | None = None, now: datetime | None = None) -> str:
     return ack.build(answered, code, application=settings.application,
@@ -173,10 +180,25 @@ def rejected(data: bytes | str, problem: Er7Error, settings: Settings,
 
 # -- Receiving -------------------------------------------------------------------------------
 
-def receive(session: Session, data: bytes | str, sender: Sender, *,
-            settings: Settings | None = None, declared_charset: str | None = None) -> Receipt:
-    """Receive one message: see the module. The caller commits, then sends `Receipt.ack`."""
-    settings = settings or Settings()
+@dataclass
+class _Prepared:
+    """A message whose header could be read, before anything is looked up."""
+
+    text: str
+    charset: str
+    message: Er7Message
+    header: adt.Header
+    sender: Sender
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.header.sending_application, self.header.sending_facility,
+                self.header.control_id)
+
+
+def _prepare(data: bytes | str, sender: Sender, settings: Settings,
+             declared_charset: str | None = None) -> _Prepared | Receipt:
+    """Decode the message and read its header; the AR answer when that cannot be done."""
     if isinstance(data, bytes):
         text, charset = er7.decode(data, declared_charset)
     else:
@@ -194,34 +216,39 @@ def receive(session: Session, data: bytes | str, sender: Sender, *,
         answered = _rough_answered(text, charset)
         return Receipt(_answer(answered, settings, problem.ack_code, problem),
                        problem.ack_code, charset)
-    kept = session.scalar(select(Hl7Message).where(
-        Hl7Message.sending_application == header.sending_application,
-        Hl7Message.sending_facility == header.sending_facility,
-        Hl7Message.control_id == header.control_id))
-    if kept is not None:
-        return replay(kept, charset, settings)
+    return _Prepared(text, charset, message, header, sender)
+
+
+def _new_record(prepared: _Prepared) -> Hl7Message:
+    header, sender = prepared.header, prepared.sender
+    return Hl7Message(
+        control_id=header.control_id, sending_application=header.sending_application,
+        sending_facility=header.sending_facility, message_type=header.message_type[:16],
+        trigger_event=header.trigger_event[:8], received_at=utcnow(),
+        received_by=sender.label[:254], channel=sender.channel, raw=prepared.text)
+
+
+def _read(prepared: _Prepared, record: Hl7Message) -> adt.Adt:
+    """The message's content (an Er7Error when it cannot be read), noted on its record."""
+    adt.check_header(prepared.header, prepared.message)
+    content = adt.read(prepared.message, prepared.header)
+    record.patient_name = content.patient_name or None
+    record.patient_birth_date = content.birth_date
+    record.patient_sex = content.sex
+    record.patient_identifiers = content.identifiers_text() or None
+    record.visit_number = content.visit_number
+    return content
+
+
+def _finish(session: Session, prepared: _Prepared, record: Hl7Message, outcome: _Outcome,
+            settings: Settings) -> None:
+    """The record says what came of the message, with its ACK; added to the session."""
+    header = prepared.header
     answered = ack.Answered(control_id=header.control_id,
                             sending_application=header.sending_application,
                             sending_facility=header.sending_facility,
                             trigger_event=header.trigger_event, version=header.version,
-                            processing_id=header.processing_id, charset=charset)
-    record = Hl7Message(
-        control_id=header.control_id, sending_application=header.sending_application,
-        sending_facility=header.sending_facility, message_type=header.message_type[:16],
-        trigger_event=header.trigger_event[:8], received_at=utcnow(),
-        received_by=sender.label[:254], channel=sender.channel, raw=text)
-    try:
-        adt.check_header(header, message)
-        content = adt.read(message, header)
-        record.patient_name = content.patient_name or None
-        record.patient_birth_date = content.birth_date
-        record.patient_sex = content.sex
-        record.patient_identifiers = content.identifiers_text() or None
-        record.visit_number = content.visit_number
-        outcome = _match_and_apply(session, content, sender)
-    except Er7Error as problem:
-        outcome = _Outcome(MessageStatus.ERROR, problem.ack_code, problem,
-                           territory_id=sender.territory_id)
+                            processing_id=header.processing_id, charset=prepared.charset)
     record.status = outcome.status
     record.ack_code = outcome.code
     record.error = str(outcome.problem.reason) if outcome.problem else None
@@ -231,12 +258,158 @@ def receive(session: Session, data: bytes | str, sender: Sender, *,
     record.reconciliation_reason = outcome.reason
     record.ack = _answer(answered, settings, outcome.code, outcome.problem, record.received_at)
     session.add(record)
-    session.flush()
-    audit.record(session, sender.actor, AuditAction.CREATE, "hl7_message", record.id,
+
+
+def _audit_received(session: Session, prepared: _Prepared, record: Hl7Message) -> Receipt:
+    """The kept message's audit entry (once flushed), and the receipt of it."""
+    audit.record(session, prepared.sender.actor, AuditAction.CREATE, "hl7_message", record.id,
                  patient_id=record.patient_id,
                  summary=f"{record.message_type} {record.control_id}: {record.status} "
                          f"({record.ack_code})")
-    return Receipt(record.ack, record.ack_code, charset, record.id, record.status)
+    return Receipt(record.ack or "", record.ack_code, prepared.charset, record.id,
+                   record.status)
+
+
+def _kept(session: Session, prepared: Collection[_Prepared]) -> dict[tuple, Hl7Message]:
+    """The messages already received with these senders' control ids (one query)."""
+    if not prepared:
+        return {}
+    keys = {item.key for item in prepared}
+    found = session.scalars(select(Hl7Message).where(
+        Hl7Message.control_id.in_(sorted({key[2] for key in keys}))))
+    return {key: message for message in found
+            if (key := (message.sending_application, message.sending_facility,
+                        message.control_id)) in keys}
+
+
+def receive(session: Session, data: bytes | str, sender: Sender, *,
+            settings: Settings | None = None, declared_charset: str | None = None) -> Receipt:
+    """Receive one message: see the module. The caller commits, then sends `Receipt.ack`."""
+    settings = settings or Settings()
+    prepared = _prepare(data, sender, settings, declared_charset)
+    if isinstance(prepared, Receipt):
+        return prepared
+    kept = _kept(session, [prepared]).get(prepared.key)
+    if kept is not None:
+        return replay(kept, prepared.charset, settings)
+    record = _new_record(prepared)
+    try:
+        content = _read(prepared, record)
+        outcome = _match_and_apply(session, content, sender)
+    except Er7Error as problem:
+        outcome = _failed(problem, sender)
+    _finish(session, prepared, record, outcome, settings)
+    session.flush()
+    return _audit_received(session, prepared, record)
+
+
+class Entangled(Exception):
+    """Messages of one batch that cannot be applied together (the same control id, patient
+    or visit twice): the caller takes them one at a time."""
+
+
+def receive_many(session: Session, items: Sequence[tuple[bytes | str, Sender]], *,
+                 settings: Settings | None = None) -> list[Receipt]:
+    """Receive several messages in one unit of work (the MLLP listener's batch: messages that
+    arrived on several connections at once), with what `receive` would give each one after
+    the other, in a fixed number of queries for the common case: admissions, transfers,
+    discharges and updates of records found by INS, their stays recorded together
+    (`stays.services.record_stays`: one flush, one readmission and LACE recompute for the
+    lot). Any other message (cancellations, reconciliation, a record found otherwise) takes
+    the way of `receive`, in its turn. `Entangled` when two of them are about the same
+    control id, record or visit (nothing applied: the caller rolls back and takes them one
+    at a time). The caller commits, then sends each ACK."""
+    settings = settings or Settings()
+    receipts: list[Receipt | None] = [None] * len(items)
+    prepared: dict[int, _Prepared] = {}
+    for index, (data, sender) in enumerate(items):
+        ready = _prepare(data, sender, settings)
+        if isinstance(ready, Receipt):
+            receipts[index] = ready
+        else:
+            prepared[index] = ready
+    keys = [item.key for item in prepared.values()]
+    if len(set(keys)) != len(keys):
+        raise Entangled("the same control id twice")
+    kept = _kept(session, prepared.values())
+    records: dict[int, Hl7Message] = {}
+    outcomes: dict[int, _Outcome] = {}
+    contents: dict[int, adt.Adt] = {}
+    for index, item in prepared.items():
+        if item.key in kept:
+            receipts[index] = replay(kept[item.key], item.charset, settings)
+            continue
+        records[index] = _new_record(item)
+        try:
+            contents[index] = _read(item, records[index])
+        except Er7Error as problem:
+            outcomes[index] = _failed(problem, item.sender)
+    by_nir: dict[str, list[Patient]] = {}
+    wanted = sorted({value for content in contents.values() for value in content.ins})
+    if wanted:
+        for patient in session.scalars(select(Patient).where(Patient.nir.in_(wanted))):
+            by_nir.setdefault(patient.nir or "", []).append(patient)
+    together: dict[int, tuple[adt.Adt, Patient]] = {}
+    for index, content in contents.items():
+        sender = prepared[index].sender
+        found = _live(session, [patient for value in content.ins
+                                for patient in by_nir.get(value, [])])
+        if not found or content.event not in adt.RECORDING_EVENTS:
+            try:
+                outcomes[index] = _match_and_apply(session, content, sender)
+            except Er7Error as problem:
+                outcomes[index] = _failed(problem, sender)
+            continue
+        try:
+            candidates = _allowed(found, sender)
+        except Er7Error as problem:
+            outcomes[index] = _failed(problem, sender)
+            continue
+        if len(candidates) != 1:
+            outcomes[index] = _pending(session, content, sender, candidates)
+            continue
+        together[index] = (content, candidates[0])
+    patients = [patient.id for _content, patient in together.values()]
+    visits = [canonical_id(content.visit_number) for content, _patient in together.values()]
+    if len(set(patients)) != len(patients) or len(set(visits)) != len(visits):
+        raise Entangled("the same record or visit twice")
+    stays = {stay.external_id: stay for stay in session.scalars(
+        select(Stay).options(selectinload(Stay.diagnoses))
+        .where(Stay.external_id.in_(sorted(visits))))} if visits else {}
+    groups: dict[Actor, list[tuple[int, adt.Adt, StayInput]]] = {}
+    for index, (content, patient) in together.items():
+        stay = stays.get(canonical_id(content.visit_number))
+        actor = prepared[index].sender.actor
+        if stay is not None and stay.cancelled_at is not None:  # its A01 again, or an error
+            try:
+                outcomes[index] = _applied(session, content, patient, actor)
+            except Er7Error as problem:
+                outcomes[index] = _failed(problem, prepared[index].sender)
+            continue
+        try:
+            values = _recording(content, patient, stay)
+        except Er7Error as problem:
+            outcomes[index] = _failed(problem, prepared[index].sender)
+            continue
+        groups.setdefault(actor, []).append(
+            (index, content, StayInput(patient, values, content.visit_number, stay)))
+    for actor, group in groups.items():
+        recorded = stay_services.record_stays(session, [entry for _i, _c, entry in group],
+                                              source=StaySource.HL7, actor=actor)
+        for (index, content, entry), result in zip(group, recorded, strict=True):
+            if result.error is not None:
+                outcomes[index] = _failed(_refusal(result.error, content),
+                                          prepared[index].sender)
+            else:
+                outcomes[index] = _Outcome(MessageStatus.APPLIED, patient=entry.patient,
+                                           stay=result.record,
+                                           territory_id=entry.patient.territory_id)
+    for index, record in records.items():
+        _finish(session, prepared[index], record, outcomes[index], settings)
+    session.flush()
+    for index, record in records.items():
+        receipts[index] = _audit_received(session, prepared[index], record)
+    return [receipt for receipt in receipts if receipt is not None]
 
 
 def replay(kept: Hl7Message, charset: str, settings: Settings) -> Receipt:
@@ -246,25 +419,38 @@ def replay(kept: Hl7Message, charset: str, settings: Settings) -> Receipt:
     return Receipt(answer, kept.ack_code, charset, kept.id, kept.status, replayed=True)
 
 
-def _match_and_apply(session: Session, content: adt.Adt, sender: Sender) -> _Outcome:
-    candidates = match(session, content)
-    if sender.limited:
-        inside = [p for p in candidates
-                  if permissions.may_send_for(sender.territory_id, p)]
-        if candidates and not inside:
-            raise er7.error(er7.UNKNOWN_KEY_IDENTIFIER,
-                            _l("This message cannot be applied with this account: nothing "
-                               "was changed."),
-                            Location("PID", 1, 3))
-        candidates = inside
-    if len(candidates) != 1:
-        return _Outcome(MessageStatus.PENDING, reason=NO_MATCH if not candidates else
-                        SEVERAL_MATCHES, candidates=candidates,
-                        territory_id=_pending_territory(session, content, sender, candidates))
-    patient = candidates[0]
-    stay = apply(session, content, patient, sender.actor)
+def _allowed(candidates: list[Patient], sender: Sender) -> list[Patient]:
+    """The candidates a sender limited to a territory may send for (an AE when it matched
+    records of other territories only)."""
+    if not sender.limited:
+        return candidates
+    inside = [p for p in candidates if permissions.may_send_for(sender.territory_id, p)]
+    if candidates and not inside:
+        raise er7.error(er7.UNKNOWN_KEY_IDENTIFIER,
+                        _l("This message cannot be applied with this account: nothing "
+                           "was changed."),
+                        Location("PID", 1, 3))
+    return inside
+
+
+def _pending(session: Session, content: adt.Adt, sender: Sender,
+             candidates: list[Patient]) -> _Outcome:
+    return _Outcome(MessageStatus.PENDING, reason=NO_MATCH if not candidates else
+                    SEVERAL_MATCHES, candidates=candidates,
+                    territory_id=_pending_territory(session, content, sender, candidates))
+
+
+def _applied(session: Session, content: adt.Adt, patient: Patient, actor: Actor) -> _Outcome:
+    stay = apply(session, content, patient, actor)
     return _Outcome(MessageStatus.APPLIED, patient=patient, stay=stay,
                     territory_id=patient.territory_id)
+
+
+def _match_and_apply(session: Session, content: adt.Adt, sender: Sender) -> _Outcome:
+    candidates = _allowed(match(session, content), sender)
+    if len(candidates) != 1:
+        return _pending(session, content, sender, candidates)
+    return _applied(session, content, candidates[0], sender.actor)
 
 
 def _pending_territory(session: Session, content: adt.Adt, sender: Sender,
@@ -343,6 +529,29 @@ def apply(session: Session, content: adt.Adt, patient: Patient, actor: Actor) ->
         raise er7.error(er7.UNKNOWN_KEY_IDENTIFIER,
                         _l("The admission of visit %(number)s was cancelled (A11): send its A01 "
                            "again to restore it.", number=content.visit_number), visit)
+    values = _recording(content, patient, stay)
+    try:
+        if stay is None or stay.cancelled_at is None:  # a refused stay writes nothing
+            return stay_services.record_stay(session, patient=patient, values=values,
+                                             source=StaySource.HL7, actor=actor,
+                                             external_id=content.visit_number, stay=stay)
+        with audit.deferred(session), session.begin_nested():  # an A01 after an A11
+            stay_services.restore_admission(session, stay, actor=actor, source=StaySource.HL7)
+            return stay_services.record_stay(session, patient=patient, values=values,
+                                             source=StaySource.HL7, actor=actor,
+                                             external_id=content.visit_number, stay=stay)
+    except ValidationError as refused:
+        raise _refusal(refused, content) from refused
+
+
+def _recording(content: adt.Adt, patient: Patient, stay: Stay | None) -> dict:
+    """The values an A01, A02, A03 or A08 records on the stay of its visit number (None: a
+    new one); an Er7Error (AE) when the stay is another patient's or cannot be created."""
+    visit = Location("PV1", 1, 19)
+    if stay is not None and stay.patient_id != patient.id:
+        raise er7.error(er7.DUPLICATE_KEY_IDENTIFIER,
+                        _l("Visit number %(number)s is the stay of another patient.",
+                           number=content.visit_number), visit)
     values = dict(content.values)
     if stay is None:
         if values.get("admitted_at") is None:
@@ -351,16 +560,7 @@ def apply(session: Session, content: adt.Adt, patient: Patient, actor: Actor) ->
                                "date/time) is required to record it.",
                                number=content.visit_number), Location("PV1", 1, 44))
         values.setdefault("admission_mode", AdmissionMode.PLANNED.value)
-    try:
-        with session.begin_nested():
-            if stay is not None and stay.cancelled_at is not None:  # an A01 after an A11
-                stay_services.restore_admission(session, stay, actor=actor,
-                                                source=StaySource.HL7)
-            return stay_services.record_stay(session, patient=patient, values=values,
-                                             source=StaySource.HL7, actor=actor,
-                                             external_id=content.visit_number, stay=stay)
-    except ValidationError as refused:
-        raise _refusal(refused, content) from refused
+    return values
 
 
 def _refusal(refused: ValidationError, content: adt.Adt) -> Er7Error:

@@ -195,6 +195,37 @@ def test_several_connections_at_once(listener):
     assert len(listener.read(select(Stay).where(Stay.external_id.like("V_-_")))) == 12
 
 
+def test_messages_arriving_at_once_are_committed_together(own_listener):
+    """Eight hospitals sending at once: what arrives while a batch is processed goes in the
+    next one (fewer commits than messages), and every message is answered AA once stored."""
+    nirs = [_patient(own_listener)[1] for _ in range(8)]
+    codes: list[str] = []
+
+    def hospital(index: int, nir: str) -> None:
+        client = own_listener.connect()
+        try:
+            for n in range(5):
+                codes.append(ack.code_of(client.send(adt(
+                    "A01", ins=nir, control=f"G{index}-{n}", visit=f"G{index}-{n}",
+                    admitted=f"2026040{n + 1}1000", discharged=f"2026040{n + 1}1100"))))
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=hospital, args=item) for item in enumerate(nirs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert codes == ["AA"] * 40
+    assert len(own_listener.read(select(Stay).where(Stay.external_id.like("G%")))) == 40
+    own_listener.process.send_signal(signal.SIGTERM)
+    assert own_listener.process.wait(timeout=TIMEOUT) == 0
+    summary = own_listener.process.stdout.read()
+    batches = int(summary.split("committed in ")[1].split()[0])
+    assert "40 message(s) on 8 connection(s)" in summary
+    assert batches < 40
+
+
 def test_the_listener_survives_broken_frames(listener):
     _, nir = _patient(listener)
     client = listener.connect()
