@@ -1,4 +1,5 @@
-"""The acknowledgment of a message (HL7 v2.5 original mode), built with hl7apy.
+"""The acknowledgment of a message (HL7 v2.5 original mode), built with hl7apy (its MSH once
+per sender and event, its MSA once per version, each then filled with the message's values).
 
     MSH|^~\\&|COORDINATOR|COORDINATOR|<MSH-3>|<MSH-4>|<now, Paris, with offset>||ACK^<event>^ACK|
         <ACK id>|P|2.5|||||<MSH-18>
@@ -15,6 +16,7 @@ systems that read only MSA).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,6 +76,24 @@ def _header(application: str, facility: str, sending_application: str, sending_f
     return msh.split("|")
 
 
+_SLOT = "QQ{}QQ"  # a field's place in a segment built once (no delimiter: kept as is)
+
+
+@lru_cache(maxsize=64)
+def _msa(version: str, with_text: bool) -> str:
+    """The MSA segment built by hl7apy once per version, its fields as slots to fill."""
+    return _segment("MSA", {1: _SLOT.format(1), 2: _SLOT.format(2),
+                            3: _SLOT.format(3) if with_text else ""}, version)
+
+
+_SLOTS = re.compile(r"QQ(\d)QQ")
+
+
+def _filled(segment: str, values: dict[int, str]) -> str:
+    """The slots replaced in one pass (a value is never read as a slot)."""
+    return _SLOTS.sub(lambda slot: values[int(slot.group(1))], segment)
+
+
 def build(answered: Answered, code: str, *, application: str, facility: str,
           condition: str | None = None, reason: str | None = None,
           location: Location | None = None, now: datetime | None = None) -> str:
@@ -89,9 +109,11 @@ def build(answered: Answered, code: str, *, application: str, facility: str,
     fields += [""] * (11 - len(fields))
     fields[6] = moment.strftime("%Y%m%d%H%M%S%z")  # MSH-7 (MSH-1 is the separator itself)
     fields[9] = "ACK" + moment.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper()
-    segments = ["|".join(fields),
-                _segment("MSA", {1: code, 2: er7.escape(answered.control_id, DEFAULT_CHARS),
-                                 3: text}, version)]
+    control_id = er7.escape(answered.control_id, DEFAULT_CHARS)
+    msa = _filled(_msa(version, bool(text)), {1: code, 2: control_id, 3: text}) \
+        if code and control_id else \
+        _segment("MSA", {1: code, 2: control_id, 3: text}, version)
+    segments = ["|".join(fields), msa]
     if code != er7.ACCEPTED:
         name = er7.CONDITION_NAMES.get(condition or "", "")
         segments.append(_segment("ERR", {

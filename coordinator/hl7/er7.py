@@ -274,14 +274,34 @@ def _known_segment(name: str, version: str) -> bool:
 _CHAR_KEYS = ("FIELD", "COMPONENT", "SUBCOMPONENT", "REPETITION", "ESCAPE")
 
 
-def _field(text: str, name: str, version: str, chars: tuple[str, ...]) -> Field | PlainField:
-    """A repetition's text ready to be read: a text without component, subcomponent or escape
+_TOKEN = re.compile(r"QQ(\d+)QQ")  # a value's place in a field's shape (no delimiter in it)
+
+
+@lru_cache(maxsize=64)
+def _values_of(component: str, subcomponent: str) -> re.Pattern[str]:
+    return re.compile(f"[^{re.escape(component)}{re.escape(subcomponent)}]+")
+
+
+def _field(text: str, name: str, version: str, chars: tuple[str, ...]
+           ) -> Field | PlainField | ShapedField:
+    """A repetition's text ready to be read. A text without component, subcomponent or escape
     characters (a visit number, a control id, a time, a code: most of what differs from one
     message to the next) is its own first component, and hl7apy parses it only if a
-    subcomponent of it is read; any other is parsed by hl7apy (`_parsed_field`)."""
+    subcomponent of it is read. Any other is parsed by hl7apy by its shape: its delimiters,
+    each value in between replaced by a token (`PAT1^^^CH&590000021&M^PI` is `QQ0QQ^^^QQ1QQ&
+    QQ2QQ&QQ3QQ^QQ4QQ`). hl7apy places the components and subcomponents by the delimiters
+    alone, so the shape's tree is the text's; a sender's identifiers and names recur with the
+    same shape from message to message, and the shape is parsed once (`_parsed_field`)."""
     if chars[1] not in text and chars[2] not in text and chars[4] not in text:
         return PlainField(text, name, version, chars)
-    return _parsed_field(text, name, version, chars)
+    values: list[str] = []
+
+    def token(found: re.Match[str]) -> str:
+        values.append(found.group(0))
+        return f"QQ{len(values) - 1}QQ"
+
+    shape = _values_of(chars[1], chars[2]).sub(token, text)
+    return ShapedField(_parsed_field(shape, name, version, chars), values)
 
 
 @lru_cache(maxsize=4096)
@@ -302,8 +322,9 @@ class Field:
 
     def __init__(self, element: Any, encoding_chars: dict):
         self._element = element
-        self._chars = encoding_chars
+        self._chars = self.chars = encoding_chars
         self._texts: dict[tuple[int, int | None], str] = {}
+        self._raws: dict[tuple[int, int | None], str] = {}
 
     @staticmethod
     def _child(element: Any, position: int) -> Any:
@@ -322,16 +343,34 @@ class Field:
         absent."""
         key = (component, subcomponent)
         if key not in self._texts:
-            self._texts[key] = self._read(component, subcomponent)
+            self._texts[key] = unescape(self.raw(component, subcomponent), self._chars).strip()
         return self._texts[key]
 
-    def _read(self, component: int, subcomponent: int | None) -> str:
-        part = self._child(self._element, component)
-        if part is not None and subcomponent is not None:
-            part = self._child(part, subcomponent) if part.children else None
-        if part is None:
+    def raw(self, component: int = 1, subcomponent: int | None = None) -> str:
+        """A component's (a subcomponent's) ER7 text as it is, '' when absent."""
+        key = (component, subcomponent)
+        if key not in self._raws:
+            part = self._child(self._element, component)
+            if part is not None and subcomponent is not None:
+                part = self._child(part, subcomponent) if part.children else None
+            self._raws[key] = "" if part is None else part.to_er7(encoding_chars=self._chars)
+        return self._raws[key]
+
+
+class ShapedField:
+    """A repetition read through its shape parsed by hl7apy (`_field`): the shape's component
+    (subcomponent) with its tokens put back to the values, then unescaped."""
+
+    def __init__(self, shape: Field, values: list[str]):
+        self._shape = shape
+        self._values = values
+
+    def text(self, component: int = 1, subcomponent: int | None = None) -> str:
+        raw = self._shape.raw(component, subcomponent)
+        if not raw:
             return ""
-        return unescape(part.to_er7(encoding_chars=self._chars), self._chars).strip()
+        text = _TOKEN.sub(lambda token: self._values[int(token.group(1))], raw)
+        return unescape(text, self._shape.chars).strip()
 
 
 class PlainField:
@@ -360,7 +399,7 @@ class Segment:
         self.name = name
         self.sequence = sequence
         self._fields = fields  # _fields[n] is field n (MSH: n counted as the standard does)
-        self._parsed: dict[int, list[Field | PlainField]] = {}
+        self._parsed: dict[int, list[Field | PlainField | ShapedField]] = {}
 
     def location(self, field: int | None = None, component: int | None = None) -> Location:
         return Location(self.name, self.sequence, field, component)
@@ -368,13 +407,13 @@ class Segment:
     def raw(self, number: int) -> str:
         return self._fields[number] if number < len(self._fields) else ""
 
-    def repetitions(self, number: int) -> list[Field | PlainField]:
+    def repetitions(self, number: int) -> list[Field | PlainField | ShapedField]:
         """The repetitions of field `number`, parsed by hl7apy (an empty list when empty)."""
         if number not in self._parsed:
             self._parsed[number] = self._parse(number)
         return self._parsed[number]
 
-    def _parse(self, number: int) -> list[Field | PlainField]:
+    def _parse(self, number: int) -> list[Field | PlainField | ShapedField]:
         text = self.raw(number)
         if not text:
             return []
@@ -393,7 +432,7 @@ class Segment:
                             self.location(number)) from failure
         return fields
 
-    def first(self, number: int) -> Field | PlainField | None:
+    def first(self, number: int) -> Field | PlainField | ShapedField | None:
         repetitions = self.repetitions(number)
         return repetitions[0] if repetitions else None
 
