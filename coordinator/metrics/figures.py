@@ -22,10 +22,10 @@ counted for the index stays discharged in the period.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -136,6 +136,25 @@ class Raw:
     plans_review_overdue: int = 0
 
 
+def total(raws: Iterable[Raw]) -> Raw:
+    """The sum of raw counts of disjoint sets of patients (the territories of a period): what
+    the same statements give for all of them at once."""
+    found = Raw()
+    for raw in raws:
+        for stratum_id, snapshot in raw.by_stratum.items():
+            found.by_stratum[stratum_id] = found.by_stratum.get(stratum_id, Snapshot()) + snapshot
+        found.registry = found.registry + raw.registry
+        for program_id, (up, down) in raw.transitions.items():
+            before = found.transitions.get(program_id, (0, 0))
+            found.transitions[program_id] = (before[0] + up, before[1] + down)
+        for followed in (True, False):
+            found.appointments[followed] = found.appointments[followed] + \
+                raw.appointments[followed]
+            found.stays[followed] = found.stays[followed] + raw.stays[followed]
+        found.plans_review_overdue += raw.plans_review_overdue
+    return found
+
+
 @dataclass(frozen=True)
 class Scope:
     """Whose figures: a territory (None: all), a program and a stratum of it (None: the whole
@@ -186,19 +205,34 @@ def _alive_on(day: Any) -> ColumnElement[bool]:
                 or_(Patient.deceased_date.is_(None), Patient.deceased_date > day))
 
 
-def _in_cohort(scope: Scope, period: CTE, patient_id: Any) -> ColumnElement[bool]:
-    """With a program (a stratum): an assignment to it overlapping the period."""
-    if scope.program_id is None:
-        return true()
-    assignment = aliased(StratumAssignment)
-    conditions = [assignment.patient_id == patient_id,
-                  assignment.program_id == scope.program_id,
+def _enrolled_in_period(scope: Scope, period: CTE, assignment: Any) -> list[ColumnElement[bool]]:
+    """The assignment is to the scope's program (its stratum) and overlaps the period."""
+    conditions = [assignment.program_id == scope.program_id,
                   assignment.stratum_id.is_not(None),
                   assignment.effective_date <= period.c.last_day,
                   or_(assignment.end_date.is_(None), assignment.end_date >= period.c.first_day)]
     if scope.stratum_id is not None:
         conditions.append(assignment.stratum_id == scope.stratum_id)
-    return exists().where(*conditions)
+    return conditions
+
+
+def _in_cohort(scope: Scope, period: CTE, patient_id: Any) -> ColumnElement[bool]:
+    """With a program (a stratum): an assignment to it overlapping the period."""
+    if scope.program_id is None:
+        return true()
+    assignment = aliased(StratumAssignment)
+    return exists().where(assignment.patient_id == patient_id,
+                          *_enrolled_in_period(scope, period, assignment))
+
+
+def _cohort_set(scope: Scope, period: CTE) -> CTE:
+    """With a program: (k, patient_id) of each period's cohort, once each (`_in_cohort` as a
+    set, hashed once rather than probed per appointment or stay)."""
+    assignment = aliased(StratumAssignment)
+    return (select(period.c.k.label("k"), assignment.patient_id.label("patient_id"))
+            .select_from(period)
+            .join(assignment, and_(*_enrolled_in_period(scope, period, assignment)))
+            .distinct().cte("cohort"))
 
 
 def _assigned_on(assignment: Any, day: Any) -> ColumnElement[bool]:
@@ -215,14 +249,21 @@ def plan_active_on(plan: Any, day: Any) -> ColumnElement[bool]:
                 or_(plan.closed_on.is_(None), plan.closed_on > day))
 
 
-def _followed(period: CTE, patient_id: Any) -> ColumnElement[bool]:
-    """The patient had an active care plan at some time in the period."""
+def _active_in_period(plan: Any, period: CTE) -> ColumnElement[bool]:
+    """The care plan was active at some time in the period (`followed_vs_not`)."""
+    return and_(plan.activated_on.is_not(None), plan.activated_on <= period.c.last_day,
+                or_(plan.closed_on.is_(None),
+                    and_(plan.closed_on > period.c.first_day,
+                         plan.closed_on > plan.activated_on)))
+
+
+def _followed_set(period: CTE) -> CTE:
+    """(k, patient_id) of the patients followed in each period (an active care plan at some
+    time in it), once each: hashed once, joined to the appointments or stays counted."""
     plan = aliased(CarePlan)
-    return exists().where(
-        plan.patient_id == patient_id, plan.activated_on.is_not(None),
-        plan.activated_on <= period.c.last_day,
-        or_(plan.closed_on.is_(None),
-            and_(plan.closed_on > period.c.first_day, plan.closed_on > plan.activated_on)))
+    return (select(period.c.k.label("k"), plan.patient_id.label("patient_id"))
+            .select_from(period).join(plan, _active_in_period(plan, period))
+            .distinct().cte("followed"))
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -239,6 +280,12 @@ def _key(row: Any, by_territory: bool) -> Key:
 
 # -- The queries ----------------------------------------------------------------------------------
 
+def _vaccinated(event: Any, period: CTE) -> ColumnElement[bool]:
+    """An influenza immunization within the 365 days up to the period's last day."""
+    return and_(event.event_type == EventType.IMMUNIZATION, event.code == FLU_CODE,
+                event.occurred_on >= period.c.flu_from, event.occurred_on <= period.c.last_day)
+
+
 def _snapshot_columns(period: CTE, eligible: ColumnElement[bool]) -> list[ColumnElement[int]]:
     """population, eligible, eligible with a plan active on the last day, aged 65 or more on
     it, and of them vaccinated against influenza within the 365 days up to it."""
@@ -246,10 +293,7 @@ def _snapshot_columns(period: CTE, eligible: ColumnElement[bool]) -> list[Column
     has_plan = exists().where(plan.patient_id == Patient.id,
                               plan_active_on(plan, period.c.last_day))
     event = aliased(ClinicalEvent)
-    vaccinated = exists().where(
-        event.patient_id == Patient.id, event.event_type == EventType.IMMUNIZATION,
-        event.code == FLU_CODE, event.occurred_on >= period.c.flu_from,
-        event.occurred_on <= period.c.last_day)
+    vaccinated = exists().where(event.patient_id == Patient.id, _vaccinated(event, period))
     older = Patient.birth_date <= period.c.older_born_by
     return [func.count(), _count_if(eligible), _count_if(and_(eligible, has_plan)),
             _count_if(older), _count_if(and_(older, vaccinated))]
@@ -277,20 +321,42 @@ def snapshot_by_stratum(scope: Scope, period: CTE, by_territory: bool) -> Select
 
 def snapshot_of_registry(scope: Scope, period: CTE, by_territory: bool) -> Select[Any]:
     """Every patient of the scope alive on the last day (asked without a program): eligible
-    when in a stratum requiring a care plan, of any program."""
+    when in a stratum requiring a care plan, of any program. Who is eligible, has an active
+    plan or was vaccinated on each period's last day are three sets (k, patient), each
+    computed once and joined: the columns of `_snapshot_columns`, without a subquery per
+    patient."""
     assignment = aliased(StratumAssignment)
     stratum = aliased(Stratum)
-    eligible = exists().where(assignment.patient_id == Patient.id,
-                              _assigned_on(assignment, period.c.last_day),
-                              stratum.id == assignment.stratum_id,
-                              stratum.requires_care_plan.is_(True))
+    eligible = (select(period.c.k.label("k"), assignment.patient_id.label("patient_id"))
+                .select_from(period)
+                .join(assignment, _assigned_on(assignment, period.c.last_day))
+                .join(stratum, and_(stratum.id == assignment.stratum_id,
+                                    stratum.requires_care_plan.is_(True)))
+                .distinct().cte("eligible"))
+    plan = aliased(CarePlan)
+    active = (select(period.c.k.label("k"), plan.patient_id.label("patient_id"))
+              .select_from(period).join(plan, plan_active_on(plan, period.c.last_day))
+              .distinct().cte("active"))
+    event = aliased(ClinicalEvent)
+    vaccinated = (select(period.c.k.label("k"), event.patient_id.label("patient_id"))
+                  .select_from(period).join(event, _vaccinated(event, period))
+                  .distinct().cte("vaccinated"))
+    is_eligible = eligible.c.patient_id.is_not(None)
+    older = Patient.birth_date <= period.c.older_born_by
+    group = _group(period, by_territory, Patient.territory_id)
     return (
-        select(*_group(period, by_territory, Patient.territory_id),
-               *_snapshot_columns(period, eligible))
+        select(*group, func.count(), _count_if(is_eligible),
+               _count_if(and_(is_eligible, active.c.patient_id.is_not(None))),
+               _count_if(older), _count_if(and_(older, vaccinated.c.patient_id.is_not(None))))
         .select_from(period)
         .join(Patient, true())
+        .outerjoin(eligible, and_(eligible.c.k == period.c.k,
+                                  eligible.c.patient_id == Patient.id))
+        .outerjoin(active, and_(active.c.k == period.c.k, active.c.patient_id == Patient.id))
+        .outerjoin(vaccinated, and_(vaccinated.c.k == period.c.k,
+                                    vaccinated.c.patient_id == Patient.id))
         .where(*_scope_conditions(scope), _alive_on(period.c.last_day))
-        .group_by(*_group(period, by_territory, Patient.territory_id))
+        .group_by(*group)
     )
 
 
@@ -330,63 +396,67 @@ def transitions(scope: Scope, period: CTE, by_territory: bool, last: Any) -> Sel
     return query
 
 
-def _cohort(scope: Scope, period: CTE) -> Any:
-    """The cohort of each period, a row per patient with whether they were `followed`:
-    MATERIALIZED, so that PostgreSQL computes the flag once per patient rather than once per
-    appointment or stay (it would otherwise merge the subquery into the join)."""
-    return (
-        select(period.c.k.label("k"), Patient.id.label("patient_id"),
-               Patient.territory_id.label("territory_id"),
-               _followed(period, Patient.id).label("followed"))
-        .select_from(period)
-        .join(Patient, true())
-        .where(*_scope_conditions(scope), _in_cohort(scope, period, Patient.id))
-    ).cte("cohort").prefix_with("MATERIALIZED")
+def _counted_rows(query: Select[Any], scope: Scope, period: CTE, patient_id: Any
+                  ) -> tuple[Select[Any], ColumnElement[bool]]:
+    """Appointments or stays (`query`, already joined to their period) of the scope's
+    patients, in the period's cohort, with whether the patient was followed in it."""
+    followed = _followed_set(period)
+    query = (query.join(Patient, Patient.id == patient_id)
+             .outerjoin(followed, and_(followed.c.k == period.c.k,
+                                       followed.c.patient_id == patient_id))
+             .where(*_scope_conditions(scope)))
+    if scope.program_id is not None:
+        cohort = _cohort_set(scope, period)
+        query = query.join(cohort, and_(cohort.c.k == period.c.k,
+                                        cohort.c.patient_id == patient_id))
+    return query, followed.c.patient_id.is_not(None)
 
 
-def appointments(scope: Scope, period: CTE, by_territory: bool, now: datetime) -> Select[Any]:
+def appointments(scope: Scope, period: CTE, by_territory: bool, now: datetime,
+                 span: tuple[datetime, datetime]) -> Select[Any]:
     """Appointments of cohort patients starting in the period: attended, no-show, and past
-    (ended before `now`) but still scheduled; split by `followed`."""
-    cohort = _cohort(scope, period)
-    group = [cohort.c.k, cohort.c.territory_id] if by_territory else [cohort.c.k]
+    (ended before `now`) but still scheduled; split by `followed`. Driven by the
+    appointments of the periods' span (`span`: the first period's start, the last one's end),
+    each joined to its periods."""
+    query: Select[Any] = (
+        select(Appointment.patient_id).select_from(Appointment)
+        .join(period, and_(Appointment.starts_at >= period.c.starts_at,
+                           Appointment.starts_at < period.c.ends_at))
+        .where(Appointment.status.in_((*NO_SHOW_OUTCOMES, AppointmentStatus.SCHEDULED)),
+               Appointment.starts_at >= span[0], Appointment.starts_at < span[1]))
+    query, followed = _counted_rows(query, scope, period, Appointment.patient_id)
+    group = _group(period, by_territory, Patient.territory_id)
     missing = and_(Appointment.status == AppointmentStatus.SCHEDULED, Appointment.ends_at < now)
-    return (
-        select(*group, cohort.c.followed,
-               _count_if(Appointment.status == AppointmentStatus.ATTENDED),
-               _count_if(Appointment.status == AppointmentStatus.NO_SHOW),
-               _count_if(missing))
-        .select_from(cohort)
-        .join(period, period.c.k == cohort.c.k)
-        .join(Appointment, and_(Appointment.patient_id == cohort.c.patient_id,
-                                Appointment.starts_at >= period.c.starts_at,
-                                Appointment.starts_at < period.c.ends_at))
-        .where(Appointment.status.in_((*NO_SHOW_OUTCOMES, AppointmentStatus.SCHEDULED)))
-        .group_by(*group, cohort.c.followed)
-    )
+    return (query.with_only_columns(
+        *group, followed, _count_if(Appointment.status == AppointmentStatus.ATTENDED),
+        _count_if(Appointment.status == AppointmentStatus.NO_SHOW), _count_if(missing),
+        maintain_column_froms=True)
+        .group_by(*group, followed))
 
 
-def index_stays(scope: Scope, period: CTE, calendar: CTE, by_territory: bool) -> Select[Any]:
+def index_stays(scope: Scope, period: CTE, calendar: CTE, by_territory: bool,
+                days: tuple[date, date]) -> Select[Any]:
     """Index stays of cohort patients discharged in the period (the stored flags of
     `stays.readmissions`): how many, readmitted, followed up by an attended appointment from
-    the discharge day to 7 days after it; split by `followed`."""
-    cohort = _cohort(scope, period)
+    the discharge day to 7 days after it; split by `followed`. Driven by the stays discharged
+    in the periods' span (`days`: its first and last day)."""
     visit = aliased(Appointment)
     followed_up = exists().where(
         visit.patient_id == Stay.patient_id, visit.status == AppointmentStatus.ATTENDED,
         visit.starts_at >= calendar.c.starts_at, visit.starts_at < calendar.c.ends_at)
-    group = [cohort.c.k, cohort.c.territory_id] if by_territory else [cohort.c.k]
-    return (
-        select(*group, cohort.c.followed, func.count(),
-               _count_if(Stay.readmitted_by_id.is_not(None)), _count_if(followed_up))
-        .select_from(cohort)
-        .join(period, period.c.k == cohort.c.k)
-        .join(Stay, and_(Stay.patient_id == cohort.c.patient_id,
-                         Stay.discharged_on >= period.c.first_day,
-                         Stay.discharged_on <= period.c.last_day))
+    query: Select[Any] = (
+        select(Stay.patient_id).select_from(Stay)
+        .join(period, and_(Stay.discharged_on >= period.c.first_day,
+                           Stay.discharged_on <= period.c.last_day))
         .join(calendar, calendar.c.day == Stay.discharged_on)
-        .where(Stay.is_index_stay.is_(True))
-        .group_by(*group, cohort.c.followed)
-    )
+        .where(Stay.is_index_stay.is_(True), Stay.discharged_on >= days[0],
+               Stay.discharged_on <= days[1]))
+    query, followed = _counted_rows(query, scope, period, Stay.patient_id)
+    group = _group(period, by_territory, Patient.territory_id)
+    return (query.with_only_columns(
+        *group, followed, func.count(), _count_if(Stay.readmitted_by_id.is_not(None)),
+        _count_if(followed_up), maintain_column_froms=True)
+        .group_by(*group, followed))
 
 
 def plans_review_overdue(scope: Scope, period: CTE, by_territory: bool) -> Select[Any]:
@@ -452,12 +522,14 @@ def _compute(session: Session, scope: Scope, periods: Sequence[Period], *,
         start = 2 if by_territory else 1
         raw(_key(row, by_territory)).transitions[int(row[start])] = (int(row[start + 1]),
                                                                      int(row[start + 2]))
-    for row in session.execute(appointments(scope, period, by_territory, now)):
+    span = (min(p.starts_utc for p in periods), max(p.ends_utc for p in periods))
+    for row in session.execute(appointments(scope, period, by_territory, now, span)):
         start = 2 if by_territory else 1
         raw(_key(row, by_territory)).appointments[bool(row[start])] = Outcomes(
             *map(int, row[start + 1:start + 4]))
     calendar = _calendar(periods)
-    for row in session.execute(index_stays(scope, period, calendar, by_territory)):
+    days = (min(p.first for p in periods), last)
+    for row in session.execute(index_stays(scope, period, calendar, by_territory, days)):
         start = 2 if by_territory else 1
         raw(_key(row, by_territory)).stays[bool(row[start])] = IndexStays(
             *map(int, row[start + 1:start + 4]))

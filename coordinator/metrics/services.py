@@ -217,13 +217,29 @@ def territories_exact_and_withheld(session: Session, selection: Selection, *,
             _territory_results(session, selection, (True, False), now=now)]
 
 
+def _by_territory(session: Session, selection: Selection, now: datetime
+                  ) -> dict[figures.Key, figures.Raw]:
+    """The raw counts of the selection's period in each territory (its territory ignored)."""
+    return figures.compute(session, replace(selection.scope, territory_id=None),
+                           [selection.period], by_territory=True, now=now)
+
+
+def _own(raws: dict[figures.Key, figures.Raw], territory_id: int | None) -> figures.Raw:
+    """The selection's own counts out of its period's by territory: its territory's, or the
+    sum of them all."""
+    if territory_id is not None:
+        return raws.get((0, territory_id), figures.Raw())
+    return figures.total(raw for (index, _territory), raw in raws.items() if index == 0)
+
+
 def _territory_results(session: Session, selection: Selection, modes: Sequence[bool], *,
-                       now: datetime | None) -> list[tuple[int, list[MetricsResult]]]:
+                       now: datetime | None,
+                       raws: dict[figures.Key, figures.Raw] | None = None
+                       ) -> list[tuple[int, list[MetricsResult]]]:
     reference = _reference(session)
     indicators = targets(session, replace(selection, territory=None))
-    scope = replace(selection.scope, territory_id=None)
-    raws = figures.compute(session, scope, [selection.period], by_territory=True,
-                           now=now or utcnow())
+    if raws is None:
+        raws = _by_territory(session, selection, now or utcnow())
     territories = session.execute(select(Territory.id, Territory.code)
                                   .order_by(Territory.code)).all()
     view = _view(replace(selection, territory=None), reference, selection.period, indicators)
@@ -255,19 +271,22 @@ def audit_read(session: Session, actor: Actor, selection: Selection, what: str, 
 # -- The dashboard: drill-down by program and stratum, everything a page shows --------------------
 
 def drill_down(session: Session, selection: Selection, *, exact: bool,
-               now: datetime | None = None) -> list[DrillDownRow]:
+               now: datetime | None = None, raw: figures.Raw | None = None
+               ) -> list[DrillDownRow]:
     """Each program (the selection's, or every one) and each of its strata, with the figures
     on the period's last day that have a target: population, care-plan coverage, indicators.
     One computation for all of them (the registry's figures of the selection's territory or
     caseload, whose strata are the same cells as each program's and stratum's own figures,
-    withheld alike), then each program's and stratum's view of it."""
+    withheld alike; `raw` when the caller has them), then each program's and stratum's view
+    of it."""
     reference = _reference(session)
     programs = [p for p in reference.programs
                 if selection.program is None or p.id == selection.program.id]
     indicators = program_targets(session, selection, [p.id for p in programs])
-    scope = replace(selection.scope, program_id=None, stratum_id=None)
-    raw = figures.compute(session, scope, [selection.period], now=now or utcnow()).get(
-        (0, None), figures.Raw())
+    if raw is None:
+        scope = replace(selection.scope, program_id=None, stratum_id=None)
+        raw = figures.compute(session, scope, [selection.period], now=now or utcnow()).get(
+            (0, None), figures.Raw())
     territory = selection.territory.code if selection.territory else None
     rows = []
     for program in programs:
@@ -289,16 +308,49 @@ def dashboard(session: Session, selection: Selection, *, exact: bool,
     """What the dashboard (its exports, its printed report) shows, of `parts`: the figures
     with the previous period (`result`), the twelve months (`trends`), the territories
     compared (`comparison`) and the drill-down by program and stratum (`drilldown`); each a
-    constant number of statements, whatever the rows."""
+    constant number of statements, whatever the rows.
+
+    Two computations for the whole page: the period in every territory (the comparison,
+    which also holds the selection's own period: its territory's counts, or their sum; and,
+    without a program, the drill-down's), and the previous period with the twelve months, in
+    one set of statements."""
     now = now or utcnow()
+    grouped = _by_territory(session, selection, now) if "comparison" in parts else None
+    wanted: list[Period] = []
+    if "result" in parts:
+        if grouped is None:
+            wanted.append(selection.period)
+        wanted.append(selection.period.previous())
+    if "trends" in parts:
+        wanted.extend(selection.period.trend_months())
+    periods = list(dict.fromkeys(wanted))
+    raws = figures.compute(session, selection.scope, periods, now=now) if periods else {}
+    reference = _reference(session)
+    indicators = targets(session, selection)
+
+    def result_of(period: Period) -> MetricsResult:
+        if grouped is not None and period == selection.period:
+            raw = _own(grouped, selection.scope.territory_id)
+        else:
+            raw = raws.get((periods.index(period), None), figures.Raw())
+        return assemble(raw, reference, _view(selection, reference, period, indicators),
+                        exact=exact)
+
+    result = None
+    if "result" in parts:
+        result = replace(result_of(selection.period),
+                         previous=result_of(selection.period.previous()))
+    comparison = [results[0] for _, results in _territory_results(
+        session, selection, (exact,), now=now, raws=grouped)] if grouped is not None else []
+    whole_registry = selection.program is None and selection.stratum is None
     return Figures(
-        result=registry_metrics(session, selection, exact=exact, previous=True, now=now)
-        if "result" in parts else None,
-        trends=monthly_trends(session, selection, exact=exact, now=now)
+        result=result,
+        trends=[result_of(period) for period in selection.period.trend_months()]
         if "trends" in parts else (),
-        comparison=compare_territories(session, selection, exact=exact, now=now)
-        if "comparison" in parts else (),
-        drilldown=drill_down(session, selection, exact=exact, now=now)
+        comparison=comparison,
+        drilldown=drill_down(session, selection, exact=exact, now=now,
+                             raw=_own(grouped, selection.scope.territory_id)
+                             if grouped is not None and whole_registry else None)
         if "drilldown" in parts else ())
 
 
