@@ -40,11 +40,12 @@ import random
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from itertools import accumulate, pairwise
 
 from coordinator.generate import vocabulary as v
 from coordinator.generate.clock import Clock, Codec
+from coordinator.stays import lace
 
 NOW_MINUTE = 12 * 60  # "now" is today at noon (local time): the generator's fixed present
 FUTURE_DAYS = 42  # scheduled appointments this far ahead
@@ -225,6 +226,13 @@ class Life:
     consent: bool = False
     consent_day: int | None = None
     comorbidities: list[str] = field(default_factory=list)
+    # What LACE reads of the patient (`stays.lace.stay_points`), as the rows are written: the
+    # discharged stays to score (row index, admission instant, admission and discharge days,
+    # mode), the diagnoses of the stays not cancelled, the diagnosis events and the ED visits.
+    scored: list[tuple[int, datetime, date, date, str]] = field(default_factory=list)
+    stay_codes: list[tuple[datetime, str]] = field(default_factory=list)
+    diagnosis_days: list[tuple[date, str]] = field(default_factory=list)
+    ed_days: list[date] = field(default_factory=list)
 
     def level(self, day: int) -> int:
         index = bisect_right(self.starts, day) - 1
@@ -313,6 +321,12 @@ _AGE_WEIGHTS = list(accumulate(
 _PROGRAM_AGE = {"HF": 50, "COPD": 45, "POLY": 65}
 
 
+# The LACE columns of a stay row, in the order of `lace.COLUMNS`.
+_LACE_FIRST = COLUMNS["stay"].index(lace.COLUMNS[0])
+_LACE_KEYS = ("score", "length", "acuity", "comorbidity", "emergency_visits")
+assert COLUMNS["stay"][_LACE_FIRST:_LACE_FIRST + len(_LACE_KEYS)] == lace.COLUMNS
+
+
 def _pick(rng: random.Random, cumulative: list[float]) -> int:
     return bisect_right(cumulative, rng.random() * cumulative[-1])
 
@@ -380,6 +394,22 @@ class ChunkWriter:
         for life in lives:
             self._stays(life)
             self._events(life)
+            self._lace(life)
+
+    def _lace(self, life: Life) -> None:
+        """The LACE points of the patient's discharged stays, by the stays module's scoring
+        (`lace.stay_points`, what `lace.refresh` computes from the rows once stored), written
+        in the stays' rows."""
+        rows = self.chunk.rows["stay"]
+        for index, admitted_at, admitted_on, discharged_on, mode in life.scored:
+            points = lace.stay_points(admitted_at=admitted_at, admitted_on=admitted_on,
+                                      discharged_on=discharged_on, mode=mode,
+                                      stay_codes=life.stay_codes,
+                                      event_codes=life.diagnosis_days, ed_visits=life.ed_days)
+            row = list(rows[index])
+            row[_LACE_FIRST:_LACE_FIRST + len(_LACE_KEYS)] = [str(points[key])
+                                                              for key in _LACE_KEYS]
+            rows[index] = tuple(row)
 
     def appointments(self, lives: list[Life]) -> None:
         for life in lives:
@@ -991,11 +1021,18 @@ class ChunkWriter:
             clock.day(day), null if row_open else clock.day(discharge)))
         codes = [code for code in life.comorbidities if code != main]
         wanted = min(len(codes), int(rng.random() * (2 + life.severity + (life.age >= 75))))
-        if wanted:
+        further = rng.sample(codes, wanted) if wanted else []
+        if further:
             diagnoses = self.chunk.rows["stay_diagnosis"]
-            for position, code in enumerate(rng.sample(codes, wanted), start=1):
+            for position, code in enumerate(further, start=1):
                 diagnoses.append((str(ctx.ids("stay_diagnosis")), str(stay_id), code,
                                   str(position)))
+        if not cancelled:
+            aware = clock.aware(day, minute)
+            life.stay_codes.extend((aware, code) for code in (main, *further))
+            if not row_open:
+                life.scored.append((len(self.chunk.rows["stay"]) - 1, aware,
+                                    date.fromordinal(day), date.fromordinal(discharge), mode))
         if mode == "emergency" and previous is None:
             self._event(life, "ed_visit", "ed", day, label=f"Urgences - {facility}")
         if cancelled:
@@ -1099,6 +1136,10 @@ class ChunkWriter:
         ctx, null = self.ctx, self.null
         if day > ctx.today or day < life.birth or (life.death is not None and day > life.death):
             return
+        if kind == "ed_visit":
+            life.ed_days.append(date.fromordinal(day))
+        elif kind == "diagnosis":
+            life.diagnosis_days.append((date.fromordinal(day), code))
         created = self.clock.instant(day + 1 if day < ctx.today else day, 8 * 60)
         next_id = ctx.next_id
         event_id = next_id["clinical_event"]

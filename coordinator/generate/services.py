@@ -6,9 +6,11 @@ of the generation, the territories' providers and case managers, then the patien
 chunk (each chunk's rows of every table, see `registry`), the indexes and constraints rebuilt
 (PostgreSQL, empty registry), the id sequences moved past the generated ids, `ANALYZE`, the
 readmission flags (`stays.readmissions.recompute`), the consecutive no-shows of the
-appointments (`scheduling.services.count_consecutive_no_shows`) and the LACE scores
-(`stays.lace.refresh`) of every stay, and the commit. A failure anywhere rolls everything
-back: nothing half-written.
+appointments (`scheduling.services.count_consecutive_no_shows`), and the commit. A failure
+anywhere rolls everything back: nothing half-written. The LACE scores are in the stays' rows as
+they are written: the chunks' workers score each patient's stays with the stays module's
+scoring (`stays.lace.stay_points`), from what they wrote of that patient (the same as
+`stays.lace.refresh` would compute once the rows are stored, which a test checks).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from coordinator.generate.setup import (
 )
 from coordinator.patients.models import Patient
 from coordinator.scheduling import services as scheduling
-from coordinator.stays import lace, readmissions
+from coordinator.stays import readmissions
 from coordinator.strata.models import Territory
 from coordinator.strata.services import load_reference_data
 
@@ -251,9 +253,6 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             say("consecutive no-shows")
             with steps.step("consecutive_no_shows"):
                 scheduling.count_consecutive_no_shows(session)
-            say("LACE scores")
-            with steps.step("lace"):
-                lace.refresh(session, None)
             with steps.step("commit"):
                 session.commit()
         except BaseException:

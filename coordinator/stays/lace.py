@@ -19,8 +19,10 @@ Score = L + A + C + E, 0 to 19; 10 or more is high risk. Open and cancelled stay
 
 `refresh(session, stay_ids)` reads the stays, the patients' codes and ED visits in a fixed
 number of queries per batch of 1,000 stays (never one per stay), scores in Python (the Charlson
-table is a Python mapping) and writes the stays whose values change with one executemany
-UPDATE per batch (`updated_at` and `version` untouched: derived values, not an edit).
+table is a Python mapping; `stay_points`, the one scoring of a stay, which the registry
+generator also calls on the stays it writes) and writes the stays whose values change with one
+executemany UPDATE per batch (`updated_at` and `version` untouched: derived values, not an
+edit).
 """
 
 from __future__ import annotations
@@ -162,14 +164,11 @@ def _refresh(session: Session, which: ColumnElement[bool]) -> None:
     visits = _ed_visits(session, patients, earliest)
     values = []
     for row in scored:
-        known = {code for admitted_at, code in stay_codes[row.patient_id]
-                 if admitted_at <= row.admitted_at}
-        known.update(code for occurred_on, code in event_codes[row.patient_id]
-                     if occurred_on <= row.discharged_on)
-        points = score(length_days=(row.discharged_on - row.admitted_on).days,
-                       mode=row.admission_mode, charlson_index=charlson.index(known),
-                       ed_visits=_visits_before(visits[row.patient_id], row.admitted_on,
-                                                row.admission_mode))
+        points = stay_points(admitted_at=_aware(row.admitted_at), admitted_on=row.admitted_on,
+                             discharged_on=row.discharged_on, mode=row.admission_mode,
+                             stay_codes=stay_codes[row.patient_id],
+                             event_codes=event_codes[row.patient_id],
+                             ed_visits=visits[row.patient_id])
         if tuple(points[key] for key in _KEYS) != tuple(getattr(row, c) for c in COLUMNS):
             values.append({"row_id": row.id, **{f"new_{key}": points[key] for key in _KEYS}})
     if values:
@@ -181,6 +180,22 @@ def _refresh(session: Session, which: ColumnElement[bool]) -> None:
                 lace_emergency_visits=bindparam("new_emergency_visits"),
                 updated_at=_STAY.c.updated_at),  # derived: the stay itself is not changed
             values)
+
+
+def stay_points(*, admitted_at: datetime, admitted_on: date, discharged_on: date,
+                mode: AdmissionMode | str, stay_codes: Iterable[tuple[datetime, str]],
+                event_codes: Iterable[tuple[date, str]], ed_visits: Iterable[date]
+                ) -> dict[str, int]:
+    """The LACE points of one discharged stay from its patient's facts (see the module):
+    `stay_codes` the (admission instant, ICD-10 code) of the main and further diagnoses of the
+    patient's stays that are not cancelled, `event_codes` the (day, code) of their `diagnosis`
+    events, `ed_visits` the days of their `ed_visit` events. What `refresh` reads from the
+    database, and what the registry generator knows of the stays it writes."""
+    known = {code for at, code in stay_codes if at <= admitted_at}
+    known.update(code for occurred_on, code in event_codes if occurred_on <= discharged_on)
+    return score(length_days=(discharged_on - admitted_on).days, mode=mode,
+                 charlson_index=charlson.index(known),
+                 ed_visits=_visits_before(ed_visits, admitted_on, mode))
 
 
 def _codes(session: Session, patients: list[int]) -> tuple[

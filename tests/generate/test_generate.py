@@ -390,3 +390,16 @@ def test_codes_and_provider_numbers_pass_the_domain_checks(registry):
         len([row for row in providers if row.rpps])
     for finess in registry.scalars(select(Stay.facility_finess).distinct()):
         assert FINESS_RE.match(finess)
+
+
+def test_the_lace_scores_written_are_those_the_stays_module_computes(registry):
+    """The workers score the stays as they write them; `lace.refresh` over the stored rows
+    finds nothing to change."""
+    from coordinator.stays import lace
+
+    columns = [getattr(Stay, column) for column in lace.COLUMNS]
+    written = registry.execute(select(Stay.id, *columns).order_by(Stay.id)).all()
+    assert sum(row.lace_score is not None for row in written) > 100
+    lace.refresh(registry, None)
+    assert registry.execute(select(Stay.id, *columns).order_by(Stay.id)).all() == written
+    registry.rollback()
