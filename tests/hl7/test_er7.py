@@ -141,3 +141,36 @@ def test_the_listener_takes_connections_from_the_allowed_networks_only(app):
         assert everyone.verify_request(None, ("203.0.113.9", 5000))
     finally:
         everyone.server_close()
+
+
+FIELD_TEXTS = [
+    ("PID_3", "0000007^^^CH_DOUAI&590000021&M^PI"),
+    ("PID_3", "248061234512345^^^ASIP-SANTE-INS-NIR&1.2.250.1.213.1.4.8&ISO^INS"),
+    ("PID_5", "MARTIN^MARIE^^^^^L"), ("PID_5", "DUPONT\\S\\X^JEAN^PAUL^^^^L"),
+    ("PV1_3", "CARDIO^12^1"), ("DG1_3", "I50.9^Insuffisance cardiaque^I10"),
+    ("PID_3", "A\\T\\B^^^X&Y"), ("PV1_3", "^^^^"), ("PID_5", "  SPACE ^ X ^^^^^L"),
+    ("PID_3", "QQ1QQ^^^QQ0QQ&x&y^PI"), ("ZBE_1", "MVT1^SIH"), ("PID_5", "O'NEIL&SUB^ANNE"),
+    ("PV1_19", "V2026-0001"), ("PV1_19", "V\\F\\1"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), FIELD_TEXTS)
+def test_a_field_read_by_its_shape_reads_as_hl7apy_parses_it(name, text):
+    chars = ("|", "^", "&", "~", "\\")
+    direct = er7._parsed_field(text, name, "2.5", chars)
+    read = er7._field(text, name, "2.5", chars)
+    for component in range(1, 8):
+        for subcomponent in (None, 1, 2, 3):
+            assert read.text(component, subcomponent) == \
+                direct.text(component, subcomponent), (component, subcomponent)
+
+
+@pytest.mark.parametrize("control_id", ["C1", "X|Y^Z&W~V\\Q", "ÉCOLE", "QQ3QQ"])
+@pytest.mark.parametrize("text", ["", "a|b^c", "QQ2QQ"])
+def test_the_filled_msa_is_the_segment_hl7apy_builds(control_id, text):
+    for version in ("2.3", "2.5", "2.8"):
+        escaped, reason = er7.escape(control_id, ack.DEFAULT_CHARS), \
+            er7.escape(text, ack.DEFAULT_CHARS)
+        built = ack._segment("MSA", {1: "AE", 2: escaped, 3: reason}, version)
+        assert ack._filled(ack._msa(version, bool(reason)),
+                           {1: "AE", 2: escaped, 3: reason}) == built
