@@ -286,17 +286,43 @@ def _vaccinated(event: Any, period: CTE) -> ColumnElement[bool]:
                 event.occurred_on >= period.c.flu_from, event.occurred_on <= period.c.last_day)
 
 
-def _snapshot_columns(period: CTE, eligible: ColumnElement[bool]) -> list[ColumnElement[int]]:
-    """population, eligible, eligible with a plan active on the last day, aged 65 or more on
-    it, and of them vaccinated against influenza within the 365 days up to it."""
+def _pairs(period: CTE, entity: Any, condition: ColumnElement[bool], name: str) -> CTE:
+    """(k, patient_id) of the patients with a row of `entity` meeting `condition` in each
+    period, once each: a set computed once and hashed, rather than a subquery per patient."""
+    return (select(period.c.k.label("k"), entity.patient_id.label("patient_id"))
+            .select_from(period).join(entity, condition).distinct().cte(name))
+
+
+def _snapshot_sets(period: CTE) -> tuple[CTE, CTE]:
+    """Who has a care plan active on each period's last day, and who was vaccinated against
+    influenza within the 365 days up to it."""
     plan = aliased(CarePlan)
-    has_plan = exists().where(plan.patient_id == Patient.id,
-                              plan_active_on(plan, period.c.last_day))
     event = aliased(ClinicalEvent)
-    vaccinated = exists().where(event.patient_id == Patient.id, _vaccinated(event, period))
+    return (_pairs(period, plan, plan_active_on(plan, period.c.last_day), "active"),
+            _pairs(period, event, _vaccinated(event, period), "vaccinated"))
+
+
+def _snapshot_query(period: CTE, by_territory: bool, eligible: ColumnElement[bool],
+                    *extra: Any) -> tuple[Select[Any], list[Any]]:
+    """population, eligible, eligible with a plan active on the last day, aged 65 or more on
+    it, and of them vaccinated against influenza within the 365 days up to it (grouped by
+    period, territory when asked, and `extra`): the query from `period`, to be joined to the
+    patients counted, and its group."""
+    active, vaccinated = _snapshot_sets(period)
     older = Patient.birth_date <= period.c.older_born_by
-    return [func.count(), _count_if(eligible), _count_if(and_(eligible, has_plan)),
-            _count_if(older), _count_if(and_(older, vaccinated))]
+    group = [*_group(period, by_territory, Patient.territory_id), *extra]
+    query = select(
+        *group, func.count(), _count_if(eligible),
+        _count_if(and_(eligible, active.c.patient_id.is_not(None))), _count_if(older),
+        _count_if(and_(older, vaccinated.c.patient_id.is_not(None)))).select_from(period)
+    return query, [active, vaccinated]
+
+
+def _join_sets(query: Select[Any], period: CTE, sets: list[CTE]) -> Select[Any]:
+    for found in sets:
+        query = query.outerjoin(found, and_(found.c.k == period.c.k,
+                                            found.c.patient_id == Patient.id))
+    return query
 
 
 def snapshot_by_stratum(scope: Scope, period: CTE, by_territory: bool) -> Select[Any]:
@@ -304,16 +330,15 @@ def snapshot_by_stratum(scope: Scope, period: CTE, by_territory: bool) -> Select
     of every program without one: a patient then counts once per program)."""
     assignment = aliased(StratumAssignment)
     stratum = aliased(Stratum)
-    query = (
-        select(*_group(period, by_territory, Patient.territory_id), assignment.stratum_id,
-               *_snapshot_columns(period, stratum.requires_care_plan.is_(True)))
-        .select_from(period)
-        .join(assignment, _assigned_on(assignment, period.c.last_day))
-        .join(Patient, Patient.id == assignment.patient_id)
-        .join(stratum, stratum.id == assignment.stratum_id)
-        .where(*_scope_conditions(scope), _alive_on(period.c.last_day))
-        .group_by(*_group(period, by_territory, Patient.territory_id), assignment.stratum_id)
-    )
+    query, sets = _snapshot_query(period, by_territory, stratum.requires_care_plan.is_(True),
+                                  assignment.stratum_id)
+    query = (query.join(assignment, _assigned_on(assignment, period.c.last_day))
+             .join(Patient, Patient.id == assignment.patient_id)
+             .join(stratum, stratum.id == assignment.stratum_id))
+    query = (_join_sets(query, period, sets)
+             .where(*_scope_conditions(scope), _alive_on(period.c.last_day))
+             .group_by(*_group(period, by_territory, Patient.territory_id),
+                       assignment.stratum_id))
     if scope.program_id is not None:
         query = query.where(assignment.program_id == scope.program_id)
     return query
@@ -322,42 +347,18 @@ def snapshot_by_stratum(scope: Scope, period: CTE, by_territory: bool) -> Select
 def snapshot_of_registry(scope: Scope, period: CTE, by_territory: bool) -> Select[Any]:
     """Every patient of the scope alive on the last day (asked without a program): eligible
     when in a stratum requiring a care plan, of any program. Who is eligible, has an active
-    plan or was vaccinated on each period's last day are three sets (k, patient), each
-    computed once and joined: the columns of `_snapshot_columns`, without a subquery per
-    patient."""
+    plan or was vaccinated on each period's last day are sets (k, patient), each computed
+    once and joined."""
     assignment = aliased(StratumAssignment)
     stratum = aliased(Stratum)
-    eligible = (select(period.c.k.label("k"), assignment.patient_id.label("patient_id"))
-                .select_from(period)
-                .join(assignment, _assigned_on(assignment, period.c.last_day))
-                .join(stratum, and_(stratum.id == assignment.stratum_id,
-                                    stratum.requires_care_plan.is_(True)))
-                .distinct().cte("eligible"))
-    plan = aliased(CarePlan)
-    active = (select(period.c.k.label("k"), plan.patient_id.label("patient_id"))
-              .select_from(period).join(plan, plan_active_on(plan, period.c.last_day))
-              .distinct().cte("active"))
-    event = aliased(ClinicalEvent)
-    vaccinated = (select(period.c.k.label("k"), event.patient_id.label("patient_id"))
-                  .select_from(period).join(event, _vaccinated(event, period))
-                  .distinct().cte("vaccinated"))
-    is_eligible = eligible.c.patient_id.is_not(None)
-    older = Patient.birth_date <= period.c.older_born_by
-    group = _group(period, by_territory, Patient.territory_id)
-    return (
-        select(*group, func.count(), _count_if(is_eligible),
-               _count_if(and_(is_eligible, active.c.patient_id.is_not(None))),
-               _count_if(older), _count_if(and_(older, vaccinated.c.patient_id.is_not(None))))
-        .select_from(period)
-        .join(Patient, true())
-        .outerjoin(eligible, and_(eligible.c.k == period.c.k,
-                                  eligible.c.patient_id == Patient.id))
-        .outerjoin(active, and_(active.c.k == period.c.k, active.c.patient_id == Patient.id))
-        .outerjoin(vaccinated, and_(vaccinated.c.k == period.c.k,
-                                    vaccinated.c.patient_id == Patient.id))
-        .where(*_scope_conditions(scope), _alive_on(period.c.last_day))
-        .group_by(*group)
-    )
+    eligible = _pairs(period, assignment, and_(
+        _assigned_on(assignment, period.c.last_day),
+        exists().where(stratum.id == assignment.stratum_id,
+                       stratum.requires_care_plan.is_(True))), "eligible")
+    query, sets = _snapshot_query(period, by_territory, eligible.c.patient_id.is_not(None))
+    query = _join_sets(query.join(Patient, true()), period, [eligible, *sets])
+    return (query.where(*_scope_conditions(scope), _alive_on(period.c.last_day))
+            .group_by(*_group(period, by_territory, Patient.territory_id)))
 
 
 def transitions(scope: Scope, period: CTE, by_territory: bool, last: Any) -> Select[Any]:
