@@ -4,9 +4,10 @@ to a registry with `append=True`), then its derived stay flags, all in one trans
 The order: the reference data (idempotent), the refusal of a non-empty registry, the audit entry
 of the generation, the territories' providers and case managers, then the patients chunk by
 chunk (each chunk's rows of every table, see `registry`), the indexes and constraints rebuilt
-(PostgreSQL, empty registry), the id sequences moved past the generated ids, `ANALYZE`, the
-readmission flags (`stays.readmissions.recompute`), the consecutive no-shows of the
-appointments (`scheduling.services.count_consecutive_no_shows`), and the commit. A failure
+(PostgreSQL, empty registry; the consecutive no-shows of the appointments,
+`scheduling.services.count_consecutive_no_shows`, counted just before, as they rewrite most
+appointments), the id sequences moved past the generated ids, `ANALYZE`, the readmission flags
+(`stays.readmissions.recompute`), and the commit. A failure
 anywhere rolls everything back: nothing half-written. The LACE scores are in the stays' rows as
 they are written: the chunks' workers score each patient's stays with the stays module's
 scoring (`stays.lace.stay_points`), from what they wrote of that patient (the same as
@@ -233,6 +234,12 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
                         max(1, min(workers, _chunk_count(chosen))))
             report.load_seconds = dict(loader.seconds)
             report.rows = dict(loader.rows)
+            # Before the indexes are rebuilt: the count rewrites most appointments.
+            say("consecutive no-shows")
+            with steps.step("consecutive_no_shows"):
+                if dialect == "postgresql":
+                    session.execute(text("ANALYZE appointment"))  # its plan: a hash join
+                scheduling.count_consecutive_no_shows(session)
             with steps.step("indexes"):
                 for table, statements in rebuild.items():
                     say(f"rebuilding the indexes and constraints of {table}")
@@ -250,9 +257,6 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
             say("readmission flags")
             with steps.step("readmissions"):
                 readmissions.recompute(session, None)
-            say("consecutive no-shows")
-            with steps.step("consecutive_no_shows"):
-                scheduling.count_consecutive_no_shows(session)
             with steps.step("commit"):
                 session.commit()
         except BaseException:

@@ -461,7 +461,7 @@ def count_consecutive_no_shows(session: Session, patients: Any = None) -> int:
         partition_by=(marked.c.patient_id, marked.c.cut),
         order_by=(marked.c.starts_at, marked.c.id)).label("n"))
         .subquery("counted"))
-    written = session.execute(
+    statement = (
         update(Appointment)
         .where(Appointment.id == counted.c.id,
                Appointment.consecutive_no_shows.is_distinct_from(counted.c.n))
@@ -470,8 +470,12 @@ def count_consecutive_no_shows(session: Session, patients: Any = None) -> int:
         .values(consecutive_no_shows=counted.c.n,
                 version=case((Appointment.consecutive_no_shows.is_(None), Appointment.version),
                              else_=Appointment.version + 1))
-        .returning(Appointment.id, Appointment.consecutive_no_shows, Appointment.version)
-        .execution_options(synchronize_session=False)).all()
+        .execution_options(synchronize_session=False))
+    if not any(isinstance(held, Appointment) for held in session.identity_map.values()):
+        # Nothing to bring up to date in the session (a bulk count): no row comes back.
+        return rowcount(session.execute(statement))
+    written = session.execute(statement.returning(
+        Appointment.id, Appointment.consecutive_no_shows, Appointment.version)).all()
     for appointment_id, count, version in written:
         held = session.identity_map.get(identity_key(Appointment, appointment_id))
         if held is not None:
