@@ -20,7 +20,10 @@ figure and in total. And the check: every exact count the service returns (resul
 trends, comparison) equals the floor's; a mismatch is printed and makes the exit status 1.
 
 `--explain` prints `EXPLAIN (ANALYZE, BUFFERS)` of the service's slowest statement of each
-figure. Prints markdown table rows (for docs/performance.md).
+figure. `--stored` first runs the nightly refresh of the counts kept for closed periods
+(`metrics.stored.refresh`, timed, committed), so that the dashboards timed then read them: give
+a closed calendar period (`--first 2025-01-01 --last 2025-12-31`); the check then compares the
+kept counts with the floor's. Prints markdown table rows (for docs/performance.md).
 """
 
 # ruff: noqa: S608, RUF001  (the floors: text SQL built from constants; the ratio sign)
@@ -44,7 +47,7 @@ from sqlalchemy import event, select, text
 
 from coordinator import create_app
 from coordinator.extensions import db
-from coordinator.metrics import figures, services
+from coordinator.metrics import figures, services, stored
 from coordinator.metrics.periods import Period, days_of, midnight_utc
 from coordinator.strata.models import Stratum, Territory
 
@@ -428,6 +431,8 @@ def main() -> int:
     parser.add_argument("--roles", default="council,administrator",
                         help="which dashboards to time (default both)")
     parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--stored", action="store_true",
+                        help="refresh the kept counts first; the dashboards then read them")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -448,6 +453,14 @@ def main() -> int:
               f"{counts['patient']:,} patients, {counts['appointment']:,} appointments, "
               f"{counts['stay']:,} stays; load average {os.getloadavg()}", file=sys.stderr)
         session.rollback()
+        if args.stored:
+            started = time.perf_counter()
+            rows = stored.refresh(session, now)
+            session.commit()
+            print(f"\nrefresh of the kept counts (`metrics.stored.refresh`): "
+                  f"{time.perf_counter() - started:.1f} s, {rows:,} rows, "
+                  f"{len(stored.periods_kept(now.date()))} periods × "
+                  f"{1 + len(programs)} scopes; load {os.getloadavg()[0]:.1f}", flush=True)
         cases = [("territory", args.territory), ("all", None)]
         with recording(recorder):
             for case_name, code in cases:
@@ -463,6 +476,9 @@ def main() -> int:
                     runs[exact] = timed_dashboard(session, selection, exact, now, args.repeat,
                                                   recorder, warmup=not args.no_warmup)
                     walls = runs[exact]["walls"]
+                    as_of = runs[exact]["figures"].as_of
+                    print(f"{what} exact={exact}: kept counts "
+                          f"{'as of ' + str(as_of) if as_of else 'not read'}", file=sys.stderr)
                     print(f"{what} exact={exact}: median {median(walls):.2f} s, "
                           f"max {max(walls):.2f} s, {runs[exact]['statements']} statements; "
                           f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)

@@ -218,6 +218,10 @@ def register_jobs(app: Flask) -> None:
             _l("When a month closes, tell each territory's council which indicators of its "
                "programs were below their target that month."),
             "monthly", metrics_jobs.metrics_target_alerts),
+        Job("refresh_metric_counts",
+            _l("Count again the council dashboard's figures of the closed months, quarters "
+               "and years of the last three years, which the dashboard reads."),
+            "nightly", metrics_jobs.refresh_metric_counts),
         Job("purge_audit_entries",
             _l("Delete the audit entries older than the retention period (AUDIT_RETENTION_DAYS, "
                "a year by default), keeping the chain verifiable from the last one deleted."),

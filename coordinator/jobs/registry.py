@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from coordinator.core.time import PARIS
 
-Trigger = Literal["hourly", "daily", "monthly"]
+Trigger = Literal["hourly", "nightly", "daily", "monthly"]
 Counts = dict[str, int]
 # A task flushes and returns its counts; a task that must make part of its work durable before
 # going on (the outbox: a message is claimed before its e-mail goes) is a generator that yields
@@ -35,6 +35,8 @@ class Schedule:
 
 SCHEDULES: dict[str, Schedule] = {
     "hourly": Schedule(cron={"minute": 5}, label=_l("every hour at :05")),
+    # the long counts of the night, out of the way of the morning's jobs
+    "nightly": Schedule(cron={"hour": 2, "minute": 30}, label=_l("every night at 02:30")),
     "daily": Schedule(cron={"hour": 6, "minute": 30}, label=_l("every day at 06:30")),
     "monthly": Schedule(cron={"day": 1, "hour": 7, "minute": 0},
                         label=_l("on the 1st of every month at 07:00")),
@@ -81,8 +83,8 @@ def names(app: Flask | None = None) -> list[str]:
 
 def slot_for(job: Job, when: datetime) -> str:
     """The schedule slot `when` falls in: the UTC hour for an hourly job ("2026-11-24T13"),
-    the Europe/Paris day for a daily one ("2026-11-24"), the Paris month for a monthly one
-    ("2026-11"). One run per job and slot."""
+    the Europe/Paris day for a nightly or daily one ("2026-11-24"), the Paris month for a
+    monthly one ("2026-11"). One run per job and slot."""
     if job.trigger == "hourly":
         return when.astimezone(UTC).strftime("%Y-%m-%dT%H")
     if job.trigger == "monthly":

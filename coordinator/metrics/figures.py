@@ -155,6 +155,36 @@ def total(raws: Iterable[Raw]) -> Raw:
     return found
 
 
+def raw_to_json(raw: Raw) -> dict[str, Any]:
+    """The counts of `raw` as JSON (what `metrics.stored` keeps); `raw_from_json` reads them."""
+    return {"by_stratum": {str(key): list(value.values()) for key, value in raw.by_stratum.items()},
+            "registry": list(raw.registry.values()),
+            "transitions": {str(key): list(value) for key, value in raw.transitions.items()},
+            "appointments": {_FOLLOWED[followed]: [value.attended, value.no_show,
+                                                   value.outcome_missing]
+                             for followed, value in raw.appointments.items()},
+            "stays": {_FOLLOWED[followed]: [value.index_stays, value.readmitted,
+                                            value.followed_up]
+                      for followed, value in raw.stays.items()},
+            "plans_review_overdue": raw.plans_review_overdue}
+
+
+def raw_from_json(data: dict[str, Any]) -> Raw:
+    followed = {name: flag for flag, name in _FOLLOWED.items()}
+    return Raw(
+        by_stratum={int(key): Snapshot(*value) for key, value in data["by_stratum"].items()},
+        registry=Snapshot(*data["registry"]),
+        transitions={int(key): (value[0], value[1])
+                     for key, value in data["transitions"].items()},
+        appointments={followed[key]: Outcomes(*value)
+                      for key, value in data["appointments"].items()},
+        stays={followed[key]: IndexStays(*value) for key, value in data["stays"].items()},
+        plans_review_overdue=data["plans_review_overdue"])
+
+
+_FOLLOWED = {True: "followed", False: "not_followed"}
+
+
 @dataclass(frozen=True)
 class Scope:
     """Whose figures: a territory (None: all), a program and a stratum of it (None: the whole

@@ -1,5 +1,7 @@
-"""The periodic job of the metrics (listed in `web.register_jobs`): when a month closes, a notice
-to a territory's council for each indicator of a program below its target that month.
+"""The periodic jobs of the metrics (listed in `web.register_jobs`): every night, the dashboard's
+counts of the closed periods counted again (`refresh_metric_counts`, `metrics.stored`); when a
+month closes, a notice to a territory's council for each indicator of a program below its target
+that month (`metrics_target_alerts`).
 
 For the calendar month before `now` (Paris), the figures of each program are computed for every
 territory at once by the metrics service (one grouped statement per figure, for all the
@@ -29,7 +31,7 @@ from coordinator.auth.models import User
 from coordinator.core.context import Actor
 from coordinator.core.i18n import recipient_locale
 from coordinator.core.time import PARIS
-from coordinator.metrics import services, targets
+from coordinator.metrics import services, stored, targets
 from coordinator.metrics.periods import Period
 from coordinator.metrics.results import Indicator
 from coordinator.outbox import services as outbox
@@ -142,3 +144,9 @@ def metrics_target_alerts(session: Session, now: datetime) -> dict[str, int]:
                                                "month": f"{month.first:%Y-%m}"})
         notices += 1
     return {"below_target": len(found), "notices": notices}
+
+
+def refresh_metric_counts(session: Session, now: datetime) -> dict[str, int]:
+    """The counts the dashboard reads for the closed periods, counted again as of `now`
+    (`metrics.stored.refresh`): written in one transaction, in place of the previous ones."""
+    return {"rows": stored.refresh(session, now)}

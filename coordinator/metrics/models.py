@@ -6,10 +6,19 @@ is kept (who, when, the old and the new value: None is the program's target)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordinator.core.time import utcnow
@@ -57,3 +66,24 @@ class TerritoryTargetChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     changed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     changed_by_label: Mapped[str] = mapped_column(String(254))
+
+
+class StoredCounts(db.Model):
+    """The raw counts of one territory for one closed calendar period (a month, a quarter, a
+    year) and one scope (`scope`: "" the whole registry, "P<id>" a program): what
+    `figures.compute` gave for them at `computed_at`, kept by `metrics.stored.refresh` so that
+    the dashboard reads them instead of counting again (`counts`: `figures.raw_to_json`).
+    Derived data: a refresh writes them all again; nothing else writes them."""
+
+    __tablename__ = "metric_stored_counts"
+    __table_args__ = (
+        UniqueConstraint("scope", "first_day", "last_day", "territory_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"))
+    counts: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -29,7 +29,7 @@ from coordinator.core.context import Actor
 from coordinator.core.errors import ValidationError
 from coordinator.core.i18n import in_reader_language
 from coordinator.core.time import local_today, utcnow
-from coordinator.metrics import figures
+from coordinator.metrics import figures, stored
 from coordinator.metrics import targets as territory_targets
 from coordinator.metrics.periods import Period, period_problems
 from coordinator.metrics.results import (
@@ -313,9 +313,13 @@ def dashboard(session: Session, selection: Selection, *, exact: bool,
     Two computations for the whole page: the period in every territory (the comparison,
     which also holds the selection's own period: its territory's counts, or their sum; and,
     without a program, the drill-down's), and the previous period with the twelve months, in
-    one set of statements."""
+    one set of statements. Each reads the counts kept for its closed calendar periods
+    (`metrics.stored`) and counts the others; `Figures.as_of` says since when."""
     now = now or utcnow()
-    grouped = _by_territory(session, selection, now) if "comparison" in parts else None
+    grouped_counts = stored.counts(session, replace(selection.scope, territory_id=None),
+                                   [selection.period], by_territory=True, now=now) \
+        if "comparison" in parts else None
+    grouped = grouped_counts.raws if grouped_counts is not None else None
     wanted: list[Period] = []
     if "result" in parts:
         if grouped is None:
@@ -324,7 +328,8 @@ def dashboard(session: Session, selection: Selection, *, exact: bool,
     if "trends" in parts:
         wanted.extend(selection.period.trend_months())
     periods = list(dict.fromkeys(wanted))
-    raws = figures.compute(session, selection.scope, periods, now=now) if periods else {}
+    counted = stored.counts(session, selection.scope, periods, now=now) if periods else None
+    raws = counted.raws if counted is not None else {}
     reference = _reference(session)
     indicators = targets(session, selection)
 
@@ -342,16 +347,25 @@ def dashboard(session: Session, selection: Selection, *, exact: bool,
                          previous=result_of(selection.period.previous()))
     comparison = [results[0] for _, results in _territory_results(
         session, selection, (exact,), now=now, raws=grouped)] if grouped is not None else []
-    whole_registry = selection.program is None and selection.stratum is None
+    drilled = None
+    drill_raw: figures.Raw | None = None
+    if "drilldown" in parts:
+        if grouped is not None and selection.program is None and selection.stratum is None:
+            drill_raw = _own(grouped, selection.scope.territory_id)
+        else:
+            drilled = stored.counts(session, replace(selection.scope, program_id=None,
+                                                     stratum_id=None),
+                                    [selection.period], now=now)
+            drill_raw = drilled.raws.get((0, None), figures.Raw())
     return Figures(
         result=result,
         trends=[result_of(period) for period in selection.period.trend_months()]
         if "trends" in parts else (),
         comparison=comparison,
-        drilldown=drill_down(session, selection, exact=exact, now=now,
-                             raw=_own(grouped, selection.scope.territory_id)
-                             if grouped is not None and whole_registry else None)
-        if "drilldown" in parts else ())
+        drilldown=drill_down(session, selection, exact=exact, now=now, raw=drill_raw)
+        if "drilldown" in parts else (),
+        as_of=stored.oldest(c.as_of for c in (grouped_counts, counted, drilled)
+                            if c is not None))
 
 
 # -- No-show rates of one patient or provider (calendars) -----------------------------------------

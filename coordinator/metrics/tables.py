@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -274,12 +274,14 @@ class DrillDownRow:
 @dataclass(frozen=True)
 class Figures:
     """Everything a dashboard shows: the result (with `.previous`), the twelve months, the
-    territories compared and the drill-down."""
+    territories compared and the drill-down; `as_of`: when the oldest of the counts they are
+    made of were counted (`metrics.stored`), None when all were counted now."""
 
     result: MetricsResult | None = None
     trends: Sequence[MetricsResult] = ()
     comparison: Sequence[MetricsResult] = ()
     drilldown: Sequence[DrillDownRow] = ()
+    as_of: datetime | None = None
 
 
 # -- The tables -----------------------------------------------------------------------------------

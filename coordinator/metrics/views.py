@@ -149,7 +149,7 @@ def dashboard():
         selection=asked.selection, result=figures.result, tables={t.key: t for t in built},
         charts={t.key: charts.chart(t) for t in built},
         links={t.key: [_link(row, t.key, readable) for row in t.rows] for t in built},
-        exact=figures.result.exact,
+        exact=figures.result.exact, as_of=figures.as_of,
         print_url=url_for("metrics_report.pdf", **report.query(asked.selection)))
     return render_template("metrics/dashboard.html", **context)
 

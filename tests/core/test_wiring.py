@@ -22,7 +22,8 @@ from coordinator.tasks.services import move_tasks
 
 JOB_NAMES = ["mark_outcome_missing", "appointment_reminders", "review_overdue_plans",
              "discharged_without_followup", "purge_printed_documents",
-             "metrics_target_alerts", "purge_audit_entries", "deliver_outbox"]
+             "metrics_target_alerts", "refresh_metric_counts", "purge_audit_entries",
+             "deliver_outbox"]
 DOMAIN_GLOBALS = ("appointment_kinds", "appointment_statuses", "no_show_reasons", "paris",
                   "consecutive_no_show",
                   "kind_labels", "domain_labels", "plan_labels", "stay_labels", "task_labels")
