@@ -45,6 +45,7 @@ from itertools import accumulate, pairwise
 
 from coordinator.generate import vocabulary as v
 from coordinator.generate.clock import Clock, Codec
+from coordinator.scheduling.services import consecutive_no_show_counts
 from coordinator.stays import lace
 
 NOW_MINUTE = 12 * 60  # "now" is today at noon (local time): the generator's fixed present
@@ -310,7 +311,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "duration_minutes", "ends_at", "place", "notes", "action_id", "round_id", "status",
         "outcome_recorded_at", "outcome_recorded_by", "outcome_missing_since",
         "rescheduled_to_id", "overlap_reason", "no_show_reason", "outreach_note", "outreach_at",
-        "outreach_by", "created_at", "created_by", "version"),
+        "outreach_by", "created_at", "created_by", "version", "consecutive_no_shows"),
 }
 # The order chunks are written in (a table after those it refers to).
 TABLES = tuple(COLUMNS)
@@ -325,6 +326,11 @@ _PROGRAM_AGE = {"HF": 50, "COPD": 45, "POLY": 65}
 _LACE_FIRST = COLUMNS["stay"].index(lace.COLUMNS[0])
 _LACE_KEYS = ("score", "length", "acuity", "comorbidity", "emergency_visits")
 assert COLUMNS["stay"][_LACE_FIRST:_LACE_FIRST + len(_LACE_KEYS)] == lace.COLUMNS
+
+
+# The columns of an appointment row that order and count its patient's no-shows in a row.
+_STARTS_AT = COLUMNS["appointment"].index("starts_at")
+_STATUS = COLUMNS["appointment"].index("status")
 
 
 def _pick(rng: random.Random, cumulative: list[float]) -> int:
@@ -412,8 +418,18 @@ class ChunkWriter:
             rows[index] = tuple(row)
 
     def appointments(self, lives: list[Life]) -> None:
+        rows = self.rows_appointment
+        null = self.null
         for life in lives:
+            first = len(rows)
             self._appointments(life)
+            # The patient's no-shows in a row as of each appointment, by the scheduling
+            # module's rule, in start order (then id) as `count_consecutive_no_shows` counts.
+            order = sorted(range(first, len(rows)),
+                           key=lambda i: (rows[i][_STARTS_AT], int(rows[i][0])))
+            for index, count in zip(order, consecutive_no_show_counts(
+                    rows[i][_STATUS] for i in order), strict=True):
+                rows[index] = (*rows[index], null if count is None else str(count))
 
     # -- identity -------------------------------------------------------------------------
 

@@ -4,14 +4,15 @@ to a registry with `append=True`), then its derived stay flags, all in one trans
 The order: the reference data (idempotent), the refusal of a non-empty registry, the audit entry
 of the generation, the territories' providers and case managers, then the patients chunk by
 chunk (each chunk's rows of every table, see `registry`), the indexes and constraints rebuilt
-(PostgreSQL, empty registry; the consecutive no-shows of the appointments,
-`scheduling.services.count_consecutive_no_shows`, counted just before, as they rewrite most
-appointments), the id sequences moved past the generated ids, `ANALYZE`, the readmission flags
-(`stays.readmissions.recompute`), and the commit. A failure
-anywhere rolls everything back: nothing half-written. The LACE scores are in the stays' rows as
-they are written: the chunks' workers score each patient's stays with the stays module's
-scoring (`stays.lace.stay_points`), from what they wrote of that patient (the same as
-`stays.lace.refresh` would compute once the rows are stored, which a test checks).
+(PostgreSQL, empty registry), the id sequences moved past the generated ids, `ANALYZE`, the
+readmission flags (`stays.readmissions.recompute`), and the commit. A failure anywhere rolls
+everything back: nothing half-written. The LACE scores are in the stays' rows as they are
+written: the chunks' workers score each patient's stays with the stays module's scoring
+(`stays.lace.stay_points`), from what they wrote of that patient (the same as
+`stays.lace.refresh` would compute once the rows are stored, which a test checks). So are the
+appointments' consecutive no-shows, by the scheduling module's rule
+(`scheduling.services.consecutive_no_show_counts`; `count_consecutive_no_shows` over the
+stored rows writes nothing, which a test checks).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from coordinator.generate.setup import (
     prepare,
 )
 from coordinator.patients.models import Patient
-from coordinator.scheduling import services as scheduling
 from coordinator.stays import readmissions
 from coordinator.strata.models import Territory
 from coordinator.strata.services import load_reference_data
@@ -234,12 +234,6 @@ def generate(engine: Engine, chosen: Options, *, append: bool = False,
                         max(1, min(workers, _chunk_count(chosen))))
             report.load_seconds = dict(loader.seconds)
             report.rows = dict(loader.rows)
-            # Before the indexes are rebuilt: the count rewrites most appointments.
-            say("consecutive no-shows")
-            with steps.step("consecutive_no_shows"):
-                if dialect == "postgresql":
-                    session.execute(text("ANALYZE appointment"))  # its plan: a hash join
-                scheduling.count_consecutive_no_shows(session)
             with steps.step("indexes"):
                 for table, statements in rebuild.items():
                     say(f"rebuilding the indexes and constraints of {table}")

@@ -433,6 +433,26 @@ def upcoming(session: Session, patient_id: int, now: datetime,
         .order_by(Appointment.starts_at)))
 
 
+def consecutive_no_show_counts(statuses: Iterable[str]) -> list[int | None]:
+    """The counts `count_consecutive_no_shows` writes, for one patient's appointments not yet
+    stored, given their statuses in start order (then id): None while scheduled; attended 0;
+    a no-show one more than the appointment with an outcome before it; cancelled the count
+    before it. The generator writes its rows with them (`generate.registry`); a test checks
+    that counting the stored rows then changes nothing."""
+    counts: list[int | None] = []
+    current = 0
+    for status in statuses:
+        if status == AppointmentStatus.SCHEDULED:
+            counts.append(None)
+            continue
+        if status == AppointmentStatus.ATTENDED:
+            current = 0
+        elif status == AppointmentStatus.NO_SHOW:
+            current += 1
+        counts.append(current)
+    return counts
+
+
 def count_consecutive_no_shows(session: Session, patients: Any = None) -> int:
     """Write `consecutive_no_shows` of the appointments with an outcome of these patients (a
     list of ids or a subquery of them; None: every patient), in one statement: within a

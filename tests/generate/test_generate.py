@@ -179,8 +179,11 @@ def test_appointments_have_realistic_outcomes(registry):
 
 
 def test_appointments_have_their_consecutive_no_shows(registry):
-    """Every outcome carries the patient's no-shows in a row as of it (counted after the load,
-    scheduling.services.count_consecutive_no_shows); a scheduled appointment none."""
+    """Every outcome carries the patient's no-shows in a row as of it (written with the rows,
+    by scheduling.services.consecutive_no_show_counts); a scheduled appointment none; and
+    `count_consecutive_no_shows` over the stored rows finds nothing to change."""
+    from coordinator.scheduling.services import count_consecutive_no_shows
+
     rows = registry.execute(select(Appointment.patient_id, Appointment.status,
                                    Appointment.consecutive_no_shows)
                             .order_by(Appointment.patient_id, Appointment.starts_at,
@@ -195,6 +198,8 @@ def test_appointments_have_their_consecutive_no_shows(registry):
             before + 1 if status == AppointmentStatus.NO_SHOW else before
         assert count == expected[patient_id]
     assert max(expected.values()) >= 2  # some runs of no-shows
+    assert count_consecutive_no_shows(registry) == 0
+    registry.rollback()
 
 
 def test_patients_with_an_active_plan_miss_fewer_appointments(registry):
