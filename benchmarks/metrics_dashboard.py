@@ -484,9 +484,10 @@ def main() -> int:
                           f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
                 if args.explain:
                     explain(session, recorder)
-                # The floor, after one warm-up, the same number of runs.
-                run_floors(session, selection, now)
-                session.rollback()
+                # The floor, after one warm-up (unless --no-warmup), the same number of runs.
+                if not args.no_warmup:
+                    run_floors(session, selection, now)
+                    session.rollback()
                 floor_runs: dict[str, list[float]] = defaultdict(list)
                 for _ in range(args.repeat):
                     times, rows = run_floors(session, selection, now)

@@ -122,8 +122,8 @@ def counts(session: Session, scope: figures.Scope, periods: Sequence[Period], *,
                 select(StoredCounts.first_day, StoredCounts.last_day, StoredCounts.territory_id,
                        StoredCounts.counts, StoredCounts.computed_at)
                 .where(StoredCounts.scope == key,
-                       StoredCounts.first_day.in_({first for first, _ in wanted}),
-                       StoredCounts.last_day.in_({last for _, last in wanted}))):
+                       StoredCounts.first_day.in_(sorted({first for first, _ in wanted})),
+                       StoredCounts.last_day.in_(sorted({last for _, last in wanted})))):
             if (first, last) in wanted:
                 kept.setdefault((first, last), {})[territory_id] = (
                     figures.raw_from_json(data), computed_at)

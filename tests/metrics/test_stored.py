@@ -4,6 +4,7 @@ refresh it reads the counts it kept and says since when; what is not kept is cou
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -270,3 +271,17 @@ def test_the_page_and_the_report_say_when_the_figures_were_counted(app, session,
     with app.test_request_context(), force_locale("en"):
         html = report.report_html(report.gather(session, selection, exact=True, compare=True))
     assert "On 2 Dec 2026 02:30 (the figures of the closed months" in html
+
+
+def test_reading_kept_counts_reads_no_record(session, filled, count_queries):
+    """A kept month read for every territory: its statements read the kept counts and the
+    reference data, none of the patients, appointments or stays."""
+    _refresh(session)
+    selection = _selection(session, date(2026, 2, 1), date(2026, 2, 28), {})
+    with count_queries() as queries:
+        found = _read(session, selection, False)
+    assert found.as_of == REFRESHED
+    assert queries.count <= 10, queries.report()
+    for statement in queries.statements:
+        assert not re.search(r"\b(patient|appointment|stay|care_plan|stratum_assignment)\b",
+                             statement), statement
