@@ -270,6 +270,14 @@ def audit_read(session: Session, actor: Actor, selection: Selection, what: str, 
 
 # -- The dashboard: drill-down by program and stratum, everything a page shows --------------------
 
+def _drill_down_counts(session: Session, selection: Selection, now: datetime
+                       ) -> stored.Counted:
+    """The drill-down's cells: the whole registry's counts of the selection's territory or
+    caseload for its period (kept ones when there are)."""
+    return stored.counts(session, replace(selection.scope, program_id=None, stratum_id=None),
+                         [selection.period], now=now)
+
+
 def drill_down(session: Session, selection: Selection, *, exact: bool,
                now: datetime | None = None, raw: figures.Raw | None = None
                ) -> list[DrillDownRow]:
@@ -284,8 +292,7 @@ def drill_down(session: Session, selection: Selection, *, exact: bool,
                 if selection.program is None or p.id == selection.program.id]
     indicators = program_targets(session, selection, [p.id for p in programs])
     if raw is None:
-        scope = replace(selection.scope, program_id=None, stratum_id=None)
-        raw = figures.compute(session, scope, [selection.period], now=now or utcnow()).get(
+        raw = _drill_down_counts(session, selection, now or utcnow()).raws.get(
             (0, None), figures.Raw())
     territory = selection.territory.code if selection.territory else None
     rows = []
@@ -353,9 +360,7 @@ def dashboard(session: Session, selection: Selection, *, exact: bool,
         if grouped is not None and selection.program is None and selection.stratum is None:
             drill_raw = _own(grouped, selection.scope.territory_id)
         else:
-            drilled = stored.counts(session, replace(selection.scope, program_id=None,
-                                                     stratum_id=None),
-                                    [selection.period], now=now)
+            drilled = _drill_down_counts(session, selection, now)
             drill_raw = drilled.raws.get((0, None), figures.Raw())
     return Figures(
         result=result,

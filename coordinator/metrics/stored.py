@@ -130,14 +130,17 @@ def counts(session: Session, scope: figures.Scope, periods: Sequence[Period], *,
     raws: dict[figures.Key, figures.Raw] = {}
     read: list[datetime] = []
     counted_now = [p for p in dict.fromkeys(periods) if (p.first, p.last) not in kept]
-    live = figures.compute(session, scope, counted_now, by_territory=by_territory,
-                           now=now) if counted_now else {}
+    live: dict[Period, dict[figures.Key, figures.Raw]] = {}
+    if counted_now:
+        for (at, territory), raw in figures.compute(session, scope, counted_now,
+                                                    by_territory=by_territory,
+                                                    now=now).items():
+            live.setdefault(counted_now[at], {})[(at, territory)] = raw
     for index, period in enumerate(periods):
         territories = kept.get((period.first, period.last))
         if territories is None:
-            at = counted_now.index(period)
-            raws.update({(index, territory): raw for (k, territory), raw in live.items()
-                         if k == at})
+            raws.update({(index, territory): raw
+                         for (_, territory), raw in live.get(period, {}).items()})
             continue
         read.extend(computed_at for _, computed_at in territories.values())
         if by_territory:
